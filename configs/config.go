@@ -1,0 +1,94 @@
+package configs
+
+import (
+	"time"
+)
+
+// Config is a loaded, validated evald.yaml.
+type Config struct {
+	// File is the path the config was loaded from ("" for the embedded demo).
+	File    string
+	Storage Storage
+	Server  Server
+	Targets []Target
+	// Judge names the target that grades model-graded assertions.
+	Judge  string
+	Suites []SuiteRef
+	Alerts Alerts
+}
+
+// Storage says where the SQLite database lives (resolved against the config's folder).
+type Storage struct {
+	SQLite string
+}
+
+// Server configures the HTTP server of `evald serve`.
+type Server struct {
+	Addr      string // default 127.0.0.1:8080
+	TokensEnv string // env var holding "alice=tok1,bob=tok2"
+	PublicURL string
+}
+
+// Target is an OpenAI-compatible endpoint and the model settings used on it.
+type Target struct {
+	Name      string
+	BaseURL   string
+	APIKeyEnv string // optional; the key itself is read from the environment at run time
+	Model     string
+	Params    Params
+	// Concurrency is the number of requests in flight, shared by all suites on this target (default 4).
+	Concurrency int
+	// RPS caps requests per second across all suites on this target (0: unlimited).
+	RPS     float64
+	Timeout time.Duration // per request, default 30s
+	Retries int           // default 4
+	Price   Price
+	// Line is where the target is defined in the config, for error messages.
+	Line int
+}
+
+// Params are the sampling parameters sent with every request.
+type Params struct {
+	Temperature *float64 `json:"temperature,omitempty"`
+	TopP        *float64 `json:"top_p,omitempty"`
+	MaxTokens   *int     `json:"max_tokens,omitempty"`
+	Seed        *int     `json:"seed,omitempty"`
+	// ResponseFormat is "text", "json_object", or a json_schema object.
+	ResponseFormat any `json:"response_format,omitempty"`
+	Tools          any `json:"tools,omitempty"`
+}
+
+// Price converts token usage to USD.
+type Price struct {
+	InputPerMTok  float64
+	OutputPerMTok float64
+}
+
+// SuiteRef schedules one suite file on targets.
+type SuiteRef struct {
+	File            string // resolved against the config's folder
+	Targets         []string
+	Schedule        string // robfig/cron spec
+	BudgetUSDPerDay float64
+	Line            int
+}
+
+// Alerts configures alert delivery.
+type Alerts struct {
+	Slack    *SlackAlerts
+	Webhook  *WebhookAlerts
+	Renotify time.Duration
+}
+
+// SlackAlerts is either an incoming webhook or a bot token and channel.
+type SlackAlerts struct {
+	WebhookURLEnv string
+	TokenEnv      string
+	Channel       string
+}
+
+// WebhookAlerts is a generic signed JSON webhook.
+type WebhookAlerts struct {
+	URLEnv    string
+	SecretEnv string
+}

@@ -1,0 +1,54 @@
+package evals
+
+import "github.com/evald/evald/scoring"
+
+// Message is one chat message of a prompt. Content may hold {{var}} templates
+// until it is rendered for a case.
+type Message struct {
+	Role    string `json:"role"`
+	Content string `json:"content"`
+}
+
+// Case is one test of a suite, fully resolved: its messages are rendered from
+// the suite's prompt and its vars, and its assertions (defaultTest's first,
+// then its own) are templated and compiled.
+type Case struct {
+	// ID is stable across runs: the explicit `id`, else a hash of the vars.
+	ID          string
+	Description string
+	Vars        map[string]any
+	Messages    []Message
+	Asserts     []scoring.Assertion
+	// Source is where the case was defined ("suites/faq.yaml:14" or
+	// "datasets/faq.jsonl:3"), for error messages and reports.
+	Source string
+}
+
+// Thresholds are the governed pass bars of a suite. A nil field is not enforced.
+type Thresholds struct {
+	PassRate  *float64 `json:"pass_rate,omitempty"`
+	MeanScore *float64 `json:"mean_score,omitempty"`
+}
+
+// Suite is a loaded, validated suite file.
+type Suite struct {
+	Name        string
+	Description string
+	// File is the path the suite was loaded from.
+	File string
+	// Prompt holds the message templates with file:// references resolved.
+	Prompt  []Message
+	Repeats int
+	Cases   []Case
+	// Thresholds are the values in the file; governance decides which apply.
+	Thresholds Thresholds
+	// MinEffect is drift.min_effect (nil: the drift package default).
+	MinEffect *float64
+	// Judge names the target that grades model-graded assertions (empty: the config's).
+	Judge string
+
+	// PromptVersion is the sha256 of the canonical prompt templates.
+	PromptVersion string
+	// Version is the sha256 of the canonical suite (see DESIGN.md "Versions").
+	Version string
+}

@@ -1,0 +1,49 @@
+package scoring
+
+import (
+	"errors"
+	"time"
+)
+
+// Spec is an assertion as a suite file states it, after templating.
+type Spec struct {
+	// Type is the assertion name, possibly with the "not-" prefix.
+	Type string `json:"type"`
+	// Value is the decoded YAML/JSON value: a string, number, bool,
+	// []any or map[string]any.
+	Value any `json:"value,omitempty"`
+	// Threshold is the optional numeric threshold (its meaning depends on Type).
+	Threshold *float64 `json:"threshold,omitempty"`
+	// Weight is the assertion's weight in the sample score (default 1).
+	Weight float64 `json:"weight"`
+}
+
+// Output is what a model produced for one sample, as the scorers see it.
+type Output struct {
+	Text      string
+	Latency   time.Duration
+	CostUSD   float64
+	CostKnown bool
+}
+
+// Result is one assertion's verdict on one output.
+type Result struct {
+	Type   string  `json:"type"`
+	Pass   bool    `json:"pass"`
+	Score  float64 `json:"score"`
+	Weight float64 `json:"weight"`
+	Reason string  `json:"reason,omitempty"`
+}
+
+// Assertion is a compiled, validated Spec ready to check outputs.
+type Assertion interface {
+	Spec() Spec
+	Check(out Output) Result
+}
+
+// Sentinel errors returned (wrapped) by Compile.
+var (
+	ErrUnknownType  = errors.New("unknown assertion type")
+	ErrBadValue     = errors.New("invalid value")
+	ErrBadThreshold = errors.New("invalid threshold")
+)
