@@ -1,0 +1,84 @@
+//go:build linux || darwin || freebsd || netbsd || openbsd || dragonfly
+
+package store
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"syscall"
+)
+
+// ErrLocked is wrapped by AcquireLock's error when another process holds
+// the database's lock.
+var ErrLocked = errors.New("another evald is using the database")
+
+// held keeps the files of held locks reachable: were a lock file's only
+// reference a dropped release func, the garbage collector would close it
+// and silently drop the lock.
+var held sync.Map // *os.File -> struct{}
+
+// AcquireLock takes the single-instance lock of the database at dbPath: an
+// exclusive flock on dbPath+".lock", which the kernel drops when the
+// process dies, however it dies. When another process holds it, the error
+// wraps [ErrLocked] and names the lock file. release unlocks; it is safe
+// to call more than once. The lock is held until release is called or the
+// process ends, even if release is dropped. The lock file itself is left
+// in place: removing it would let two processes lock two different files.
+func AcquireLock(dbPath string) (release func() error, err error) {
+	name := dbPath + ".lock"
+	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("open lock file: %w", err)
+	}
+	if err := flock(f); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("lock %s: %w", name, ErrLocked)
+		}
+		return nil, fmt.Errorf("lock %s: %w", name, err)
+	}
+	held.Store(f, struct{}{})
+	var once sync.Once
+	var rerr error
+	return func() error {
+		once.Do(func() {
+			defer held.Delete(f)
+			// Closing the only descriptor drops the lock; unlocking first
+			// says so explicitly.
+			rerr = errors.Join(funlock(f), f.Close())
+			if rerr != nil {
+				rerr = fmt.Errorf("release %s: %w", name, rerr)
+			}
+		})
+		return rerr
+	}, nil
+}
+
+func flock(f *os.File) error {
+	return control(f, syscall.LOCK_EX|syscall.LOCK_NB)
+}
+
+func funlock(f *os.File) error {
+	return control(f, syscall.LOCK_UN)
+}
+
+func control(f *os.File, how int) error {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var ferr error
+	if err := rc.Control(func(fd uintptr) {
+		for {
+			ferr = syscall.Flock(int(fd), how)
+			if !errors.Is(ferr, syscall.EINTR) {
+				return
+			}
+		}
+	}); err != nil {
+		return err
+	}
+	return ferr
+}

@@ -1,0 +1,121 @@
+package store
+
+import (
+	"context"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"testing/fstest"
+)
+
+func TestMigrationsEmbedded(t *testing.T) {
+	ms, err := loadMigrations(migrations)
+	if err != nil {
+		t.Fatalf("loadMigrations(embedded) = %v", err)
+	}
+	if len(ms) == 0 || ms[0].name != "0001_init.sql" {
+		t.Errorf("embedded migrations = %d, first %q, want 0001_init.sql first", len(ms), ms[0].name)
+	}
+}
+
+func TestNewerDatabaseRefused(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "evald.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open = %v", err)
+	}
+	s.Close()
+	ms, err := loadMigrations(migrations)
+	if err != nil {
+		t.Fatal(err)
+	}
+	latest := len(ms)
+	db := rawDB(t, path)
+	if _, err := db.ExecContext(ctx, "PRAGMA user_version = 1000"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	_, err = Open(ctx, path)
+	if err == nil {
+		t.Fatalf("Open of a database at schema version 1000 = nil error, want a refusal")
+	}
+	for _, want := range []string{"1000", "(" + strconv.Itoa(latest) + ")", "newer"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("Open error = %q, want it to contain %q", err, want)
+		}
+	}
+}
+
+func TestMigrate(t *testing.T) {
+	ctx := context.Background()
+	v1 := "CREATE TABLE a (x INTEGER);"
+	v2 := "CREATE TABLE b (x INTEGER); INSERT INTO a (x) VALUES (1);"
+	bad := "CREATE TABLE c (x INTEGER); THIS IS NOT SQL;"
+
+	t.Run("applies in order, one version per file", func(t *testing.T) {
+		db := rawDB(t, filepath.Join(t.TempDir(), "m.db"))
+		fsys := fstest.MapFS{
+			"0002_b.sql": {Data: []byte(v2)},
+			"0001_a.sql": {Data: []byte(v1)},
+		}
+		if err := migrate(ctx, db, fsys); err != nil {
+			t.Fatalf("migrate = %v", err)
+		}
+		if got, want := pragma(t, db, "user_version"), "2"; got != want {
+			t.Errorf("user_version = %s, want %s", got, want)
+		}
+		// Running again applies nothing: the INSERT of 0002 would add a row.
+		if err := migrate(ctx, db, fsys); err != nil {
+			t.Fatalf("second migrate = %v", err)
+		}
+		var n int
+		if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM a").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := n, 1; got != want {
+			t.Errorf("rows in a after migrating twice = %d, want %d", got, want)
+		}
+	})
+
+	t.Run("failed migration rolls back whole", func(t *testing.T) {
+		db := rawDB(t, filepath.Join(t.TempDir(), "m.db"))
+		fsys := fstest.MapFS{
+			"0001_a.sql":   {Data: []byte(v1)},
+			"0002_bad.sql": {Data: []byte(bad)},
+		}
+		err := migrate(ctx, db, fsys)
+		if err == nil || !strings.Contains(err.Error(), "0002_bad.sql") {
+			t.Fatalf("migrate = %v, want an error naming 0002_bad.sql", err)
+		}
+		if got, want := pragma(t, db, "user_version"), "1"; got != want {
+			t.Errorf("user_version after failed 0002 = %s, want %s", got, want)
+		}
+		var n int
+		if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'c'").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != 0 {
+			t.Errorf("table c of the failed migration exists, want it rolled back")
+		}
+	})
+
+	for _, tc := range []struct {
+		name string
+		fsys fstest.MapFS
+		want string
+	}{
+		{"gap", fstest.MapFS{"0001_a.sql": {Data: []byte(v1)}, "0003_c.sql": {Data: []byte(v1)}}, "want version 2"},
+		{"duplicate", fstest.MapFS{"0001_a.sql": {Data: []byte(v1)}, "0001_b.sql": {Data: []byte(v1)}}, "want version 2"},
+		{"no number", fstest.MapFS{"init.sql": {Data: []byte(v1)}}, "positive number"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := rawDB(t, filepath.Join(t.TempDir(), "m.db"))
+			if err := migrate(ctx, db, tc.fsys); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("migrate = %v, want an error containing %q", err, tc.want)
+			}
+		})
+	}
+}

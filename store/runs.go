@@ -1,0 +1,332 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Run statuses the store itself reads or writes. Other statuses (passed,
+// failed, regressed, errored, refused) are the caller's to choose.
+const (
+	StatusRunning     = "running"
+	StatusInterrupted = "interrupted"
+)
+
+// Run is one evaluation of a suite on a target.
+type Run struct {
+	ID             int64
+	Suite, Target  string
+	Trigger        string // schedule|manual|ci
+	Status         string // running|passed|failed|regressed|errored|interrupted|refused
+	StartedAt      time.Time
+	FinishedAt     time.Time // zero while running
+	SuiteVersion   string
+	PromptVersion  string
+	TargetVersion  string
+	ThresholdsJSON string // the thresholds applied
+	Cases          int
+	Samples        int
+	Errors         int
+	// PassRate and MeanScore are nil when no sample was valid (nothing was
+	// measured). A NaN or infinite value is stored as nil too.
+	PassRate, MeanScore *float64
+	PromptTokens        int64
+	CompletionTokens    int64
+	CostUSD             float64 // a NaN or infinite cost reads back as 0
+	DurationMS          int64
+	Verdict             string // the drift verdict; "" until SetVerdict
+	VerdictDetail       string // JSON evidence for Verdict (regression, baseline); "" until SetVerdict
+	Detail              string // JSON: threshold failures, provider summary and the rest, written by FinishRun
+	ErrorText           string
+}
+
+// RunFilter selects runs. Empty fields match everything.
+type RunFilter struct {
+	Suite, Target, Trigger, Status string
+	// Limit caps the number of runs; see Runs and History for the default.
+	Limit int
+	// BeforeID, when positive, keeps runs with ID < BeforeID (paging back).
+	BeforeID int64
+}
+
+// DefaultRunsLimit is how many runs Runs returns when the filter sets no limit.
+const DefaultRunsLimit = 100
+
+const runColumns = `id, suite, target, run_trigger, status, started_at, finished_at,
+	suite_version, prompt_version, target_version, thresholds, cases, samples, errors,
+	pass_rate, mean_score, prompt_tokens, completion_tokens, cost_usd, duration_ms,
+	verdict, verdict_detail, detail, error_text`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanRun(sc scanner) (Run, error) {
+	var (
+		r                   Run
+		started             string
+		finished            sql.NullString
+		passRate, meanScore sql.NullFloat64
+		cost                sql.NullFloat64
+	)
+	err := sc.Scan(&r.ID, &r.Suite, &r.Target, &r.Trigger, &r.Status, &started, &finished,
+		&r.SuiteVersion, &r.PromptVersion, &r.TargetVersion, &r.ThresholdsJSON, &r.Cases, &r.Samples, &r.Errors,
+		&passRate, &meanScore, &r.PromptTokens, &r.CompletionTokens, &cost, &r.DurationMS,
+		&r.Verdict, &r.VerdictDetail, &r.Detail, &r.ErrorText)
+	if err != nil {
+		return Run{}, err
+	}
+	if r.StartedAt, err = parseTime(started); err != nil {
+		return Run{}, err
+	}
+	if r.FinishedAt, err = parseNullTime(finished); err != nil {
+		return Run{}, err
+	}
+	r.PassRate, r.MeanScore = ptrOf(passRate), ptrOf(meanScore)
+	r.CostUSD = cost.Float64
+	return r, nil
+}
+
+// upsertSuite records the suite's name the first time it is seen.
+func upsertSuite(ctx context.Context, tx *sql.Tx, name string, now time.Time) error {
+	_, err := tx.ExecContext(ctx,
+		`INSERT INTO suites (name, first_seen) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`,
+		name, formatTime(now))
+	return err
+}
+
+// CreateRun records the start of a run and returns its ID. The run is
+// stored with status "running" (r.Status must be "" or "running") and no
+// finish time; StartedAt defaults to now. The suite is recorded too.
+func (s *Store) CreateRun(ctx context.Context, r Run) (int64, error) {
+	if r.Status != "" && r.Status != StatusRunning {
+		return 0, fmt.Errorf("create run: status %q: a run starts as %q", r.Status, StatusRunning)
+	}
+	if r.Suite == "" || r.Target == "" {
+		return 0, errors.New("create run: suite and target are required")
+	}
+	if r.StartedAt.IsZero() {
+		r.StartedAt = s.now()
+	}
+	var id int64
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		if err := upsertSuite(ctx, tx, r.Suite, s.now()); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO runs (suite, target, run_trigger, status, started_at, finished_at,
+			suite_version, prompt_version, target_version, thresholds, cases, samples, errors,
+			pass_rate, mean_score, prompt_tokens, completion_tokens, cost_usd, duration_ms,
+			verdict, verdict_detail, detail, error_text)
+			VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			r.Suite, r.Target, r.Trigger, StatusRunning, formatTime(r.StartedAt),
+			r.SuiteVersion, r.PromptVersion, r.TargetVersion, r.ThresholdsJSON, r.Cases, r.Samples, r.Errors,
+			finitePtr(r.PassRate), finitePtr(r.MeanScore), r.PromptTokens, r.CompletionTokens, finite(r.CostUSD), r.DurationMS,
+			r.Verdict, r.VerdictDetail, r.Detail, r.ErrorText)
+		if err != nil {
+			return err
+		}
+		id, err = res.LastInsertId()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("create run: %w", err)
+	}
+	return id, nil
+}
+
+// FinishRun records the end of run r.ID: its final status, FinishedAt
+// (default now), thresholds, aggregates (cases, samples, errors, rates,
+// tokens, cost, duration), Detail and ErrorText. The identity fields
+// (suite, target, trigger, versions, StartedAt) and the verdict are left as
+// stored. It fails when the run does not exist (wrapping ErrNotFound) or is
+// no longer running, so a run is finished once.
+func (s *Store) FinishRun(ctx context.Context, r Run) error {
+	if r.Status == "" || r.Status == StatusRunning {
+		return fmt.Errorf("finish run %d: status %q is not a final status", r.ID, r.Status)
+	}
+	if r.FinishedAt.IsZero() {
+		r.FinishedAt = s.now()
+	}
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE runs SET status = ?, finished_at = ?, thresholds = ?,
+			cases = ?, samples = ?, errors = ?, pass_rate = ?, mean_score = ?,
+			prompt_tokens = ?, completion_tokens = ?, cost_usd = ?, duration_ms = ?,
+			detail = ?, error_text = ?
+			WHERE id = ? AND status = ?`,
+			r.Status, formatTime(r.FinishedAt), r.ThresholdsJSON,
+			r.Cases, r.Samples, r.Errors, finitePtr(r.PassRate), finitePtr(r.MeanScore),
+			r.PromptTokens, r.CompletionTokens, finite(r.CostUSD), r.DurationMS,
+			r.Detail, r.ErrorText,
+			r.ID, StatusRunning)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 1 {
+			return err
+		}
+		status, err := runStatus(ctx, tx, r.ID)
+		if err != nil {
+			return err
+		}
+		return fmt.Errorf("run is %s, not %s", status, StatusRunning)
+	})
+	if err != nil {
+		return fmt.Errorf("finish run %d: %w", r.ID, err)
+	}
+	return nil
+}
+
+// runStatus reads a run's status inside tx, wrapping ErrNotFound when the
+// run does not exist.
+func runStatus(ctx context.Context, tx *sql.Tx, id int64) (string, error) {
+	var status string
+	err := tx.QueryRowContext(ctx, `SELECT status FROM runs WHERE id = ?`, id).Scan(&status)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("no such run: %w", ErrNotFound)
+	}
+	return status, err
+}
+
+// SetVerdict records the drift verdict of a run and its JSON evidence
+// (kept apart from the run's Detail, which it does not touch). It may be
+// called again to replace them.
+func (s *Store) SetVerdict(ctx context.Context, runID int64, verdict, detail string) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE runs SET verdict = ?, verdict_detail = ? WHERE id = ?`, verdict, detail, runID)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return fmt.Errorf("no such run: %w", ErrNotFound)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("set verdict of run %d: %w", runID, err)
+	}
+	return nil
+}
+
+// InterruptRunning marks every run still "running" as "interrupted",
+// finished now, with reason as its error text, and returns how many it
+// marked. It is crash recovery for startup, under the single-instance
+// lock: any run still running then was left by a process that is gone.
+func (s *Store) InterruptRunning(ctx context.Context, reason string) (int, error) {
+	var n int64
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE runs SET status = ?, finished_at = ?, error_text = ? WHERE status = ?`,
+			StatusInterrupted, formatTime(s.now()), reason, StatusRunning)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("interrupt running runs: %w", err)
+	}
+	return int(n), nil
+}
+
+// Run returns the run with the given ID, or an error wrapping ErrNotFound.
+func (s *Store) Run(ctx context.Context, id int64) (Run, error) {
+	r, err := scanRun(s.r.QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Run{}, fmt.Errorf("run %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return Run{}, fmt.Errorf("read run %d: %w", id, err)
+	}
+	return r, nil
+}
+
+// Runs returns the runs matching f, newest first (by ID). A Limit of 0 or
+// less means DefaultRunsLimit.
+func (s *Store) Runs(ctx context.Context, f RunFilter) ([]Run, error) {
+	if f.Limit <= 0 {
+		f.Limit = DefaultRunsLimit
+	}
+	runs, err := s.queryRuns(ctx, f)
+	if err != nil {
+		return nil, fmt.Errorf("list runs: %w", err)
+	}
+	return runs, nil
+}
+
+// History returns the newest f.Limit runs matching f (all of them when
+// Limit is 0 or less) in the order they started, oldest first, as
+// `evald history` prints them.
+func (s *Store) History(ctx context.Context, f RunFilter) ([]Run, error) {
+	runs, err := s.queryRuns(ctx, f)
+	if err != nil {
+		return nil, fmt.Errorf("run history: %w", err)
+	}
+	slices.Reverse(runs)
+	return runs, nil
+}
+
+// queryRuns returns the runs matching f, newest first; no limit when
+// f.Limit <= 0.
+func (s *Store) queryRuns(ctx context.Context, f RunFilter) ([]Run, error) {
+	var (
+		where []string
+		args  []any
+	)
+	for _, c := range []struct{ col, val string }{
+		{"suite", f.Suite}, {"target", f.Target}, {"run_trigger", f.Trigger}, {"status", f.Status},
+	} {
+		if c.val != "" {
+			where = append(where, c.col+" = ?")
+			args = append(args, c.val)
+		}
+	}
+	if f.BeforeID > 0 {
+		where = append(where, "id < ?")
+		args = append(args, f.BeforeID)
+	}
+	q := `SELECT ` + runColumns + ` FROM runs`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	q += ` ORDER BY id DESC`
+	if f.Limit > 0 {
+		q += ` LIMIT ?`
+		args = append(args, f.Limit)
+	}
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var runs []Run
+	for rows.Next() {
+		r, err := scanRun(rows)
+		if err != nil {
+			return nil, err
+		}
+		runs = append(runs, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return runs, nil
+}
+
+// CostSince returns what the runs of suite (on every target) that started
+// at or after since have cost, in USD.
+func (s *Store) CostSince(ctx context.Context, suite string, since time.Time) (float64, error) {
+	var cost float64
+	err := s.r.QueryRowContext(ctx, `SELECT COALESCE(SUM(cost_usd), 0) FROM runs WHERE suite = ? AND started_at >= ?`,
+		suite, formatTime(since)).Scan(&cost)
+	if err != nil {
+		return 0, fmt.Errorf("cost of suite %s: %w", suite, err)
+	}
+	return cost, nil
+}

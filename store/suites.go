@@ -1,0 +1,133 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// SuiteVersion is a suite's content-addressed version and the canonical
+// JSON it was computed from.
+type SuiteVersion struct {
+	Suite, Version, PromptVersion string
+	Canonical                     []byte    // canonical JSON
+	CreatedAt                     time.Time // set by the store on first save when zero
+}
+
+// TargetVersion is a target's content-addressed version and the canonical
+// JSON it was computed from.
+type TargetVersion struct {
+	Target, Version string
+	Canonical       []byte    // canonical JSON
+	CreatedAt       time.Time // set by the store on first save when zero
+}
+
+// SaveSuiteVersion records a suite version, and the suite, unless already
+// recorded. The version is the identity: saving it again, even with other
+// content, keeps the first record.
+func (s *Store) SaveSuiteVersion(ctx context.Context, v SuiteVersion) error {
+	if v.Suite == "" || v.Version == "" {
+		return errors.New("save suite version: suite and version are required")
+	}
+	now := s.now()
+	if v.CreatedAt.IsZero() {
+		v.CreatedAt = now
+	}
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		if err := upsertSuite(ctx, tx, v.Suite, now); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO suite_versions (suite, version, prompt_version, canonical, created_at)
+			VALUES (?, ?, ?, ?, ?) ON CONFLICT (suite, version) DO NOTHING`,
+			v.Suite, v.Version, v.PromptVersion, string(v.Canonical), formatTime(v.CreatedAt))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("save version %s of suite %s: %w", v.Version, v.Suite, err)
+	}
+	return nil
+}
+
+// SaveTargetVersion records a target version unless already recorded. The
+// version is the identity: saving it again keeps the first record.
+func (s *Store) SaveTargetVersion(ctx context.Context, v TargetVersion) error {
+	if v.Target == "" || v.Version == "" {
+		return errors.New("save target version: target and version are required")
+	}
+	if v.CreatedAt.IsZero() {
+		v.CreatedAt = s.now()
+	}
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO target_versions (target, version, canonical, created_at)
+			VALUES (?, ?, ?, ?) ON CONFLICT (target, version) DO NOTHING`,
+			v.Target, v.Version, string(v.Canonical), formatTime(v.CreatedAt))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("save version %s of target %s: %w", v.Version, v.Target, err)
+	}
+	return nil
+}
+
+// SuiteVersion returns a recorded suite version, or an error wrapping
+// ErrNotFound.
+func (s *Store) SuiteVersion(ctx context.Context, suite, version string) (SuiteVersion, error) {
+	v := SuiteVersion{Suite: suite, Version: version}
+	var canonical, created string
+	err := s.r.QueryRowContext(ctx, `SELECT prompt_version, canonical, created_at FROM suite_versions
+		WHERE suite = ? AND version = ?`, suite, version).Scan(&v.PromptVersion, &canonical, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return SuiteVersion{}, fmt.Errorf("version %s of suite %s: %w", version, suite, ErrNotFound)
+	}
+	if err == nil {
+		v.CreatedAt, err = parseTime(created)
+	}
+	if err != nil {
+		return SuiteVersion{}, fmt.Errorf("read version %s of suite %s: %w", version, suite, err)
+	}
+	v.Canonical = []byte(canonical)
+	return v, nil
+}
+
+// TargetVersion returns a recorded target version, or an error wrapping
+// ErrNotFound.
+func (s *Store) TargetVersion(ctx context.Context, target, version string) (TargetVersion, error) {
+	v := TargetVersion{Target: target, Version: version}
+	var canonical, created string
+	err := s.r.QueryRowContext(ctx, `SELECT canonical, created_at FROM target_versions
+		WHERE target = ? AND version = ?`, target, version).Scan(&canonical, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return TargetVersion{}, fmt.Errorf("version %s of target %s: %w", version, target, ErrNotFound)
+	}
+	if err == nil {
+		v.CreatedAt, err = parseTime(created)
+	}
+	if err != nil {
+		return TargetVersion{}, fmt.Errorf("read version %s of target %s: %w", version, target, err)
+	}
+	v.Canonical = []byte(canonical)
+	return v, nil
+}
+
+// Suites returns the names of every suite seen, sorted.
+func (s *Store) Suites(ctx context.Context) ([]string, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT name FROM suites ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("list suites: %w", err)
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, fmt.Errorf("list suites: %w", err)
+		}
+		names = append(names, n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list suites: %w", err)
+	}
+	return names, nil
+}
