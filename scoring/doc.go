@@ -3,5 +3,36 @@
 // into sample, case and run scores.
 //
 // It is pure: no I/O, no network, no storage. Semantics follow promptfoo's
-// documented behaviour for an assertion of the same name.
+// documented behaviour for an assertion of the same name; each type's file
+// says where and why it differs.
+//
+// # Assertions
+//
+// Compile validates a Spec once (regular expressions and JSON Schemas are
+// compiled there, never per output) and returns an Assertion whose Check
+// judges one Output; an Assertion is safe for concurrent use. Model output is
+// untrusted: Check never panics, and its cost grows at most linearly with the
+// output's length (contains-json bounds its search on hostile text). Types lists the base types; every one
+// also exists negated with the "not-" prefix, which inverts the verdict and,
+// for the graded types (rouge-n), turns the score s into 1-s. A Result's
+// Score is always in [0,1], and its Reason, set on failures, is one short
+// line that quotes at most about 80 runes of the output.
+//
+// # Scores
+//
+// Scores roll up in three steps: assertions into a sample, samples into a
+// case, cases into a run.
+//
+//   - A sample passes when every one of its assertions passes, weight 0
+//     included (promptfoo lets a weight-0 assertion pass regardless; evald
+//     only keeps it out of the score). Its score is the mean of the
+//     assertion scores weighted by their weights (SampleScore).
+//   - A case's pass rate is the share of its valid samples that passed, and
+//     its mean score the mean of their scores (CaseTally). Samples that
+//     errored (no output to judge) are not valid and count for neither.
+//   - A run's pass_rate is the mean of the case pass rates, and its
+//     mean_score the mean of the case mean scores, so every case weighs the
+//     same however many samples it has. Cases with no valid sample are left
+//     out of both, and the number of cases that counted is reported beside
+//     them (RunScores).
 package scoring

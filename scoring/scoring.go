@@ -46,4 +46,5 @@ var (
 	ErrUnknownType  = errors.New("unknown assertion type")
 	ErrBadValue     = errors.New("invalid value")
 	ErrBadThreshold = errors.New("invalid threshold")
+	ErrBadWeight    = errors.New("invalid weight")
 )
