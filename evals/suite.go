@@ -46,6 +46,9 @@ type Suite struct {
 	MinEffect *float64
 	// Judge names the target that grades model-graded assertions (empty: the config's).
 	Judge string
+	// JudgeLine is the line of `judge:` in File (0 when absent), so that the
+	// config loader can say where an unknown judge target was named.
+	JudgeLine int
 
 	// PromptVersion is the sha256 of the canonical prompt templates.
 	PromptVersion string

@@ -1,0 +1,584 @@
+package configs
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+	"gopkg.in/yaml.v3"
+
+	"github.com/evald/evald/evals"
+)
+
+// Defaults for what evald.yaml leaves out.
+const (
+	DefaultAddr        = "127.0.0.1:8080"
+	DefaultSQLite      = "evald.db"
+	DefaultConcurrency = 4
+	DefaultTimeout     = 30 * time.Second
+	DefaultRetries     = 4
+	DefaultRenotify    = 6 * time.Hour
+)
+
+// Parse reads the config file name (a slash path) from fsys. Relative paths
+// in it (storage.sqlite, suites[].file) resolve against its folder, as
+// slash paths inside fsys. The suites are not loaded; see ParseProject.
+func Parse(fsys fs.FS, name string) (*Config, error) {
+	var p evals.Problems
+	cfg := parseConfig(fsFiles{fsys}, name, &p)
+	if err := p.Err(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// LoadFile reads a config from the file system without loading its suites.
+// Relative paths in it resolve against the config file's folder.
+func LoadFile(path string) (*Config, error) {
+	var p evals.Problems
+	cfg := parseConfig(osFiles{}, path, &p)
+	if err := p.Err(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// source abstracts where a config and its suites are read from.
+type source interface {
+	read(name string) ([]byte, error)
+	resolve(from, rel string) (string, error)
+	loadSuite(name string) (*evals.Suite, error)
+}
+
+type fsFiles struct{ fsys fs.FS }
+
+func (f fsFiles) read(name string) ([]byte, error) { return fs.ReadFile(f.fsys, name) }
+
+func (f fsFiles) resolve(from, rel string) (string, error) {
+	if path.IsAbs(rel) {
+		return "", errors.New("must be relative to the config file")
+	}
+	p := path.Join(path.Dir(from), rel)
+	if !fs.ValidPath(p) {
+		return "", errors.New("leads outside the file system the config was loaded from")
+	}
+	return p, nil
+}
+
+func (f fsFiles) loadSuite(name string) (*evals.Suite, error) { return evals.Parse(f.fsys, name) }
+
+type osFiles struct{}
+
+func (osFiles) read(name string) ([]byte, error) { return os.ReadFile(name) }
+
+func (osFiles) resolve(from, rel string) (string, error) {
+	rel = filepath.FromSlash(rel)
+	if filepath.IsAbs(rel) {
+		return rel, nil
+	}
+	return filepath.Join(filepath.Dir(from), rel), nil
+}
+
+func (osFiles) loadSuite(name string) (*evals.Suite, error) { return evals.LoadFile(name) }
+
+var (
+	topKeys     = []string{"storage", "server", "targets", "judge", "suites", "alerts"}
+	targetKeys  = []string{"name", "base_url", "api_key_env", "model", "params", "concurrency", "rps", "timeout", "retries", "price"}
+	paramKeys   = []string{"temperature", "top_p", "max_tokens", "seed", "response_format", "tools"}
+	suiteRefKey = []string{"file", "targets", "schedule", "budget_usd_per_day"}
+	targetName  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+)
+
+// parseConfig decodes and validates a config; problems go to p. The config
+// is returned even when it has problems, so that Load can go on to report
+// the suites' problems too.
+func parseConfig(src source, name string, p *evals.Problems) *Config {
+	cfg := &Config{File: name, Server: Server{Addr: DefaultAddr}, Alerts: Alerts{Renotify: DefaultRenotify}}
+	sqlite, err := src.resolve(name, DefaultSQLite)
+	if err == nil {
+		cfg.Storage.SQLite = sqlite
+	}
+	data, err := src.read(name)
+	if err != nil {
+		p.Addf(name, 0, "", "", ErrFile, "cannot read: %s", readErr(err))
+		return cfg
+	}
+	d := &decoder{file: name, p: p, budget: 1 << 20}
+	root := d.parse(data)
+	if root == nil {
+		return cfg
+	}
+	f, ok := d.fields(root, "", "a mapping of config sections", topKeys...)
+	if !ok {
+		return cfg
+	}
+	if n := f["storage"]; n != nil && !isNull(n) {
+		if sf, ok := d.fields(n, "storage", "a mapping", "sqlite"); ok {
+			if s, sn, ok := d.required(sf, n, "storage", "sqlite"); ok {
+				if rp, err := src.resolve(name, s); err != nil {
+					d.failGot(sn, "storage.sqlite", ErrInvalid, "%v", err)
+				} else {
+					cfg.Storage.SQLite = rp
+				}
+			}
+		}
+	}
+	if n := f["server"]; n != nil && !isNull(n) {
+		cfg.Server = d.server(n)
+	}
+	if n := f["targets"]; n == nil {
+		d.fail(root, "targets", ErrMissing, "required: at least one model endpoint")
+	} else {
+		cfg.Targets = d.targets(n)
+	}
+	var names []string
+	for _, t := range cfg.Targets {
+		if t.Name != "" {
+			names = append(names, t.Name)
+		}
+	}
+	if n := f["judge"]; n != nil && !isNull(n) {
+		if s, ok := d.str(n, "judge"); ok {
+			cfg.Judge = s
+			d.known(n, "judge", s, names)
+		}
+	}
+	if n := f["suites"]; n != nil && !isNull(n) {
+		cfg.Suites = d.suites(src, n, names)
+	}
+	if n := f["alerts"]; n != nil && !isNull(n) {
+		cfg.Alerts = d.alerts(n)
+	}
+	return cfg
+}
+
+// known checks that name is one of the targets.
+func (d *decoder) known(n *yaml.Node, field, name string, targets []string) bool {
+	if slices.Contains(targets, name) {
+		return true
+	}
+	d.failGot(n, field, ErrInvalid, "unknown target (targets: %s)", strings.Join(targets, ", "))
+	return false
+}
+
+func (d *decoder) server(n *yaml.Node) Server {
+	s := Server{Addr: DefaultAddr}
+	f, ok := d.fields(n, "server", "a mapping", "addr", "tokens_env", "public_url")
+	if !ok {
+		return s
+	}
+	if v := f["addr"]; v != nil {
+		if a, ok := d.str(v, "server.addr"); ok {
+			if !validAddr(a) {
+				d.failGot(v, "server.addr", ErrInvalid, "must be host:port, like 127.0.0.1:8080 or :8080")
+			}
+			s.Addr = a
+		}
+	}
+	if v := f["tokens_env"]; v != nil {
+		s.TokensEnv = d.env(v, "server.tokens_env")
+	}
+	if v := f["public_url"]; v != nil {
+		if u, ok := d.str(v, "server.public_url"); ok {
+			d.httpURL(v, "server.public_url", u)
+			s.PublicURL = u
+		}
+	}
+	return s
+}
+
+func validAddr(a string) bool {
+	_, port, err := net.SplitHostPort(a)
+	if err != nil {
+		return false
+	}
+	n, err := strconv.Atoi(port)
+	return err == nil && n >= 0 && n <= 65535
+}
+
+// httpURL checks an http(s) URL; credentials belong in env vars, not here.
+func (d *decoder) httpURL(n *yaml.Node, field, s string) bool {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil || u.Host == "" || u.Scheme != "http" && u.Scheme != "https":
+		d.failGot(n, field, ErrInvalid, "must be an http:// or https:// URL")
+	case u.User != nil:
+		d.fail(n, field, ErrInvalid, "must not hold credentials: put the key in an environment variable (api_key_env)")
+	default:
+		return true
+	}
+	return false
+}
+
+func (d *decoder) targets(n *yaml.Node) []Target {
+	items, ok := d.list(n, "targets", "a list of targets")
+	if !ok {
+		return nil
+	}
+	if len(items) == 0 {
+		d.fail(n, "targets", ErrMissing, "needs at least one target")
+	}
+	first := map[string]int{}
+	out := make([]Target, 0, len(items))
+	for i, item := range items {
+		field := index("targets", i)
+		t, ok := d.target(item, field)
+		if !ok {
+			continue
+		}
+		if t.Name != "" {
+			if ln, dup := first[t.Name]; dup {
+				d.fail(item, key(field, "name"), ErrDuplicate, "duplicate target name %q (first on line %d)", t.Name, ln)
+				continue
+			}
+			first[t.Name] = t.Line
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+func (d *decoder) target(n *yaml.Node, field string) (Target, bool) {
+	t := Target{Concurrency: DefaultConcurrency, Timeout: DefaultTimeout, Retries: DefaultRetries, Line: line(deref(n))}
+	f, ok := d.fields(n, field, "a target {name, base_url, model, ...}", targetKeys...)
+	if !ok {
+		return t, false
+	}
+	if s, sn, ok := d.required(f, n, field, "name"); ok {
+		if !targetName.MatchString(s) {
+			d.failGot(sn, key(field, "name"), ErrInvalid, "must be letters, digits, '.', '_' or '-', starting with a letter or digit")
+		}
+		t.Name = s
+	}
+	if s, sn, ok := d.required(f, n, field, "base_url"); ok {
+		d.httpURL(sn, key(field, "base_url"), s)
+		t.BaseURL = s
+	}
+	if v := f["api_key_env"]; v != nil && !isNull(v) {
+		t.APIKeyEnv = d.env(v, key(field, "api_key_env"))
+	}
+	t.Model, _, _ = d.required(f, n, field, "model")
+	if v := f["params"]; v != nil && !isNull(v) {
+		t.Params = d.params(v, key(field, "params"))
+	}
+	if v := f["concurrency"]; v != nil {
+		if c, ok := d.integer(v, key(field, "concurrency")); ok {
+			if c < 1 {
+				d.failGot(v, key(field, "concurrency"), ErrInvalid, "must be at least 1")
+			}
+			t.Concurrency = c
+		}
+	}
+	if v := f["rps"]; v != nil {
+		if r, ok := d.number(v, key(field, "rps")); ok {
+			if r < 0 {
+				d.failGot(v, key(field, "rps"), ErrInvalid, "must be at least 0 (0: unlimited)")
+			}
+			t.RPS = r
+		}
+	}
+	if v := f["timeout"]; v != nil {
+		if to, ok := d.duration(v, key(field, "timeout")); ok {
+			t.Timeout = to
+		}
+	}
+	if v := f["retries"]; v != nil {
+		if r, ok := d.integer(v, key(field, "retries")); ok {
+			if r < 0 || r > 100 {
+				d.failGot(v, key(field, "retries"), ErrInvalid, "must be in [0,100]")
+			}
+			t.Retries = r
+		}
+	}
+	if v := f["price"]; v != nil && !isNull(v) {
+		if pf, ok := d.fields(v, key(field, "price"), "a mapping", "input_per_mtok", "output_per_mtok"); ok {
+			usd := func(k string) float64 {
+				pn := pf[k]
+				if pn == nil {
+					return 0
+				}
+				x, ok := d.number(pn, key(field, "price."+k))
+				if ok && x < 0 {
+					d.failGot(pn, key(field, "price."+k), ErrInvalid, "must be at least 0")
+				}
+				return x
+			}
+			t.Price = Price{InputPerMTok: usd("input_per_mtok"), OutputPerMTok: usd("output_per_mtok")}
+		}
+	}
+	return t, true
+}
+
+func (d *decoder) params(n *yaml.Node, field string) Params {
+	var p Params
+	f, ok := d.fields(n, field, "a mapping", paramKeys...)
+	if !ok {
+		return p
+	}
+	between := func(k string, lo, hi float64) *float64 {
+		v := f[k]
+		if v == nil || isNull(v) {
+			return nil
+		}
+		x, ok := d.number(v, key(field, k))
+		if !ok {
+			return nil
+		}
+		if x < lo || x > hi {
+			d.failGot(v, key(field, k), ErrInvalid, "must be in [%g,%g]", lo, hi)
+		}
+		return &x
+	}
+	p.Temperature = between("temperature", 0, 2)
+	p.TopP = between("top_p", 0, 1)
+	if v := f["max_tokens"]; v != nil && !isNull(v) {
+		if x, ok := d.integer(v, key(field, "max_tokens")); ok {
+			if x < 1 {
+				d.failGot(v, key(field, "max_tokens"), ErrInvalid, "must be at least 1")
+			}
+			p.MaxTokens = &x
+		}
+	}
+	if v := f["seed"]; v != nil && !isNull(v) {
+		if x, ok := d.integer(v, key(field, "seed")); ok {
+			p.Seed = &x
+		}
+	}
+	if v := f["response_format"]; v != nil && !isNull(v) {
+		p.ResponseFormat = d.responseFormat(v, key(field, "response_format"))
+	}
+	if v := f["tools"]; v != nil && !isNull(v) {
+		p.Tools = d.tools(v, key(field, "tools"))
+	}
+	return p
+}
+
+// responseFormat accepts "text", "json_object" or the OpenAI object form
+// ({type: json_schema, json_schema: {name, schema}}). {type: text} and
+// {type: json_object} are stored as the plain strings, so both spellings
+// make the same target version.
+func (d *decoder) responseFormat(n *yaml.Node, field string) any {
+	const want = "must be text, json_object or {type: json_schema, json_schema: {name, schema}}"
+	v, ok := d.value(n, field, 0)
+	if !ok {
+		return nil
+	}
+	switch x := v.(type) {
+	case string:
+		if x == "text" || x == "json_object" {
+			return x
+		}
+	case map[string]any:
+		typ, _ := x["type"].(string)
+		switch {
+		case (typ == "text" || typ == "json_object") && len(x) == 1:
+			return typ
+		case typ == "json_schema":
+			js, _ := x["json_schema"].(map[string]any)
+			if name, _ := js["name"].(string); name == "" {
+				d.fail(n, field+".json_schema.name", ErrMissing, "required")
+				return nil
+			}
+			if _, isMap := js["schema"].(map[string]any); !isMap {
+				d.fail(n, field+".json_schema.schema", ErrMissing, "required: a JSON schema object")
+				return nil
+			}
+			return x
+		}
+	}
+	d.failGot(n, field, ErrInvalid, want)
+	return nil
+}
+
+// tools accepts a list of OpenAI function tools.
+func (d *decoder) tools(n *yaml.Node, field string) any {
+	items, ok := d.list(n, field, "a list of tools")
+	if !ok {
+		return nil
+	}
+	v, ok := d.value(n, field, 0)
+	if !ok {
+		return nil
+	}
+	list, _ := v.([]any)
+	for i, t := range list {
+		tf := index(field, i)
+		tool, isMap := t.(map[string]any)
+		if !isMap {
+			d.failGot(items[i], tf, ErrType, "must be a tool {type: function, function: {name, ...}}")
+			return nil
+		}
+		if typ, has := tool["type"]; has && typ != "function" {
+			d.failGot(items[i], tf+".type", ErrInvalid, "must be function")
+			return nil
+		}
+		fn, _ := tool["function"].(map[string]any)
+		if name, _ := fn["name"].(string); name == "" {
+			d.fail(items[i], tf+".function.name", ErrMissing, "required")
+			return nil
+		}
+	}
+	return list
+}
+
+func (d *decoder) suites(src source, n *yaml.Node, targets []string) []SuiteRef {
+	items, ok := d.list(n, "suites", "a list of {file, targets, schedule}")
+	if !ok {
+		return nil
+	}
+	out := make([]SuiteRef, 0, len(items))
+	for i, item := range items {
+		field := index("suites", i)
+		r := SuiteRef{Line: line(deref(item))}
+		f, ok := d.fields(item, field, "a suite {file, targets, schedule, budget_usd_per_day}", suiteRefKey...)
+		if !ok {
+			continue
+		}
+		if s, sn, ok := d.required(f, item, field, "file"); ok {
+			if rp, err := src.resolve(d.file, s); err != nil {
+				d.failGot(sn, key(field, "file"), ErrInvalid, "%v", err)
+			} else {
+				r.File = rp
+			}
+		}
+		if v := f["targets"]; v == nil || isNull(v) {
+			d.fail(item, key(field, "targets"), ErrMissing, "required: the targets to run the suite on (targets: %s)", strings.Join(targets, ", "))
+		} else if list, ok := d.list(v, key(field, "targets"), "a list of target names"); ok {
+			if len(list) == 0 {
+				d.fail(v, key(field, "targets"), ErrMissing, "needs at least one target")
+			}
+			for j, tn := range list {
+				tf := index(key(field, "targets"), j)
+				s, ok := d.str(tn, tf)
+				if !ok || !d.known(tn, tf, s, targets) {
+					continue
+				}
+				if slices.Contains(r.Targets, s) {
+					d.failGot(tn, tf, ErrDuplicate, "target listed twice")
+					continue
+				}
+				r.Targets = append(r.Targets, s)
+			}
+		}
+		if v := f["schedule"]; v != nil && !isNull(v) {
+			if s, ok := d.str(v, key(field, "schedule")); ok {
+				if err := checkSchedule(s); err != nil {
+					d.failGot(v, key(field, "schedule"), ErrInvalid, "%v", err)
+				}
+				r.Schedule = s
+			}
+		}
+		if v := f["budget_usd_per_day"]; v != nil && !isNull(v) {
+			if b, ok := d.number(v, key(field, "budget_usd_per_day")); ok {
+				if b < 0 {
+					d.failGot(v, key(field, "budget_usd_per_day"), ErrInvalid, "must be at least 0 (0: no budget)")
+				}
+				r.BudgetUSDPerDay = b
+			}
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// checkSchedule validates a robfig/cron spec: five fields, a descriptor
+// (@hourly, @daily, ...) or @every DURATION.
+func checkSchedule(spec string) (err error) {
+	const want = "must be a cron spec like \"*/30 * * * *\", \"@hourly\" or \"@every 30m\""
+	defer func() {
+		if recover() != nil { // the cron parser panics on some malformed input
+			err = errors.New(want)
+		}
+	}()
+	if strings.TrimSpace(spec) == "" {
+		return errors.New(want)
+	}
+	if every, ok := strings.CutPrefix(spec, "@every "); ok {
+		dur, perr := time.ParseDuration(strings.TrimSpace(every))
+		if perr != nil || dur < time.Second {
+			return errors.New("@every needs a duration of at least 1s, like @every 30m")
+		}
+		return nil
+	}
+	if _, perr := cron.ParseStandard(spec); perr != nil {
+		why, _, _ := strings.Cut(perr.Error(), ": [") // drop cron's echo of the spec
+		return fmt.Errorf("%s: %s", want, why)
+	}
+	return nil
+}
+
+func (d *decoder) alerts(n *yaml.Node) Alerts {
+	a := Alerts{Renotify: DefaultRenotify}
+	f, ok := d.fields(n, "alerts", "a mapping", "slack", "webhook", "renotify")
+	if !ok {
+		return a
+	}
+	if v := f["slack"]; v != nil && !isNull(v) {
+		if sf, ok := d.fields(v, "alerts.slack", "a mapping", "webhook_url_env", "token_env", "channel"); ok {
+			s := &SlackAlerts{}
+			if x := sf["webhook_url_env"]; x != nil {
+				s.WebhookURLEnv = d.env(x, "alerts.slack.webhook_url_env")
+			}
+			if x := sf["token_env"]; x != nil {
+				s.TokenEnv = d.env(x, "alerts.slack.token_env")
+			}
+			if x := sf["channel"]; x != nil {
+				s.Channel, _ = d.str(x, "alerts.slack.channel")
+			}
+			switch {
+			case s.WebhookURLEnv != "" && s.TokenEnv != "":
+				d.fail(v, "alerts.slack", ErrInvalid, "set webhook_url_env or token_env and channel, not both")
+			case s.WebhookURLEnv != "" && s.Channel != "":
+				d.fail(sf["channel"], "alerts.slack.channel", ErrInvalid, "an incoming webhook posts to its own channel: channel goes with token_env")
+			case s.WebhookURLEnv == "" && s.TokenEnv == "" && sf["webhook_url_env"] == nil && sf["token_env"] == nil:
+				d.fail(v, "alerts.slack", ErrMissing, "needs webhook_url_env, or token_env and channel")
+			case s.TokenEnv != "" && s.Channel == "":
+				d.fail(v, "alerts.slack.channel", ErrMissing, "required with token_env")
+			}
+			a.Slack = s
+		}
+	}
+	if v := f["webhook"]; v != nil && !isNull(v) {
+		if wf, ok := d.fields(v, "alerts.webhook", "a mapping", "url_env", "secret_env"); ok {
+			w := &WebhookAlerts{}
+			if x := wf["url_env"]; x == nil {
+				d.fail(v, "alerts.webhook.url_env", ErrMissing, "required")
+			} else {
+				w.URLEnv = d.env(x, "alerts.webhook.url_env")
+			}
+			if x := wf["secret_env"]; x != nil {
+				w.SecretEnv = d.env(x, "alerts.webhook.secret_env")
+			}
+			a.Webhook = w
+		}
+	}
+	if v := f["renotify"]; v != nil && !isNull(v) {
+		if r, ok := d.duration(v, "alerts.renotify"); ok {
+			a.Renotify = r
+		}
+	}
+	return a
+}
+
+// readErr shortens a read error: the path is printed already.
+func readErr(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return "no such file"
+	}
+	return err.Error()
+}

@@ -1,0 +1,145 @@
+package configs
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io/fs"
+	"slices"
+	"strings"
+
+	"github.com/evald/evald/evals"
+)
+
+// Project is a config with its suites loaded.
+type Project struct {
+	Config *Config
+	// Suites are aligned with Config.Suites: Suites[i] is the suite of
+	// Config.Suites[i] (a file named twice is loaded once and shared).
+	Suites []*evals.Suite
+}
+
+// Load reads the config at path and every suite it names, and reports the
+// problems of all files at once (an errors.Join of *FieldError).
+func Load(path string) (*Project, error) {
+	return loadProject(osFiles{}, path)
+}
+
+// ParseProject is Load on an fs.FS (name is a slash path inside it).
+func ParseProject(fsys fs.FS, name string) (*Project, error) {
+	return loadProject(fsFiles{fsys}, name)
+}
+
+func loadProject(src source, name string) (*Project, error) {
+	var p evals.Problems
+	cfg := parseConfig(src, name, &p)
+	var targets []string
+	for _, t := range cfg.Targets {
+		targets = append(targets, t.Name)
+	}
+	var errs []error
+	proj := &Project{Config: cfg, Suites: make([]*evals.Suite, len(cfg.Suites))}
+	loaded := map[string]*evals.Suite{}
+	failed := map[string]bool{}
+	for i, ref := range cfg.Suites {
+		if ref.File == "" || failed[ref.File] {
+			continue
+		}
+		if s, ok := loaded[ref.File]; ok {
+			proj.Suites[i] = s
+			continue
+		}
+		if _, err := src.read(ref.File); err != nil {
+			p.Addf(name, ref.Line, index("suites", i)+".file", "", ErrFile, "cannot read %s: %s", ref.File, readErr(err))
+			failed[ref.File] = true
+			continue
+		}
+		s, err := src.loadSuite(ref.File)
+		if err != nil {
+			errs = append(errs, err)
+			failed[ref.File] = true
+			continue
+		}
+		loaded[ref.File] = s
+		proj.Suites[i] = s
+		if s.Judge != "" && !slices.Contains(targets, s.Judge) {
+			errs = append(errs, &FieldError{File: s.File, Line: s.JudgeLine, Field: "judge",
+				Err: evals.Because(ErrInvalid, "unknown target %q (targets in %s: %s)", s.Judge, name, strings.Join(targets, ", "))})
+		}
+	}
+	checkSuiteNames(&p, name, cfg, proj.Suites)
+	if err := errors.Join(append([]error{p.Err()}, errs...)...); err != nil {
+		return nil, err
+	}
+	return proj, nil
+}
+
+// checkSuiteNames refuses two files with one suite name, and a suite
+// scheduled twice on one target.
+func checkSuiteNames(p *evals.Problems, name string, cfg *Config, suites []*evals.Suite) {
+	type owner struct {
+		file string
+		i    int
+	}
+	byName := map[string]owner{}
+	onTarget := map[[2]string]int{}
+	for i, s := range suites {
+		if s == nil {
+			continue
+		}
+		ref := cfg.Suites[i]
+		field := index("suites", i)
+		if o, seen := byName[s.Name]; seen && o.file != s.File {
+			p.Addf(name, ref.Line, field+".file", "", ErrDuplicate, "suite name %q is also the name of %s (suites[%d]): suite names must be unique", s.Name, o.file, o.i)
+			continue
+		} else if !seen {
+			byName[s.Name] = owner{s.File, i}
+		}
+		for _, t := range ref.Targets {
+			k := [2]string{s.Name, t}
+			if j, dup := onTarget[k]; dup {
+				p.Addf(name, ref.Line, field+".targets", "", ErrDuplicate, "suite %q already runs on target %q (suites[%d])", s.Name, t, j)
+				continue
+			}
+			onTarget[k] = i
+		}
+	}
+}
+
+// Version is the sha256 (hex) of what changes the target's behaviour on our
+// side: the base URL (without trailing slashes), the model and the sampling
+// parameters (temperature, top_p, max_tokens, seed, response_format,
+// tools). The API key and its variable, the concurrency, rate, timeout,
+// retries and price are not part of it.
+func (t Target) Version() string {
+	v := map[string]any{
+		"base_url":        strings.TrimRight(t.BaseURL, "/"),
+		"model":           t.Model,
+		"temperature":     nil,
+		"top_p":           nil,
+		"max_tokens":      nil,
+		"seed":            nil,
+		"response_format": t.Params.ResponseFormat,
+		"tools":           t.Params.Tools,
+	}
+	if p := t.Params.Temperature; p != nil {
+		v["temperature"] = *p
+	}
+	if p := t.Params.TopP; p != nil {
+		v["top_p"] = *p
+	}
+	if p := t.Params.MaxTokens; p != nil {
+		v["max_tokens"] = *p
+	}
+	if p := t.Params.Seed; p != nil {
+		v["seed"] = *p
+	}
+	b, err := evals.CanonicalJSON(v)
+	if err != nil {
+		// Only a hand-built Target with an unencodable value gets here;
+		// loaded configs hold plain JSON values.
+		b = []byte(err.Error())
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}

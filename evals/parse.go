@@ -1,0 +1,498 @@
+package evals
+
+import (
+	"io/fs"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/evald/evald/scoring"
+)
+
+// Parse loads the suite file name (a slash path) from fsys, with the files
+// it refers to (file:// prompts and datasets, relative to its folder and
+// inside fsys). Every problem is reported at once: the error joins
+// *FieldError values.
+func Parse(fsys fs.FS, name string) (*Suite, error) {
+	return load(fsSource{fsys}, name)
+}
+
+// LoadFile loads a suite from the file system. Relative file:// references
+// resolve against the suite file's folder and may leave it
+// (file://../prompts/x.txt); errors print paths the way path was given.
+func LoadFile(path string) (*Suite, error) {
+	return load(osSource{}, path)
+}
+
+// ParsePrompt loads a file that holds only prompt messages (a YAML or JSON
+// list of {role, content}; content may be a file:// reference), such as the
+// candidate prompt of `evald run --prompt`.
+func ParsePrompt(fsys fs.FS, name string) ([]Message, error) {
+	return loadPrompt(fsSource{fsys}, name)
+}
+
+// LoadPrompt is ParsePrompt on the file system, resolving like LoadFile.
+func LoadPrompt(path string) ([]Message, error) {
+	return loadPrompt(osSource{}, path)
+}
+
+var (
+	suiteKeys  = []string{"name", "description", "prompt", "repeats", "defaultTest", "tests", "thresholds", "drift", "judge"}
+	caseKeys   = []string{"id", "description", "vars", "assert"}
+	assertKeys = []string{"type", "value", "threshold", "weight"}
+	roles      = []string{"system", "developer", "user", "assistant"}
+	// suiteName keeps names usable on a command line and in URLs.
+	suiteName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+)
+
+// loader holds the state of loading one suite.
+type loader struct {
+	src  source
+	p    Problems
+	file string
+}
+
+func (l *loader) decoder(file string) *decoder { return newDecoder(file, &l.p) }
+
+// readRoot reads and parses a YAML (or JSON) file into its root node.
+func (l *loader) readRoot(name string) (*yaml.Node, *decoder) {
+	data, err := l.src.read(name)
+	if err != nil {
+		l.p.Addf(name, 0, "", "", ErrFile, "cannot read: %s", readErr(err))
+		return nil, l.decoder(name)
+	}
+	return l.parseRoot(name, data)
+}
+
+// parseRoot parses file contents into the root node.
+func (l *loader) parseRoot(name string, data []byte) (*yaml.Node, *decoder) {
+	d := l.decoder(name)
+	before := l.p.Len()
+	root := d.parseYAML(data)
+	if root == nil && l.p.Len() == before {
+		l.p.Addf(name, 0, "", "", ErrMissing, "empty file")
+	}
+	return root, d
+}
+
+func load(src source, name string) (*Suite, error) {
+	l := &loader{src: src, file: name}
+	s := l.suite()
+	if err := l.p.Err(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func loadPrompt(src source, name string) ([]Message, error) {
+	l := &loader{src: src, file: name}
+	root, d := l.readRoot(name)
+	var msgs []Message
+	if root != nil && deref(root).Kind != yaml.SequenceNode {
+		d.failGot(root, "", ErrType, "must be a list of {role, content} messages")
+	} else if root != nil {
+		msgs = l.messages(d, root, "")
+	}
+	if err := l.p.Err(); err != nil {
+		return nil, err
+	}
+	return msgs, nil
+}
+
+// suite decodes the suite file; problems go to l.p.
+func (l *loader) suite() *Suite {
+	root, d := l.readRoot(l.file)
+	if root == nil {
+		return nil
+	}
+	f, ok := d.fields(root, "", "a mapping of suite settings", suiteKeys...)
+	if !ok {
+		return nil
+	}
+	s := &Suite{File: l.file, Repeats: 1}
+	if n := f["name"]; n == nil {
+		d.fail(root, "name", ErrMissing, "required")
+	} else if v, ok := d.nonEmpty(n, "name"); ok {
+		if !suiteName.MatchString(v) {
+			d.failGot(n, "name", ErrInvalid, "must be letters, digits, '.', '_' or '-', starting with a letter or digit")
+		}
+		s.Name = v
+	}
+	if n := f["description"]; n != nil && !isNull(n) {
+		s.Description, _ = d.str(n, "description")
+	}
+	before := l.p.Len()
+	if n := f["prompt"]; n == nil {
+		d.fail(root, "prompt", ErrMissing, "required: the chat messages to send")
+	} else {
+		s.Prompt = l.messages(d, n, "prompt")
+	}
+	if n := f["repeats"]; n != nil {
+		if v, ok := d.integer(n, "repeats"); ok {
+			if v < 1 {
+				d.failGot(n, "repeats", ErrInvalid, "must be at least 1")
+			}
+			s.Repeats = v
+		}
+	}
+	var defaults rawCase
+	if n := f["defaultTest"]; n != nil && !isNull(n) {
+		defaults = l.defaultTest(d, n)
+	}
+	// A broken prompt or defaultTest would make every case look wrong:
+	// their vars are then not checked.
+	checkVars := l.p.Len() == before
+	var cases []rawCase
+	if n := f["tests"]; n == nil {
+		d.fail(root, "tests", ErrMissing, "required: a list of test cases or file:// datasets")
+	} else {
+		cases = l.tests(d, n)
+	}
+	if n := f["thresholds"]; n != nil && !isNull(n) {
+		s.Thresholds = thresholds(d, n)
+	}
+	if n := f["drift"]; n != nil && !isNull(n) {
+		if df, ok := d.fields(n, "drift", "a mapping", "min_effect"); ok {
+			if m := df["min_effect"]; m != nil {
+				if v, ok := d.number(m, "drift.min_effect"); ok {
+					if v <= 0 || v >= 1 {
+						d.failGot(m, "drift.min_effect", ErrInvalid, "must be in (0,1)")
+					}
+					s.MinEffect = &v
+				}
+			}
+		}
+	}
+	if n := f["judge"]; n != nil && !isNull(n) {
+		s.Judge, _ = d.nonEmpty(n, "judge")
+		s.JudgeLine = d.line(n)
+	}
+	s.Cases = l.resolve(s.Prompt, defaults, cases, checkVars)
+	if l.p.Len() > 0 {
+		return nil
+	}
+	var err error
+	if s.PromptVersion, err = promptVersion(s.Prompt); err == nil {
+		s.Version, err = suiteVersion(s.PromptVersion, s.Repeats, s.Cases)
+	}
+	if err != nil {
+		l.p.Addf(l.file, 0, "", "", ErrInvalid, "%v", err)
+		return nil
+	}
+	return s
+}
+
+func thresholds(d *decoder, n *yaml.Node) Thresholds {
+	var t Thresholds
+	f, ok := d.fields(n, "thresholds", "a mapping", "pass_rate", "mean_score")
+	if !ok {
+		return t
+	}
+	unit := func(k string) *float64 {
+		m := f[k]
+		if m == nil || isNull(m) {
+			return nil
+		}
+		v, ok := d.number(m, "thresholds."+k)
+		if !ok {
+			return nil
+		}
+		if v < 0 || v > 1 {
+			d.failGot(m, "thresholds."+k, ErrInvalid, "must be in [0,1]")
+		}
+		return &v
+	}
+	t.PassRate = unit("pass_rate")
+	t.MeanScore = unit("mean_score")
+	return t
+}
+
+// messages decodes a prompt: a list of {role, content}, or a file://
+// reference to a file holding such a list.
+func (l *loader) messages(d *decoder, n *yaml.Node, field string) []Message {
+	if dn := deref(n); dn != nil && dn.Kind == yaml.ScalarNode && dn.ShortTag() == "!!str" {
+		ref, ok := fileRef(dn.Value)
+		if !ok {
+			d.failGot(n, field, ErrType, "must be a list of {role, content} messages or a file:// reference to one")
+			return nil
+		}
+		name, err := l.src.resolve(d.file, ref)
+		if err != nil {
+			d.failGot(n, field, ErrFile, "%v", err)
+			return nil
+		}
+		data, err := l.src.read(name)
+		if err != nil {
+			d.fail(n, field, ErrFile, "cannot read %s: %s", name, readErr(err))
+			return nil
+		}
+		root, pd := l.parseRoot(name, data)
+		if root == nil {
+			return nil
+		}
+		if rn := deref(root); rn.Kind == yaml.ScalarNode {
+			pd.failGot(rn, "", ErrType, "must be a list of {role, content} messages")
+			return nil
+		}
+		return l.messages(pd, root, "")
+	}
+	items, ok := d.list(n, field, "a list of {role, content} messages")
+	if !ok {
+		return nil
+	}
+	if len(items) == 0 {
+		d.fail(n, field, ErrMissing, "needs at least one message")
+	}
+	msgs := make([]Message, 0, len(items))
+	for i, item := range items {
+		fi := index(field, i)
+		f, ok := d.fields(item, fi, "a {role, content} message", "role", "content")
+		if !ok {
+			continue
+		}
+		var m Message
+		if r := f["role"]; r == nil {
+			d.fail(item, key(fi, "role"), ErrMissing, "required (one of %s)", strings.Join(roles, ", "))
+		} else if v, ok := d.str(r, key(fi, "role")); ok {
+			if !slices.Contains(roles, v) {
+				d.failGot(r, key(fi, "role"), ErrInvalid, "must be one of %s", strings.Join(roles, ", "))
+			}
+			m.Role = v
+		}
+		if c := f["content"]; c == nil {
+			d.fail(item, key(fi, "content"), ErrMissing, "required")
+		} else if v, ok := d.str(c, key(fi, "content")); ok {
+			m.Content = v
+			if ref, isRef := fileRef(v); isRef {
+				m.Content, ok = l.textFile(d, c, key(fi, "content"), ref)
+			}
+			if ok && strings.TrimSpace(m.Content) == "" {
+				d.fail(c, key(fi, "content"), ErrMissing, "must not be empty")
+			}
+			if bad := badTemplate(m.Content); ok && bad != "" {
+				d.fail(c, key(fi, "content"), ErrTemplate, onlyNames, bad)
+			}
+		}
+		msgs = append(msgs, m)
+	}
+	return msgs
+}
+
+// textFile reads a file:// prompt text. Line endings are normalised to \n
+// and trailing newlines dropped, so a checkout on Windows or an editor's
+// final newline does not change the prompt version.
+func (l *loader) textFile(d *decoder, n *yaml.Node, field, ref string) (string, bool) {
+	name, err := l.src.resolve(d.file, ref)
+	if err != nil {
+		d.failGot(n, field, ErrFile, "%v", err)
+		return "", false
+	}
+	data, err := l.src.read(name)
+	if err != nil {
+		d.fail(n, field, ErrFile, "cannot read %s: %s", name, readErr(err))
+		return "", false
+	}
+	text := strings.ReplaceAll(string(data), "\r\n", "\n")
+	return strings.TrimRight(text, "\n"), true
+}
+
+// badTemplate returns the first {{...}} in v's strings that is not a plain
+// var name, or "".
+func badTemplate(v any) string {
+	switch x := v.(type) {
+	case string:
+		for _, m := range templateExpr.FindAllStringSubmatch(x, -1) {
+			if !varName.MatchString(strings.TrimSpace(m[1])) {
+				return clip(m[0])
+			}
+		}
+		if m := templateTag.FindString(x); m != "" {
+			return clip(m)
+		}
+	case []any:
+		for _, e := range x {
+			if b := badTemplate(e); b != "" {
+				return b
+			}
+		}
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			if b := badTemplate(x[k]); b != "" {
+				return b
+			}
+		}
+	}
+	return ""
+}
+
+const onlyNames = "unsupported template %s: only {{name}} is supported"
+
+// rawAssert is an assertion as written, before templating and compiling.
+type rawAssert struct {
+	spec  scoring.Spec
+	file  string
+	line  int
+	field string
+	// lines holds the line of each key (type, value, threshold, weight).
+	lines map[string]int
+	// literal assertions are generated from data (an OpenAI-evals ideal)
+	// and are not templates.
+	literal bool
+	// shared marks defaultTest assertions: one definition, many cases.
+	shared bool
+}
+
+// rawCase is a test case as written.
+type rawCase struct {
+	id      string
+	hasID   bool
+	idLine  int
+	desc    string
+	vars    map[string]any
+	asserts []rawAssert
+	file    string
+	line    int
+	// field is the path of the case in its file ("tests[2]"; "" for a JSONL
+	// line or a CSV row), varsLine the line of its vars.
+	field    string
+	varsLine int
+	// hint is added to missing-var errors of cases whose vars are implied
+	// (a CSV row's columns, an OpenAI sample's input and ideal).
+	hint string
+	// noVarsKey: the case's vars are not written under a vars key.
+	noVarsKey bool
+}
+
+func (c rawCase) source() string { return c.file + ":" + strconv.Itoa(c.line) }
+
+func (l *loader) defaultTest(d *decoder, n *yaml.Node) rawCase {
+	c := rawCase{file: d.file, line: d.line(n), field: "defaultTest"}
+	f, ok := d.fields(n, "defaultTest", "a mapping", "vars", "assert")
+	if !ok {
+		return c
+	}
+	if v := f["vars"]; v != nil {
+		c.vars = varsOf(d, v, "defaultTest.vars")
+	}
+	if a := f["assert"]; a != nil {
+		c.asserts = asserts(d, a, "defaultTest.assert")
+		for i := range c.asserts {
+			c.asserts[i].shared = true
+		}
+	}
+	return c
+}
+
+// varsOf decodes a vars mapping.
+func varsOf(d *decoder, n *yaml.Node, field string) map[string]any {
+	if isNull(n) {
+		return nil
+	}
+	if dn := deref(n); dn.Kind != yaml.MappingNode {
+		d.failGot(n, field, ErrType, "must be a mapping of var names to values")
+		return nil
+	}
+	v, ok := d.value(n, field)
+	if !ok {
+		return nil
+	}
+	m, _ := v.(map[string]any)
+	return m
+}
+
+// asserts decodes a list of assertions.
+func asserts(d *decoder, n *yaml.Node, field string) []rawAssert {
+	if isNull(n) {
+		return nil
+	}
+	items, ok := d.list(n, field, "a list of assertions")
+	if !ok {
+		return nil
+	}
+	out := make([]rawAssert, 0, len(items))
+	for i, item := range items {
+		if a, ok := assertion(d, item, index(field, i)); ok {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func assertion(d *decoder, n *yaml.Node, field string) (rawAssert, bool) {
+	a := rawAssert{file: d.file, line: d.line(n), field: field, lines: map[string]int{}, spec: scoring.Spec{Weight: 1}}
+	f, ok := d.fields(n, field, "an assertion {type, value, threshold, weight}", assertKeys...)
+	if !ok {
+		return a, false
+	}
+	for k, v := range f {
+		a.lines[k] = d.line(v)
+	}
+	ok = true
+	if t := f["type"]; t == nil {
+		d.fail(n, key(field, "type"), ErrMissing, "required")
+		ok = false
+	} else if v, tok := d.nonEmpty(t, key(field, "type")); tok {
+		a.spec.Type = v
+	} else {
+		ok = false
+	}
+	if v := f["value"]; v != nil {
+		val, vok := d.value(v, key(field, "value"))
+		if vok {
+			a.spec.Value = jsonNumbers(val)
+			if bad := badTemplate(val); bad != "" {
+				d.fail(v, key(field, "value"), ErrTemplate, onlyNames, bad)
+			}
+		}
+		ok = ok && vok
+	}
+	if t := f["threshold"]; t != nil && !isNull(t) {
+		v, tok := d.number(t, key(field, "threshold"))
+		if tok {
+			a.spec.Threshold = &v
+		}
+		ok = ok && tok
+	}
+	if w := f["weight"]; w != nil {
+		v, wok := d.number(w, key(field, "weight"))
+		if wok && v < 0 {
+			d.failGot(w, key(field, "weight"), ErrInvalid, "must be at least 0")
+			wok = false
+		}
+		if wok {
+			a.spec.Weight = v
+		}
+		ok = ok && wok
+	}
+	return a, ok
+}
+
+// jsonNumbers turns the int64s of a decoded value into float64s: scoring
+// sees assertion values as encoding/json would decode them.
+func jsonNumbers(v any) any {
+	switch x := v.(type) {
+	case int64:
+		return float64(x)
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = jsonNumbers(e)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = jsonNumbers(e)
+		}
+		return out
+	}
+	return v
+}

@@ -1,0 +1,390 @@
+package evals
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"io"
+	"path"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/evald/evald/scoring"
+)
+
+// tests decodes the tests key: a list whose items are inline cases or
+// file:// datasets (a single file:// string is accepted too).
+func (l *loader) tests(d *decoder, n *yaml.Node) []rawCase {
+	items := []*yaml.Node{n}
+	field := func(int) string { return "tests" }
+	if dn := deref(n); dn == nil || dn.Kind != yaml.ScalarNode || dn.ShortTag() != "!!str" {
+		var ok bool
+		if items, ok = d.list(n, "tests", "a list of test cases and file:// datasets"); !ok {
+			return nil
+		}
+		field = func(i int) string { return index("tests", i) }
+	}
+	before := l.p.Len()
+	var cases []rawCase
+	for i, item := range items {
+		it := deref(item)
+		switch {
+		case it != nil && it.Kind == yaml.MappingNode:
+			if c, ok := inlineCase(d, item, field(i)); ok {
+				cases = append(cases, c)
+			}
+		case it != nil && it.Kind == yaml.ScalarNode && it.ShortTag() == "!!str":
+			ref, ok := fileRef(it.Value)
+			if !ok {
+				d.failGot(item, field(i), ErrType, "must be a test case or a file:// reference to a dataset")
+				continue
+			}
+			cases = append(cases, l.dataset(d, item, field(i), ref)...)
+		default:
+			d.failGot(item, field(i), ErrType, "must be a test case or a file:// reference to a dataset")
+		}
+	}
+	if len(cases) == 0 && l.p.Len() == before {
+		d.fail(n, "tests", ErrMissing, "needs at least one test case")
+	}
+	return cases
+}
+
+// inlineCase decodes a test object {id, description, vars, assert}.
+func inlineCase(d *decoder, n *yaml.Node, field string) (rawCase, bool) {
+	c := rawCase{file: d.file, line: d.line(n), field: field, varsLine: d.line(n)}
+	f, ok := d.fields(n, field, "a test case {id, description, vars, assert}", caseKeys...)
+	if !ok {
+		return c, false
+	}
+	if v := f["id"]; v != nil {
+		c.id, ok = d.nonEmpty(v, key(field, "id"))
+		c.hasID, c.idLine = ok, d.line(v)
+	}
+	if v := f["description"]; v != nil && !isNull(v) {
+		c.desc, _ = d.str(v, key(field, "description"))
+	}
+	if v := f["vars"]; v != nil {
+		c.vars = varsOf(d, v, key(field, "vars"))
+		c.varsLine = d.line(v)
+	}
+	if v := f["assert"]; v != nil {
+		c.asserts = asserts(d, v, key(field, "assert"))
+	}
+	return c, true
+}
+
+// dataset loads the cases of a file:// dataset, chosen by its extension.
+func (l *loader) dataset(d *decoder, n *yaml.Node, field, ref string) []rawCase {
+	name, err := l.src.resolve(d.file, ref)
+	if err != nil {
+		d.failGot(n, field, ErrFile, "%v", err)
+		return nil
+	}
+	ext := strings.ToLower(path.Ext(filepath.ToSlash(name)))
+	switch ext {
+	case ".jsonl", ".csv", ".yaml", ".yml", ".json":
+	default:
+		d.failGot(n, field, ErrInvalid, "unsupported dataset format %q (want .jsonl, .csv, .yaml, .yml or .json)", ext)
+		return nil
+	}
+	data, err := l.src.read(name)
+	if err != nil {
+		d.fail(n, field, ErrFile, "cannot read %s: %s", name, readErr(err))
+		return nil
+	}
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // spreadsheet exports start with a BOM
+	before := l.p.Len()
+	var cases []rawCase
+	switch ext {
+	case ".jsonl":
+		cases = l.jsonl(name, data)
+	case ".csv":
+		cases = l.csv(name, data)
+	default:
+		cases = l.yamlTests(name, data, ext == ".json")
+	}
+	if len(cases) == 0 && l.p.Len() == before {
+		l.p.Addf(name, 0, "", "", ErrMissing, "holds no test cases")
+	}
+	return cases
+}
+
+// jsonl reads one case per non-blank line: a test object, or an OpenAI
+// evals sample {"input": ..., "ideal": ...}.
+func (l *loader) jsonl(name string, data []byte) []rawCase {
+	var cases []rawCase
+	for i, raw := range bytes.Split(data, []byte("\n")) {
+		raw = bytes.TrimSuffix(raw, []byte("\r"))
+		if len(bytes.TrimSpace(raw)) == 0 {
+			continue
+		}
+		line := i + 1
+		var probe any
+		if err := json.Unmarshal(raw, &probe); err != nil {
+			l.p.Addf(name, line, "", "", ErrSyntax, "not a JSON object: %s", jsonErr(err))
+			continue
+		}
+		// JSON is YAML: parsing the line as YAML gives nodes, so a line is
+		// checked by the same code as an inline case.
+		d := l.decoder(name)
+		d.lineOffset = line - 1
+		before := l.p.Len()
+		root := d.parseYAML(raw)
+		if root == nil {
+			if l.p.Len() == before {
+				l.p.Addf(name, line, "", "", ErrSyntax, "not a JSON object")
+			}
+			continue
+		}
+		if root.Kind != yaml.MappingNode {
+			d.failGot(root, "", ErrType, "must be a JSON object (a test case or an OpenAI evals sample)")
+			continue
+		}
+		if hasKey(root, "input") || hasKey(root, "ideal") {
+			if c, ok := openAISample(d, root); ok {
+				cases = append(cases, c)
+			}
+			continue
+		}
+		if c, ok := inlineCase(d, root, ""); ok {
+			cases = append(cases, c)
+		}
+	}
+	return cases
+}
+
+func jsonErr(err error) string {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return se.Error()
+	}
+	return err.Error()
+}
+
+func hasKey(n *yaml.Node, k string) bool {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == k {
+			return true
+		}
+	}
+	return false
+}
+
+// openAISample maps an OpenAI evals line to a case. Its vars are input (the
+// prompt text: the last user message when input is a chat) and ideal (a
+// string or a list). Its assertion is OpenAI evals' Match: the answer starts
+// with the ideal (one of the ideals, when there are several). Write a test
+// object instead for other checks.
+func openAISample(d *decoder, n *yaml.Node) (rawCase, bool) {
+	c := rawCase{file: d.file, line: d.line(n), varsLine: d.line(n), noVarsKey: true,
+		hint: "; an OpenAI evals sample has the vars input and ideal"}
+	f, ok := d.fields(n, "", "an OpenAI evals sample", "input", "ideal")
+	if !ok {
+		return c, false
+	}
+	ok = true
+	var input string
+	if in := f["input"]; in == nil {
+		d.fail(n, "input", ErrMissing, "required next to ideal")
+		ok = false
+	} else if v, vok := d.value(in, "input"); vok {
+		switch x := v.(type) {
+		case string:
+			input = x
+		case []any:
+			for _, m := range x {
+				if msg, isMap := m.(map[string]any); isMap && msg["role"] == "user" {
+					if s, isStr := msg["content"].(string); isStr {
+						input = s
+					}
+				}
+			}
+			if input == "" {
+				d.fail(in, "input", ErrInvalid, "a chat input needs a user message with text content")
+				ok = false
+			}
+		default:
+			d.failGot(in, "input", ErrType, "must be a string or a list of chat messages")
+			ok = false
+		}
+	} else {
+		ok = false
+	}
+	var ideals []string
+	var ideal any
+	if id := f["ideal"]; id == nil {
+		d.fail(n, "ideal", ErrMissing, "required next to input")
+		ok = false
+	} else if v, vok := d.value(id, "ideal"); vok {
+		switch x := v.(type) {
+		case string:
+			ideals, ideal = []string{x}, x
+		case []any:
+			ideal = x
+			for i, e := range x {
+				s, isStr := e.(string)
+				if !isStr {
+					d.failGot(deref(id).Content[i], index("ideal", i), ErrType, "must be a string")
+					ok = false
+					break
+				}
+				ideals = append(ideals, s)
+			}
+		default:
+			d.failGot(id, "ideal", ErrType, "must be a string or a list of strings")
+			ok = false
+		}
+		if ok && (len(ideals) == 0 || slices.Contains(ideals, "")) {
+			d.fail(id, "ideal", ErrMissing, "must not be empty")
+			ok = false
+		}
+	} else {
+		ok = false
+	}
+	if !ok {
+		return c, false
+	}
+	c.vars = map[string]any{"input": input, "ideal": ideal}
+	c.asserts = []rawAssert{{spec: matchSpec(ideals), file: d.file, line: c.line, field: "ideal", literal: true}}
+	return c, true
+}
+
+// matchSpec is OpenAI evals' Match as an assertion: starts-with for one
+// ideal, an anchored alternation of the quoted ideals for several.
+func matchSpec(ideals []string) scoring.Spec {
+	if len(ideals) == 1 {
+		return scoring.Spec{Type: "starts-with", Value: ideals[0], Weight: 1}
+	}
+	alts := make([]string, len(ideals))
+	for i, s := range ideals {
+		alts[i] = regexp.QuoteMeta(s)
+	}
+	return scoring.Spec{Type: "regex", Value: "^(?:" + strings.Join(alts, "|") + ")", Weight: 1}
+}
+
+var expectedColumn = regexp.MustCompile(`^__expected[0-9]*$`)
+
+// csv reads a header of var names and one case per row. __expected and
+// __expected1, __expected2, ... hold one assertion each in promptfoo's
+// shorthand; __description describes the case.
+func (l *loader) csv(name string, data []byte) []rawCase {
+	r := csv.NewReader(bytes.NewReader(data))
+	header, err := r.Read()
+	if errors.Is(err, io.EOF) {
+		return nil
+	}
+	if err != nil {
+		l.csvErr(name, err)
+		return nil
+	}
+	ok := true
+	seen := map[string]bool{}
+	for i, h := range header {
+		header[i] = strings.TrimSpace(h)
+		h = header[i]
+		switch {
+		case h == "":
+			l.p.Addf(name, 1, "", "", ErrMissing, "column %d has no name", i+1)
+			ok = false
+		case seen[h]:
+			l.p.Addf(name, 1, h, "", ErrDuplicate, "repeated column")
+			ok = false
+		case strings.HasPrefix(h, "__") && !expectedColumn.MatchString(h) && h != "__description":
+			l.p.Addf(name, 1, h, "", ErrUnknownKey, "unknown special column (known: __expected, __expected1, __expected2, ..., __description)")
+			ok = false
+		}
+		seen[h] = true
+	}
+	if !ok {
+		return nil
+	}
+	var cases []rawCase
+	for {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			l.csvErr(name, err)
+			if errors.Is(err, csv.ErrFieldCount) {
+				continue
+			}
+			break
+		}
+		line, _ := r.FieldPos(0)
+		c := rawCase{file: name, line: line, varsLine: line, vars: map[string]any{}, noVarsKey: true,
+			hint: "; a CSV row's vars are its columns"}
+		for i, h := range header {
+			cell := rec[i]
+			switch {
+			case h == "__description":
+				c.desc = cell
+			case expectedColumn.MatchString(h):
+				cell = strings.TrimSpace(cell)
+				if cell == "" {
+					continue
+				}
+				spec, err := Shorthand(cell)
+				if err != nil {
+					l.p.Add(&FieldError{File: name, Line: line, Field: h, Value: clipQuote(cell), Err: err})
+					continue
+				}
+				c.asserts = append(c.asserts, rawAssert{spec: spec, file: name, line: line, field: h})
+				if bad := badTemplate(spec.Value); bad != "" {
+					l.p.Addf(name, line, h, "", ErrTemplate, onlyNames, bad)
+				}
+			default:
+				c.vars[h] = cell
+			}
+		}
+		cases = append(cases, c)
+	}
+	return cases
+}
+
+func clipQuote(s string) string { return `"` + strings.ReplaceAll(clip(s), `"`, `\"`) + `"` }
+
+func (l *loader) csvErr(name string, err error) {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		l.p.Addf(name, pe.Line, "", "", ErrSyntax, "%v", pe.Err)
+		return
+	}
+	l.p.Addf(name, 0, "", "", ErrSyntax, "%v", err)
+}
+
+// yamlTests reads a YAML (or JSON) file holding a list of test objects.
+func (l *loader) yamlTests(name string, data []byte, isJSON bool) []rawCase {
+	if isJSON {
+		var probe any
+		if err := json.Unmarshal(data, &probe); err != nil {
+			l.p.Addf(name, 0, "", "", ErrSyntax, "not valid JSON: %s", jsonErr(err))
+			return nil
+		}
+	}
+	root, d := l.parseRoot(name, data)
+	if root == nil {
+		return nil
+	}
+	items, ok := d.list(root, "", "a list of test cases")
+	if !ok {
+		return nil
+	}
+	var cases []rawCase
+	for i, item := range items {
+		if it := deref(item); it != nil && it.Kind != yaml.MappingNode {
+			d.failGot(item, index("", i), ErrType, "must be a test case {id, description, vars, assert} (a tests file cannot refer to further files)")
+			continue
+		}
+		if c, ok := inlineCase(d, item, index("", i)); ok {
+			cases = append(cases, c)
+		}
+	}
+	return cases
+}
