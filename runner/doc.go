@@ -1,0 +1,9 @@
+// Package runner executes a suite on a target: it sends every case (times the
+// suite's repeats) to the target's OpenAI-compatible endpoint, within the
+// target's shared concurrency and rate limits, with per-request timeouts,
+// retries and cancellation, and scores each sample as it arrives.
+//
+// It owns the OpenAI-compatible provider (go-openai over HTTP). It never
+// computes statistics across runs and never stores anything: results go to
+// the caller's emit function, one sample at a time.
+package runner

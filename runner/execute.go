@@ -1,0 +1,104 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"time"
+
+	"github.com/evald/evald/evals"
+	"github.com/evald/evald/scoring"
+)
+
+// execute sends one case once, retrying as the target allows, and scores the
+// answer. It always returns a Sample; a stopped run yields ClassCanceled.
+func execute(ctx context.Context, suite *evals.Suite, caseIndex, repeat int, t Target, opts Options) Sample {
+	c := &suite.Cases[caseIndex]
+	s := Sample{CaseIndex: caseIndex, CaseID: c.ID, Repeat: repeat}
+	var lastErr error
+	for attempt := 0; attempt <= t.Retries; attempt++ {
+		s.Attempts = attempt + 1
+		resp, latency, err := attemptOnce(ctx, c.Messages, t)
+		s.Latency = latency
+		if err == nil || classOf(err) == ClassRefused {
+			s.Response = resp
+			if err != nil {
+				s.ErrClass, s.ErrText = ClassRefused, err.Error()
+			}
+			score(&s, c, t)
+			return s
+		}
+		lastErr = err
+		var ce *CallError
+		if ctx.Err() != nil || !errors.As(err, &ce) || !ce.Retryable() || attempt == t.Retries {
+			break
+		}
+		if wait(ctx, backoff(attempt, ce.RetryAfter, opts)) != nil {
+			break
+		}
+	}
+	if ctx.Err() != nil {
+		s.ErrClass, s.ErrText = ClassCanceled, "run stopped"
+		return s
+	}
+	s.ErrClass, s.ErrText = classOf(lastErr), lastErr.Error()
+	return s
+}
+
+func attemptOnce(ctx context.Context, msgs []evals.Message, t Target) (Response, time.Duration, error) {
+	release, err := t.Gate.Acquire(ctx)
+	if err != nil {
+		return Response{}, 0, &CallError{Class: ClassCanceled, Err: err}
+	}
+	defer release()
+	actx, cancel := context.WithTimeout(ctx, t.Timeout)
+	defer cancel()
+	start := time.Now()
+	resp, err := t.Provider.Complete(actx, msgs)
+	latency := time.Since(start)
+	if err != nil && ctx.Err() == nil && actx.Err() != nil {
+		// Our per-attempt deadline, whatever the provider made of it.
+		err = &CallError{Class: ClassTimeout, Err: errors.New("request timed out after " + t.Timeout.String())}
+	}
+	return resp, latency, err
+}
+
+func score(s *Sample, c *evals.Case, t Target) {
+	s.CostUSD = float64(s.PromptTokens)*t.Price.InputPerMTok/1e6 + float64(s.CompletionTokens)*t.Price.OutputPerMTok/1e6
+	out := scoring.Output{
+		Text:      s.Text,
+		Latency:   s.Latency,
+		CostUSD:   s.CostUSD,
+		CostKnown: t.Price.InputPerMTok > 0 || t.Price.OutputPerMTok > 0,
+	}
+	s.Results = make([]scoring.Result, len(c.Asserts))
+	for i, a := range c.Asserts {
+		s.Results[i] = a.Check(out)
+	}
+	s.Pass, s.Score = scoring.SampleScore(s.Results)
+}
+
+// backoff is the wait before retry number attempt+1: the endpoint's
+// Retry-After when it sent one, else a capped exponential delay with jitter
+// in [d/2, d].
+func backoff(attempt int, retryAfter time.Duration, o Options) time.Duration {
+	if retryAfter > 0 {
+		return min(retryAfter, o.MaxRetryAfter)
+	}
+	d := o.BackoffBase << min(attempt, 20)
+	if d <= 0 || d > o.BackoffMax {
+		d = o.BackoffMax
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+func wait(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
