@@ -2,11 +2,14 @@ package store
 
 import (
 	"context"
+	"io/fs"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestMigrationsEmbedded(t *testing.T) {
@@ -117,5 +120,49 @@ func TestMigrate(t *testing.T) {
 				t.Errorf("migrate = %v, want an error containing %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestUpgradeFromV1: a database made by the first schema, with data, opens
+// under the newest one with its data kept and the new tables empty.
+func TestUpgradeFromV1(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "evald.db")
+	sql1, err := fs.ReadFile(migrations, "0001_init.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := rawDB(t, path)
+	if _, err := db.ExecContext(ctx, "PRAGMA journal_mode = WAL"); err != nil {
+		t.Fatal(err)
+	}
+	if err := migrate(ctx, db, fstest.MapFS{"0001_init.sql": {Data: sql1}}); err != nil {
+		t.Fatalf("migrate to v1 = %v", err)
+	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO suites (name, first_seen) VALUES ('faq', ?)`, formatTime(t0)); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open of a v1 database = %v", err)
+	}
+	defer s.Close()
+	if got, want := pragma(t, s.w, "user_version"), latestSchema(t); got != want {
+		t.Errorf("user_version after upgrade = %s, want %s", got, want)
+	}
+	known, err := s.KnownSuites(ctx)
+	if err != nil {
+		t.Fatalf("KnownSuites = %v", err)
+	}
+	if diff := cmp.Diff([]KnownSuite{{Name: "faq", FirstSeen: t0}}, known); diff != "" {
+		t.Errorf("KnownSuites after upgrade mismatch, want faq watched without a case count (-want +got):\n%s", diff)
+	}
+	if seq, hash, err := s.AuditHead(ctx); err != nil || seq != 0 || hash != "" {
+		t.Errorf(`AuditHead after upgrade = %d, %q, %v, want 0, ""`, seq, hash, err)
+	}
+	if _, err := s.AppendAudit(ctx, testSeal("bootstrap", "suite.adopted", `{}`)); err != nil {
+		t.Errorf("AppendAudit after upgrade = %v", err)
 	}
 }

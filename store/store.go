@@ -1,10 +1,12 @@
 // Package store keeps evald's history in SQLite: suites and the suite and
 // target versions runs were made from, runs, samples and their assertion
-// results. It owns the schema (numbered, embedded .sql migrations), every
-// SQL query of evald and the single-instance lock on the database file.
-// Callers get model structs, never rows. It never decides what a score
-// means: thresholds, drift and alerting rules live in other packages, and
-// it imports none of them.
+// results; the governance records (the hash-chained audit log, threshold
+// sign-offs, silences, known suites) and the drift detector's state. It
+// owns the schema (numbered, embedded .sql migrations), every SQL query of
+// evald and the single-instance lock on the database file. Callers get
+// model structs, never rows. It never decides what a score means:
+// thresholds, drift, audit hashing and alerting rules live in other
+// packages, and it imports none of them.
 package store
 
 import (
@@ -180,6 +182,17 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return err
 	}
 	return tx.Commit()
+}
+
+// read runs fn in a read-only transaction on the read pool, so that all
+// its queries see one snapshot.
+func (s *Store) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }() // read-only: nothing to commit
+	return fn(tx)
 }
 
 // timeLayout is RFC 3339 in UTC with a fixed-width fraction, so stored times
