@@ -1,0 +1,484 @@
+package drift
+
+import (
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"time"
+)
+
+// Verdict kinds, one per run.
+const (
+	KindWarmingUp       = "warming_up"       // reference has fewer than BMin runs
+	KindOK              = "ok"               // compared, no alarm
+	KindRegressed       = "regressed"        // CUSUM alarm (Page on the first run, then held)
+	KindIdentityChanged = "identity_changed" // provider identity changed; info, no page
+	KindProviderChanged = "provider_changed" // known-change-point check rejected: page
+	KindNewSegment      = "new_segment"      // suite or target version changed; see Gate
+	KindSkipped         = "skipped"          // ineligible run: not completed or < 90 % of cases
+	KindRecovered       = "recovered"        // open alert resolved
+)
+
+// EvidenceLabel marks the p-values attached to an alert: the run was
+// selected by the detector, so they describe, they do not test.
+const EvidenceLabel = "descriptive (post-detection)"
+
+// RunInput is one finished run as the detector needs it.
+type RunInput struct {
+	RunID int64
+	// At is when the run finished (passed in; drift has no clock). It is
+	// only recorded, never used to decide.
+	At time.Time
+	// SuiteVersion and TargetVersion define the segment.
+	SuiteVersion, TargetVersion string
+	// Completed is true for status completed (passed/failed), false for
+	// errored or interrupted runs.
+	Completed bool
+	// Cases maps a case id to its valid sample scores: errors removed
+	// (missing, never "fail"), 0/1 for a binary metric.
+	Cases map[string][]float64
+	// ExpectedCases is the number of cases in the suite, for the 90 %
+	// eligibility rule (0: len(Cases)).
+	ExpectedCases int
+	// Models and Fingerprints count the returned `model` and
+	// `system_fingerprint` values per response.
+	Models       map[string]int
+	Fingerprints map[string]int
+	// JudgeModels and JudgeFingerprints do the same for the LLM judge of
+	// model-graded assertions (nil when there is none).
+	JudgeModels       map[string]int
+	JudgeFingerprints map[string]int
+	// Tags maps a case id to its tags, for the per-tag breakdown of the
+	// evidence (optional).
+	Tags map[string][]string
+}
+
+// Verdict is the detector's decision on one run.
+type Verdict struct {
+	RunID int64  `json:"run_id"`
+	Kind  string `json:"kind"`
+	// Page is true on the one run that opens an alert.
+	Page bool `json:"page"`
+	// Message is one human sentence for logs, Slack and the dashboard.
+	Message string `json:"message"`
+	// Reason explains a skipped run.
+	Reason  string `json:"reason,omitempty"`
+	Segment int    `json:"segment"`
+	// RefRuns is B, the reference runs this run was compared with.
+	RefRuns int `json:"ref_runs"`
+	// D is the paired change of this run against the reference (current
+	// minus reference; pass rate or mean score), with its case-clustered
+	// standard errors: SETot, and its parts due to this run (SECur,
+	// inflated by √Phi) and to the reference (SEBase).
+	D      float64 `json:"d"`
+	SETot  float64 `json:"se_tot"`
+	SECur  float64 `json:"se_cur"`
+	SEBase float64 `json:"se_base"`
+	Phi    float64 `json:"phi"`
+	// P is this run's one-sided p-value of a drop against the reference
+	// (CMH/McNemar mid-p for binary scores, paired t otherwise), Test the
+	// test used. Descriptive: the alarm is the CUSUM.
+	P    float64 `json:"p"`
+	Test string  `json:"test,omitempty"`
+	// G is the CUSUM increment, S the statistic after this run, H the
+	// threshold ln(ARL0).
+	G float64 `json:"g"`
+	S float64 `json:"s"`
+	H float64 `json:"h"`
+	// N counts the paired cases, DroppedCases those on one side only.
+	N            int `json:"n"`
+	DroppedCases int `json:"dropped_cases"`
+	// ChangeRun is τ̂ as a run id: the first run after the last S = 0
+	// (0 when S = 0), or the open alert's change run.
+	ChangeRun int64 `json:"change_run,omitempty"`
+	// AlertRun is the run that opened the alert still open (0: none).
+	AlertRun int64 `json:"alert_run,omitempty"`
+	// Evidence is attached to the paging run.
+	Evidence *Evidence `json:"evidence,omitempty"`
+	// Attribution names who changed: "provider (identity changed at run
+	// N)", "scorer (judge identity changed at run N)" or
+	// "silent provider change or provider incident".
+	Attribution string `json:"attribution,omitempty"`
+	// Identity is set on the run where the provider identity changed.
+	Identity *IdentityChange `json:"identity,omitempty"`
+	// Check reports the known-change-point check while it runs and on the
+	// run it concludes.
+	Check *CheckStatus `json:"check,omitempty"`
+	// Gate is the two-sided paired comparison of the first run of a new
+	// segment with the previous segment's reference.
+	Gate *Comparison `json:"gate,omitempty"`
+}
+
+// Evidence is attached to an alert. It pools the runs since τ̂ (or since
+// the identity change) against the reference.
+type Evidence struct {
+	Label    string        `json:"label"` // EvidenceLabel
+	FromRun  int64         `json:"from_run"`
+	Runs     int           `json:"runs"`
+	RefRuns  int           `json:"ref_runs"`
+	Pooled   Comparison    `json:"pooled"`
+	ByTag    []TagEvidence `json:"by_tag,omitempty"`
+	Describe string        `json:"describe"`
+}
+
+// TagEvidence is the drill-down of one tag, with Benjamini–Hochberg
+// q-values over all tags.
+type TagEvidence struct {
+	Tag   string  `json:"tag"`
+	N     int     `json:"n"`
+	Delta float64 `json:"delta"`
+	PDrop float64 `json:"p_drop"`
+	Q     float64 `json:"q"`
+}
+
+// Update feeds one finished run to the detector and returns the new state
+// and the verdict on the run. It is pure: st is not modified, and the same
+// inputs always give the same outputs. Call it for every run of the
+// (suite, target, metric) in order, including errored ones (they are
+// skipped and leave S alone), and persist the returned state.
+func Update(cfg Config, st State, in RunInput) (State, Verdict) {
+	cfg = cfg.WithDefaults()
+	st = st.clone()
+	st.Schema = StateSchema
+	st.Counters.Runs++
+	v := Verdict{RunID: in.RunID, H: math.Log(cfg.ARL0), Segment: st.Segment.Number, S: st.S, Phi: phiOf(cfg, st.Ref)}
+
+	// Eligibility: completed, and ≥ 90 % of the suite's cases have a sample.
+	valid := 0
+	for _, xs := range in.Cases {
+		if _, n := sumValid(xs); n > 0 {
+			valid++
+		}
+	}
+	expected := in.ExpectedCases
+	if expected <= 0 {
+		expected = len(in.Cases)
+	}
+	if !in.Completed || valid == 0 || float64(valid) < 0.9*float64(expected) {
+		st.Counters.Skipped++
+		v.Kind = KindSkipped
+		v.Reason = "run not completed"
+		if in.Completed {
+			v.Reason = fmt.Sprintf("only %d of %d cases have a valid sample (90%% needed)", valid, expected)
+		}
+		v.Message = "skipped: " + v.Reason + "; S unchanged"
+		v.RefRuns = st.RefRuns()
+		v.fillAlert(st)
+		return st, v
+	}
+	st.Counters.Eligible++
+	seq := st.Counters.Eligible
+
+	// Segments: a new suite or target version starts over.
+	newSegment := false
+	if st.Segment.Number == 0 || st.Segment.SuiteVersion != in.SuiteVersion || st.Segment.TargetVersion != in.TargetVersion {
+		if st.Segment.Number > 0 {
+			newSegment = true
+			if len(st.Ref.Runs) > 0 {
+				g := compareAgg(st.Ref.Cases, st.Ref.scores(), aggregateSq(in.Cases, st.Ref.Cases), cfg.Binary, nil)
+				g.Dropped += valid - g.N // current cases the old reference never had
+				v.Gate = &g
+			}
+		}
+		st = State{
+			Schema:   StateSchema,
+			Segment:  Segment{Number: st.Segment.Number + 1, SuiteVersion: in.SuiteVersion, TargetVersion: in.TargetVersion, StartRun: in.RunID},
+			Counters: st.Counters,
+		}
+		v.Segment = st.Segment.Number
+	}
+	st.Segment.Runs++
+
+	// Identity. A change while the reference is too small to test against
+	// re-anchors the reference on the new identity.
+	change := detectIdentity(&st.Identity, in, seq)
+	if change != nil && len(st.Ref.Runs) < cfg.BMin && len(st.Ref.Runs) > 0 {
+		st.Ref = Reference{}
+		st.S, st.Excursion = 0, nil
+		st.Counters.Reanchors++
+	}
+	b := len(st.Ref.Runs)
+	v.RefRuns = b
+	v.Phi = phiOf(cfg, st.Ref)
+
+	cur := aggregateRun(in.Cases, st.Ref.Cases, cfg.Binary)
+	var ps pairStats
+	if b > 0 {
+		ps = pairedStats(st.Ref.scores(), cur, cfg.Binary, v.Phi, nil, false)
+		v.D, v.SETot, v.SECur, v.SEBase = ps.D, ps.SETot, ps.SECur, ps.SEBase
+		v.P, v.Test, v.N = ps.PDrop, ps.Test, ps.N
+		v.DroppedCases = ps.Dropped + valid - paired(cur.Count)
+	}
+
+	if change != nil {
+		st.Identity.Last = change
+		v.Identity = change
+		if b >= cfg.BMin && st.Alert == nil {
+			st.Identity.Check = &Check{
+				ChangeRun: change.Run, Source: change.Source(),
+				Pool: Pool{FirstRun: change.Run, FirstSeq: seq},
+			}
+		}
+	}
+
+	var alarmKind string
+	var evidence *Pool
+	if b >= cfg.BMin {
+		if st.Alert != nil {
+			// Hold: S frozen, no new page; resolve after three good runs.
+			if ps.D > -cfg.MinEffect/2 {
+				st.Alert.GoodStreak++
+			} else {
+				st.Alert.GoodStreak = 0
+			}
+			if st.Alert.GoodStreak >= 3 {
+				v.Kind = KindRecovered
+				v.Message = fmt.Sprintf("recovered: %d consecutive runs within d_min/2 of the reference (alert of run %d)",
+					st.Alert.GoodStreak, st.Alert.Run)
+				v.AlertRun = st.Alert.Run
+				st.Alert, st.S, st.Excursion = nil, 0, nil
+			}
+		} else {
+			st.S, v.G = LLRStep(st.S, ps.D, ps.SECur, ps.SEBase, cfg.MinEffect, cfg.ZGuard)
+			if st.S > 0 {
+				if st.Excursion == nil {
+					st.Excursion = &Pool{FirstRun: in.RunID, FirstSeq: seq}
+				}
+				st.Excursion.add(cur)
+			} else {
+				st.Excursion = nil
+			}
+			if ck := st.Identity.Check; ck != nil {
+				cst := ck.look(cfg, ps.D, ps.SECur, ps.SEBase, cur)
+				v.Check = &cst
+				switch cst.Outcome {
+				case CheckBehaviourChanged:
+					alarmKind, evidence = KindProviderChanged, &ck.Pool
+				case CheckNoChange:
+					st.Identity.Check = nil
+				}
+			}
+			if st.S >= v.H {
+				alarmKind, evidence = KindRegressed, st.Excursion
+			}
+		}
+	}
+	v.S = st.S
+
+	if alarmKind != "" {
+		attr, changeRun := AttributionSilent, evidence.FirstRun
+		if ck := st.Identity.Check; ck != nil {
+			attr, changeRun = identityAttribution(ck.Source, ck.ChangeRun), ck.ChangeRun
+		} else if last := st.Identity.Last; last != nil && last.Seq >= evidence.FirstSeq-cfg.M {
+			attr, changeRun = identityAttribution(last.Source(), last.Run), last.Run
+		}
+		st.Alert = &Alert{Kind: alarmKind, Run: in.RunID, At: in.At, ChangeRun: changeRun, Attribution: attr}
+		st.Identity.Check = nil
+		st.Counters.Alerts++
+		v.Kind, v.Page, v.Attribution = alarmKind, true, attr
+		v.Evidence = buildEvidence(cfg, st.Ref, evidence, in.Tags)
+		v.Message = alarmMessage(cfg, v)
+	}
+
+	// Grow the anchored reference: eligible runs until BMax, except while
+	// an alert is open or an identity check runs.
+	if !st.Ref.Frozen && st.Alert == nil && st.Identity.Check == nil && len(st.Ref.Runs) < cfg.BMax {
+		st.Ref.add(in, cur, cfg.Binary, cfg.BMax)
+	}
+	updateBaselines(&st.Identity, in, change, cfg.BMax)
+
+	v.fillAlert(st)
+	if v.Kind == "" {
+		v.Kind, v.Message = quietKind(cfg, st, v, newSegment, b)
+	}
+	return st, v
+}
+
+// phiOf is the φ used to inflate SE_cur.
+func phiOf(cfg Config, r Reference) float64 {
+	if cfg.FixedPhi >= 1 {
+		return cfg.FixedPhi
+	}
+	return math.Max(1, r.Phi)
+}
+
+// aggregateRun sums a run's scores per case, aligned with ids; sums of
+// squares only for continuous scores.
+func aggregateRun(m map[string][]float64, ids []string, binary bool) RunScores {
+	if !binary {
+		return aggregateSq(m, ids)
+	}
+	s, n := aggregate(m, ids)
+	return RunScores{Sum: s, Count: n}
+}
+
+// paired counts current cases aligned with the reference that had samples.
+func paired(cn []int) int {
+	n := 0
+	for _, c := range cn {
+		if c > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// add appends one run to the reference; new case ids are appended in
+// sorted order so that the state is deterministic.
+func (r *Reference) add(in RunInput, cur RunScores, binary bool, bmax int) {
+	known := make(map[string]struct{}, len(r.Cases))
+	for _, id := range r.Cases {
+		known[id] = struct{}{}
+	}
+	var fresh []string
+	for id, xs := range in.Cases {
+		if _, ok := known[id]; ok {
+			continue
+		}
+		if _, n := sumValid(xs); n > 0 {
+			fresh = append(fresh, id)
+		}
+	}
+	slices.Sort(fresh)
+	if len(fresh) > 0 {
+		extra := aggregateRun(in.Cases, fresh, binary)
+		r.Cases = append(r.Cases, fresh...)
+		cur.Sum = append(cur.Sum, extra.Sum...)
+		cur.Count = append(cur.Count, extra.Count...)
+		if !binary {
+			cur.SumSq = append(cur.SumSq, extra.SumSq...)
+		}
+	}
+	grow := len(r.Cases) - len(r.Sum)
+	r.Sum = append(r.Sum, make([]float64, grow)...)
+	r.Count = append(r.Count, make([]int, grow)...)
+	if !binary {
+		r.SumSq = append(r.SumSq, make([]float64, len(r.Cases)-len(r.SumSq))...)
+	}
+	for i := range cur.Sum {
+		if cur.Count[i] > 0 {
+			r.Sum[i] += cur.Sum[i]
+			r.Count[i] += cur.Count[i]
+			if !binary {
+				r.SumSq[i] += cur.SumSq[i]
+			}
+		}
+	}
+	r.Runs = append(r.Runs, in.RunID)
+	r.PerRun = append(r.PerRun, cur)
+	r.Phi = r.Overdispersion()
+	if len(r.Runs) >= bmax {
+		r.Frozen = true
+		r.PerRun = nil
+	}
+}
+
+// fillAlert reports the open alert and τ̂.
+func (v *Verdict) fillAlert(st State) {
+	if st.Alert != nil {
+		v.AlertRun = st.Alert.Run
+		v.ChangeRun = st.Alert.ChangeRun
+		if v.Attribution == "" {
+			v.Attribution = st.Alert.Attribution
+		}
+		return
+	}
+	if st.Excursion != nil {
+		v.ChangeRun = st.Excursion.FirstRun
+	}
+}
+
+// quietKind names a run that neither paged nor recovered.
+func quietKind(cfg Config, st State, v Verdict, newSegment bool, b int) (string, string) {
+	switch {
+	case st.Alert != nil:
+		return st.Alert.Kind, fmt.Sprintf("alert of run %d still open (%s); D = %s, S held at %.2f",
+			st.Alert.Run, st.Alert.Attribution, pp(v.D), v.S)
+	case newSegment:
+		msg := fmt.Sprintf("new segment %d (suite or target version changed): no drift alarm; the reference restarts", v.Segment)
+		if g := v.Gate; g != nil {
+			msg += fmt.Sprintf("; against the previous segment: %s (95%% CI %s to %s, two-sided p = %.3g, %s)",
+				pp(g.Delta), pp(g.CILow), pp(g.CIHigh), g.PTwoSided, g.Test)
+		}
+		return KindNewSegment, msg
+	case v.Check != nil && v.Check.Outcome == CheckNoChange:
+		return KindIdentityChanged, fmt.Sprintf("provider identity changed at run %d, no behaviour change ≥ MDE (%s after %d runs)",
+			v.Check.ChangeRun, pp(v.Check.MDE80), v.Check.Look)
+	case v.Identity != nil:
+		what := v.Identity.Changes[0].Reason
+		if b < cfg.BMin {
+			return KindIdentityChanged, "provider identity changed (" + what + ") before the reference was complete: reference restarted"
+		}
+		if st.Identity.Check != nil {
+			return KindIdentityChanged, fmt.Sprintf("provider identity changed (%s): checking behaviour over the next %d runs", what, cfg.M)
+		}
+		return KindIdentityChanged, "provider identity changed (" + what + ")"
+	case b < cfg.BMin:
+		return KindWarmingUp, fmt.Sprintf("warming up: reference has %d of %d runs", len(st.Ref.Runs), cfg.BMin)
+	}
+	return KindOK, fmt.Sprintf("ok: D = %s (SE %s), S = %.2f of %.2f", pp(v.D), pp(v.SETot), v.S, v.H)
+}
+
+func alarmMessage(cfg Config, v Verdict) string {
+	e := v.Evidence.Pooled
+	what := "regression"
+	if v.Kind == KindProviderChanged {
+		what = "provider changed behaviour"
+	}
+	metric := "mean score"
+	if cfg.Binary {
+		metric = "pass rate"
+	}
+	return fmt.Sprintf("%s: %s %s since run %d (95%% CI %s to %s, one-sided p = %.3g, %s); %d cases pass→fail, %d fail→pass; %s",
+		what, metric, pp(e.Delta), v.Evidence.FromRun, pp(e.CILow), pp(e.CIHigh), e.PDrop, EvidenceLabel,
+		e.NPassToFail, e.NFailToPass, v.Attribution)
+}
+
+// pp formats a difference of rates in percentage points.
+func pp(x float64) string { return fmt.Sprintf("%+.1f pp", 100*x) }
+
+// buildEvidence pools the runs of p against the reference.
+func buildEvidence(cfg Config, ref Reference, p *Pool, tags map[string][]string) *Evidence {
+	e := &Evidence{Label: EvidenceLabel, FromRun: p.FirstRun, Runs: p.Runs, RefRuns: len(ref.Runs)}
+	e.Pooled = compareAgg(ref.Cases, ref.scores(), p.scores(), cfg.Binary, nil)
+	if len(tags) > 0 {
+		byTag := map[string][]int{}
+		for i, id := range ref.Cases {
+			for _, t := range tags[id] {
+				byTag[t] = append(byTag[t], i)
+			}
+		}
+		names := slices.Sorted(maps.Keys(byTag))
+		var ps []float64
+		for _, t := range names {
+			c := compareAgg(ref.Cases, ref.scores(), p.scores(), cfg.Binary, byTag[t])
+			if c.N == 0 {
+				continue
+			}
+			e.ByTag = append(e.ByTag, TagEvidence{Tag: t, N: c.N, Delta: c.Delta, PDrop: c.PDrop})
+			ps = append(ps, c.PDrop)
+		}
+		for i, q := range BH(ps) {
+			e.ByTag[i].Q = q
+		}
+	}
+	e.Describe = fmt.Sprintf("%d runs from run %d pooled against %d reference runs (%s)", p.Runs, p.FirstRun, len(ref.Runs), e.Pooled.Test)
+	return e
+}
+
+// Accept records that a human accepted the new behaviour after an alert:
+// the reference, S, the open alert and the identity baselines are dropped
+// and the reference restarts from the next eligible run. The segment and
+// the counters are kept. ("Investigating" needs no call: the alert stays
+// open and S stays held.)
+func Accept(st State) State {
+	st = st.clone()
+	st.Ref = Reference{}
+	st.S = 0
+	st.Excursion = nil
+	st.Alert = nil
+	st.Identity = IdentityState{}
+	st.Counters.Reanchors++
+	return st
+}
