@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/evald/evald/configs"
+	"github.com/evald/evald/daemon"
+	"github.com/evald/evald/sim"
+)
+
+func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("demo", stderr)
+	addr := fs.String("addr", "127.0.0.1:8080", "HTTP listen `address` (a busy port falls back to a free one)")
+	db := fs.String("db", "", "SQLite database `file` (default: a new one in a temporary folder)")
+	dur := fs.Duration("for", 0, "stop by itself after this `duration` (0: run until Ctrl-C)")
+	driftAfter := fs.Int("drift-after", 8, "the simulated provider silently updates its model after this many rounds of runs (0: never)")
+	noise := fs.Float64("noise", 0.02, "share of simulated answers that flip at random, like temperature > 0")
+	verbose := fs.Bool("v", false, "also print the daemon's log")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageErr("takes no arguments (got %q)", pos)
+	}
+	if *dur > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *dur)
+		defer cancel()
+	}
+
+	// The simulator stands in for the provider, on a free loopback port.
+	simLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("start simulator: %w", err)
+	}
+	simURL := "http://" + simLn.Addr().String() + "/v1"
+	proj, err := configs.Demo(simURL)
+	if err != nil {
+		return fmt.Errorf("embedded demo config: %w", err)
+	}
+	perRound := 0
+	for i, s := range proj.Suites {
+		perRound += len(s.Cases) * max(s.Repeats, 1) * len(proj.Config.Suites[i].Targets)
+	}
+	simOpts := sim.Options{Noise: *noise, Latency: 20 * time.Millisecond, Jitter: 10 * time.Millisecond, Seed: uint64(time.Now().UnixNano())}
+	if *driftAfter > 0 {
+		simOpts.DriftAfter = *driftAfter * perRound
+	}
+	simHandler := sim.New(simOpts)
+	simSrv := &http.Server{Handler: simHandler, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = simSrv.Serve(simLn) }()
+	defer simSrv.Close()
+	defer simHandler.Close()
+
+	if *db == "" {
+		dir, err := os.MkdirTemp("", "evald-demo-")
+		if err != nil {
+			return err
+		}
+		*db = filepath.Join(dir, "evald.db")
+	}
+	if !portFree(*addr) {
+		fmt.Fprintf(stdout, "%s is busy; using a free port instead\n", *addr)
+		*addr = "127.0.0.1:0"
+	}
+
+	level := slog.LevelError
+	if *verbose {
+		level = slog.LevelInfo
+	}
+	log := newLogger(stderr, level)
+	var mu sync.Mutex
+	fmt.Fprintf(stdout, "evald demo: simulated provider at %s (silent model update after %d rounds)\n", simURL, *driftAfter)
+	fmt.Fprintf(stdout, "database: %s\n", *db)
+	return serveProject(ctx, serveOptions{
+		project: proj, dbPath: *db, addr: *addr, grace: 5 * time.Second, log: log, stdout: stdout,
+		ready: func(httpAddr string) {
+			mu.Lock()
+			defer mu.Unlock()
+			fmt.Fprintf(stdout, "dashboard and API: http://%s/   metrics: http://%s/metrics\n", httpAddr, httpAddr)
+			for _, r := range proj.Config.Suites {
+				fmt.Fprintf(stdout, "scheduled %s on %v: %s\n", r.File, r.Targets, r.Schedule)
+			}
+			fmt.Fprintln(stdout, "Ctrl-C stops; try: evald history --db "+*db)
+		},
+		onRun: func(res *daemon.Result) {
+			mu.Lock()
+			defer mu.Unlock()
+			printRunLine(stdout, res)
+		},
+	})
+}
+
+func printRunLine(w io.Writer, res *daemon.Result) {
+	r := res.Run
+	line := fmt.Sprintf("%s  run %-4d %-12s on %-5s %-11s", r.FinishedAt.Local().Format("15:04:05"), r.ID, r.Suite, r.Target, r.Status)
+	if r.PassRate != nil {
+		lo, hi := wilson(*r.PassRate, res.Summary.ValidCases)
+		line += fmt.Sprintf(" pass %.2f [%.2f-%.2f]  score %.2f", *r.PassRate, lo, hi, *r.MeanScore)
+	}
+	for m := range res.Summary.Models {
+		line += "  model " + m
+		break
+	}
+	if r.Verdict != "" {
+		line += "  drift: " + r.Verdict
+	}
+	fmt.Fprintln(w, line)
+}
+
+func portFree(addr string) bool {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return false
+	}
+	_ = ln.Close()
+	return true
+}

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/evald/evald/store"
+)
+
+func cmdHistory(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("history", stderr)
+	var pf projectFlags
+	pf.register(fs)
+	asJSON := fs.Bool("json", false, "print one JSON object per run")
+	target := fs.String("target", "", "only runs on this `target`")
+	limit := fs.Int("limit", 0, "only the newest `N` runs (0: all)")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 1 {
+		return usageErr("takes at most one suite name (got %d)", len(pos))
+	}
+	path := pf.db
+	if path == "" {
+		proj, err := pf.load()
+		if err != nil {
+			return err
+		}
+		path = pf.dbPath(proj)
+	}
+	st, err := store.Open(ctx, path)
+	if err != nil {
+		return usageErr("open %s: %w", path, err)
+	}
+	defer st.Close()
+	f := store.RunFilter{Target: *target, Limit: *limit}
+	if len(pos) == 1 {
+		f.Suite = pos[0]
+	}
+	runs, err := st.History(ctx, f)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		for _, r := range runs {
+			if err := enc.Encode(historyJSON(r)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "RUN\tSTARTED\tSUITE\tTARGET\tTRIGGER\tSTATUS\tPASS RATE\tMEAN SCORE\tVERDICT")
+	for _, r := range runs {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.StartedAt.Local().Format("2006-01-02 15:04:05"),
+			r.Suite, r.Target, r.Trigger, r.Status, fmtRate(r.PassRate), fmtRate(r.MeanScore), orDash(r.Verdict))
+	}
+	return tw.Flush()
+}
+
+type historyRun struct {
+	RunID         int64          `json:"run_id"`
+	Suite         string         `json:"suite"`
+	Target        string         `json:"target"`
+	Trigger       string         `json:"trigger"`
+	Status        string         `json:"status"`
+	StartedAt     string         `json:"started_at"`
+	FinishedAt    *string        `json:"finished_at"`
+	PassRate      *float64       `json:"pass_rate"`
+	MeanScore     *float64       `json:"mean_score"`
+	SuiteVersion  string         `json:"suite_version"`
+	PromptVersion string         `json:"prompt_version"`
+	TargetVersion string         `json:"target_version"`
+	Provider      providerJSON   `json:"provider"`
+	Verdict       string         `json:"verdict"`
+	Cases         int            `json:"cases"`
+	Samples       int            `json:"samples"`
+	Errors        int            `json:"errors"`
+	CostUSD       float64        `json:"cost_usd"`
+	DurationMS    int64          `json:"duration_ms"`
+	Extra         map[string]any `json:"-"`
+}
+
+type providerJSON struct {
+	Models       map[string]int `json:"models"`
+	Fingerprints map[string]int `json:"fingerprints"`
+}
+
+func historyJSON(r store.Run) historyRun {
+	h := historyRun{
+		RunID: r.ID, Suite: r.Suite, Target: r.Target, Trigger: r.Trigger, Status: r.Status,
+		StartedAt: r.StartedAt.UTC().Format(timeFormat), PassRate: r.PassRate, MeanScore: r.MeanScore,
+		SuiteVersion: r.SuiteVersion, PromptVersion: r.PromptVersion, TargetVersion: r.TargetVersion,
+		Verdict: r.Verdict, Cases: r.Cases, Samples: r.Samples, Errors: r.Errors, CostUSD: r.CostUSD, DurationMS: r.DurationMS,
+	}
+	if !r.FinishedAt.IsZero() {
+		s := r.FinishedAt.UTC().Format(timeFormat)
+		h.FinishedAt = &s
+	}
+	h.Provider = providerOf(r.Detail)
+	return h
+}
+
+const timeFormat = "2006-01-02T15:04:05.000Z07:00"
+
+func providerOf(detail string) providerJSON {
+	var d struct {
+		Models       map[string]int `json:"models"`
+		Fingerprints map[string]int `json:"fingerprints"`
+	}
+	_ = json.Unmarshal([]byte(detail), &d)
+	p := providerJSON{Models: d.Models, Fingerprints: d.Fingerprints}
+	if p.Models == nil {
+		p.Models = map[string]int{}
+	}
+	if p.Fingerprints == nil {
+		p.Fingerprints = map[string]int{}
+	}
+	return p
+}
+
+func fmtRate(p *float64) string {
+	if p == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%.3f", *p)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

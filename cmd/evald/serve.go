@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/evald/evald/configs"
+	"github.com/evald/evald/daemon"
+	"github.com/evald/evald/server"
+	"github.com/evald/evald/store"
+)
+
+func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("serve", stderr)
+	var pf projectFlags
+	pf.register(fs)
+	addr := fs.String("addr", "", "HTTP listen `address` (default: the config's server.addr, else 127.0.0.1:8080)")
+	grace := fs.Duration("grace", 30*time.Second, "how long runs in flight may finish after SIGTERM before they are interrupted")
+	jitter := fs.Duration("jitter", 0, "spread scheduled runs over up to this `duration` after each tick")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageErr("takes no arguments (got %q)", pos)
+	}
+	proj, err := pf.load()
+	if err != nil {
+		return err
+	}
+	log := newLogger(stderr, slog.LevelInfo)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	reload := func() (*configs.Project, error) { return configs.Load(pf.config) }
+	return serveProject(ctx, serveOptions{
+		project: proj, dbPath: pf.dbPath(proj), addr: *addr, grace: *grace, jitter: *jitter,
+		log: log, stdout: stdout, hup: hup, reload: reload,
+	})
+}
+
+type serveOptions struct {
+	project *configs.Project
+	dbPath  string
+	addr    string
+	grace   time.Duration
+	jitter  time.Duration
+	log     *slog.Logger
+	stdout  io.Writer
+	hup     <-chan os.Signal
+	reload  func() (*configs.Project, error)
+	onRun   func(*daemon.Result)
+	// ready, if set, is called once everything listens.
+	ready func(httpAddr string)
+}
+
+// serveProject runs the daemon and its HTTP server until ctx ends. Cleanups
+// run in reverse order of setup.
+func serveProject(ctx context.Context, o serveOptions) (err error) {
+	var cleanups []func(context.Context) error
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.grace+15*time.Second)
+		defer cancel()
+		for i := len(cleanups) - 1; i >= 0; i-- {
+			err = errors.Join(err, cleanups[i](sctx))
+		}
+	}()
+
+	release, err := store.AcquireLock(o.dbPath)
+	if err != nil {
+		return usageErr("%w", err)
+	}
+	cleanups = append(cleanups, func(context.Context) error { return release() })
+	st, err := store.Open(ctx, o.dbPath)
+	if err != nil {
+		return usageErr("open %s: %w", o.dbPath, err)
+	}
+	cleanups = append(cleanups, func(context.Context) error { return st.Close() })
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	d, err := daemon.New(daemon.Options{
+		Project: o.project, Store: st, Logger: o.log.With("component", "daemon"),
+		Registry: reg, Grace: o.grace, Jitter: o.jitter, OnRun: o.onRun,
+	})
+	if err != nil {
+		return err
+	}
+	tokens, err := tokensFrom(o.project.Config.Server.TokensEnv)
+	if err != nil {
+		return usageErr("%w", err)
+	}
+	addr := o.addr
+	if addr == "" {
+		addr = o.project.Config.Server.Addr
+	}
+	srv, err := server.New(server.Options{
+		Addr: addr, Daemon: d, Store: st, Gatherer: reg, Tokens: tokens,
+		Logger: o.log.With("component", "server"),
+	})
+	if err != nil {
+		return usageErr("%w", err)
+	}
+	srv.Start()
+	cleanups = append(cleanups, srv.Stop)
+	if err := d.Start(ctx); err != nil {
+		return err
+	}
+	cleanups = append(cleanups, d.Stop)
+	o.log.Info("evald serving", "http", "http://"+srv.Addr(), "db", o.dbPath, "suites", len(o.project.Suites))
+	if o.ready != nil {
+		o.ready(srv.Addr())
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			o.log.Info("stopping: no new runs; runs in flight get the grace period", "grace", o.grace)
+			return nil
+		case <-o.hup:
+			if o.reload == nil {
+				continue
+			}
+			proj, err := o.reload()
+			if err != nil {
+				d.ReloadFailed(err)
+				continue
+			}
+			if err := d.Reload(ctx, proj); err != nil {
+				d.ReloadFailed(err)
+			}
+		}
+	}
+}
+
+// tokensFrom reads the API tokens from the named environment variable.
+func tokensFrom(env string) (map[string]string, error) {
+	if env == "" {
+		return nil, nil
+	}
+	v := os.Getenv(env)
+	if v == "" {
+		return nil, nil
+	}
+	t, err := server.ParseTokens(v)
+	if err != nil {
+		return nil, fmt.Errorf("environment variable %s: %w", env, err)
+	}
+	return t, nil
+}

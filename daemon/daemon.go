@@ -1,0 +1,225 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/robfig/cron/v3"
+
+	"github.com/evald/evald/configs"
+	"github.com/evald/evald/evals"
+	"github.com/evald/evald/runner"
+	"github.com/evald/evald/store"
+)
+
+// Options wire a Daemon.
+type Options struct {
+	Project *configs.Project
+	Store   *store.Store
+	Logger  *slog.Logger
+	// Getenv resolves the secrets the config names (default os.Getenv).
+	Getenv func(string) string
+	// HTTPClient is used for model endpoints (default: a plain client).
+	HTTPClient *http.Client
+	// Runner tunes retries and the error budget.
+	Runner runner.Options
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// FlushEvery bounds how many samples are written in one transaction
+	// when answers queue up (default 200). A sample is written as soon as
+	// no other is waiting.
+	FlushEvery int
+	// Registry receives the daemon's metrics (default: a private registry).
+	Registry prometheus.Registerer
+	// NewProvider builds a target's provider (default: go-openai over
+	// HTTPClient with the key from Getenv). Tests swap in fakes.
+	NewProvider func(t configs.Target, apiKey string) (runner.Provider, error)
+	// Grace is how long Stop lets runs in flight finish before it cancels
+	// them (default 30s).
+	Grace time.Duration
+	// Jitter spreads scheduled runs: each (suite, target) starts a fixed
+	// offset in [0, Jitter) after its tick, so suites sharing a schedule do
+	// not hit the endpoint in the same second.
+	Jitter time.Duration
+	// OnRun, if set, is called after every recorded evaluation (the demo
+	// prints a line per run with it).
+	OnRun func(*Result)
+}
+
+// Daemon evaluates suites on targets and keeps the results.
+type Daemon struct {
+	opts  Options
+	log   *slog.Logger
+	store *store.Store
+	gates runner.Gates
+
+	metrics *metrics
+
+	mu        sync.Mutex
+	project   *configs.Project
+	providers map[string]runner.Provider // by target name
+	running   map[runKey]bool            // (suite, target) pairs with a run in flight
+	cron      *cron.Cron
+	started   bool
+	stopped   bool
+
+	// runCtx is the parent of every run; Stop cancels it after the grace period.
+	runCtx     context.Context
+	cancelRuns context.CancelFunc
+	runs       sync.WaitGroup
+	stopOnce   sync.Once
+	stopErr    error
+}
+
+// New checks the options and builds a daemon; it starts nothing.
+func New(opts Options) (*Daemon, error) {
+	if opts.Project == nil || opts.Store == nil {
+		return nil, errors.New("daemon: a project and a store are required")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Getenv == nil {
+		opts.Getenv = os.Getenv
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.FlushEvery <= 0 {
+		opts.FlushEvery = 200
+	}
+	if opts.Registry == nil {
+		opts.Registry = prometheus.NewRegistry()
+	}
+	if opts.NewProvider == nil {
+		hc := opts.HTTPClient
+		opts.NewProvider = func(t configs.Target, key string) (runner.Provider, error) {
+			return runner.NewOpenAI(t, key, hc)
+		}
+	}
+	if opts.Grace <= 0 {
+		opts.Grace = 30 * time.Second
+	}
+	d := &Daemon{
+		opts:      opts,
+		log:       opts.Logger,
+		store:     opts.Store,
+		project:   opts.Project,
+		providers: map[string]runner.Provider{},
+		metrics:   newMetrics(opts.Registry),
+		running:   map[runKey]bool{},
+	}
+	d.runCtx, d.cancelRuns = context.WithCancel(context.Background())
+	d.metrics.reloadOK.Set(1)
+	d.metrics.reloadTime.Set(float64(opts.Now().Unix()))
+	d.metrics.configHash.Set(configHash(opts.Project))
+	return d, nil
+}
+
+// Project returns the configuration in force.
+func (d *Daemon) Project() *configs.Project {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.project
+}
+
+// suiteAndTarget finds a suite by name and one of the config's targets.
+func (d *Daemon) suiteAndTarget(suiteName, targetName string) (*evals.Suite, configs.Target, error) {
+	p := d.Project()
+	var suite *evals.Suite
+	for _, s := range p.Suites {
+		if s.Name == suiteName {
+			suite = s
+		}
+	}
+	if suite == nil {
+		return nil, configs.Target{}, fmt.Errorf("%w: no suite named %q in %s", ErrUnknown, suiteName, configName(p))
+	}
+	for _, t := range p.Config.Targets {
+		if t.Name == targetName {
+			return suite, t, nil
+		}
+	}
+	return nil, configs.Target{}, fmt.Errorf("%w: no target named %q in %s", ErrUnknown, targetName, configName(p))
+}
+
+func configName(p *configs.Project) string {
+	if p.Config.File == "" {
+		return "the configuration"
+	}
+	return p.Config.File
+}
+
+// ErrUnknown is returned for a suite or target that the config lacks.
+var ErrUnknown = errors.New("unknown name")
+
+// ErrSecret is returned when a target's API key variable is named but unset.
+var ErrSecret = errors.New("secret not set")
+
+// provider returns the target's provider, building it on first use.
+func (d *Daemon) provider(t configs.Target) (runner.Provider, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if p, ok := d.providers[t.Name]; ok {
+		return p, nil
+	}
+	key := ""
+	if t.APIKeyEnv != "" {
+		key = d.opts.Getenv(t.APIKeyEnv)
+		if key == "" {
+			return nil, fmt.Errorf("target %q: %w: environment variable %s is empty", t.Name, ErrSecret, t.APIKeyEnv)
+		}
+	}
+	p, err := d.opts.NewProvider(t, key)
+	if err != nil {
+		return nil, err
+	}
+	d.providers[t.Name] = p
+	return p, nil
+}
+
+// Store returns the daemon's store.
+func (d *Daemon) Store() *store.Store { return d.store }
+
+// shutdownContext is used for the writes that record a stopped run: they
+// must happen even though the run's context is done.
+func shutdownContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+}
+
+// Ready reports whether the daemon can do its job: the store answers and
+// takes writes, and the scheduler is running.
+func (d *Daemon) Ready(ctx context.Context) error {
+	d.mu.Lock()
+	started, stopped := d.started, d.stopped
+	d.mu.Unlock()
+	if !started || stopped {
+		return errors.New("scheduler not running")
+	}
+	return d.store.Check(ctx)
+}
+
+// Pair is a scheduled (suite, target) combination.
+type Pair struct {
+	Suite, Target, Schedule string
+	BudgetUSDPerDay         float64
+}
+
+// Pairs lists what the configuration schedules, in config order.
+func (d *Daemon) Pairs() []Pair {
+	p := d.Project()
+	var out []Pair
+	for i, ref := range p.Config.Suites {
+		for _, t := range ref.Targets {
+			out = append(out, Pair{Suite: p.Suites[i].Name, Target: t, Schedule: ref.Schedule, BudgetUSDPerDay: ref.BudgetUSDPerDay})
+		}
+	}
+	return out
+}

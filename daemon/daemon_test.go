@@ -1,0 +1,495 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/evald/evald/configs"
+	"github.com/evald/evald/evals"
+	"github.com/evald/evald/runner"
+	"github.com/evald/evald/scoring"
+	"github.com/evald/evald/store"
+)
+
+// yesAssert passes outputs containing "yes".
+type yesAssert struct{}
+
+func (yesAssert) Spec() scoring.Spec { return scoring.Spec{Type: "contains", Value: "yes", Weight: 1} }
+func (yesAssert) Check(out scoring.Output) scoring.Result {
+	ok := strings.Contains(out.Text, "yes")
+	r := scoring.Result{Type: "contains", Pass: ok, Weight: 1}
+	if ok {
+		r.Score = 1
+	}
+	return r
+}
+
+// fakeProvider answers in-process; block, when set, holds every request
+// until it is closed or the request's context ends.
+type fakeProvider struct {
+	target string
+	answer func(msgs []evals.Message) (string, error)
+	block  chan struct{}
+
+	mu        sync.Mutex
+	inFlight  int
+	peak      int
+	perSuite  map[string]int // requests in flight per suite
+	suitePeak int
+	calls     int
+}
+
+func (f *fakeProvider) Complete(ctx context.Context, msgs []evals.Message) (runner.Response, error) {
+	suite := msgs[0].Content
+	f.mu.Lock()
+	f.calls++
+	f.inFlight++
+	f.peak = max(f.peak, f.inFlight)
+	if f.perSuite == nil {
+		f.perSuite = map[string]int{}
+	}
+	f.mu.Unlock()
+	defer func() {
+		f.mu.Lock()
+		f.inFlight--
+		f.mu.Unlock()
+	}()
+	if f.block != nil {
+		select {
+		case <-f.block:
+		case <-ctx.Done():
+			return runner.Response{}, ctx.Err()
+		}
+	}
+	text := "yes"
+	if f.answer != nil {
+		var err error
+		if text, err = f.answer(msgs); err != nil {
+			return runner.Response{}, err
+		}
+	}
+	_ = suite
+	return runner.Response{Text: text, Model: "fake-1", Fingerprint: "fp_a", PromptTokens: 10, CompletionTokens: 2, FinishReason: "stop"}, nil
+}
+
+func testSuite(name string, cases int) *evals.Suite {
+	pr := 0.9
+	s := &evals.Suite{Name: name, Repeats: 1, Version: "sv-" + name, PromptVersion: "pv-" + name, Thresholds: evals.Thresholds{PassRate: &pr}}
+	for i := range cases {
+		s.Cases = append(s.Cases, evals.Case{
+			ID:       fmt.Sprintf("c%d", i),
+			Messages: []evals.Message{{Role: "system", Content: name}, {Role: "user", Content: fmt.Sprintf("q%d", i)}},
+			Asserts:  []scoring.Assertion{yesAssert{}},
+		})
+	}
+	return s
+}
+
+func testProject(suites []*evals.Suite, targets []string, schedule string) *configs.Project {
+	cfg := &configs.Config{}
+	for _, t := range targets {
+		cfg.Targets = append(cfg.Targets, configs.Target{Name: t, BaseURL: "http://127.0.0.1:1/v1", Model: "m", Concurrency: 2, Timeout: time.Minute, Retries: 0})
+	}
+	for _, s := range suites {
+		cfg.Suites = append(cfg.Suites, configs.SuiteRef{File: s.Name + ".yaml", Targets: targets, Schedule: schedule})
+	}
+	return &configs.Project{Config: cfg, Suites: suites}
+}
+
+type harness struct {
+	d     *Daemon
+	st    *store.Store
+	reg   *prometheus.Registry
+	provs map[string]*fakeProvider
+}
+
+func newHarness(t *testing.T, proj *configs.Project, mk func(target string) *fakeProvider, mod func(*Options)) *harness {
+	t.Helper()
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "evald.db"))
+	if err != nil {
+		t.Fatalf("store.Open: %v", err)
+	}
+	t.Cleanup(func() { st.Close() })
+	h := &harness{st: st, reg: prometheus.NewRegistry(), provs: map[string]*fakeProvider{}}
+	var mu sync.Mutex
+	opts := Options{
+		Project:  proj,
+		Store:    st,
+		Registry: h.reg,
+		Runner:   runner.Options{BackoffBase: time.Millisecond, BackoffMax: time.Millisecond},
+		NewProvider: func(t configs.Target, key string) (runner.Provider, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			p := mk(t.Name)
+			h.provs[t.Name] = p
+			return p, nil
+		},
+	}
+	if mod != nil {
+		mod(&opts)
+	}
+	d, err := New(opts)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	h.d = d
+	return h
+}
+
+func (h *harness) runs(t *testing.T, f store.RunFilter) []store.Run {
+	t.Helper()
+	runs, err := h.st.Runs(context.Background(), f)
+	if err != nil {
+		t.Fatalf("Runs: %v", err)
+	}
+	return runs
+}
+
+func TestEvaluateRecordsRun(t *testing.T) {
+	answer := func(msgs []evals.Message) (string, error) {
+		if msgs[1].Content == "q0" {
+			return "no", nil
+		}
+		return "yes", nil
+	}
+	h := newHarness(t, testProject([]*evals.Suite{testSuite("faq", 10)}, []string{"prod"}, ""),
+		func(string) *fakeProvider { return &fakeProvider{answer: answer} }, nil)
+	res, err := h.d.Evaluate(context.Background(), Request{Suite: "faq", Target: "prod", Trigger: TriggerManual})
+	if err != nil {
+		t.Fatalf("Evaluate: %v", err)
+	}
+	if got, want := res.Run.Status, StatusPassed; got != want {
+		t.Errorf("status = %q, want %q (pass rate 0.9 meets 0.9)", got, want)
+	}
+	run, err := h.st.Run(context.Background(), res.Run.ID)
+	if err != nil {
+		t.Fatalf("Run(%d): %v", res.Run.ID, err)
+	}
+	if run.PassRate == nil || *run.PassRate != 0.9 || run.Samples != 10 || run.Status != StatusPassed || run.FinishedAt.IsZero() {
+		t.Errorf("stored run = %+v, want passed with pass rate 0.9 over 10 samples", run)
+	}
+	samples, err := h.st.Samples(context.Background(), res.Run.ID)
+	if err != nil {
+		t.Fatalf("Samples: %v", err)
+	}
+	if got, want := len(samples), 10; got != want {
+		t.Fatalf("stored samples = %d, want %d", got, want)
+	}
+	if s := samples[0]; s.CaseID != "c0" || s.Pass || s.Output != "no" || s.Model != "fake-1" || len(s.Results) != 1 {
+		t.Errorf("sample 0 = %+v, want the failing answer of c0 with its assertion result", s)
+	}
+	if got, want := len(res.FailedCases), 1; got != want {
+		t.Errorf("FailedCases = %v, want one (c0)", res.FailedCases)
+	}
+	if got := testutil.ToFloat64(h.d.metrics.runs.WithLabelValues("faq", "prod", StatusPassed)); got != 1 {
+		t.Errorf("evald_runs_total{status=passed} = %v, want 1", got)
+	}
+}
+
+func TestEvaluateEndpointDownIsErrored(t *testing.T) {
+	down := func([]evals.Message) (string, error) {
+		return "", &runner.CallError{Class: runner.ClassServer, Status: 503, Err: errors.New("unavailable")}
+	}
+	h := newHarness(t, testProject([]*evals.Suite{testSuite("faq", 5)}, []string{"prod"}, ""),
+		func(string) *fakeProvider { return &fakeProvider{answer: down} }, nil)
+	res, err := h.d.Evaluate(context.Background(), Request{Suite: "faq", Target: "prod", Trigger: TriggerManual})
+	if err != nil {
+		t.Fatalf("Evaluate: %v", err)
+	}
+	if got, want := res.Run.Status, StatusErrored; got != want {
+		t.Errorf("status = %q, want %q", got, want)
+	}
+	if res.Run.PassRate != nil {
+		t.Errorf("pass rate = %v, want none: nothing was measured, and errors are not failures", *res.Run.PassRate)
+	}
+	if len(res.ThresholdFailures) != 0 {
+		t.Errorf("threshold failures = %v, want none for an errored run", res.ThresholdFailures)
+	}
+}
+
+func TestEvaluateUnknownAndSecret(t *testing.T) {
+	proj := testProject([]*evals.Suite{testSuite("faq", 1)}, []string{"prod"}, "")
+	proj.Config.Targets[0].APIKeyEnv = "EVALD_TEST_KEY_UNSET"
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "e.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	d, err := New(Options{Project: proj, Store: st, Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Evaluate(context.Background(), Request{Suite: "nope", Target: "prod"}); !errors.Is(err, ErrUnknown) {
+		t.Errorf("Evaluate(unknown suite) = %v, want ErrUnknown", err)
+	}
+	_, err = d.Evaluate(context.Background(), Request{Suite: "faq", Target: "prod"})
+	if !errors.Is(err, ErrSecret) || !strings.Contains(err.Error(), "EVALD_TEST_KEY_UNSET") {
+		t.Errorf("Evaluate(unset key) = %v, want ErrSecret naming the variable", err)
+	}
+}
+
+func TestScheduleSkipsWhileRunning(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		block := make(chan struct{})
+		h := newHarness(t, testProject([]*evals.Suite{testSuite("faq", 2)}, []string{"prod"}, "@every 1s"),
+			func(string) *fakeProvider { return &fakeProvider{block: block} }, nil)
+		ctx := context.Background()
+		if err := h.d.Start(ctx); err != nil {
+			t.Fatalf("Start: %v", err)
+		}
+		// No run yet: Start launches one at once (never ran), then ticks every second.
+		time.Sleep(5500 * time.Millisecond)
+		synctest.Wait()
+		if got := testutil.ToFloat64(h.d.metrics.skipped.WithLabelValues("faq", "prod", "still_running")); got != 5 {
+			t.Errorf("skipped ticks = %v, want 5 (one run in flight, five ticks)", got)
+		}
+		if got, want := len(h.runs(t, store.RunFilter{})), 1; got != want {
+			t.Errorf("runs = %d, want %d (never stacked)", got, want)
+		}
+		close(block)
+		synctest.Wait()
+		if err := h.d.Stop(ctx); err != nil {
+			t.Fatalf("Stop: %v", err)
+		}
+		runs := h.runs(t, store.RunFilter{})
+		if got, want := runs[len(runs)-1].Status, StatusPassed; got != want {
+			t.Errorf("first run status = %q, want %q", got, want)
+		}
+	})
+}
+
+func TestStartRunsOverdueOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, testProject([]*evals.Suite{testSuite("fresh", 1), testSuite("stale", 1)}, []string{"prod"}, "@every 1h"),
+			func(string) *fakeProvider { return &fakeProvider{} }, nil)
+		ctx := context.Background()
+		// "fresh" ran 10 minutes ago, "stale" 2 hours ago.
+		for _, r := range []struct {
+			suite string
+			ago   time.Duration
+		}{{"fresh", 10 * time.Minute}, {"stale", 2 * time.Hour}} {
+			id, err := h.st.CreateRun(ctx, store.Run{Suite: r.suite, Target: "prod", Trigger: TriggerSchedule, Status: StatusRunning, StartedAt: time.Now().Add(-r.ago)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := h.st.FinishRun(ctx, store.Run{ID: id, Suite: r.suite, Target: "prod", Trigger: TriggerSchedule, Status: StatusPassed, StartedAt: time.Now().Add(-r.ago), FinishedAt: time.Now().Add(-r.ago)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := h.d.Start(ctx); err != nil {
+			t.Fatalf("Start: %v", err)
+		}
+		synctest.Wait()
+		if err := h.d.Stop(ctx); err != nil {
+			t.Fatalf("Stop: %v", err)
+		}
+		if got, want := len(h.runs(t, store.RunFilter{Suite: "stale"})), 2; got != want {
+			t.Errorf("stale runs = %d, want %d (one catch-up run at start)", got, want)
+		}
+		if got, want := len(h.runs(t, store.RunFilter{Suite: "fresh"})), 1; got != want {
+			t.Errorf("fresh runs = %d, want %d (not due yet)", got, want)
+		}
+	})
+}
+
+func TestStopInterruptsAfterGrace(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		block := make(chan struct{}) // never closed: the endpoint hangs
+		h := newHarness(t, testProject([]*evals.Suite{testSuite("faq", 3)}, []string{"prod"}, "@every 1h"),
+			func(string) *fakeProvider { return &fakeProvider{block: block} },
+			func(o *Options) { o.Grace = 2 * time.Second })
+		ctx := context.Background()
+		// A run a crash left behind is interrupted at start.
+		if _, err := h.st.CreateRun(ctx, store.Run{Suite: "faq", Target: "prod", Trigger: TriggerSchedule, Status: StatusRunning, StartedAt: time.Now().Add(-3 * time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		if err := h.d.Start(ctx); err != nil {
+			t.Fatalf("Start: %v", err)
+		}
+		synctest.Wait()
+		start := time.Now()
+		if err := h.d.Stop(ctx); err != nil {
+			t.Fatalf("Stop: %v", err)
+		}
+		if got, want := time.Since(start), 2*time.Second; got != want {
+			t.Errorf("Stop took %v, want the grace period %v", got, want)
+		}
+		runs := h.runs(t, store.RunFilter{})
+		if got, want := len(runs), 2; got != want {
+			t.Fatalf("runs = %d, want %d", got, want)
+		}
+		for _, r := range runs {
+			if r.Status != StatusInterrupted {
+				t.Errorf("run %d status = %q, want %q", r.ID, r.Status, StatusInterrupted)
+			}
+		}
+		if err := h.d.Trigger("faq", "prod", TriggerManual); !errors.Is(err, ErrStopped) {
+			t.Errorf("Trigger after Stop = %v, want ErrStopped", err)
+		}
+	})
+}
+
+func TestManySuitesRespectLimits(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var suites []*evals.Suite
+		for i := range 20 {
+			suites = append(suites, testSuite(fmt.Sprintf("s%02d", i), 5))
+		}
+		slow := func([]evals.Message) (string, error) {
+			time.Sleep(300 * time.Millisecond) // fake time: makes runs overlap ticks
+			return "yes", nil
+		}
+		h := newHarness(t, testProject(suites, []string{"a", "b", "c"}, "@every 1s"),
+			func(string) *fakeProvider { return &fakeProvider{answer: slow} }, nil)
+		ctx := context.Background()
+		if err := h.d.Start(ctx); err != nil {
+			t.Fatalf("Start: %v", err)
+		}
+		time.Sleep(30 * time.Second)
+		if err := h.d.Stop(ctx); err != nil {
+			t.Fatalf("Stop: %v", err)
+		}
+		for name, p := range h.provs {
+			if p.peak > 2 {
+				t.Errorf("target %s: peak concurrent requests %d, want <= 2 (its concurrency, shared by 20 suites)", name, p.peak)
+			}
+		}
+		runs := h.runs(t, store.RunFilter{Limit: 100000})
+		if len(runs) < 60 {
+			t.Errorf("runs = %d, want at least one per (suite, target)", len(runs))
+		}
+		// No stacking: runs of one pair never overlap in time.
+		last := map[string]store.Run{}
+		for i := len(runs) - 1; i >= 0; i-- {
+			r := runs[i]
+			k := r.Suite + "/" + r.Target
+			if prev, ok := last[k]; ok && !prev.FinishedAt.IsZero() && r.StartedAt.Before(prev.FinishedAt) {
+				t.Errorf("%s: run %d started at %v before run %d finished at %v", k, r.ID, r.StartedAt, prev.ID, prev.FinishedAt)
+			}
+			last[k] = r
+		}
+	})
+}
+
+func TestEndpointDownThenBack(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
+		down := true
+		answer := func([]evals.Message) (string, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if down {
+				return "", &runner.CallError{Class: runner.ClassServer, Status: 502, Err: errors.New("bad gateway")}
+			}
+			return "yes", nil
+		}
+		h := newHarness(t, testProject([]*evals.Suite{testSuite("faq", 4)}, []string{"prod"}, "@every 10s"),
+			func(string) *fakeProvider { return &fakeProvider{answer: answer} }, nil)
+		ctx := context.Background()
+		if err := h.d.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(35 * time.Second) // runs at 0, 10, 20, 30 s: all errored
+		synctest.Wait()
+		mu.Lock()
+		down = false
+		mu.Unlock()
+		time.Sleep(20 * time.Second) // runs at 40, 50 s
+		synctest.Wait()
+		if err := h.d.Stop(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var statuses []string
+		runs := h.runs(t, store.RunFilter{})
+		for i := len(runs) - 1; i >= 0; i-- {
+			statuses = append(statuses, runs[i].Status)
+			if runs[i].Status == StatusErrored && runs[i].PassRate != nil {
+				t.Errorf("errored run %d has a pass rate: errors must not be scored as failures", runs[i].ID)
+			}
+		}
+		if got, want := strings.Join(statuses, ","), "errored,errored,errored,errored,passed,passed"; got != want {
+			t.Errorf("statuses = %s, want %s (the schedule keeps going through the outage)", got, want)
+		}
+		if got := testutil.ToFloat64(h.d.metrics.providerErrs.WithLabelValues("prod", runner.ClassServer)); got != 16 {
+			t.Errorf("provider errors counted = %v, want 16 (4 runs x 4 cases)", got)
+		}
+	})
+}
+
+func TestReload(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		proj := testProject([]*evals.Suite{testSuite("faq", 1)}, []string{"prod"}, "@every 1h")
+		h := newHarness(t, proj, func(string) *fakeProvider { return &fakeProvider{} }, nil)
+		ctx := context.Background()
+		if err := h.d.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait() // the first run, at start
+		faster := testProject([]*evals.Suite{testSuite("faq", 1)}, []string{"prod"}, "@every 1m")
+		if err := h.d.Reload(ctx, faster); err != nil {
+			t.Fatalf("Reload: %v", err)
+		}
+		time.Sleep(150 * time.Second)
+		synctest.Wait()
+		if got, want := len(h.runs(t, store.RunFilter{})), 3; got != want {
+			t.Errorf("runs = %d, want %d (one at start, then every minute after the reload)", got, want)
+		}
+		h.d.ReloadFailed(errors.New("evald.yaml:3: targets: bad"))
+		if got := testutil.ToFloat64(h.d.metrics.reloadOK); got != 0 {
+			t.Errorf("evald_config_last_reload_successful = %v after a failed reload, want 0", got)
+		}
+		time.Sleep(60 * time.Second) // the old config keeps running
+		synctest.Wait()
+		if got, want := len(h.runs(t, store.RunFilter{})), 4; got != want {
+			t.Errorf("runs = %d, want %d (a failed reload keeps the schedule in force)", got, want)
+		}
+		bad := testProject([]*evals.Suite{testSuite("faq", 1)}, []string{"prod"}, "every now and then")
+		if err := h.d.Reload(ctx, bad); err == nil {
+			t.Errorf("Reload accepted an unparsable schedule")
+		}
+		if err := h.d.Stop(ctx); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestTriggerBusy(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		block := make(chan struct{})
+		h := newHarness(t, testProject([]*evals.Suite{testSuite("faq", 1)}, []string{"prod"}, ""),
+			func(string) *fakeProvider { return &fakeProvider{block: block} }, nil)
+		ctx := context.Background()
+		if err := h.d.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := h.d.Trigger("faq", "prod", TriggerManual); err != nil {
+			t.Fatalf("Trigger: %v", err)
+		}
+		synctest.Wait()
+		if err := h.d.Trigger("faq", "prod", TriggerManual); !errors.Is(err, ErrBusy) {
+			t.Errorf("second Trigger = %v, want ErrBusy", err)
+		}
+		if err := h.d.Trigger("nope", "prod", TriggerManual); !errors.Is(err, ErrUnknown) {
+			t.Errorf("Trigger(unknown) = %v, want ErrUnknown", err)
+		}
+		close(block)
+		synctest.Wait()
+		if err := h.d.Stop(ctx); err != nil {
+			t.Fatal(err)
+		}
+		runs := h.runs(t, store.RunFilter{})
+		if len(runs) != 1 || runs[0].Trigger != TriggerManual || runs[0].Status != StatusPassed {
+			t.Errorf("runs = %+v, want one passed manual run", runs)
+		}
+	})
+}

@@ -1,0 +1,83 @@
+package daemon
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+
+	"github.com/evald/evald/runner"
+)
+
+// metrics are registered on the registry the caller injects, so that many
+// daemons can live in one process (tests).
+type metrics struct {
+	runs          *prometheus.CounterVec
+	inFlight      prometheus.Gauge
+	passRate      *prometheus.GaugeVec
+	meanScore     *prometheus.GaugeVec
+	latency       *prometheus.HistogramVec
+	tokens        *prometheus.CounterVec
+	cost          *prometheus.CounterVec
+	providerErrs  *prometheus.CounterVec
+	skipped       *prometheus.CounterVec
+	reloadOK      prometheus.Gauge
+	reloadTime    prometheus.Gauge
+	configHash    prometheus.Gauge
+	schedulerTick prometheus.Histogram
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	f := promauto.With(reg)
+	return &metrics{
+		runs: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "evald_runs_total", Help: "Finished runs by suite, target and status.",
+		}, []string{"suite", "target", "status"}),
+		inFlight: f.NewGauge(prometheus.GaugeOpts{
+			Name: "evald_runs_in_flight", Help: "Runs executing now.",
+		}),
+		passRate: f.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "evald_last_pass_rate", Help: "Pass rate of the last completed run.",
+		}, []string{"suite", "target"}),
+		meanScore: f.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "evald_last_mean_score", Help: "Mean score of the last completed run.",
+		}, []string{"suite", "target"}),
+		latency: f.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "evald_sample_latency_seconds", Help: "Latency of answered requests.",
+			Buckets: prometheus.ExponentialBuckets(0.025, 2, 12),
+		}, []string{"target"}),
+		tokens: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "evald_tokens_total", Help: "Tokens used, by target and kind (prompt, completion).",
+		}, []string{"target", "kind"}),
+		cost: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "evald_cost_usd_total", Help: "Estimated spend in USD from token usage and the target's price.",
+		}, []string{"suite", "target"}),
+		providerErrs: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "evald_provider_errors_total", Help: "Samples that got no usable answer, by error class.",
+		}, []string{"target", "class"}),
+		skipped: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "evald_skipped_runs_total", Help: "Scheduled runs not started, by reason (still_running, budget).",
+		}, []string{"suite", "target", "reason"}),
+		reloadOK: f.NewGauge(prometheus.GaugeOpts{
+			Name: "evald_config_last_reload_successful", Help: "1 if the last configuration load succeeded.",
+		}),
+		reloadTime: f.NewGauge(prometheus.GaugeOpts{
+			Name: "evald_config_last_reload_success_timestamp_seconds", Help: "Time of the last successful configuration load.",
+		}),
+		configHash: f.NewGauge(prometheus.GaugeOpts{
+			Name: "evald_config_hash", Help: "A number derived from the configuration in force, to spot differing replicas.",
+		}),
+		schedulerTick: f.NewHistogram(prometheus.HistogramOpts{
+			Name: "evald_scheduler_tick_seconds", Help: "Time the scheduler spends deciding whether to start a run.",
+			Buckets: prometheus.ExponentialBuckets(1e-6, 4, 10),
+		}),
+	}
+}
+
+func (m *metrics) observeSample(target string, s runner.Sample) {
+	if s.ErrClass != "" && !s.Valid() {
+		m.providerErrs.WithLabelValues(target, s.ErrClass).Inc()
+		return
+	}
+	m.latency.WithLabelValues(target).Observe(s.Latency.Seconds())
+	m.tokens.WithLabelValues(target, "prompt").Add(float64(s.PromptTokens))
+	m.tokens.WithLabelValues(target, "completion").Add(float64(s.CompletionTokens))
+}

@@ -1,0 +1,307 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/evald/evald/configs"
+	"github.com/evald/evald/drift"
+	"github.com/evald/evald/evals"
+	"github.com/evald/evald/runner"
+	"github.com/evald/evald/store"
+)
+
+// Triggers say who started a run.
+const (
+	TriggerSchedule = "schedule"
+	TriggerManual   = "manual"
+	TriggerCI       = "ci"
+)
+
+// Run statuses, as stored and printed.
+const (
+	StatusRunning     = "running"
+	StatusPassed      = "passed"
+	StatusFailed      = "failed"
+	StatusRegressed   = "regressed"
+	StatusErrored     = "errored"
+	StatusInterrupted = "interrupted"
+	StatusRefused     = "refused"
+)
+
+// Request names one evaluation.
+type Request struct {
+	Suite, Target string
+	Trigger       string
+}
+
+// Result is a finished (or stopped) evaluation.
+type Result struct {
+	Run store.Run
+	// Verdict is the drift detector's verdict (nil when the run was not
+	// evaluated, e.g. a candidate run).
+	Verdict           *drift.Verdict
+	Suite             *evals.Suite
+	Target            configs.Target
+	Summary           runner.Summary
+	ThresholdFailures []evals.ThresholdFailure
+	// FailedCases lists the cases with at least one failing sample, in suite order.
+	FailedCases []CaseFailure
+}
+
+// CaseFailure is a case that did not pass every sample.
+type CaseFailure struct {
+	ID      string   `json:"id"`
+	Passed  int      `json:"passed"`
+	Samples int      `json:"samples"`
+	Reasons []string `json:"reasons"`
+}
+
+// Detail is the JSON kept with a run for what has no column of its own.
+type Detail struct {
+	ThresholdFailures []evals.ThresholdFailure `json:"threshold_failures"`
+	Models            map[string]int           `json:"models"`
+	Fingerprints      map[string]int           `json:"fingerprints"`
+	ErrorsByClass     map[string]int           `json:"errors_by_class"`
+	ValidCases        int                      `json:"valid_cases"`
+	FailedCases       []CaseFailure            `json:"failed_cases,omitempty"`
+}
+
+// Evaluate runs one suite on one target and records everything. The error is
+// non-nil only when the run could not be recorded or started (unknown names,
+// missing secret, store failure); endpoint failures end in StatusErrored.
+func (d *Daemon) Evaluate(ctx context.Context, req Request) (*Result, error) {
+	suite, target, err := d.suiteAndTarget(req.Suite, req.Target)
+	if err != nil {
+		return nil, err
+	}
+	prov, err := d.provider(target)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.saveVersions(ctx, suite, target); err != nil {
+		return nil, err
+	}
+	thresholds, err := json.Marshal(suite.Thresholds)
+	if err != nil {
+		return nil, fmt.Errorf("encode thresholds: %w", err)
+	}
+	run := store.Run{
+		Suite:          suite.Name,
+		Target:         target.Name,
+		Trigger:        req.Trigger,
+		Status:         StatusRunning,
+		StartedAt:      d.opts.Now().UTC(),
+		SuiteVersion:   suite.Version,
+		PromptVersion:  suite.PromptVersion,
+		TargetVersion:  target.Version(),
+		ThresholdsJSON: string(thresholds),
+		Cases:          len(suite.Cases),
+	}
+	run.ID, err = d.store.CreateRun(ctx, run)
+	if err != nil {
+		return nil, fmt.Errorf("record run start: %w", err)
+	}
+	log := d.log.With("suite", suite.Name, "target", target.Name, "run_id", run.ID)
+	log.Info("run started", "trigger", req.Trigger, "cases", len(suite.Cases), "repeats", suite.Repeats)
+
+	w := &sampleWriter{d: d, target: target.Name, runID: run.ID, cases: make([]CaseFailure, len(suite.Cases)), scores: caseScores{}}
+	rt := runner.Target{
+		Name:     target.Name,
+		Provider: prov,
+		Gate:     d.gates.For(target.Name, target.Concurrency, target.RPS),
+		Timeout:  target.Timeout,
+		Retries:  target.Retries,
+		Price:    target.Price,
+	}
+	sum, err := runner.Run(ctx, suite, rt, d.opts.Runner, w.add)
+	if err != nil {
+		return nil, err
+	}
+	// From here on the run is recorded even if ctx is done.
+	wctx, cancel := shutdownContext(ctx)
+	defer cancel()
+	if err := w.flush(wctx); err != nil {
+		return nil, err
+	}
+
+	res := &Result{Suite: suite, Target: target, Summary: sum}
+	for i, c := range w.cases {
+		if c.Samples > 0 && c.Passed < c.Samples {
+			c.ID = suite.Cases[i].ID
+			res.FailedCases = append(res.FailedCases, c)
+		}
+	}
+	valid := sum.ValidCases > 0
+	switch sum.Outcome {
+	case runner.Interrupted:
+		run.Status = StatusInterrupted
+	case runner.Errored:
+		run.Status = StatusErrored
+	default:
+		res.ThresholdFailures = suite.Thresholds.Check(sum.PassRate, sum.MeanScore, valid)
+		run.Status = StatusPassed
+		if len(res.ThresholdFailures) > 0 {
+			run.Status = StatusFailed
+		}
+	}
+	run.FinishedAt = d.opts.Now().UTC()
+	run.Samples, run.Errors = sum.Samples, sum.Errors
+	if valid {
+		run.PassRate, run.MeanScore = ptr(sum.PassRate), ptr(sum.MeanScore)
+	}
+	run.PromptTokens, run.CompletionTokens = sum.PromptTokens, sum.CompletionTokens
+	run.CostUSD = sum.CostUSD
+	run.DurationMS = sum.Duration.Milliseconds()
+	detail, err := json.Marshal(Detail{
+		ThresholdFailures: res.ThresholdFailures,
+		Models:            sum.Models,
+		Fingerprints:      sum.Fingerprints,
+		ErrorsByClass:     sum.ErrorsByClass,
+		ValidCases:        sum.ValidCases,
+		FailedCases:       res.FailedCases,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("encode run detail: %w", err)
+	}
+	run.Detail = string(detail)
+
+	// Drift: every run is fed to the detector (errored and interrupted runs
+	// are skipped by it and leave its statistic alone).
+	st, verdict, err := d.detect(wctx, run, suite, sum, w.scores)
+	if err != nil {
+		return nil, err
+	}
+	if run.Status == StatusPassed || run.Status == StatusFailed {
+		if verdict.Page || verdict.Kind == drift.KindRegressed || verdict.Kind == drift.KindProviderChanged {
+			run.Status = StatusRegressed
+		}
+	}
+	if err := d.store.FinishRun(wctx, run); err != nil {
+		return nil, fmt.Errorf("record run end: %w", err)
+	}
+	if err := d.saveVerdict(wctx, run, st, verdict); err != nil {
+		return nil, err
+	}
+	run.Verdict = verdict.Kind
+	res.Verdict = &verdict
+	if verdict.Page {
+		log.Warn("regression detected", "verdict", verdict.Kind, "message", verdict.Message, "attribution", verdict.Attribution)
+	}
+	res.Run = run
+	d.metrics.runs.WithLabelValues(suite.Name, target.Name, run.Status).Inc()
+	d.metrics.cost.WithLabelValues(suite.Name, target.Name).Add(sum.CostUSD)
+	if valid && sum.Outcome == runner.Completed {
+		d.metrics.passRate.WithLabelValues(suite.Name, target.Name).Set(sum.PassRate)
+		d.metrics.meanScore.WithLabelValues(suite.Name, target.Name).Set(sum.MeanScore)
+	}
+	log.Info("run finished", "status", run.Status, "pass_rate", sum.PassRate, "mean_score", sum.MeanScore,
+		"samples", sum.Samples, "errors", sum.Errors, "cost_usd", sum.CostUSD, "duration_ms", run.DurationMS)
+	if d.opts.OnRun != nil {
+		d.opts.OnRun(res)
+	}
+	return res, nil
+}
+
+func (d *Daemon) saveVersions(ctx context.Context, suite *evals.Suite, t configs.Target) error {
+	sv, err := json.Marshal(map[string]any{"prompt": suite.Prompt, "repeats": suite.Repeats, "cases": len(suite.Cases), "file": suite.File})
+	if err != nil {
+		return fmt.Errorf("encode suite version: %w", err)
+	}
+	if err := d.store.SaveSuiteVersion(ctx, store.SuiteVersion{Suite: suite.Name, Version: suite.Version, PromptVersion: suite.PromptVersion, Canonical: sv}); err != nil {
+		return fmt.Errorf("record suite version: %w", err)
+	}
+	tv, err := json.Marshal(map[string]any{"base_url": t.BaseURL, "model": t.Model, "params": t.Params})
+	if err != nil {
+		return fmt.Errorf("encode target version: %w", err)
+	}
+	if err := d.store.SaveTargetVersion(ctx, store.TargetVersion{Target: t.Name, Version: t.Version(), Canonical: tv}); err != nil {
+		return fmt.Errorf("record target version: %w", err)
+	}
+	return nil
+}
+
+// sampleWriter batches samples into store transactions so that a crash
+// loses at most one small batch, and tallies cases for the report.
+type sampleWriter struct {
+	d      *Daemon
+	scores caseScores
+	target string
+	runID  int64
+	buf    []store.Sample
+	err    error
+	cases  []CaseFailure
+}
+
+func (w *sampleWriter) add(s runner.Sample, more bool) {
+	if s.Valid() {
+		c := &w.cases[s.CaseIndex]
+		c.Samples++
+		if s.Pass {
+			c.Passed++
+		} else {
+			for _, r := range s.Results {
+				if !r.Pass && r.Reason != "" && !slices.Contains(c.Reasons, r.Reason) && len(c.Reasons) < 3 {
+					c.Reasons = append(c.Reasons, r.Reason)
+				}
+			}
+		}
+	}
+	w.d.metrics.observeSample(w.target, s)
+	w.scores.add(s)
+	w.buf = append(w.buf, toStore(s))
+	// Group commit: write as soon as no other sample is waiting, so an
+	// answered sample is on disk within one transaction of arriving, and
+	// batch when answers arrive faster than a write takes.
+	if !more || len(w.buf) >= w.d.opts.FlushEvery {
+		// A failed write is kept and reported at the end; the run goes on.
+		ctx, cancel := shutdownContext(context.Background())
+		defer cancel()
+		if err := w.flush(ctx); err != nil {
+			w.d.log.Error("write samples", "run_id", w.runID, "err", err)
+		}
+	}
+}
+
+func (w *sampleWriter) flush(ctx context.Context) error {
+	if len(w.buf) == 0 {
+		return w.err
+	}
+	if err := w.d.store.AddSamples(ctx, w.runID, w.buf); err != nil {
+		w.err = fmt.Errorf("write samples of run %d: %w", w.runID, err)
+		return w.err
+	}
+	w.buf = w.buf[:0]
+	return w.err
+}
+
+func toStore(s runner.Sample) store.Sample {
+	out := store.Sample{
+		CaseID:           s.CaseID,
+		CaseIndex:        s.CaseIndex,
+		Repeat:           s.Repeat,
+		Output:           s.Text,
+		FinishReason:     s.FinishReason,
+		LatencyMS:        float64(s.Latency.Microseconds()) / 1000,
+		PromptTokens:     s.PromptTokens,
+		CompletionTokens: s.CompletionTokens,
+		Model:            s.Model,
+		Fingerprint:      s.Fingerprint,
+		ErrorClass:       s.ErrClass,
+		ErrorText:        s.ErrText,
+		Attempts:         s.Attempts,
+		Pass:             s.Pass,
+		Score:            s.Score,
+	}
+	if len(s.Results) > 0 {
+		out.Results = make([]store.AssertionResult, len(s.Results))
+		for i, r := range s.Results {
+			out.Results[i] = store.AssertionResult{Type: r.Type, Pass: r.Pass, Score: r.Score, Weight: r.Weight, Reason: r.Reason}
+		}
+	}
+	return out
+}
+
+func ptr(f float64) *float64 { return &f }

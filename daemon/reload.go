@@ -1,0 +1,68 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/evald/evald/configs"
+)
+
+// Reload puts a new configuration in force: schedules are rebuilt, providers
+// of changed targets are rebuilt on next use, and runs in flight finish with
+// the configuration they started with. The caller validates proj first; a
+// configuration that fails to load never reaches Reload (see ReloadFailed).
+func (d *Daemon) Reload(ctx context.Context, proj *configs.Project) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.stopped {
+		return ErrStopped
+	}
+	old := d.project
+	d.project = proj
+	for _, t := range proj.Config.Targets {
+		for _, o := range old.Config.Targets {
+			if o.Name == t.Name && o.Version() != t.Version() || o.Name == t.Name && o.APIKeyEnv != t.APIKeyEnv {
+				delete(d.providers, t.Name)
+			}
+		}
+	}
+	if d.started {
+		c := cron.New(cron.WithLocation(time.UTC))
+		if _, err := d.scheduleLocked(ctx, c); err != nil {
+			d.project = old
+			d.metrics.reloadOK.Set(0)
+			return err
+		}
+		<-d.cron.Stop().Done()
+		d.cron = c
+		c.Start()
+	}
+	d.metrics.reloadOK.Set(1)
+	d.metrics.reloadTime.Set(float64(d.opts.Now().Unix()))
+	d.metrics.configHash.Set(configHash(proj))
+	d.log.Info("configuration reloaded", "suites", len(proj.Suites), "targets", len(proj.Config.Targets))
+	return nil
+}
+
+// ReloadFailed records a configuration that did not load: the old one stays
+// in force, and the failure is visible in the log and the metrics.
+func (d *Daemon) ReloadFailed(err error) {
+	d.metrics.reloadOK.Set(0)
+	d.log.Error("configuration reload failed; keeping the configuration in force", "err", err)
+}
+
+// configHash folds the suite and target versions into a gauge value.
+func configHash(p *configs.Project) float64 {
+	h := fnv.New32a()
+	for _, t := range p.Config.Targets {
+		fmt.Fprint(h, t.Name, t.Version())
+	}
+	for i, s := range p.Suites {
+		fmt.Fprint(h, s.Name, s.Version, p.Config.Suites[i].Schedule)
+	}
+	return float64(h.Sum32())
+}

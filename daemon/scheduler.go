@@ -1,0 +1,209 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"time"
+
+	"github.com/robfig/cron/v3"
+)
+
+type runKey struct{ suite, target string }
+
+// ErrBusy is returned when the (suite, target) pair already has a run in flight.
+var ErrBusy = errors.New("a run of this suite on this target is in flight")
+
+// ErrStopped is returned once Stop has begun.
+var ErrStopped = errors.New("daemon is stopping")
+
+// Start marks runs a crash left behind as interrupted, schedules every
+// (suite, target) pair of the config on its cron spec, and starts one run at
+// once for each pair whose last run is older than its interval (no catch-up
+// storm: one run, then the schedule).
+func (d *Daemon) Start(ctx context.Context) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.started {
+		return errors.New("daemon: already started")
+	}
+	n, err := d.store.InterruptRunning(ctx, "evald stopped before the run finished")
+	if err != nil {
+		return fmt.Errorf("recover runs left running: %w", err)
+	}
+	if n > 0 {
+		d.log.Warn("marked runs left running by a previous process as interrupted", "runs", n)
+	}
+	c := cron.New(cron.WithLocation(time.UTC))
+	due, err := d.scheduleLocked(ctx, c)
+	if err != nil {
+		return err
+	}
+	d.cron = c
+	d.started = true
+	c.Start()
+	for _, k := range due {
+		d.launchLocked(k, TriggerSchedule)
+	}
+	return nil
+}
+
+// scheduleLocked adds the config's pairs to c and returns those due now.
+func (d *Daemon) scheduleLocked(ctx context.Context, c *cron.Cron) ([]runKey, error) {
+	var due []runKey
+	now := d.opts.Now()
+	for i, ref := range d.project.Config.Suites {
+		if ref.Schedule == "" {
+			continue
+		}
+		sched, err := cron.ParseStandard(ref.Schedule)
+		if err != nil {
+			return nil, fmt.Errorf("suite %s: schedule %q: %w", ref.File, ref.Schedule, err)
+		}
+		suite := d.project.Suites[i]
+		for _, target := range ref.Targets {
+			k := runKey{suite.Name, target}
+			c.Schedule(sched, cron.FuncJob(func() { d.tick(k) }))
+			last, ok, err := d.lastStart(ctx, k)
+			if err != nil {
+				return nil, err
+			}
+			if !ok || now.Sub(last) >= interval(sched, now) {
+				due = append(due, k)
+			}
+		}
+	}
+	return due, nil
+}
+
+// interval is the gap between a schedule's next two activations.
+func interval(s cron.Schedule, now time.Time) time.Duration {
+	next := s.Next(now)
+	return s.Next(next).Sub(next)
+}
+
+func (d *Daemon) lastStart(ctx context.Context, k runKey) (time.Time, bool, error) {
+	runs, err := d.store.Runs(ctx, storeFilter(k, 1))
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("last run of %s on %s: %w", k.suite, k.target, err)
+	}
+	if len(runs) == 0 {
+		return time.Time{}, false, nil
+	}
+	return runs[0].StartedAt, true, nil
+}
+
+// tick is the cron job of one pair.
+func (d *Daemon) tick(k runKey) {
+	start := time.Now()
+	d.mu.Lock()
+	d.launchLocked(k, TriggerSchedule)
+	d.mu.Unlock()
+	d.metrics.schedulerTick.Observe(time.Since(start).Seconds())
+}
+
+// Trigger starts a run of suite on target now, in the background, unless
+// one is in flight. It returns at once.
+func (d *Daemon) Trigger(suite, target, trigger string) error {
+	if _, _, err := d.suiteAndTarget(suite, target); err != nil {
+		return err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.stopped {
+		return ErrStopped
+	}
+	if d.running[runKey{suite, target}] {
+		return ErrBusy
+	}
+	d.launchLocked(runKey{suite, target}, trigger)
+	return nil
+}
+
+// launchLocked starts a run of k unless one is in flight (a skipped tick is
+// counted, never stacked).
+func (d *Daemon) launchLocked(k runKey, trigger string) {
+	if d.stopped {
+		return
+	}
+	if d.running[k] {
+		d.metrics.skipped.WithLabelValues(k.suite, k.target, "still_running").Inc()
+		d.log.Warn("previous run still in flight; tick skipped", "suite", k.suite, "target", k.target)
+		return
+	}
+	d.running[k] = true
+	d.metrics.inFlight.Inc()
+	d.runs.Go(func() {
+		defer func() {
+			d.mu.Lock()
+			delete(d.running, k)
+			d.mu.Unlock()
+			d.metrics.inFlight.Dec()
+		}()
+		if trigger == TriggerSchedule && d.opts.Jitter > 0 {
+			if wait(d.runCtx, jitterFor(k, d.opts.Jitter)) != nil {
+				return
+			}
+		}
+		if trigger == TriggerSchedule && d.overBudget(k) {
+			return
+		}
+		if _, err := d.Evaluate(d.runCtx, Request{Suite: k.suite, Target: k.target, Trigger: trigger}); err != nil {
+			d.log.Error("run failed to start or record", "suite", k.suite, "target", k.target, "err", err)
+		}
+	})
+}
+
+// jitterFor is a fixed offset per pair, so a pair's runs stay evenly spaced.
+func jitterFor(k runKey, max time.Duration) time.Duration {
+	h := fnv.New64a()
+	h.Write([]byte(k.suite + "\x00" + k.target))
+	return time.Duration(h.Sum64() % uint64(max))
+}
+
+func wait(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Stop stops scheduling, lets runs in flight finish for the grace period,
+// then cancels them (they are stored as interrupted) and waits for them to
+// be recorded, or for ctx. It is safe to call more than once.
+func (d *Daemon) Stop(ctx context.Context) error {
+	d.stopOnce.Do(func() {
+		d.mu.Lock()
+		d.stopped = true
+		c := d.cron
+		d.mu.Unlock()
+		if c != nil {
+			<-c.Stop().Done() // our jobs only launch goroutines; this returns at once
+		}
+		done := make(chan struct{})
+		go func() {
+			d.runs.Wait()
+			close(done)
+		}()
+		grace := time.NewTimer(d.opts.Grace)
+		defer grace.Stop()
+		select {
+		case <-done:
+		case <-grace.C:
+			d.log.Warn("grace period over; interrupting runs in flight")
+		case <-ctx.Done():
+		}
+		d.cancelRuns()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			d.stopErr = fmt.Errorf("stop: runs still recording: %w", ctx.Err())
+		}
+	})
+	return d.stopErr
+}

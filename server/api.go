@@ -1,0 +1,133 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/evald/evald/daemon"
+	"github.com/evald/evald/store"
+)
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}
+
+// internalError logs the cause and shows the client a safe message.
+func (s *Server) internalError(w http.ResponseWriter, r *http.Request, err error) {
+	s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	writeError(w, http.StatusInternalServerError, "internal error; see the evald log")
+}
+
+type suiteJSON struct {
+	Suite           string   `json:"suite"`
+	Target          string   `json:"target"`
+	Schedule        string   `json:"schedule"`
+	BudgetUSDPerDay float64  `json:"budget_usd_per_day"`
+	LastRun         *runJSON `json:"last_run"`
+}
+
+func (s *Server) apiSuites(w http.ResponseWriter, r *http.Request) {
+	out := []suiteJSON{}
+	for _, p := range s.opts.Daemon.Pairs() {
+		sj := suiteJSON{Suite: p.Suite, Target: p.Target, Schedule: p.Schedule, BudgetUSDPerDay: p.BudgetUSDPerDay}
+		runs, err := s.opts.Store.Runs(r.Context(), store.RunFilter{Suite: p.Suite, Target: p.Target, Limit: 1})
+		if err != nil {
+			s.internalError(w, r, err)
+			return
+		}
+		if len(runs) > 0 {
+			rj := toRunJSON(runs[0])
+			sj.LastRun = &rj
+		}
+		out = append(out, sj)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) apiRuns(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := store.RunFilter{Suite: q.Get("suite"), Target: q.Get("target"), Limit: 100}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 10000 {
+			writeError(w, http.StatusBadRequest, "limit must be a whole number from 1 to 10000")
+			return
+		}
+		f.Limit = n
+	}
+	runs, err := s.opts.Store.Runs(r.Context(), f)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	out := make([]runJSON, len(runs))
+	for i, run := range runs {
+		out[i] = toRunJSON(run)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) apiRun(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id < 1 {
+		writeError(w, http.StatusBadRequest, "run id must be a positive whole number")
+		return
+	}
+	run, err := s.opts.Store.Run(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "no such run")
+		return
+	}
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	samples, err := s.opts.Store.Samples(r.Context(), id)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	out := struct {
+		runJSON
+		Samples []sampleJSON `json:"samples"`
+	}{runJSON: toRunJSON(run), Samples: make([]sampleJSON, len(samples))}
+	for i, smp := range samples {
+		out.Samples[i] = toSampleJSON(smp)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) apiTrigger(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Suite  string `json:"suite"`
+		Target string `json:"target"`
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil || req.Suite == "" || req.Target == "" {
+		writeError(w, http.StatusBadRequest, `body must be {"suite": NAME, "target": NAME}`)
+		return
+	}
+	err := s.opts.Daemon.Trigger(req.Suite, req.Target, daemon.TriggerManual)
+	switch {
+	case errors.Is(err, daemon.ErrUnknown):
+		writeError(w, http.StatusNotFound, err.Error())
+	case errors.Is(err, daemon.ErrBusy):
+		writeError(w, http.StatusConflict, err.Error())
+	case errors.Is(err, daemon.ErrStopped):
+		writeError(w, http.StatusServiceUnavailable, err.Error())
+	case err != nil:
+		s.internalError(w, r, err)
+	default:
+		s.log.Info("run requested over HTTP", "suite", req.Suite, "target", req.Target, "by", Identity(r.Context()))
+		writeJSON(w, http.StatusAccepted, map[string]string{"status": "accepted", "suite": req.Suite, "target": req.Target, "requested_by": Identity(r.Context())})
+	}
+}

@@ -1,0 +1,172 @@
+package server
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/evald/evald/daemon"
+	"github.com/evald/evald/store"
+)
+
+// Daemon is what the server asks of the application.
+type Daemon interface {
+	Trigger(suite, target, trigger string) error
+	Ready(ctx context.Context) error
+	Pairs() []daemon.Pair
+}
+
+// Store is what the server reads.
+type Store interface {
+	Runs(ctx context.Context, f store.RunFilter) ([]store.Run, error)
+	Run(ctx context.Context, id int64) (store.Run, error)
+	Samples(ctx context.Context, runID int64) ([]store.Sample, error)
+}
+
+// Options configure a Server.
+type Options struct {
+	Addr     string // default 127.0.0.1:8080; ":0" style ports pick a free one
+	Daemon   Daemon
+	Store    Store
+	Gatherer prometheus.Gatherer
+	// Tokens maps bearer tokens to the identity they stand for.
+	Tokens map[string]string
+	Logger *slog.Logger
+}
+
+// Server serves HTTP on a listener bound in New, so Addr is known at once.
+type Server struct {
+	opts Options
+	log  *slog.Logger
+	ln   net.Listener
+	srv  *http.Server
+	done chan error
+}
+
+// New binds the listener and builds the routes; Start serves.
+func New(opts Options) (*Server, error) {
+	if opts.Daemon == nil || opts.Store == nil {
+		return nil, errors.New("server: a daemon and a store are required")
+	}
+	if opts.Addr == "" {
+		opts.Addr = "127.0.0.1:8080"
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Gatherer == nil {
+		opts.Gatherer = prometheus.NewRegistry()
+	}
+	ln, err := net.Listen("tcp", opts.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", opts.Addr, err)
+	}
+	s := &Server{opts: opts, log: opts.Logger, ln: ln, done: make(chan error, 1)}
+	s.srv = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
+	return s, nil
+}
+
+// Addr is the bound address, e.g. "127.0.0.1:8080".
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Start serves in the background until Stop.
+func (s *Server) Start() {
+	go func() {
+		err := s.srv.Serve(s.ln)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		s.done <- err
+	}()
+}
+
+// Stop shuts the server down, waiting for requests in flight until ctx ends.
+func (s *Server) Stop(ctx context.Context) error {
+	err := s.srv.Shutdown(ctx)
+	if err != nil {
+		return fmt.Errorf("stop http server: %w", err)
+	}
+	return nil
+}
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.opts.Gatherer, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /api/suites", s.apiSuites)
+	mux.HandleFunc("GET /api/runs", s.apiRuns)
+	mux.HandleFunc("GET /api/runs/{id}", s.apiRun)
+	mux.Handle("POST /api/runs", s.auth(http.HandlerFunc(s.apiTrigger)))
+	return mux
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if err := s.opts.Daemon.Ready(r.Context()); err != nil {
+		s.log.Warn("not ready", "err", err)
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintln(w, "not ready")
+		return
+	}
+	fmt.Fprintln(w, "ready")
+}
+
+type identityKey struct{}
+
+// auth admits requests carrying a known bearer token and records who sent it.
+func (s *Server) auth(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		who := ""
+		if ok && tok != "" {
+			for known, name := range s.opts.Tokens {
+				if subtle.ConstantTimeCompare([]byte(known), []byte(tok)) == 1 {
+					who = name
+				}
+			}
+		}
+		if who == "" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="evald"`)
+			writeError(w, http.StatusUnauthorized, "a valid bearer token is required to change state")
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, who)))
+	})
+}
+
+// Identity returns who the request's token belongs to ("" if none).
+func Identity(ctx context.Context) string {
+	who, _ := ctx.Value(identityKey{}).(string)
+	return who
+}
+
+// ParseTokens reads "alice=tok1,bob=tok2" into token -> identity.
+func ParseTokens(v string) (map[string]string, error) {
+	out := map[string]string{}
+	for part := range strings.SplitSeq(v, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		who, tok, ok := strings.Cut(part, "=")
+		who, tok = strings.TrimSpace(who), strings.TrimSpace(tok)
+		if !ok || who == "" || tok == "" {
+			return nil, errors.New("tokens must look like name=token,name2=token2")
+		}
+		out[tok] = who
+	}
+	return out, nil
+}

@@ -1,0 +1,215 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/evald/evald/daemon"
+	"github.com/evald/evald/store"
+)
+
+type fakeDaemon struct {
+	mu        sync.Mutex
+	ready     error
+	triggered []string
+	trigErr   error
+}
+
+func (f *fakeDaemon) Trigger(suite, target, trigger string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.trigErr != nil {
+		return f.trigErr
+	}
+	f.triggered = append(f.triggered, suite+"/"+target+"/"+trigger)
+	return nil
+}
+func (f *fakeDaemon) Ready(context.Context) error { return f.ready }
+func (f *fakeDaemon) Pairs() []daemon.Pair {
+	return []daemon.Pair{{Suite: "faq", Target: "prod", Schedule: "@every 5m"}}
+}
+
+func newServer(t *testing.T, d *fakeDaemon) (*Server, *store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "evald.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	id, err := st.CreateRun(ctx, store.Run{Suite: "faq", Target: "prod", Trigger: "schedule", StartedAt: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.AddSamples(ctx, id, []store.Sample{{CaseID: "c1", Output: `<script>alert(1)</script>`, Pass: true, Score: 1,
+		Results: []store.AssertionResult{{Type: "contains", Pass: true, Score: 1, Weight: 1}}}}); err != nil {
+		t.Fatal(err)
+	}
+	pr := 1.0
+	if err := st.FinishRun(ctx, store.Run{ID: id, Status: "passed", FinishedAt: time.Now(), PassRate: &pr, MeanScore: &pr, Samples: 1, Cases: 1}); err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	c := prometheus.NewCounter(prometheus.CounterOpts{Name: "evald_test_total", Help: "t"})
+	reg.MustRegister(c)
+	c.Inc()
+	s, err := New(Options{Addr: "127.0.0.1:0", Daemon: d, Store: st, Gatherer: reg, Tokens: map[string]string{"tok-alice": "alice"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Start()
+	t.Cleanup(func() { s.Stop(context.Background()) })
+	return s, st
+}
+
+func get(t *testing.T, s *Server, path string) (int, string) {
+	t.Helper()
+	resp, err := http.Get("http://" + s.Addr() + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestProbesAndMetrics(t *testing.T) {
+	d := &fakeDaemon{}
+	s, _ := newServer(t, d)
+	if !strings.HasPrefix(s.Addr(), "127.0.0.1:") {
+		t.Errorf("Addr = %q, want a loopback address", s.Addr())
+	}
+	tests := []struct {
+		path     string
+		ready    error
+		want     int
+		contains string
+	}{
+		{"/healthz", nil, 200, "ok"},
+		{"/readyz", nil, 200, "ready"},
+		{"/readyz", errors.New("store: disk I/O error at /secret/path"), 503, "not ready"},
+		{"/metrics", nil, 200, "evald_test_total 1"},
+		{"/nope", nil, 404, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			d.ready = tt.ready
+			code, body := get(t, s, tt.path)
+			if code != tt.want || !strings.Contains(body, tt.contains) {
+				t.Errorf("GET %s = %d %q, want %d containing %q", tt.path, code, body, tt.want, tt.contains)
+			}
+			if strings.Contains(body, "/secret/path") {
+				t.Errorf("GET %s leaks the internal error: %q", tt.path, body)
+			}
+		})
+	}
+}
+
+func TestAPIReads(t *testing.T) {
+	s, _ := newServer(t, &fakeDaemon{})
+	code, body := get(t, s, "/api/suites")
+	var suites []map[string]any
+	if code != 200 || json.Unmarshal([]byte(body), &suites) != nil || len(suites) != 1 || suites[0]["last_run"] == nil {
+		t.Fatalf("GET /api/suites = %d %s, want one pair with its last run", code, body)
+	}
+	code, body = get(t, s, "/api/runs?suite=faq&limit=5")
+	var runs []map[string]any
+	if code != 200 || json.Unmarshal([]byte(body), &runs) != nil || len(runs) != 1 || runs[0]["status"] != "passed" {
+		t.Fatalf("GET /api/runs = %d %s", code, body)
+	}
+	code, body = get(t, s, "/api/runs/1")
+	var run struct {
+		Status  string `json:"status"`
+		Samples []struct {
+			Output     string `json:"output"`
+			Assertions []any  `json:"assertions"`
+		} `json:"samples"`
+	}
+	if code != 200 || json.Unmarshal([]byte(body), &run) != nil || len(run.Samples) != 1 || len(run.Samples[0].Assertions) != 1 {
+		t.Fatalf("GET /api/runs/1 = %d %s", code, body)
+	}
+	if run.Samples[0].Output != "<script>alert(1)</script>" {
+		t.Errorf("output = %q, want the stored text as JSON data", run.Samples[0].Output)
+	}
+	if strings.Contains(body, "<script>") {
+		t.Errorf("JSON body carries a raw <script> tag (want it escaped as \\u003c): %s", body)
+	}
+	for _, tt := range []struct {
+		path string
+		want int
+	}{{"/api/runs/999", 404}, {"/api/runs/abc", 400}, {"/api/runs?limit=0", 400}} {
+		if code, _ := get(t, s, tt.path); code != tt.want {
+			t.Errorf("GET %s = %d, want %d", tt.path, code, tt.want)
+		}
+	}
+}
+
+func TestTriggerNeedsToken(t *testing.T) {
+	d := &fakeDaemon{}
+	s, _ := newServer(t, d)
+	post := func(token, body string) (int, string) {
+		req, _ := http.NewRequest("POST", "http://"+s.Addr()+"/api/runs", strings.NewReader(body))
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	body := `{"suite":"faq","target":"prod"}`
+	if code, _ := post("", body); code != 401 {
+		t.Errorf("POST without token = %d, want 401", code)
+	}
+	if code, _ := post("wrong", body); code != 401 {
+		t.Errorf("POST with an unknown token = %d, want 401", code)
+	}
+	if len(d.triggered) != 0 {
+		t.Fatalf("unauthorised requests triggered runs: %v", d.triggered)
+	}
+	code, resp := post("tok-alice", body)
+	if code != 202 || !strings.Contains(resp, `"requested_by":"alice"`) {
+		t.Errorf("POST with alice's token = %d %s, want 202 naming alice", code, resp)
+	}
+	if got, want := strings.Join(d.triggered, ","), "faq/prod/manual"; got != want {
+		t.Errorf("triggered = %q, want %q", got, want)
+	}
+	if code, _ := post("tok-alice", `{"suite":"faq"}`); code != 400 {
+		t.Errorf("POST without target = %d, want 400", code)
+	}
+	d.trigErr = daemon.ErrBusy
+	if code, _ := post("tok-alice", body); code != 409 {
+		t.Errorf("POST while a run is in flight = %d, want 409", code)
+	}
+	d.trigErr = daemon.ErrUnknown
+	if code, _ := post("tok-alice", body); code != 404 {
+		t.Errorf("POST of an unknown suite = %d, want 404", code)
+	}
+}
+
+func TestParseTokens(t *testing.T) {
+	got, err := ParseTokens(" alice=tok1, bob=tok2 ,")
+	if err != nil || got["tok1"] != "alice" || got["tok2"] != "bob" || len(got) != 2 {
+		t.Errorf("ParseTokens = %v, %v", got, err)
+	}
+	for _, bad := range []string{"s3cr3t", "=s3cr3t", "alice=", "alice=ok,s3cr3t"} {
+		if _, err := ParseTokens(bad); err == nil {
+			t.Errorf("ParseTokens(%q) accepted a malformed list", bad)
+		} else if strings.Contains(err.Error(), "s3cr3t") {
+			t.Errorf("ParseTokens(%q) error %q repeats the secret", bad, err)
+		}
+	}
+}
