@@ -66,9 +66,11 @@ type Daemon struct {
 	project   *configs.Project
 	providers map[string]runner.Provider // by target name
 	running   map[runKey]bool            // (suite, target) pairs with a run in flight
-	cron      *cron.Cron
-	started   bool
-	stopped   bool
+	// pendingSeen remembers pending threshold changes already reported.
+	pendingSeen map[string]bool
+	cron        *cron.Cron
+	started     bool
+	stopped     bool
 
 	// runCtx is the parent of every run; Stop cancels it after the grace period.
 	runCtx     context.Context
@@ -108,13 +110,14 @@ func New(opts Options) (*Daemon, error) {
 		opts.Grace = 30 * time.Second
 	}
 	d := &Daemon{
-		opts:      opts,
-		log:       opts.Logger,
-		store:     opts.Store,
-		project:   opts.Project,
-		providers: map[string]runner.Provider{},
-		metrics:   newMetrics(opts.Registry),
-		running:   map[runKey]bool{},
+		opts:        opts,
+		log:         opts.Logger,
+		store:       opts.Store,
+		project:     opts.Project,
+		providers:   map[string]runner.Provider{},
+		metrics:     newMetrics(opts.Registry),
+		running:     map[runKey]bool{},
+		pendingSeen: map[string]bool{},
 	}
 	d.runCtx, d.cancelRuns = context.WithCancel(context.Background())
 	d.metrics.reloadOK.Set(1)

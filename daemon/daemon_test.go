@@ -16,6 +16,7 @@ import (
 
 	"github.com/evald/evald/configs"
 	"github.com/evald/evald/evals"
+	"github.com/evald/evald/governance"
 	"github.com/evald/evald/runner"
 	"github.com/evald/evald/scoring"
 	"github.com/evald/evald/store"
@@ -492,4 +493,96 @@ func TestTriggerBusy(t *testing.T) {
 			t.Errorf("runs = %+v, want one passed manual run", runs)
 		}
 	})
+}
+
+func TestServeEnforcesSignedThresholds(t *testing.T) {
+	ctx := context.Background()
+	// 7 of 10 cases pass.
+	answer := func(msgs []evals.Message) (string, error) {
+		if msgs[1].Content < "q3" {
+			return "no", nil
+		}
+		return "yes", nil
+	}
+	strict := testSuite("faq", 10) // pass_rate 0.9, adopted on first sight
+	h := newHarness(t, testProject([]*evals.Suite{strict}, []string{"prod"}, ""),
+		func(string) *fakeProvider { return &fakeProvider{answer: answer} }, nil)
+	res, err := h.d.Evaluate(ctx, Request{Suite: "faq", Target: "prod", Trigger: TriggerSchedule})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Run.Status != StatusFailed {
+		t.Fatalf("status = %q, want failed (0.7 < 0.9)", res.Run.Status)
+	}
+
+	// Someone lowers the bar in the file without a sign-off.
+	loose := testSuite("faq", 10)
+	low := 0.5
+	loose.Thresholds.PassRate = &low
+	if err := h.d.Reload(ctx, testProject([]*evals.Suite{loose}, []string{"prod"}, "")); err != nil {
+		t.Fatal(err)
+	}
+	res, err = h.d.Evaluate(ctx, Request{Suite: "faq", Target: "prod", Trigger: TriggerSchedule})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := res.Run.Status, StatusFailed; got != want {
+		t.Errorf("status = %q, want %q: the signed-off 0.9 stays in force", got, want)
+	}
+	if !res.Governance.Pending() || !strings.Contains(res.Run.Detail, `"pending_signoff"`) {
+		t.Errorf("run not marked pending sign-off: governance %+v, detail %s", res.Governance, res.Run.Detail)
+	}
+	// evald run (trigger ci) refuses outright.
+	res, err = h.d.Evaluate(ctx, Request{Suite: "faq", Target: "prod", Trigger: TriggerCI})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := res.Run.Status, StatusRefused; got != want {
+		t.Errorf("ci status = %q, want %q", got, want)
+	}
+	// After the sign-off the new bar applies.
+	if _, err := h.d.Signoff(ctx, "faq", "alice", "agreed in review"); err != nil {
+		t.Fatalf("Signoff: %v", err)
+	}
+	res, err = h.d.Evaluate(ctx, Request{Suite: "faq", Target: "prod", Trigger: TriggerSchedule})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := res.Run.Status, StatusPassed; got != want {
+		t.Errorf("status after sign-off = %q, want %q", got, want)
+	}
+	log, err := h.st.AuditLog(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, e := range log {
+		actions = append(actions, e.Action+":"+e.Actor)
+	}
+	if got, want := strings.Join(actions, ","), "suite.adopted:bootstrap,config.reloaded:config reload,thresholds.signed_off:alice"; got != want {
+		t.Errorf("audit = %s, want %s", got, want)
+	}
+}
+
+func TestEnforceRewritesAssertionThresholds(t *testing.T) {
+	mk := func(th float64) *evals.Suite {
+		s := testSuite("lev", 1)
+		a, err := scoring.Compile(scoring.Spec{Type: "levenshtein", Value: "yes", Threshold: &th, Weight: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Cases[0].Asserts = []scoring.Assertion{a}
+		return s
+	}
+	signed := governance.FromSuite(mk(0))
+	got, err := enforce(mk(10), signed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if th := got.Cases[0].Asserts[0].Spec().Threshold; th == nil || *th != 0 {
+		t.Errorf("enforced threshold = %v, want the signed-off 0", th)
+	}
+	if r := got.Cases[0].Asserts[0].Check(scoring.Output{Text: "yes!"}); r.Pass {
+		t.Errorf("an answer 1 edit away passed under the signed-off max distance 0")
+	}
 }

@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/evald/evald/configs"
 	"github.com/evald/evald/drift"
 	"github.com/evald/evald/evals"
+	"github.com/evald/evald/governance"
 	"github.com/evald/evald/runner"
 	"github.com/evald/evald/store"
 )
@@ -42,13 +44,17 @@ type Result struct {
 	Run store.Run
 	// Verdict is the drift detector's verdict (nil when the run was not
 	// evaluated, e.g. a candidate run).
-	Verdict           *drift.Verdict
+	Verdict *drift.Verdict
+	// BaselineRuns are the reference runs the verdict compared against.
+	BaselineRuns      []int64
 	Suite             *evals.Suite
 	Target            configs.Target
 	Summary           runner.Summary
 	ThresholdFailures []evals.ThresholdFailure
 	// FailedCases lists the cases with at least one failing sample, in suite order.
 	FailedCases []CaseFailure
+	// Governance is the threshold check the run passed (or was refused by).
+	Governance ThresholdCheck
 }
 
 // CaseFailure is a case that did not pass every sample.
@@ -67,6 +73,11 @@ type Detail struct {
 	ErrorsByClass     map[string]int           `json:"errors_by_class"`
 	ValidCases        int                      `json:"valid_cases"`
 	FailedCases       []CaseFailure            `json:"failed_cases,omitempty"`
+	// PendingSignoff lists threshold changes in the file that are not in
+	// force: the run enforced the signed-off values.
+	PendingSignoff []governance.Change `json:"pending_signoff,omitempty"`
+	// SignoffHash is the threshold set the run enforced.
+	SignoffHash string `json:"signoff_hash,omitempty"`
 }
 
 // Evaluate runs one suite on one target and records everything. The error is
@@ -83,6 +94,20 @@ func (d *Daemon) Evaluate(ctx context.Context, req Request) (*Result, error) {
 	}
 	if err := d.saveVersions(ctx, suite, target); err != nil {
 		return nil, err
+	}
+	gov, err := d.CheckThresholds(ctx, suite)
+	if err != nil {
+		return nil, err
+	}
+	if gov.Pending() {
+		if req.Trigger == TriggerCI {
+			return d.refuse(ctx, suite, target, req, gov)
+		}
+		// The daemon keeps enforcing what was signed off.
+		if suite, err = enforce(suite, gov.Signed.Set); err != nil {
+			return nil, err
+		}
+		d.notePending(suite.Name, gov)
 	}
 	thresholds, err := json.Marshal(suite.Thresholds)
 	if err != nil {
@@ -127,7 +152,7 @@ func (d *Daemon) Evaluate(ctx context.Context, req Request) (*Result, error) {
 		return nil, err
 	}
 
-	res := &Result{Suite: suite, Target: target, Summary: sum}
+	res := &Result{Suite: suite, Target: target, Summary: sum, Governance: gov}
 	for i, c := range w.cases {
 		if c.Samples > 0 && c.Passed < c.Samples {
 			c.ID = suite.Cases[i].ID
@@ -162,6 +187,8 @@ func (d *Daemon) Evaluate(ctx context.Context, req Request) (*Result, error) {
 		ErrorsByClass:     sum.ErrorsByClass,
 		ValidCases:        sum.ValidCases,
 		FailedCases:       res.FailedCases,
+		PendingSignoff:    gov.Changes,
+		SignoffHash:       gov.Signed.Hash,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("encode run detail: %w", err)
@@ -187,6 +214,7 @@ func (d *Daemon) Evaluate(ctx context.Context, req Request) (*Result, error) {
 	}
 	run.Verdict = verdict.Kind
 	res.Verdict = &verdict
+	res.BaselineRuns = st.Ref.Runs
 	if verdict.Page {
 		log.Warn("regression detected", "verdict", verdict.Kind, "message", verdict.Message, "attribution", verdict.Attribution)
 	}
@@ -305,3 +333,46 @@ func toStore(s runner.Sample) store.Sample {
 }
 
 func ptr(f float64) *float64 { return &f }
+
+// refuse records a run that governance refused: the suite file changes
+// thresholds nobody signed off. Nothing is sent to the endpoint.
+func (d *Daemon) refuse(ctx context.Context, suite *evals.Suite, target configs.Target, req Request, gov ThresholdCheck) (*Result, error) {
+	now := d.opts.Now().UTC()
+	run := store.Run{
+		Suite: suite.Name, Target: target.Name, Trigger: req.Trigger, Status: StatusRunning, StartedAt: now,
+		SuiteVersion: suite.Version, PromptVersion: suite.PromptVersion, TargetVersion: target.Version(), Cases: len(suite.Cases),
+	}
+	id, err := d.store.CreateRun(ctx, run)
+	if err != nil {
+		return nil, fmt.Errorf("record refused run: %w", err)
+	}
+	detail, err := json.Marshal(Detail{PendingSignoff: gov.Changes, SignoffHash: gov.Signed.Hash})
+	if err != nil {
+		return nil, err
+	}
+	run.ID, run.Status, run.FinishedAt, run.Detail = id, StatusRefused, now, string(detail)
+	run.ErrorText = "threshold change pending sign-off"
+	if err := d.store.FinishRun(ctx, run); err != nil {
+		return nil, fmt.Errorf("record refused run: %w", err)
+	}
+	d.metrics.runs.WithLabelValues(suite.Name, target.Name, StatusRefused).Inc()
+	d.log.Info("run refused: threshold change pending sign-off", "suite", suite.Name, "target", target.Name, "run_id", id)
+	res := &Result{Run: run, Suite: suite, Target: target, Governance: gov}
+	if d.opts.OnRun != nil {
+		d.opts.OnRun(res)
+	}
+	return res, nil
+}
+
+// notePending logs a pending threshold change once per (suite, file set).
+func (d *Daemon) notePending(suite string, gov ThresholdCheck) {
+	key := suite + "\x00" + governance.FormatDiff(gov.Changes)
+	d.mu.Lock()
+	seen := d.pendingSeen[key]
+	d.pendingSeen[key] = true
+	d.mu.Unlock()
+	if !seen {
+		d.log.Warn("threshold change pending sign-off: enforcing the signed-off values",
+			"suite", suite, "changes", strings.TrimSpace(governance.FormatDiff(gov.Changes)), "sign_off", governance.SignoffCommand(suite))
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/evald/evald/configs"
+	"github.com/evald/evald/governance"
 )
 
 // Reload puts a new configuration in force: schedules are rebuilt, providers
@@ -44,6 +45,9 @@ func (d *Daemon) Reload(ctx context.Context, proj *configs.Project) error {
 	d.metrics.reloadOK.Set(1)
 	d.metrics.reloadTime.Set(float64(d.opts.Now().Unix()))
 	d.metrics.configHash.Set(configHash(proj))
+	if err := d.auditReload(ctx, proj); err != nil {
+		d.log.Error("audit the reload", "err", err)
+	}
 	d.log.Info("configuration reloaded", "suites", len(proj.Suites), "targets", len(proj.Config.Targets))
 	return nil
 }
@@ -65,4 +69,22 @@ func configHash(p *configs.Project) float64 {
 		fmt.Fprint(h, s.Name, s.Version, p.Config.Suites[i].Schedule)
 	}
 	return float64(h.Sum32())
+}
+
+// auditReload records the configuration now in force and what left it.
+// It runs under d.mu, so it reads proj, not d.Project().
+func (d *Daemon) auditReload(ctx context.Context, proj *configs.Project) error {
+	suites := map[string]string{}
+	for _, s := range proj.Suites {
+		suites[s.Name] = s.Version
+	}
+	targets := map[string]string{}
+	for _, t := range proj.Config.Targets {
+		targets[t.Name] = t.Version()
+	}
+	payload := map[string]any{"file": proj.Config.File, "suites": suites, "targets": targets}
+	if _, err := d.store.AppendAudit(ctx, d.sealer("config reload", governance.ActionConfigReloaded, payload)); err != nil {
+		return err
+	}
+	return d.watchProject(ctx, proj, "config reload")
 }

@@ -35,6 +35,9 @@ func (d *Daemon) Start(ctx context.Context) error {
 	if n > 0 {
 		d.log.Warn("marked runs left running by a previous process as interrupted", "runs", n)
 	}
+	if err := d.watch(ctx, "evald serve"); err != nil {
+		return err
+	}
 	c := cron.New(cron.WithLocation(time.UTC))
 	due, err := d.scheduleLocked(ctx, c)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"math"
 	"slices"
@@ -164,4 +165,28 @@ func appendNumber(b []byte, v float64) []byte {
 func appendJSONString(b []byte, s string) []byte {
 	q, _ := json.Marshal(s) // a string always encodes
 	return append(b, q...)
+}
+
+// ParseSet reads a set written by Canonical back.
+func ParseSet(b []byte) (ThresholdSet, error) {
+	var raw map[string]any
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return nil, fmt.Errorf("threshold set: %w", err)
+	}
+	set := make(ThresholdSet, len(raw))
+	for k, v := range raw {
+		switch x := v.(type) {
+		case float64:
+			set[k] = x
+		case string:
+			f, err := strconv.ParseFloat(x, 64)
+			if err != nil {
+				return nil, fmt.Errorf("threshold set: %s: %q is not a number", k, x)
+			}
+			set[k] = f
+		default:
+			return nil, fmt.Errorf("threshold set: %s: %v is not a number", k, v)
+		}
+	}
+	return set, nil
 }

@@ -212,3 +212,19 @@ func TestLookup(t *testing.T) {
 		t.Errorf("Lookup(mean_score) = %v, want nil", *got)
 	}
 }
+
+func TestParseSetRoundTrip(t *testing.T) {
+	set := ThresholdSet{KeyPassRate: 0.9, KeyRepeats: 3, "tests[a].assert[0](levenshtein).threshold": 5, "odd": math.NaN()}
+	got, err := ParseSet(set.Canonical())
+	if err != nil {
+		t.Fatalf("ParseSet: %v", err)
+	}
+	if !got.Equal(set) || got.Hash() != set.Hash() {
+		t.Errorf("ParseSet(Canonical(%v)) = %v, want the same set", set, got)
+	}
+	for _, bad := range []string{`[1]`, `{"a": "x"}`, `{"a": true}`, `not json`} {
+		if _, err := ParseSet([]byte(bad)); err == nil {
+			t.Errorf("ParseSet(%s) accepted it", bad)
+		}
+	}
+}

@@ -35,9 +35,16 @@ var _ Provider = (*OpenAI)(nil)
 func NewOpenAI(t configs.Target, apiKey string, hc *http.Client) (*OpenAI, error) {
 	cfg := openai.DefaultConfig(apiKey)
 	cfg.BaseURL = strings.TrimRight(t.BaseURL, "/")
-	base := http.DefaultTransport
+	var base http.RoundTripper
 	if hc != nil && hc.Transport != nil {
 		base = hc.Transport
+	} else {
+		// The default keeps 2 idle connections per host: with more requests
+		// in flight, every answer would close a connection and the next
+		// request would dial again.
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = max(t.Concurrency, 2)
+		base = tr
 	}
 	client := &http.Client{Transport: &headerCapture{next: base}}
 	if hc != nil {

@@ -103,10 +103,12 @@ type Summary struct {
 }
 
 // Run executes suite on target. emit is called once per sample, in the
-// caller's goroutine, in completion order. Run returns when every sample is
+// caller's goroutine, in completion order; more tells whether further
+// samples are already waiting, so a caller can batch writes under load and
+// still write each sample as soon as the queue runs dry. Run returns when every sample is
 // done or ctx ends (Outcome Interrupted); the error is non-nil only for a
 // misuse such as a nil provider.
-func Run(ctx context.Context, suite *evals.Suite, t Target, opts Options, emit func(Sample)) (Summary, error) {
+func Run(ctx context.Context, suite *evals.Suite, t Target, opts Options, emit func(s Sample, more bool)) (Summary, error) {
 	if t.Provider == nil || t.Gate == nil {
 		return Summary{}, errors.New("runner: target needs a provider and a gate")
 	}
@@ -120,7 +122,8 @@ func Run(ctx context.Context, suite *evals.Suite, t Target, opts Options, emit f
 
 	type job struct{ caseIndex, repeat int }
 	jobs := make(chan job)
-	results := make(chan Sample)
+	// Buffered so workers are not held while the caller writes a batch.
+	results := make(chan Sample, max(cap(t.Gate.slots), 1))
 	workers := min(cap(t.Gate.slots), total)
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -160,7 +163,7 @@ func Run(ctx context.Context, suite *evals.Suite, t Target, opts Options, emit f
 			continue
 		}
 		acc.add(s)
-		emit(s)
+		emit(s, len(results) > 0)
 	}
 	sum := acc.summary()
 	sum.Duration = time.Since(start)

@@ -24,7 +24,9 @@ import (
 // scoring package's catalogue.
 type containsAssert struct{ want string }
 
-func (a containsAssert) Spec() scoring.Spec { return scoring.Spec{Type: "contains", Value: a.want, Weight: 1} }
+func (a containsAssert) Spec() scoring.Spec {
+	return scoring.Spec{Type: "contains", Value: a.want, Weight: 1}
+}
 func (a containsAssert) Check(out scoring.Output) scoring.Result {
 	ok := strings.Contains(out.Text, a.want)
 	r := scoring.Result{Type: "contains", Pass: ok, Weight: 1}
@@ -59,8 +61,8 @@ func completion(content, model, fp, finish string) string {
 	b, _ := json.Marshal(map[string]any{
 		"id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": model,
 		"system_fingerprint": fp,
-		"choices": []any{map[string]any{"index": 0, "message": map[string]any{"role": "assistant", "content": content}, "finish_reason": finish}},
-		"usage":   map[string]any{"prompt_tokens": 10, "completion_tokens": 4, "total_tokens": 14},
+		"choices":            []any{map[string]any{"index": 0, "message": map[string]any{"role": "assistant", "content": content}, "finish_reason": finish}},
+		"usage":              map[string]any{"prompt_tokens": 10, "completion_tokens": 4, "total_tokens": 14},
 	})
 	return string(b)
 }
@@ -105,7 +107,7 @@ var fast = Options{BackoffBase: time.Millisecond, BackoffMax: 5 * time.Milliseco
 func collect(t testing.TB, ctx context.Context, s *evals.Suite, tg Target, opts Options) (Summary, []Sample) {
 	t.Helper()
 	var got []Sample
-	sum, err := Run(ctx, s, tg, opts, func(s Sample) { got = append(got, s) })
+	sum, err := Run(ctx, s, tg, opts, func(s Sample, _ bool) { got = append(got, s) })
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -188,9 +190,18 @@ func TestRunRetries(t *testing.T) {
 		{"500 beyond retries", func(w http.ResponseWriter) { w.WriteHeader(500); io.WriteString(w, `{"error":{"message":"boom"}}`) }, 99, 2, ClassServer, 3},
 		{"garbage beyond retries", func(w http.ResponseWriter) { io.WriteString(w, `not json`) }, 99, 1, ClassBadReply, 2},
 		{"429 beyond retries", func(w http.ResponseWriter) { w.WriteHeader(429); io.WriteString(w, `{"error":{"message":"slow"}}`) }, 99, 1, ClassRateLimit, 2},
-		{"400 is not retried", func(w http.ResponseWriter) { w.WriteHeader(400); io.WriteString(w, `{"error":{"message":"bad param"}}`) }, 99, 3, ClassClient, 1},
-		{"401 is not retried", func(w http.ResponseWriter) { w.WriteHeader(401); io.WriteString(w, `{"error":{"message":"invalid key"}}`) }, 99, 3, ClassClient, 1},
-		{"404 is not retried", func(w http.ResponseWriter) { w.WriteHeader(404); io.WriteString(w, `{"error":{"message":"no such model"}}`) }, 99, 3, ClassClient, 1},
+		{"400 is not retried", func(w http.ResponseWriter) {
+			w.WriteHeader(400)
+			io.WriteString(w, `{"error":{"message":"bad param"}}`)
+		}, 99, 3, ClassClient, 1},
+		{"401 is not retried", func(w http.ResponseWriter) {
+			w.WriteHeader(401)
+			io.WriteString(w, `{"error":{"message":"invalid key"}}`)
+		}, 99, 3, ClassClient, 1},
+		{"404 is not retried", func(w http.ResponseWriter) {
+			w.WriteHeader(404)
+			io.WriteString(w, `{"error":{"message":"no such model"}}`)
+		}, 99, 3, ClassClient, 1},
 		{"content filter is behaviour", func(w http.ResponseWriter) { io.WriteString(w, completion("", "m", "", "content_filter")) }, 99, 3, ClassRefused, 1},
 	}
 	for _, tt := range tests {
@@ -342,7 +353,7 @@ func TestGateSharedAcrossRuns(t *testing.T) {
 		wg.Go(func() {
 			tg := target(t, srv.URL, nil)
 			tg.Gate = gate
-			if _, err := Run(context.Background(), testSuite(10, 1), tg, fast, func(Sample) {}); err != nil {
+			if _, err := Run(context.Background(), testSuite(10, 1), tg, fast, func(Sample, bool) {}); err != nil {
 				t.Errorf("Run: %v", err)
 			}
 		})

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/evald/evald/daemon"
+	"github.com/evald/evald/governance"
 	"github.com/evald/evald/store"
 )
 
@@ -23,6 +24,8 @@ type Daemon interface {
 	Trigger(suite, target, trigger string) error
 	Ready(ctx context.Context) error
 	Pairs() []daemon.Pair
+	Signoff(ctx context.Context, suite, by, reason string) ([]governance.Change, error)
+	Silence(ctx context.Context, suite, target, by, reason string, d time.Duration) (store.Silence, error)
 }
 
 // Store is what the server reads.
@@ -110,6 +113,8 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /api/runs", s.apiRuns)
 	mux.HandleFunc("GET /api/runs/{id}", s.apiRun)
 	mux.Handle("POST /api/runs", s.auth(http.HandlerFunc(s.apiTrigger)))
+	mux.Handle("POST /api/suites/{name}/signoff", s.auth(http.HandlerFunc(s.apiSignoff)))
+	mux.Handle("POST /api/silences", s.auth(http.HandlerFunc(s.apiSilence)))
 	return mux
 }
 

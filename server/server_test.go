@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/evald/evald/daemon"
+	"github.com/evald/evald/governance"
 	"github.com/evald/evald/store"
 )
 
@@ -35,6 +36,21 @@ func (f *fakeDaemon) Trigger(suite, target, trigger string) error {
 	return nil
 }
 func (f *fakeDaemon) Ready(context.Context) error { return f.ready }
+func (f *fakeDaemon) Signoff(_ context.Context, suite, by, reason string) ([]governance.Change, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if reason == "" {
+		return nil, governance.ErrNoReason
+	}
+	f.triggered = append(f.triggered, "signoff:"+suite+":"+by)
+	return nil, nil
+}
+func (f *fakeDaemon) Silence(_ context.Context, suite, target, by, reason string, d time.Duration) (store.Silence, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.triggered = append(f.triggered, "silence:"+suite+":"+target+":"+by+":"+d.String())
+	return store.Silence{ID: 1, Suite: suite, Target: target, By: by, Reason: reason, Until: time.Now().Add(d)}, nil
+}
 func (f *fakeDaemon) Pairs() []daemon.Pair {
 	return []daemon.Pair{{Suite: "faq", Target: "prod", Schedule: "@every 5m"}}
 }
@@ -211,5 +227,43 @@ func TestParseTokens(t *testing.T) {
 		} else if strings.Contains(err.Error(), "s3cr3t") {
 			t.Errorf("ParseTokens(%q) error %q repeats the secret", bad, err)
 		}
+	}
+}
+
+func TestGovernanceOverHTTP(t *testing.T) {
+	d := &fakeDaemon{}
+	s, _ := newServer(t, d)
+	post := func(path, token, body string) int {
+		req, _ := http.NewRequest("POST", "http://"+s.Addr()+path, strings.NewReader(body))
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := post("/api/suites/faq/signoff", "", `{"reason":"x"}`); code != 401 {
+		t.Errorf("signoff without token = %d, want 401", code)
+	}
+	if code := post("/api/suites/faq/signoff", "tok-alice", `{"reason":"x","by":"mallory"}`); code != 400 {
+		t.Errorf("signoff naming its own signer = %d, want 400 (identity comes from the token)", code)
+	}
+	if code := post("/api/suites/faq/signoff", "tok-alice", `{"reason":""}`); code != 400 {
+		t.Errorf("signoff with an empty reason = %d, want 400", code)
+	}
+	if code := post("/api/suites/faq/signoff", "tok-alice", `{"reason":"agreed"}`); code != 200 {
+		t.Errorf("signoff = %d, want 200", code)
+	}
+	if code := post("/api/silences", "", `{"suite":"faq","target":"prod","reason":"x","for":"1h"}`); code != 401 {
+		t.Errorf("silence without token = %d, want 401", code)
+	}
+	if code := post("/api/silences", "tok-alice", `{"suite":"faq","target":"prod","reason":"incident","for":"1h"}`); code != 201 {
+		t.Errorf("silence = %d, want 201", code)
+	}
+	if got, want := strings.Join(d.triggered, ","), "signoff:faq:alice,silence:faq:prod:alice:1h0m0s"; got != want {
+		t.Errorf("recorded = %q, want %q (identity from the token)", got, want)
 	}
 }

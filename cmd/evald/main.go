@@ -56,6 +56,10 @@ func commands() []command {
 		{"run", "run suites now and exit with the gate's verdict", cmdRun},
 		{"history", "list stored runs, oldest first", cmdHistory},
 		{"serve", "run the daemon: schedules, HTTP API, metrics", cmdServe},
+		{"signoff", "sign off a suite's changed thresholds (who and why)", cmdSignoff},
+		{"accept", "accept a provider's new behaviour: re-anchor the drift baseline", cmdAccept},
+		{"silence", "mute a suite's pages on a target for a while, or list silences", cmdSilence},
+		{"audit", "show (log) or check (verify) the hash-chained audit log", cmdAudit},
 		{"demo", "run the daemon on the embedded demo against the built-in simulator", cmdDemo},
 		{"sim", "serve the simulated OpenAI-compatible endpoint", cmdSim},
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/evald/evald/daemon"
 	"github.com/evald/evald/drift"
 	"github.com/evald/evald/evals"
+	"github.com/evald/evald/governance"
 )
 
 const slogWarn = slog.LevelWarn
@@ -41,6 +42,7 @@ type runJSON struct {
 	Errors            int                      `json:"errors"`
 	ErrorsByClass     map[string]int           `json:"errors_by_class"`
 	FailedCases       []daemon.CaseFailure     `json:"failed_cases"`
+	PendingSignoff    []governance.Change      `json:"pending_signoff,omitempty"`
 	DurationMS        int64                    `json:"duration_ms"`
 }
 
@@ -49,6 +51,8 @@ type regressionJSON struct {
 	BaselineRunID *int64   `json:"baseline_run_id"`
 	Delta         *float64 `json:"delta"`
 	PValue        *float64 `json:"p_value"`
+	// Verdict is the drift detector's verdict on the run.
+	Verdict string `json:"verdict,omitempty"`
 }
 
 type tokensJSON struct {
@@ -64,13 +68,24 @@ func toRunJSON(res *daemon.Result) runJSON {
 		Cases: r.Cases, ValidCases: s.ValidCases, Samples: r.Samples,
 		PassRate: r.PassRate, MeanScore: r.MeanScore,
 		Thresholds: res.Suite.Thresholds, ThresholdFailures: res.ThresholdFailures,
-		Provider:      providerJSON{Models: s.Models, Fingerprints: s.Fingerprints},
-		Tokens:        tokensJSON{Prompt: s.PromptTokens, Completion: s.CompletionTokens},
-		CostUSD:       s.CostUSD,
-		Errors:        s.Errors,
-		ErrorsByClass: s.ErrorsByClass,
-		FailedCases:   res.FailedCases,
-		DurationMS:    r.DurationMS,
+		Provider:       providerJSON{Models: s.Models, Fingerprints: s.Fingerprints},
+		Tokens:         tokensJSON{Prompt: s.PromptTokens, Completion: s.CompletionTokens},
+		CostUSD:        s.CostUSD,
+		Errors:         s.Errors,
+		ErrorsByClass:  s.ErrorsByClass,
+		FailedCases:    res.FailedCases,
+		PendingSignoff: res.Governance.Changes,
+		DurationMS:     r.DurationMS,
+	}
+	if v := res.Verdict; v != nil && v.Kind != drift.KindWarmingUp && v.Kind != drift.KindSkipped && v.Kind != drift.KindNewSegment {
+		j.Regression.Detected = r.Status == daemon.StatusRegressed
+		j.Regression.Delta, j.Regression.PValue = &v.D, &v.P
+		j.Regression.Verdict = v.Kind
+		if len(res.BaselineRuns) > 0 {
+			j.Regression.BaselineRunID = &res.BaselineRuns[0]
+		}
+	} else if v != nil {
+		j.Regression.Verdict = v.Kind
 	}
 	if j.ThresholdFailures == nil {
 		j.ThresholdFailures = []evals.ThresholdFailure{}
@@ -96,12 +111,19 @@ func writeReport(w io.Writer, format string, res *daemon.Result) error {
 func writeText(w io.Writer, res *daemon.Result) {
 	r, s := res.Run, res.Summary
 	fmt.Fprintf(w, "%s on %s: %s (run %d, %d cases x %d)\n", r.Suite, r.Target, strings.ToUpper(r.Status), r.ID, r.Cases, max(res.Suite.Repeats, 1))
+	if r.Status == daemon.StatusRefused {
+		fmt.Fprintf(w, "  threshold change pending sign-off; nothing was run\n")
+		return
+	}
 	if r.PassRate != nil {
 		lo, hi := wilson(*r.PassRate, s.ValidCases)
 		fmt.Fprintf(w, "  pass rate   %.3f  (95%% CI %.3f-%.3f over %d cases)%s\n", *r.PassRate, lo, hi, s.ValidCases, bar(res.Suite.Thresholds.PassRate))
 		fmt.Fprintf(w, "  mean score  %.3f%s\n", *r.MeanScore, bar(res.Suite.Thresholds.MeanScore))
 	} else {
 		fmt.Fprintf(w, "  nothing measured: no case got a usable answer\n")
+	}
+	if v := res.Verdict; v != nil && v.Message != "" {
+		fmt.Fprintf(w, "  drift       %s: %s\n", v.Kind, v.Message)
 	}
 	for _, f := range res.ThresholdFailures {
 		fmt.Fprintf(w, "  FAILED threshold %s\n", f)

@@ -7,9 +7,11 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strings"
 
 	"github.com/evald/evald/configs"
 	"github.com/evald/evald/daemon"
+	"github.com/evald/evald/governance"
 	"github.com/evald/evald/store"
 )
 
@@ -66,6 +68,11 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 		if err := writeReport(w, *format, res); err != nil {
 			return err
+		}
+		if res.Run.Status == daemon.StatusRefused {
+			fmt.Fprintf(stderr, "evald run: %s: refused: its thresholds differ from the signed-off ones:\n%s", res.Suite.Name,
+				indent(governance.FormatDiff(res.Governance.Changes)))
+			fmt.Fprintf(stderr, "To put them in force, record who and why:\n  %s\n", governance.SignoffCommand(res.Suite.Name))
 		}
 		code = worse(code, exitCodeOf(res.Run.Status))
 		if ctx.Err() != nil {
@@ -134,4 +141,10 @@ func worse(a, b int) int {
 	return a
 }
 
-var _ = fmt.Sprint
+func indent(s string) string {
+	var b strings.Builder
+	for line := range strings.Lines(s) {
+		b.WriteString("  " + line)
+	}
+	return b.String()
+}

@@ -1,0 +1,222 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"text/tabwriter"
+	"time"
+
+	"github.com/evald/evald/daemon"
+	"github.com/evald/evald/governance"
+	"github.com/evald/evald/store"
+)
+
+// withDaemon loads the project, opens its store and builds a daemon for a
+// one-shot command.
+func withDaemon(ctx context.Context, pf *projectFlags, stderr io.Writer, fn func(d *daemon.Daemon, st *store.Store) error) error {
+	proj, err := pf.load()
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, pf.dbPath(proj))
+	if err != nil {
+		return usageErr("open %s: %w", pf.dbPath(proj), err)
+	}
+	defer st.Close()
+	d, err := daemon.New(daemon.Options{Project: proj, Store: st, Logger: newLogger(stderr, slog.LevelWarn)})
+	if err != nil {
+		return err
+	}
+	return fn(d, st)
+}
+
+// actionErr maps governance refusals and unknown names to a usage error.
+func actionErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, governance.ErrNoActor), errors.Is(err, governance.ErrNoReason),
+		errors.Is(err, governance.ErrSilenceDuration), errors.Is(err, daemon.ErrUnknown), errors.Is(err, daemon.ErrInvalid):
+		return usageErr("%w", err)
+	}
+	return err
+}
+
+func oneSuite(pos []string) (string, error) {
+	if len(pos) != 1 {
+		return "", usageErr("takes exactly one suite name (got %d)", len(pos))
+	}
+	return pos[0], nil
+}
+
+func cmdSignoff(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("signoff", stderr)
+	var pf projectFlags
+	pf.register(fs)
+	by := fs.String("by", "", "who signs off (required)")
+	reason := fs.String("reason", "", "why the thresholds change (required)")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	suite, err := oneSuite(pos)
+	if err != nil {
+		return err
+	}
+	return withDaemon(ctx, &pf, stderr, func(d *daemon.Daemon, _ *store.Store) error {
+		changes, err := d.Signoff(ctx, suite, *by, *reason)
+		if errors.Is(err, governance.ErrUnchanged) {
+			fmt.Fprintf(stdout, "%s: thresholds unchanged; nothing to sign off\n", suite)
+			return nil
+		}
+		if err != nil {
+			return actionErr(err)
+		}
+		fmt.Fprint(stdout, governance.FormatDiff(changes))
+		fmt.Fprintf(stdout, "%s: thresholds signed off by %s\n", suite, *by)
+		return nil
+	})
+}
+
+func cmdAccept(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("accept", stderr)
+	var pf projectFlags
+	pf.register(fs)
+	target := fs.String("target", "", "the `target` whose new behaviour is accepted (required)")
+	by := fs.String("by", "", "who accepts (required)")
+	reason := fs.String("reason", "", "why the new behaviour is fine (required)")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	suite, err := oneSuite(pos)
+	if err != nil {
+		return err
+	}
+	if *target == "" {
+		return usageErr("--target is required")
+	}
+	return withDaemon(ctx, &pf, stderr, func(d *daemon.Daemon, _ *store.Store) error {
+		if err := actionErr(d.Accept(ctx, suite, *target, *by, *reason)); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s on %s: new behaviour accepted by %s; the next runs build a new reference\n", suite, *target, *by)
+		return nil
+	})
+}
+
+func cmdSilence(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("silence", stderr)
+	var pf projectFlags
+	pf.register(fs)
+	target := fs.String("target", "", "the `target` to silence (required)")
+	by := fs.String("by", "", "who silences (required)")
+	reason := fs.String("reason", "", "why (required)")
+	dur := fs.Duration("for", 24*time.Hour, "how long the silence lasts (at most 720h)")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 1 && pos[0] == "list" {
+		return withDaemon(ctx, &pf, stderr, func(_ *daemon.Daemon, st *store.Store) error {
+			list, err := st.Silences(ctx, time.Time{})
+			if err != nil {
+				return err
+			}
+			now := time.Now()
+			tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "SUITE\tTARGET\tBY\tUNTIL\tSTATE\tREASON")
+			for _, s := range list {
+				state := "expired"
+				if !now.Before(s.Start) && now.Before(s.Until) {
+					state = "active"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.Suite, s.Target, s.By, s.Until.Local().Format("2006-01-02 15:04"), state, s.Reason)
+			}
+			return tw.Flush()
+		})
+	}
+	suite, err := oneSuite(pos)
+	if err != nil {
+		return err
+	}
+	if *target == "" {
+		return usageErr("--target is required")
+	}
+	return withDaemon(ctx, &pf, stderr, func(d *daemon.Daemon, _ *store.Store) error {
+		si, err := d.Silence(ctx, suite, *target, *by, *reason, *dur)
+		if err != nil {
+			return actionErr(err)
+		}
+		fmt.Fprintf(stdout, "%s on %s: pages silenced until %s by %s (runs and verdicts go on)\n", suite, *target, si.Until.Local().Format(time.RFC3339), si.By)
+		return nil
+	})
+}
+
+func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("audit", stderr)
+	var pf projectFlags
+	pf.register(fs)
+	asJSON := fs.Bool("json", false, "print one JSON object per entry")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || (pos[0] != "log" && pos[0] != "verify") {
+		return usageErr("usage: evald audit log [--json] | evald audit verify")
+	}
+	path := pf.db
+	if path == "" {
+		proj, err := pf.load()
+		if err != nil {
+			return err
+		}
+		path = pf.dbPath(proj)
+	}
+	st, err := store.Open(ctx, path)
+	if err != nil {
+		return usageErr("open %s: %w", path, err)
+	}
+	defer st.Close()
+	entries, headSeq, headHash, err := st.AuditLogWithHead(ctx)
+	if err != nil {
+		return err
+	}
+	g := make([]governance.Entry, len(entries))
+	for i, e := range entries {
+		g[i] = governance.Entry{Seq: e.Seq, At: e.At, Actor: e.Actor, Action: e.Action, Payload: e.Payload, PrevHash: e.PrevHash, Hash: e.Hash}
+	}
+	if pos[0] == "verify" {
+		if err := governance.VerifyHead(g, headSeq, headHash); err != nil {
+			return &exitError{code: exitFailed, err: err}
+		}
+		fmt.Fprintf(stdout, "audit log intact: %d entries, head %d %s\n", len(g), headSeq, short12(headHash))
+		return nil
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		for _, e := range g {
+			if err := enc.Encode(e); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SEQ\tAT\tACTOR\tACTION\tPAYLOAD")
+	for _, e := range g {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", e.Seq, e.At.Local().Format("2006-01-02 15:04:05"), e.Actor, e.Action, e.Payload)
+	}
+	return tw.Flush()
+}
+
+func short12(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}
