@@ -1,0 +1,118 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/evald/evald/configs"
+	"github.com/evald/evald/evals"
+	"github.com/evald/evald/scoring"
+	"github.com/evald/evald/sim"
+	"github.com/evald/evald/store"
+)
+
+// factSuite asks n questions whose answers are facts of the system prompt,
+// so the simulator answers them right until its scripted update.
+func factSuite(t testing.TB, n int) *evals.Suite {
+	t.Helper()
+	var sys strings.Builder
+	sys.WriteString("Answer from these facts.\n")
+	for i := range n {
+		fmt.Fprintf(&sys, "topic%d item%d => the answer is number%d\n", i, i, i)
+	}
+	s := &evals.Suite{Name: "facts", Repeats: 1, Version: "sv-facts", PromptVersion: "pv-facts"}
+	for i := range n {
+		a, err := scoring.Compile(scoring.Spec{Type: "icontains", Value: fmt.Sprintf("number%d", i), Weight: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Cases = append(s.Cases, evals.Case{
+			ID:       fmt.Sprintf("q%d", i),
+			Messages: []evals.Message{{Role: "system", Content: sys.String()}, {Role: "user", Content: fmt.Sprintf("Tell me about topic%d item%d", i, i)}},
+			Asserts:  []scoring.Assertion{a},
+		})
+	}
+	return s
+}
+
+func simDaemon(t *testing.T, suite *evals.Suite, opts sim.Options) (*Daemon, *store.Store) {
+	t.Helper()
+	h := sim.New(opts)
+	srv := httptest.NewServer(h)
+	t.Cleanup(func() { h.Close(); srv.Close() })
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "evald.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	proj := &configs.Project{
+		Config: &configs.Config{
+			Targets: []configs.Target{{Name: "prod", BaseURL: srv.URL + "/v1", Model: "sim-1", Concurrency: 8, Timeout: 10 * time.Second, Retries: 2}},
+			Suites:  []configs.SuiteRef{{File: "facts.yaml", Targets: []string{"prod"}, Schedule: "@hourly"}},
+		},
+		Suites: []*evals.Suite{suite},
+	}
+	d, err := New(Options{Project: proj, Store: st, Registry: prometheus.NewRegistry()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d, st
+}
+
+// TestDriftEndToEnd: noisy answers and a silent provider update behind the
+// same model name, driven through the real provider, store and detector.
+func TestDriftEndToEnd(t *testing.T) {
+	const cases, before = 100, 12
+	d, _ := simDaemon(t, factSuite(t, cases), sim.Options{Noise: 0.02, WrongRate: -1, DriftAfter: before * cases, DriftShare: 0.3, Seed: 7})
+	ctx := context.Background()
+	var firstAlarm int
+	var attribution string
+	for i := 1; i <= before+6; i++ {
+		res, err := d.Evaluate(ctx, Request{Suite: "facts", Target: "prod", Trigger: TriggerSchedule})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := res.Verdict
+		if i <= before && res.Run.Status == StatusRegressed {
+			t.Fatalf("run %d (before the update) regressed: %s", i, v.Message)
+		}
+		if i > before && firstAlarm == 0 && v.Page {
+			firstAlarm, attribution = i-before, v.Attribution
+		}
+	}
+	if firstAlarm == 0 || firstAlarm > 3 {
+		t.Fatalf("first page %d runs after the update, want within 3", firstAlarm)
+	}
+	if !strings.Contains(attribution, "provider") || !strings.Contains(attribution, "identity changed") {
+		t.Errorf("attribution = %q, want the provider, with its identity change", attribution)
+	}
+}
+
+// TestDriftNoFalseAlarms: hundreds of noisy runs without an update page nobody.
+func TestDriftNoFalseAlarms(t *testing.T) {
+	if testing.Short() {
+		t.Skip("hundreds of runs")
+	}
+	d, st := simDaemon(t, factSuite(t, 40), sim.Options{Noise: 0.05, WrongRate: -1, Seed: 3})
+	ctx := context.Background()
+	for i := 1; i <= 300; i++ {
+		res, err := d.Evaluate(ctx, Request{Suite: "facts", Target: "prod", Trigger: TriggerSchedule})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Run.Status == StatusRegressed || res.Verdict.Page {
+			t.Fatalf("run %d paged without any change: %s", i, res.Verdict.Message)
+		}
+	}
+	raw, last, err := st.LoadDriftState(ctx, "facts", "prod")
+	if err != nil || last != 300 || len(raw) > 64<<10 {
+		t.Errorf("drift state after 300 runs: last run %d, %d bytes, %v; want run 300 and O(cases) size", last, len(raw), err)
+	}
+}
