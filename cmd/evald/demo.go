@@ -116,6 +116,12 @@ func printRunLine(w io.Writer, res *daemon.Result) {
 		line += "  drift: " + r.Verdict
 	}
 	fmt.Fprintln(w, line)
+	if v := res.Verdict; v != nil && (v.Page || v.Identity != nil) {
+		fmt.Fprintf(w, "          >> %s\n", v.Message)
+		if v.Page {
+			fmt.Fprintf(w, "          >> to accept the new behaviour: evald accept --db DB --target %s --by NAME --reason TEXT %s\n", r.Target, r.Suite)
+		}
+	}
 }
 
 func portFree(addr string) bool {
