@@ -69,6 +69,7 @@ type Daemon struct {
 	// pendingSeen remembers pending threshold changes already reported.
 	pendingSeen map[string]bool
 	cron        *cron.Cron
+	entries     map[runKey]cron.EntryID
 	started     bool
 	stopped     bool
 

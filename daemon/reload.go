@@ -33,13 +33,14 @@ func (d *Daemon) Reload(ctx context.Context, proj *configs.Project) error {
 	}
 	if d.started {
 		c := cron.New(cron.WithLocation(time.UTC))
-		if _, err := d.scheduleLocked(ctx, c); err != nil {
+		_, entries, err := d.scheduleLocked(ctx, c)
+		if err != nil {
 			d.project = old
 			d.metrics.reloadOK.Set(0)
 			return err
 		}
 		<-d.cron.Stop().Done()
-		d.cron = c
+		d.cron, d.entries = c, entries
 		c.Start()
 	}
 	d.metrics.reloadOK.Set(1)

@@ -39,11 +39,11 @@ func (d *Daemon) Start(ctx context.Context) error {
 		return err
 	}
 	c := cron.New(cron.WithLocation(time.UTC))
-	due, err := d.scheduleLocked(ctx, c)
+	due, entries, err := d.scheduleLocked(ctx, c)
 	if err != nil {
 		return err
 	}
-	d.cron = c
+	d.cron, d.entries = c, entries
 	d.started = true
 	c.Start()
 	for _, k := range due {
@@ -52,9 +52,11 @@ func (d *Daemon) Start(ctx context.Context) error {
 	return nil
 }
 
-// scheduleLocked adds the config's pairs to c and returns those due now.
-func (d *Daemon) scheduleLocked(ctx context.Context, c *cron.Cron) ([]runKey, error) {
+// scheduleLocked adds the config's pairs to c and returns those due now,
+// and the cron entry of each pair.
+func (d *Daemon) scheduleLocked(ctx context.Context, c *cron.Cron) ([]runKey, map[runKey]cron.EntryID, error) {
 	var due []runKey
+	entries := map[runKey]cron.EntryID{}
 	now := d.opts.Now()
 	for i, ref := range d.project.Config.Suites {
 		if ref.Schedule == "" {
@@ -62,22 +64,22 @@ func (d *Daemon) scheduleLocked(ctx context.Context, c *cron.Cron) ([]runKey, er
 		}
 		sched, err := cron.ParseStandard(ref.Schedule)
 		if err != nil {
-			return nil, fmt.Errorf("suite %s: schedule %q: %w", ref.File, ref.Schedule, err)
+			return nil, nil, fmt.Errorf("suite %s: schedule %q: %w", ref.File, ref.Schedule, err)
 		}
 		suite := d.project.Suites[i]
 		for _, target := range ref.Targets {
 			k := runKey{suite.Name, target}
-			c.Schedule(sched, cron.FuncJob(func() { d.tick(k) }))
+			entries[k] = c.Schedule(sched, cron.FuncJob(func() { d.tick(k) }))
 			last, ok, err := d.lastStart(ctx, k)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			if !ok || now.Sub(last) >= interval(sched, now) {
 				due = append(due, k)
 			}
 		}
 	}
-	return due, nil
+	return due, entries, nil
 }
 
 // interval is the gap between a schedule's next two activations.
@@ -209,4 +211,16 @@ func (d *Daemon) Stop(ctx context.Context) error {
 		}
 	})
 	return d.stopErr
+}
+
+// NextRun is when the scheduler next starts suite on target (zero when the
+// pair is not scheduled or the daemon is not running).
+func (d *Daemon) NextRun(suite, target string) time.Time {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	id, ok := d.entries[runKey{suite, target}]
+	if !ok || d.cron == nil || d.stopped {
+		return time.Time{}
+	}
+	return d.cron.Entry(id).Next
 }
