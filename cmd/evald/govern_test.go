@@ -107,3 +107,44 @@ func TestThresholdGovernance(t *testing.T) {
 		t.Errorf("audit verify after an edit = exit %d %q, want %d naming entry 2", code, errOut, exitFailed)
 	}
 }
+
+func TestAuditVerifyTamper(t *testing.T) {
+	tests := []struct {
+		name, sql, want string
+	}{
+		{"edit", `UPDATE audit_log SET payload = '{"suite":"faq"}' WHERE seq = 2`, "entry 2"},
+		{"delete middle", `DELETE FROM audit_log WHERE seq = 2`, "entry 3"},
+		{"delete last", `DELETE FROM audit_log WHERE seq = 3`, "3"},
+		{"swap", `UPDATE audit_log SET seq = 100 WHERE seq = 2; UPDATE audit_log SET seq = 2 WHERE seq = 3; UPDATE audit_log SET seq = 3 WHERE seq = 100`, "entry 2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := project(t, simServer(t, sim.Options{WrongRate: -1}), "0.9")
+			if code, _, errOut := evald(t, "run", "--config", cfg, "faq"); code != exitOK {
+				t.Fatalf("run = exit %d: %s", code, errOut)
+			}
+			for _, who := range []string{"alice", "bob"} {
+				if code, _, errOut := evald(t, "silence", "--config", cfg, "--target", "prod", "--by", who, "--reason", "r", "--for", "1h", "faq"); code != exitOK {
+					t.Fatalf("silence = exit %d: %s", code, errOut)
+				}
+			}
+			if code, _, _ := evald(t, "audit", "verify", "--config", cfg); code != exitOK {
+				t.Fatalf("audit verify before tampering = exit %d", code)
+			}
+			db, err := sql.Open("sqlite", filepath.Join(filepath.Dir(cfg), "evald.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			for stmt := range strings.SplitSeq(tt.sql, ";") {
+				if _, err := db.ExecContext(context.Background(), stmt); err != nil {
+					t.Fatal(err)
+				}
+			}
+			code, _, errOut := evald(t, "audit", "verify", "--config", cfg)
+			if code != exitFailed || !strings.Contains(errOut, tt.want) {
+				t.Errorf("audit verify after %s = exit %d %q, want %d naming %q", tt.name, code, errOut, exitFailed, tt.want)
+			}
+		})
+	}
+}
