@@ -19,6 +19,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/evald/evald/evals"
+	"github.com/evald/evald/internal/strictyaml"
 )
 
 // Defaults for what evald.yaml leaves out.
@@ -114,31 +115,31 @@ func parseConfig(src source, name string, p *evals.Problems) *Config {
 		p.Addf(name, 0, "", "", ErrFile, "cannot read: %s", readErr(err))
 		return cfg
 	}
-	d := &decoder{file: name, p: p, budget: 1 << 20}
-	root := d.parse(data)
+	d := newDecoder(name, p)
+	root := d.Document(data)
 	if root == nil {
 		return cfg
 	}
-	f, ok := d.fields(root, "", "a mapping of config sections", topKeys...)
+	f, ok := d.Fields(root, "", "a mapping of config sections", topKeys...)
 	if !ok {
 		return cfg
 	}
-	if n := f["storage"]; n != nil && !isNull(n) {
-		if sf, ok := d.fields(n, "storage", "a mapping", "sqlite"); ok {
+	if n := f["storage"]; n != nil && !strictyaml.IsNull(n) {
+		if sf, ok := d.Fields(n, "storage", "a mapping", "sqlite"); ok {
 			if s, sn, ok := d.required(sf, n, "storage", "sqlite"); ok {
 				if rp, err := src.resolve(name, s); err != nil {
-					d.failGot(sn, "storage.sqlite", ErrInvalid, "%v", err)
+					d.FailGot(sn, "storage.sqlite", ErrInvalid, "%v", err)
 				} else {
 					cfg.Storage.SQLite = rp
 				}
 			}
 		}
 	}
-	if n := f["server"]; n != nil && !isNull(n) {
+	if n := f["server"]; n != nil && !strictyaml.IsNull(n) {
 		cfg.Server = d.server(n)
 	}
 	if n := f["targets"]; n == nil {
-		d.fail(root, "targets", ErrMissing, "required: at least one model endpoint")
+		d.Fail(root, "targets", ErrMissing, "required: at least one model endpoint")
 	} else {
 		cfg.Targets = d.targets(n)
 	}
@@ -148,16 +149,16 @@ func parseConfig(src source, name string, p *evals.Problems) *Config {
 			names = append(names, t.Name)
 		}
 	}
-	if n := f["judge"]; n != nil && !isNull(n) {
-		if s, ok := d.str(n, "judge"); ok {
+	if n := f["judge"]; n != nil && !strictyaml.IsNull(n) {
+		if s, ok := d.Str(n, "judge"); ok {
 			cfg.Judge = s
 			d.known(n, "judge", s, names)
 		}
 	}
-	if n := f["suites"]; n != nil && !isNull(n) {
+	if n := f["suites"]; n != nil && !strictyaml.IsNull(n) {
 		cfg.Suites = d.suites(src, n, names)
 	}
-	if n := f["alerts"]; n != nil && !isNull(n) {
+	if n := f["alerts"]; n != nil && !strictyaml.IsNull(n) {
 		cfg.Alerts = d.alerts(n)
 	}
 	return cfg
@@ -168,20 +169,20 @@ func (d *decoder) known(n *yaml.Node, field, name string, targets []string) bool
 	if slices.Contains(targets, name) {
 		return true
 	}
-	d.failGot(n, field, ErrInvalid, "unknown target (targets: %s)", strings.Join(targets, ", "))
+	d.FailGot(n, field, ErrInvalid, "unknown target (targets: %s)", strings.Join(targets, ", "))
 	return false
 }
 
 func (d *decoder) server(n *yaml.Node) Server {
 	s := Server{Addr: DefaultAddr}
-	f, ok := d.fields(n, "server", "a mapping", "addr", "tokens_env", "public_url")
+	f, ok := d.Fields(n, "server", "a mapping", "addr", "tokens_env", "public_url")
 	if !ok {
 		return s
 	}
 	if v := f["addr"]; v != nil {
-		if a, ok := d.str(v, "server.addr"); ok {
+		if a, ok := d.Str(v, "server.addr"); ok {
 			if !validAddr(a) {
-				d.failGot(v, "server.addr", ErrInvalid, "must be host:port, like 127.0.0.1:8080 or :8080")
+				d.FailGot(v, "server.addr", ErrInvalid, "must be host:port, like 127.0.0.1:8080 or :8080")
 			}
 			s.Addr = a
 		}
@@ -190,7 +191,7 @@ func (d *decoder) server(n *yaml.Node) Server {
 		s.TokensEnv = d.env(v, "server.tokens_env")
 	}
 	if v := f["public_url"]; v != nil {
-		if u, ok := d.str(v, "server.public_url"); ok {
+		if u, ok := d.Str(v, "server.public_url"); ok {
 			d.httpURL(v, "server.public_url", u)
 			s.PublicURL = u
 		}
@@ -212,9 +213,9 @@ func (d *decoder) httpURL(n *yaml.Node, field, s string) bool {
 	u, err := url.Parse(s)
 	switch {
 	case err != nil || u.Host == "" || u.Scheme != "http" && u.Scheme != "https":
-		d.failGot(n, field, ErrInvalid, "must be an http:// or https:// URL")
+		d.FailGot(n, field, ErrInvalid, "must be an http:// or https:// URL")
 	case u.User != nil:
-		d.fail(n, field, ErrInvalid, "must not hold credentials: put the key in an environment variable (api_key_env)")
+		d.Fail(n, field, ErrInvalid, "must not hold credentials: put the key in an environment variable (api_key_env)")
 	default:
 		return true
 	}
@@ -222,24 +223,24 @@ func (d *decoder) httpURL(n *yaml.Node, field, s string) bool {
 }
 
 func (d *decoder) targets(n *yaml.Node) []Target {
-	items, ok := d.list(n, "targets", "a list of targets")
+	items, ok := d.List(n, "targets", "a list of targets")
 	if !ok {
 		return nil
 	}
 	if len(items) == 0 {
-		d.fail(n, "targets", ErrMissing, "needs at least one target")
+		d.Fail(n, "targets", ErrMissing, "needs at least one target")
 	}
 	first := map[string]int{}
 	out := make([]Target, 0, len(items))
 	for i, item := range items {
-		field := index("targets", i)
+		field := strictyaml.Index("targets", i)
 		t, ok := d.target(item, field)
 		if !ok {
 			continue
 		}
 		if t.Name != "" {
 			if ln, dup := first[t.Name]; dup {
-				d.fail(item, key(field, "name"), ErrDuplicate, "duplicate target name %q (first on line %d)", t.Name, ln)
+				d.Fail(item, strictyaml.Key(field, "name"), ErrDuplicate, "duplicate target name %q (first on line %d)", t.Name, ln)
 				continue
 			}
 			first[t.Name] = t.Line
@@ -250,67 +251,67 @@ func (d *decoder) targets(n *yaml.Node) []Target {
 }
 
 func (d *decoder) target(n *yaml.Node, field string) (Target, bool) {
-	t := Target{Concurrency: DefaultConcurrency, Timeout: DefaultTimeout, Retries: DefaultRetries, Line: line(deref(n))}
-	f, ok := d.fields(n, field, "a target {name, base_url, model, ...}", targetKeys...)
+	t := Target{Concurrency: DefaultConcurrency, Timeout: DefaultTimeout, Retries: DefaultRetries, Line: d.Line(strictyaml.Deref(n))}
+	f, ok := d.Fields(n, field, "a target {name, base_url, model, ...}", targetKeys...)
 	if !ok {
 		return t, false
 	}
 	if s, sn, ok := d.required(f, n, field, "name"); ok {
 		if !targetName.MatchString(s) {
-			d.failGot(sn, key(field, "name"), ErrInvalid, "must be letters, digits, '.', '_' or '-', starting with a letter or digit")
+			d.FailGot(sn, strictyaml.Key(field, "name"), ErrInvalid, "must be letters, digits, '.', '_' or '-', starting with a letter or digit")
 		}
 		t.Name = s
 	}
 	if s, sn, ok := d.required(f, n, field, "base_url"); ok {
-		d.httpURL(sn, key(field, "base_url"), s)
+		d.httpURL(sn, strictyaml.Key(field, "base_url"), s)
 		t.BaseURL = s
 	}
-	if v := f["api_key_env"]; v != nil && !isNull(v) {
-		t.APIKeyEnv = d.env(v, key(field, "api_key_env"))
+	if v := f["api_key_env"]; v != nil && !strictyaml.IsNull(v) {
+		t.APIKeyEnv = d.env(v, strictyaml.Key(field, "api_key_env"))
 	}
 	t.Model, _, _ = d.required(f, n, field, "model")
-	if v := f["params"]; v != nil && !isNull(v) {
-		t.Params = d.params(v, key(field, "params"))
+	if v := f["params"]; v != nil && !strictyaml.IsNull(v) {
+		t.Params = d.params(v, strictyaml.Key(field, "params"))
 	}
 	if v := f["concurrency"]; v != nil {
-		if c, ok := d.integer(v, key(field, "concurrency")); ok {
+		if c, ok := d.Integer(v, strictyaml.Key(field, "concurrency")); ok {
 			if c < 1 {
-				d.failGot(v, key(field, "concurrency"), ErrInvalid, "must be at least 1")
+				d.FailGot(v, strictyaml.Key(field, "concurrency"), ErrInvalid, "must be at least 1")
 			}
 			t.Concurrency = c
 		}
 	}
 	if v := f["rps"]; v != nil {
-		if r, ok := d.number(v, key(field, "rps")); ok {
+		if r, ok := d.Number(v, strictyaml.Key(field, "rps")); ok {
 			if r < 0 {
-				d.failGot(v, key(field, "rps"), ErrInvalid, "must be at least 0 (0: unlimited)")
+				d.FailGot(v, strictyaml.Key(field, "rps"), ErrInvalid, "must be at least 0 (0: unlimited)")
 			}
 			t.RPS = r
 		}
 	}
 	if v := f["timeout"]; v != nil {
-		if to, ok := d.duration(v, key(field, "timeout")); ok {
+		if to, ok := d.duration(v, strictyaml.Key(field, "timeout")); ok {
 			t.Timeout = to
 		}
 	}
 	if v := f["retries"]; v != nil {
-		if r, ok := d.integer(v, key(field, "retries")); ok {
+		if r, ok := d.Integer(v, strictyaml.Key(field, "retries")); ok {
 			if r < 0 || r > 100 {
-				d.failGot(v, key(field, "retries"), ErrInvalid, "must be in [0,100]")
+				d.FailGot(v, strictyaml.Key(field, "retries"), ErrInvalid, "must be in [0,100]")
 			}
 			t.Retries = r
 		}
 	}
-	if v := f["price"]; v != nil && !isNull(v) {
-		if pf, ok := d.fields(v, key(field, "price"), "a mapping", "input_per_mtok", "output_per_mtok"); ok {
+	if v := f["price"]; v != nil && !strictyaml.IsNull(v) {
+		if pf, ok := d.Fields(v, strictyaml.Key(field, "price"), "a mapping", "input_per_mtok", "output_per_mtok"); ok {
 			usd := func(k string) float64 {
 				pn := pf[k]
 				if pn == nil {
 					return 0
 				}
-				x, ok := d.number(pn, key(field, "price."+k))
+				x, ok := d.Number(pn, strictyaml.Key(field, "price."+k))
 				if ok && x < 0 {
-					d.failGot(pn, key(field, "price."+k), ErrInvalid, "must be at least 0")
+					d.FailGot(pn, strictyaml.Key(field, "price."+k), ErrInvalid, "must be at least 0")
 				}
 				return x
 			}
@@ -322,44 +323,44 @@ func (d *decoder) target(n *yaml.Node, field string) (Target, bool) {
 
 func (d *decoder) params(n *yaml.Node, field string) Params {
 	var p Params
-	f, ok := d.fields(n, field, "a mapping", paramKeys...)
+	f, ok := d.Fields(n, field, "a mapping", paramKeys...)
 	if !ok {
 		return p
 	}
 	between := func(k string, lo, hi float64) *float64 {
 		v := f[k]
-		if v == nil || isNull(v) {
+		if v == nil || strictyaml.IsNull(v) {
 			return nil
 		}
-		x, ok := d.number(v, key(field, k))
+		x, ok := d.Number(v, strictyaml.Key(field, k))
 		if !ok {
 			return nil
 		}
 		if x < lo || x > hi {
-			d.failGot(v, key(field, k), ErrInvalid, "must be in [%g,%g]", lo, hi)
+			d.FailGot(v, strictyaml.Key(field, k), ErrInvalid, "must be in [%g,%g]", lo, hi)
 		}
 		return &x
 	}
 	p.Temperature = between("temperature", 0, 2)
 	p.TopP = between("top_p", 0, 1)
-	if v := f["max_tokens"]; v != nil && !isNull(v) {
-		if x, ok := d.integer(v, key(field, "max_tokens")); ok {
+	if v := f["max_tokens"]; v != nil && !strictyaml.IsNull(v) {
+		if x, ok := d.Integer(v, strictyaml.Key(field, "max_tokens")); ok {
 			if x < 1 {
-				d.failGot(v, key(field, "max_tokens"), ErrInvalid, "must be at least 1")
+				d.FailGot(v, strictyaml.Key(field, "max_tokens"), ErrInvalid, "must be at least 1")
 			}
 			p.MaxTokens = &x
 		}
 	}
-	if v := f["seed"]; v != nil && !isNull(v) {
-		if x, ok := d.integer(v, key(field, "seed")); ok {
+	if v := f["seed"]; v != nil && !strictyaml.IsNull(v) {
+		if x, ok := d.Integer(v, strictyaml.Key(field, "seed")); ok {
 			p.Seed = &x
 		}
 	}
-	if v := f["response_format"]; v != nil && !isNull(v) {
-		p.ResponseFormat = d.responseFormat(v, key(field, "response_format"))
+	if v := f["response_format"]; v != nil && !strictyaml.IsNull(v) {
+		p.ResponseFormat = d.responseFormat(v, strictyaml.Key(field, "response_format"))
 	}
-	if v := f["tools"]; v != nil && !isNull(v) {
-		p.Tools = d.tools(v, key(field, "tools"))
+	if v := f["tools"]; v != nil && !strictyaml.IsNull(v) {
+		p.Tools = d.tools(v, strictyaml.Key(field, "tools"))
 	}
 	return p
 }
@@ -387,23 +388,23 @@ func (d *decoder) responseFormat(n *yaml.Node, field string) any {
 		case typ == "json_schema":
 			js, _ := x["json_schema"].(map[string]any)
 			if name, _ := js["name"].(string); name == "" {
-				d.fail(n, field+".json_schema.name", ErrMissing, "required")
+				d.Fail(n, field+".json_schema.name", ErrMissing, "required")
 				return nil
 			}
 			if _, isMap := js["schema"].(map[string]any); !isMap {
-				d.fail(n, field+".json_schema.schema", ErrMissing, "required: a JSON schema object")
+				d.Fail(n, field+".json_schema.schema", ErrMissing, "required: a JSON schema object")
 				return nil
 			}
 			return x
 		}
 	}
-	d.failGot(n, field, ErrInvalid, want)
+	d.FailGot(n, field, ErrInvalid, want)
 	return nil
 }
 
 // tools accepts a list of OpenAI function tools.
 func (d *decoder) tools(n *yaml.Node, field string) any {
-	items, ok := d.list(n, field, "a list of tools")
+	items, ok := d.List(n, field, "a list of tools")
 	if !ok {
 		return nil
 	}
@@ -413,19 +414,19 @@ func (d *decoder) tools(n *yaml.Node, field string) any {
 	}
 	list, _ := v.([]any)
 	for i, t := range list {
-		tf := index(field, i)
+		tf := strictyaml.Index(field, i)
 		tool, isMap := t.(map[string]any)
 		if !isMap {
-			d.failGot(items[i], tf, ErrType, "must be a tool {type: function, function: {name, ...}}")
+			d.FailGot(items[i], tf, ErrType, "must be a tool {type: function, function: {name, ...}}")
 			return nil
 		}
 		if typ, has := tool["type"]; has && typ != "function" {
-			d.failGot(items[i], tf+".type", ErrInvalid, "must be function")
+			d.FailGot(items[i], tf+".type", ErrInvalid, "must be function")
 			return nil
 		}
 		fn, _ := tool["function"].(map[string]any)
 		if name, _ := fn["name"].(string); name == "" {
-			d.fail(items[i], tf+".function.name", ErrMissing, "required")
+			d.Fail(items[i], tf+".function.name", ErrMissing, "required")
 			return nil
 		}
 	}
@@ -433,56 +434,56 @@ func (d *decoder) tools(n *yaml.Node, field string) any {
 }
 
 func (d *decoder) suites(src source, n *yaml.Node, targets []string) []SuiteRef {
-	items, ok := d.list(n, "suites", "a list of {file, targets, schedule}")
+	items, ok := d.List(n, "suites", "a list of {file, targets, schedule}")
 	if !ok {
 		return nil
 	}
 	out := make([]SuiteRef, 0, len(items))
 	for i, item := range items {
-		field := index("suites", i)
-		r := SuiteRef{Line: line(deref(item))}
-		f, ok := d.fields(item, field, "a suite {file, targets, schedule, budget_usd_per_day}", suiteRefKey...)
+		field := strictyaml.Index("suites", i)
+		r := SuiteRef{Line: d.Line(strictyaml.Deref(item))}
+		f, ok := d.Fields(item, field, "a suite {file, targets, schedule, budget_usd_per_day}", suiteRefKey...)
 		if !ok {
 			continue
 		}
 		if s, sn, ok := d.required(f, item, field, "file"); ok {
-			if rp, err := src.resolve(d.file, s); err != nil {
-				d.failGot(sn, key(field, "file"), ErrInvalid, "%v", err)
+			if rp, err := src.resolve(d.File, s); err != nil {
+				d.FailGot(sn, strictyaml.Key(field, "file"), ErrInvalid, "%v", err)
 			} else {
 				r.File = rp
 			}
 		}
-		if v := f["targets"]; v == nil || isNull(v) {
-			d.fail(item, key(field, "targets"), ErrMissing, "required: the targets to run the suite on (targets: %s)", strings.Join(targets, ", "))
-		} else if list, ok := d.list(v, key(field, "targets"), "a list of target names"); ok {
+		if v := f["targets"]; v == nil || strictyaml.IsNull(v) {
+			d.Fail(item, strictyaml.Key(field, "targets"), ErrMissing, "required: the targets to run the suite on (targets: %s)", strings.Join(targets, ", "))
+		} else if list, ok := d.List(v, strictyaml.Key(field, "targets"), "a list of target names"); ok {
 			if len(list) == 0 {
-				d.fail(v, key(field, "targets"), ErrMissing, "needs at least one target")
+				d.Fail(v, strictyaml.Key(field, "targets"), ErrMissing, "needs at least one target")
 			}
 			for j, tn := range list {
-				tf := index(key(field, "targets"), j)
-				s, ok := d.str(tn, tf)
+				tf := strictyaml.Index(strictyaml.Key(field, "targets"), j)
+				s, ok := d.Str(tn, tf)
 				if !ok || !d.known(tn, tf, s, targets) {
 					continue
 				}
 				if slices.Contains(r.Targets, s) {
-					d.failGot(tn, tf, ErrDuplicate, "target listed twice")
+					d.FailGot(tn, tf, ErrDuplicate, "target listed twice")
 					continue
 				}
 				r.Targets = append(r.Targets, s)
 			}
 		}
-		if v := f["schedule"]; v != nil && !isNull(v) {
-			if s, ok := d.str(v, key(field, "schedule")); ok {
+		if v := f["schedule"]; v != nil && !strictyaml.IsNull(v) {
+			if s, ok := d.Str(v, strictyaml.Key(field, "schedule")); ok {
 				if err := checkSchedule(s); err != nil {
-					d.failGot(v, key(field, "schedule"), ErrInvalid, "%v", err)
+					d.FailGot(v, strictyaml.Key(field, "schedule"), ErrInvalid, "%v", err)
 				}
 				r.Schedule = s
 			}
 		}
-		if v := f["budget_usd_per_day"]; v != nil && !isNull(v) {
-			if b, ok := d.number(v, key(field, "budget_usd_per_day")); ok {
+		if v := f["budget_usd_per_day"]; v != nil && !strictyaml.IsNull(v) {
+			if b, ok := d.Number(v, strictyaml.Key(field, "budget_usd_per_day")); ok {
 				if b < 0 {
-					d.failGot(v, key(field, "budget_usd_per_day"), ErrInvalid, "must be at least 0 (0: no budget)")
+					d.FailGot(v, strictyaml.Key(field, "budget_usd_per_day"), ErrInvalid, "must be at least 0 (0: no budget)")
 				}
 				r.BudgetUSDPerDay = b
 			}
@@ -520,12 +521,12 @@ func checkSchedule(spec string) (err error) {
 
 func (d *decoder) alerts(n *yaml.Node) Alerts {
 	a := Alerts{Renotify: DefaultRenotify}
-	f, ok := d.fields(n, "alerts", "a mapping", "slack", "webhook", "renotify")
+	f, ok := d.Fields(n, "alerts", "a mapping", "slack", "webhook", "renotify")
 	if !ok {
 		return a
 	}
-	if v := f["slack"]; v != nil && !isNull(v) {
-		if sf, ok := d.fields(v, "alerts.slack", "a mapping", "webhook_url_env", "token_env", "channel"); ok {
+	if v := f["slack"]; v != nil && !strictyaml.IsNull(v) {
+		if sf, ok := d.Fields(v, "alerts.slack", "a mapping", "webhook_url_env", "token_env", "channel"); ok {
 			s := &SlackAlerts{}
 			if x := sf["webhook_url_env"]; x != nil {
 				s.WebhookURLEnv = d.env(x, "alerts.slack.webhook_url_env")
@@ -534,26 +535,26 @@ func (d *decoder) alerts(n *yaml.Node) Alerts {
 				s.TokenEnv = d.env(x, "alerts.slack.token_env")
 			}
 			if x := sf["channel"]; x != nil {
-				s.Channel, _ = d.str(x, "alerts.slack.channel")
+				s.Channel, _ = d.Str(x, "alerts.slack.channel")
 			}
 			switch {
 			case s.WebhookURLEnv != "" && s.TokenEnv != "":
-				d.fail(v, "alerts.slack", ErrInvalid, "set webhook_url_env or token_env and channel, not both")
+				d.Fail(v, "alerts.slack", ErrInvalid, "set webhook_url_env or token_env and channel, not both")
 			case s.WebhookURLEnv != "" && s.Channel != "":
-				d.fail(sf["channel"], "alerts.slack.channel", ErrInvalid, "an incoming webhook posts to its own channel: channel goes with token_env")
+				d.Fail(sf["channel"], "alerts.slack.channel", ErrInvalid, "an incoming webhook posts to its own channel: channel goes with token_env")
 			case s.WebhookURLEnv == "" && s.TokenEnv == "" && sf["webhook_url_env"] == nil && sf["token_env"] == nil:
-				d.fail(v, "alerts.slack", ErrMissing, "needs webhook_url_env, or token_env and channel")
+				d.Fail(v, "alerts.slack", ErrMissing, "needs webhook_url_env, or token_env and channel")
 			case s.TokenEnv != "" && s.Channel == "":
-				d.fail(v, "alerts.slack.channel", ErrMissing, "required with token_env")
+				d.Fail(v, "alerts.slack.channel", ErrMissing, "required with token_env")
 			}
 			a.Slack = s
 		}
 	}
-	if v := f["webhook"]; v != nil && !isNull(v) {
-		if wf, ok := d.fields(v, "alerts.webhook", "a mapping", "url_env", "secret_env"); ok {
+	if v := f["webhook"]; v != nil && !strictyaml.IsNull(v) {
+		if wf, ok := d.Fields(v, "alerts.webhook", "a mapping", "url_env", "secret_env"); ok {
 			w := &WebhookAlerts{}
 			if x := wf["url_env"]; x == nil {
-				d.fail(v, "alerts.webhook.url_env", ErrMissing, "required")
+				d.Fail(v, "alerts.webhook.url_env", ErrMissing, "required")
 			} else {
 				w.URLEnv = d.env(x, "alerts.webhook.url_env")
 			}
@@ -563,7 +564,7 @@ func (d *decoder) alerts(n *yaml.Node) Alerts {
 			a.Webhook = w
 		}
 	}
-	if v := f["renotify"]; v != nil && !isNull(v) {
+	if v := f["renotify"]; v != nil && !strictyaml.IsNull(v) {
 		if r, ok := d.duration(v, "alerts.renotify"); ok {
 			a.Renotify = r
 		}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/evald/evald/evals"
+	"github.com/evald/evald/internal/strictyaml"
 )
 
 // Project is a config with its suites loaded.
@@ -50,7 +51,7 @@ func loadProject(src source, name string) (*Project, error) {
 			continue
 		}
 		if _, err := src.read(ref.File); err != nil {
-			p.Addf(name, ref.Line, index("suites", i)+".file", "", ErrFile, "cannot read %s: %s", ref.File, readErr(err))
+			p.Addf(name, ref.Line, strictyaml.Index("suites", i)+".file", "", ErrFile, "cannot read %s: %s", ref.File, readErr(err))
 			failed[ref.File] = true
 			continue
 		}
@@ -88,7 +89,7 @@ func checkSuiteNames(p *evals.Problems, name string, cfg *Config, suites []*eval
 			continue
 		}
 		ref := cfg.Suites[i]
-		field := index("suites", i)
+		field := strictyaml.Index("suites", i)
 		if o, seen := byName[s.Name]; seen && o.file != s.File {
 			p.Addf(name, ref.Line, field+".file", "", ErrDuplicate, "suite name %q is also the name of %s (suites[%d]): suite names must be unique", s.Name, o.file, o.i)
 			continue

@@ -9,6 +9,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/evald/evald/internal/strictyaml"
 	"github.com/evald/evald/scoring"
 )
 
@@ -70,12 +71,7 @@ func (l *loader) readRoot(name string) (*yaml.Node, *decoder) {
 // parseRoot parses file contents into the root node.
 func (l *loader) parseRoot(name string, data []byte) (*yaml.Node, *decoder) {
 	d := l.decoder(name)
-	before := l.p.Len()
-	root := d.parseYAML(data)
-	if root == nil && l.p.Len() == before {
-		l.p.Addf(name, 0, "", "", ErrMissing, "empty file")
-	}
-	return root, d
+	return d.Document(data), d
 }
 
 func load(src source, name string) (*Suite, error) {
@@ -91,8 +87,8 @@ func loadPrompt(src source, name string) ([]Message, error) {
 	l := &loader{src: src, file: name}
 	root, d := l.readRoot(name)
 	var msgs []Message
-	if root != nil && deref(root).Kind != yaml.SequenceNode {
-		d.failGot(root, "", ErrType, "must be a list of {role, content} messages")
+	if root != nil && strictyaml.Deref(root).Kind != yaml.SequenceNode {
+		d.FailGot(root, "", ErrType, "must be a list of {role, content} messages")
 	} else if root != nil {
 		msgs = l.messages(d, root, "")
 	}
@@ -108,38 +104,38 @@ func (l *loader) suite() *Suite {
 	if root == nil {
 		return nil
 	}
-	f, ok := d.fields(root, "", "a mapping of suite settings", suiteKeys...)
+	f, ok := d.Fields(root, "", "a mapping of suite settings", suiteKeys...)
 	if !ok {
 		return nil
 	}
 	s := &Suite{File: l.file, Repeats: 1}
 	if n := f["name"]; n == nil {
-		d.fail(root, "name", ErrMissing, "required")
-	} else if v, ok := d.nonEmpty(n, "name"); ok {
+		d.Fail(root, "name", ErrMissing, "required")
+	} else if v, ok := d.NonEmpty(n, "name"); ok {
 		if !suiteName.MatchString(v) {
-			d.failGot(n, "name", ErrInvalid, "must be letters, digits, '.', '_' or '-', starting with a letter or digit")
+			d.FailGot(n, "name", ErrInvalid, "must be letters, digits, '.', '_' or '-', starting with a letter or digit")
 		}
 		s.Name = v
 	}
-	if n := f["description"]; n != nil && !isNull(n) {
-		s.Description, _ = d.str(n, "description")
+	if n := f["description"]; n != nil && !strictyaml.IsNull(n) {
+		s.Description, _ = d.Str(n, "description")
 	}
 	before := l.p.Len()
 	if n := f["prompt"]; n == nil {
-		d.fail(root, "prompt", ErrMissing, "required: the chat messages to send")
+		d.Fail(root, "prompt", ErrMissing, "required: the chat messages to send")
 	} else {
 		s.Prompt = l.messages(d, n, "prompt")
 	}
 	if n := f["repeats"]; n != nil {
-		if v, ok := d.integer(n, "repeats"); ok {
+		if v, ok := d.Integer(n, "repeats"); ok {
 			if v < 1 {
-				d.failGot(n, "repeats", ErrInvalid, "must be at least 1")
+				d.FailGot(n, "repeats", ErrInvalid, "must be at least 1")
 			}
 			s.Repeats = v
 		}
 	}
 	var defaults rawCase
-	if n := f["defaultTest"]; n != nil && !isNull(n) {
+	if n := f["defaultTest"]; n != nil && !strictyaml.IsNull(n) {
 		defaults = l.defaultTest(d, n)
 	}
 	// A broken prompt or defaultTest would make every case look wrong:
@@ -147,28 +143,28 @@ func (l *loader) suite() *Suite {
 	checkVars := l.p.Len() == before
 	var cases []rawCase
 	if n := f["tests"]; n == nil {
-		d.fail(root, "tests", ErrMissing, "required: a list of test cases or file:// datasets")
+		d.Fail(root, "tests", ErrMissing, "required: a list of test cases or file:// datasets")
 	} else {
 		cases = l.tests(d, n)
 	}
-	if n := f["thresholds"]; n != nil && !isNull(n) {
+	if n := f["thresholds"]; n != nil && !strictyaml.IsNull(n) {
 		s.Thresholds = thresholds(d, n)
 	}
-	if n := f["drift"]; n != nil && !isNull(n) {
-		if df, ok := d.fields(n, "drift", "a mapping", "min_effect"); ok {
+	if n := f["drift"]; n != nil && !strictyaml.IsNull(n) {
+		if df, ok := d.Fields(n, "drift", "a mapping", "min_effect"); ok {
 			if m := df["min_effect"]; m != nil {
-				if v, ok := d.number(m, "drift.min_effect"); ok {
+				if v, ok := d.Number(m, "drift.min_effect"); ok {
 					if v <= 0 || v >= 1 {
-						d.failGot(m, "drift.min_effect", ErrInvalid, "must be in (0,1)")
+						d.FailGot(m, "drift.min_effect", ErrInvalid, "must be in (0,1)")
 					}
 					s.MinEffect = &v
 				}
 			}
 		}
 	}
-	if n := f["judge"]; n != nil && !isNull(n) {
-		s.Judge, _ = d.nonEmpty(n, "judge")
-		s.JudgeLine = d.line(n)
+	if n := f["judge"]; n != nil && !strictyaml.IsNull(n) {
+		s.Judge, _ = d.NonEmpty(n, "judge")
+		s.JudgeLine = d.Line(n)
 	}
 	s.Cases = l.resolve(s.Prompt, defaults, cases, checkVars)
 	if l.p.Len() > 0 {
@@ -187,21 +183,21 @@ func (l *loader) suite() *Suite {
 
 func thresholds(d *decoder, n *yaml.Node) Thresholds {
 	var t Thresholds
-	f, ok := d.fields(n, "thresholds", "a mapping", "pass_rate", "mean_score")
+	f, ok := d.Fields(n, "thresholds", "a mapping", "pass_rate", "mean_score")
 	if !ok {
 		return t
 	}
 	unit := func(k string) *float64 {
 		m := f[k]
-		if m == nil || isNull(m) {
+		if m == nil || strictyaml.IsNull(m) {
 			return nil
 		}
-		v, ok := d.number(m, "thresholds."+k)
+		v, ok := d.Number(m, "thresholds."+k)
 		if !ok {
 			return nil
 		}
 		if v < 0 || v > 1 {
-			d.failGot(m, "thresholds."+k, ErrInvalid, "must be in [0,1]")
+			d.FailGot(m, "thresholds."+k, ErrInvalid, "must be in [0,1]")
 		}
 		return &v
 	}
@@ -213,67 +209,67 @@ func thresholds(d *decoder, n *yaml.Node) Thresholds {
 // messages decodes a prompt: a list of {role, content}, or a file://
 // reference to a file holding such a list.
 func (l *loader) messages(d *decoder, n *yaml.Node, field string) []Message {
-	if dn := deref(n); dn != nil && dn.Kind == yaml.ScalarNode && dn.ShortTag() == "!!str" {
+	if dn := strictyaml.Deref(n); dn != nil && dn.Kind == yaml.ScalarNode && dn.ShortTag() == "!!str" {
 		ref, ok := fileRef(dn.Value)
 		if !ok {
-			d.failGot(n, field, ErrType, "must be a list of {role, content} messages or a file:// reference to one")
+			d.FailGot(n, field, ErrType, "must be a list of {role, content} messages or a file:// reference to one")
 			return nil
 		}
-		name, err := l.src.resolve(d.file, ref)
+		name, err := l.src.resolve(d.File, ref)
 		if err != nil {
-			d.failGot(n, field, ErrFile, "%v", err)
+			d.FailGot(n, field, ErrFile, "%v", err)
 			return nil
 		}
 		data, err := l.src.read(name)
 		if err != nil {
-			d.fail(n, field, ErrFile, "cannot read %s: %s", name, readErr(err))
+			d.Fail(n, field, ErrFile, "cannot read %s: %s", name, readErr(err))
 			return nil
 		}
 		root, pd := l.parseRoot(name, data)
 		if root == nil {
 			return nil
 		}
-		if rn := deref(root); rn.Kind == yaml.ScalarNode {
-			pd.failGot(rn, "", ErrType, "must be a list of {role, content} messages")
+		if rn := strictyaml.Deref(root); rn.Kind == yaml.ScalarNode {
+			pd.FailGot(rn, "", ErrType, "must be a list of {role, content} messages")
 			return nil
 		}
 		return l.messages(pd, root, "")
 	}
-	items, ok := d.list(n, field, "a list of {role, content} messages")
+	items, ok := d.List(n, field, "a list of {role, content} messages")
 	if !ok {
 		return nil
 	}
 	if len(items) == 0 {
-		d.fail(n, field, ErrMissing, "needs at least one message")
+		d.Fail(n, field, ErrMissing, "needs at least one message")
 	}
 	msgs := make([]Message, 0, len(items))
 	for i, item := range items {
-		fi := index(field, i)
-		f, ok := d.fields(item, fi, "a {role, content} message", "role", "content")
+		fi := strictyaml.Index(field, i)
+		f, ok := d.Fields(item, fi, "a {role, content} message", "role", "content")
 		if !ok {
 			continue
 		}
 		var m Message
 		if r := f["role"]; r == nil {
-			d.fail(item, key(fi, "role"), ErrMissing, "required (one of %s)", strings.Join(roles, ", "))
-		} else if v, ok := d.str(r, key(fi, "role")); ok {
+			d.Fail(item, strictyaml.Key(fi, "role"), ErrMissing, "required (one of %s)", strings.Join(roles, ", "))
+		} else if v, ok := d.Str(r, strictyaml.Key(fi, "role")); ok {
 			if !slices.Contains(roles, v) {
-				d.failGot(r, key(fi, "role"), ErrInvalid, "must be one of %s", strings.Join(roles, ", "))
+				d.FailGot(r, strictyaml.Key(fi, "role"), ErrInvalid, "must be one of %s", strings.Join(roles, ", "))
 			}
 			m.Role = v
 		}
 		if c := f["content"]; c == nil {
-			d.fail(item, key(fi, "content"), ErrMissing, "required")
-		} else if v, ok := d.str(c, key(fi, "content")); ok {
+			d.Fail(item, strictyaml.Key(fi, "content"), ErrMissing, "required")
+		} else if v, ok := d.Str(c, strictyaml.Key(fi, "content")); ok {
 			m.Content = v
 			if ref, isRef := fileRef(v); isRef {
-				m.Content, ok = l.textFile(d, c, key(fi, "content"), ref)
+				m.Content, ok = l.textFile(d, c, strictyaml.Key(fi, "content"), ref)
 			}
 			if ok && strings.TrimSpace(m.Content) == "" {
-				d.fail(c, key(fi, "content"), ErrMissing, "must not be empty")
+				d.Fail(c, strictyaml.Key(fi, "content"), ErrMissing, "must not be empty")
 			}
 			if bad := badTemplate(m.Content); ok && bad != "" {
-				d.fail(c, key(fi, "content"), ErrTemplate, onlyNames, bad)
+				d.Fail(c, strictyaml.Key(fi, "content"), ErrTemplate, onlyNames, bad)
 			}
 		}
 		msgs = append(msgs, m)
@@ -285,14 +281,14 @@ func (l *loader) messages(d *decoder, n *yaml.Node, field string) []Message {
 // and trailing newlines dropped, so a checkout on Windows or an editor's
 // final newline does not change the prompt version.
 func (l *loader) textFile(d *decoder, n *yaml.Node, field, ref string) (string, bool) {
-	name, err := l.src.resolve(d.file, ref)
+	name, err := l.src.resolve(d.File, ref)
 	if err != nil {
-		d.failGot(n, field, ErrFile, "%v", err)
+		d.FailGot(n, field, ErrFile, "%v", err)
 		return "", false
 	}
 	data, err := l.src.read(name)
 	if err != nil {
-		d.fail(n, field, ErrFile, "cannot read %s: %s", name, readErr(err))
+		d.Fail(n, field, ErrFile, "cannot read %s: %s", name, readErr(err))
 		return "", false
 	}
 	text := strings.ReplaceAll(string(data), "\r\n", "\n")
@@ -306,11 +302,11 @@ func badTemplate(v any) string {
 	case string:
 		for _, m := range templateExpr.FindAllStringSubmatch(x, -1) {
 			if !varName.MatchString(strings.TrimSpace(m[1])) {
-				return clip(m[0])
+				return strictyaml.Clip(m[0])
 			}
 		}
 		if m := templateTag.FindString(x); m != "" {
-			return clip(m)
+			return strictyaml.Clip(m)
 		}
 	case []any:
 		for _, e := range x {
@@ -374,8 +370,8 @@ type rawCase struct {
 func (c rawCase) source() string { return c.file + ":" + strconv.Itoa(c.line) }
 
 func (l *loader) defaultTest(d *decoder, n *yaml.Node) rawCase {
-	c := rawCase{file: d.file, line: d.line(n), field: "defaultTest"}
-	f, ok := d.fields(n, "defaultTest", "a mapping", "vars", "assert")
+	c := rawCase{file: d.File, line: d.Line(n), field: "defaultTest"}
+	f, ok := d.Fields(n, "defaultTest", "a mapping", "vars", "assert")
 	if !ok {
 		return c
 	}
@@ -393,11 +389,11 @@ func (l *loader) defaultTest(d *decoder, n *yaml.Node) rawCase {
 
 // varsOf decodes a vars mapping.
 func varsOf(d *decoder, n *yaml.Node, field string) map[string]any {
-	if isNull(n) {
+	if strictyaml.IsNull(n) {
 		return nil
 	}
-	if dn := deref(n); dn.Kind != yaml.MappingNode {
-		d.failGot(n, field, ErrType, "must be a mapping of var names to values")
+	if dn := strictyaml.Deref(n); dn.Kind != yaml.MappingNode {
+		d.FailGot(n, field, ErrType, "must be a mapping of var names to values")
 		return nil
 	}
 	v, ok := d.value(n, field)
@@ -410,16 +406,16 @@ func varsOf(d *decoder, n *yaml.Node, field string) map[string]any {
 
 // asserts decodes a list of assertions.
 func asserts(d *decoder, n *yaml.Node, field string) []rawAssert {
-	if isNull(n) {
+	if strictyaml.IsNull(n) {
 		return nil
 	}
-	items, ok := d.list(n, field, "a list of assertions")
+	items, ok := d.List(n, field, "a list of assertions")
 	if !ok {
 		return nil
 	}
 	out := make([]rawAssert, 0, len(items))
 	for i, item := range items {
-		if a, ok := assertion(d, item, index(field, i)); ok {
+		if a, ok := assertion(d, item, strictyaml.Index(field, i)); ok {
 			out = append(out, a)
 		}
 	}
@@ -427,44 +423,44 @@ func asserts(d *decoder, n *yaml.Node, field string) []rawAssert {
 }
 
 func assertion(d *decoder, n *yaml.Node, field string) (rawAssert, bool) {
-	a := rawAssert{file: d.file, line: d.line(n), field: field, lines: map[string]int{}, spec: scoring.Spec{Weight: 1}}
-	f, ok := d.fields(n, field, "an assertion {type, value, threshold, weight}", assertKeys...)
+	a := rawAssert{file: d.File, line: d.Line(n), field: field, lines: map[string]int{}, spec: scoring.Spec{Weight: 1}}
+	f, ok := d.Fields(n, field, "an assertion {type, value, threshold, weight}", assertKeys...)
 	if !ok {
 		return a, false
 	}
 	for k, v := range f {
-		a.lines[k] = d.line(v)
+		a.lines[k] = d.Line(v)
 	}
 	ok = true
 	if t := f["type"]; t == nil {
-		d.fail(n, key(field, "type"), ErrMissing, "required")
+		d.Fail(n, strictyaml.Key(field, "type"), ErrMissing, "required")
 		ok = false
-	} else if v, tok := d.nonEmpty(t, key(field, "type")); tok {
+	} else if v, tok := d.NonEmpty(t, strictyaml.Key(field, "type")); tok {
 		a.spec.Type = v
 	} else {
 		ok = false
 	}
 	if v := f["value"]; v != nil {
-		val, vok := d.value(v, key(field, "value"))
+		val, vok := d.value(v, strictyaml.Key(field, "value"))
 		if vok {
 			a.spec.Value = jsonNumbers(val)
 			if bad := badTemplate(val); bad != "" {
-				d.fail(v, key(field, "value"), ErrTemplate, onlyNames, bad)
+				d.Fail(v, strictyaml.Key(field, "value"), ErrTemplate, onlyNames, bad)
 			}
 		}
 		ok = ok && vok
 	}
-	if t := f["threshold"]; t != nil && !isNull(t) {
-		v, tok := d.number(t, key(field, "threshold"))
+	if t := f["threshold"]; t != nil && !strictyaml.IsNull(t) {
+		v, tok := d.Number(t, strictyaml.Key(field, "threshold"))
 		if tok {
 			a.spec.Threshold = &v
 		}
 		ok = ok && tok
 	}
 	if w := f["weight"]; w != nil {
-		v, wok := d.number(w, key(field, "weight"))
+		v, wok := d.Number(w, strictyaml.Key(field, "weight"))
 		if wok && v < 0 {
-			d.failGot(w, key(field, "weight"), ErrInvalid, "must be at least 0")
+			d.FailGot(w, strictyaml.Key(field, "weight"), ErrInvalid, "must be at least 0")
 			wok = false
 		}
 		if wok {

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 
+	"github.com/evald/evald/internal/strictyaml"
 	"github.com/evald/evald/scoring"
 )
 
@@ -20,7 +21,7 @@ func (l *loader) resolve(prompt []Message, defaults rawCase, raw []rawCase, chec
 		vars := map[string]any{}
 		maps.Copy(vars, defaults.vars)
 		maps.Copy(vars, rc.vars)
-		varsField := key(rc.field, "vars")
+		varsField := strictyaml.Key(rc.field, "vars")
 		if rc.noVarsKey {
 			varsField = rc.field
 		}
@@ -41,7 +42,7 @@ func (l *loader) resolve(prompt []Message, defaults rawCase, raw []rawCase, chec
 		if f, dup := first[id]; dup {
 			switch {
 			case rc.hasID:
-				l.p.Addf(rc.file, rc.idLine, key(rc.field, "id"), "", ErrDuplicate, "duplicate case id %q (first at %s)", id, f.source())
+				l.p.Addf(rc.file, rc.idLine, strictyaml.Key(rc.field, "id"), "", ErrDuplicate, "duplicate case id %q (first at %s)", id, f.source())
 			case f.hasID:
 				l.p.Addf(rc.file, rc.line, varsField, "", ErrDuplicate, "duplicate case id %q (first at %s)", id, f.source())
 			default:
@@ -127,7 +128,7 @@ func assertError(ra rawAssert, err error) *FieldError {
 		sub = "weight"
 	}
 	if sub != "" {
-		fe.Field = key(ra.field, sub)
+		fe.Field = strictyaml.Key(ra.field, sub)
 		if line := ra.lines[sub]; line > 0 {
 			fe.Line = line
 		}

@@ -14,6 +14,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/evald/evald/internal/strictyaml"
 	"github.com/evald/evald/scoring"
 )
 
@@ -22,17 +23,17 @@ import (
 func (l *loader) tests(d *decoder, n *yaml.Node) []rawCase {
 	items := []*yaml.Node{n}
 	field := func(int) string { return "tests" }
-	if dn := deref(n); dn == nil || dn.Kind != yaml.ScalarNode || dn.ShortTag() != "!!str" {
+	if dn := strictyaml.Deref(n); dn == nil || dn.Kind != yaml.ScalarNode || dn.ShortTag() != "!!str" {
 		var ok bool
-		if items, ok = d.list(n, "tests", "a list of test cases and file:// datasets"); !ok {
+		if items, ok = d.List(n, "tests", "a list of test cases and file:// datasets"); !ok {
 			return nil
 		}
-		field = func(i int) string { return index("tests", i) }
+		field = func(i int) string { return strictyaml.Index("tests", i) }
 	}
 	before := l.p.Len()
 	var cases []rawCase
 	for i, item := range items {
-		it := deref(item)
+		it := strictyaml.Deref(item)
 		switch {
 		case it != nil && it.Kind == yaml.MappingNode:
 			if c, ok := inlineCase(d, item, field(i)); ok {
@@ -41,61 +42,61 @@ func (l *loader) tests(d *decoder, n *yaml.Node) []rawCase {
 		case it != nil && it.Kind == yaml.ScalarNode && it.ShortTag() == "!!str":
 			ref, ok := fileRef(it.Value)
 			if !ok {
-				d.failGot(item, field(i), ErrType, "must be a test case or a file:// reference to a dataset")
+				d.FailGot(item, field(i), ErrType, "must be a test case or a file:// reference to a dataset")
 				continue
 			}
 			cases = append(cases, l.dataset(d, item, field(i), ref)...)
 		default:
-			d.failGot(item, field(i), ErrType, "must be a test case or a file:// reference to a dataset")
+			d.FailGot(item, field(i), ErrType, "must be a test case or a file:// reference to a dataset")
 		}
 	}
 	if len(cases) == 0 && l.p.Len() == before {
-		d.fail(n, "tests", ErrMissing, "needs at least one test case")
+		d.Fail(n, "tests", ErrMissing, "needs at least one test case")
 	}
 	return cases
 }
 
 // inlineCase decodes a test object {id, description, vars, assert}.
 func inlineCase(d *decoder, n *yaml.Node, field string) (rawCase, bool) {
-	c := rawCase{file: d.file, line: d.line(n), field: field, varsLine: d.line(n)}
-	f, ok := d.fields(n, field, "a test case {id, description, vars, assert}", caseKeys...)
+	c := rawCase{file: d.File, line: d.Line(n), field: field, varsLine: d.Line(n)}
+	f, ok := d.Fields(n, field, "a test case {id, description, vars, assert}", caseKeys...)
 	if !ok {
 		return c, false
 	}
 	if v := f["id"]; v != nil {
-		c.id, ok = d.nonEmpty(v, key(field, "id"))
-		c.hasID, c.idLine = ok, d.line(v)
+		c.id, ok = d.NonEmpty(v, strictyaml.Key(field, "id"))
+		c.hasID, c.idLine = ok, d.Line(v)
 	}
-	if v := f["description"]; v != nil && !isNull(v) {
-		c.desc, _ = d.str(v, key(field, "description"))
+	if v := f["description"]; v != nil && !strictyaml.IsNull(v) {
+		c.desc, _ = d.Str(v, strictyaml.Key(field, "description"))
 	}
 	if v := f["vars"]; v != nil {
-		c.vars = varsOf(d, v, key(field, "vars"))
-		c.varsLine = d.line(v)
+		c.vars = varsOf(d, v, strictyaml.Key(field, "vars"))
+		c.varsLine = d.Line(v)
 	}
 	if v := f["assert"]; v != nil {
-		c.asserts = asserts(d, v, key(field, "assert"))
+		c.asserts = asserts(d, v, strictyaml.Key(field, "assert"))
 	}
 	return c, true
 }
 
 // dataset loads the cases of a file:// dataset, chosen by its extension.
 func (l *loader) dataset(d *decoder, n *yaml.Node, field, ref string) []rawCase {
-	name, err := l.src.resolve(d.file, ref)
+	name, err := l.src.resolve(d.File, ref)
 	if err != nil {
-		d.failGot(n, field, ErrFile, "%v", err)
+		d.FailGot(n, field, ErrFile, "%v", err)
 		return nil
 	}
 	ext := strings.ToLower(path.Ext(filepath.ToSlash(name)))
 	switch ext {
 	case ".jsonl", ".csv", ".yaml", ".yml", ".json":
 	default:
-		d.failGot(n, field, ErrInvalid, "unsupported dataset format %q (want .jsonl, .csv, .yaml, .yml or .json)", ext)
+		d.FailGot(n, field, ErrInvalid, "unsupported dataset format %q (want .jsonl, .csv, .yaml, .yml or .json)", ext)
 		return nil
 	}
 	data, err := l.src.read(name)
 	if err != nil {
-		d.fail(n, field, ErrFile, "cannot read %s: %s", name, readErr(err))
+		d.Fail(n, field, ErrFile, "cannot read %s: %s", name, readErr(err))
 		return nil
 	}
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // spreadsheet exports start with a BOM
@@ -133,9 +134,9 @@ func (l *loader) jsonl(name string, data []byte) []rawCase {
 		// JSON is YAML: parsing the line as YAML gives nodes, so a line is
 		// checked by the same code as an inline case.
 		d := l.decoder(name)
-		d.lineOffset = line - 1
+		d.LineOffset = line - 1
 		before := l.p.Len()
-		root := d.parseYAML(raw)
+		root := d.Parse(raw)
 		if root == nil {
 			if l.p.Len() == before {
 				l.p.Addf(name, line, "", "", ErrSyntax, "not a JSON object")
@@ -143,7 +144,7 @@ func (l *loader) jsonl(name string, data []byte) []rawCase {
 			continue
 		}
 		if root.Kind != yaml.MappingNode {
-			d.failGot(root, "", ErrType, "must be a JSON object (a test case or an OpenAI evals sample)")
+			d.FailGot(root, "", ErrType, "must be a JSON object (a test case or an OpenAI evals sample)")
 			continue
 		}
 		if hasKey(root, "input") || hasKey(root, "ideal") {
@@ -182,16 +183,16 @@ func hasKey(n *yaml.Node, k string) bool {
 // with the ideal (one of the ideals, when there are several). Write a test
 // object instead for other checks.
 func openAISample(d *decoder, n *yaml.Node) (rawCase, bool) {
-	c := rawCase{file: d.file, line: d.line(n), varsLine: d.line(n), noVarsKey: true,
+	c := rawCase{file: d.File, line: d.Line(n), varsLine: d.Line(n), noVarsKey: true,
 		hint: "; an OpenAI evals sample has the vars input and ideal"}
-	f, ok := d.fields(n, "", "an OpenAI evals sample", "input", "ideal")
+	f, ok := d.Fields(n, "", "an OpenAI evals sample", "input", "ideal")
 	if !ok {
 		return c, false
 	}
 	ok = true
 	var input string
 	if in := f["input"]; in == nil {
-		d.fail(n, "input", ErrMissing, "required next to ideal")
+		d.Fail(n, "input", ErrMissing, "required next to ideal")
 		ok = false
 	} else if v, vok := d.value(in, "input"); vok {
 		switch x := v.(type) {
@@ -206,11 +207,11 @@ func openAISample(d *decoder, n *yaml.Node) (rawCase, bool) {
 				}
 			}
 			if input == "" {
-				d.fail(in, "input", ErrInvalid, "a chat input needs a user message with text content")
+				d.Fail(in, "input", ErrInvalid, "a chat input needs a user message with text content")
 				ok = false
 			}
 		default:
-			d.failGot(in, "input", ErrType, "must be a string or a list of chat messages")
+			d.FailGot(in, "input", ErrType, "must be a string or a list of chat messages")
 			ok = false
 		}
 	} else {
@@ -219,7 +220,7 @@ func openAISample(d *decoder, n *yaml.Node) (rawCase, bool) {
 	var ideals []string
 	var ideal any
 	if id := f["ideal"]; id == nil {
-		d.fail(n, "ideal", ErrMissing, "required next to input")
+		d.Fail(n, "ideal", ErrMissing, "required next to input")
 		ok = false
 	} else if v, vok := d.value(id, "ideal"); vok {
 		switch x := v.(type) {
@@ -230,18 +231,18 @@ func openAISample(d *decoder, n *yaml.Node) (rawCase, bool) {
 			for i, e := range x {
 				s, isStr := e.(string)
 				if !isStr {
-					d.failGot(deref(id).Content[i], index("ideal", i), ErrType, "must be a string")
+					d.FailGot(strictyaml.Deref(id).Content[i], strictyaml.Index("ideal", i), ErrType, "must be a string")
 					ok = false
 					break
 				}
 				ideals = append(ideals, s)
 			}
 		default:
-			d.failGot(id, "ideal", ErrType, "must be a string or a list of strings")
+			d.FailGot(id, "ideal", ErrType, "must be a string or a list of strings")
 			ok = false
 		}
 		if ok && (len(ideals) == 0 || slices.Contains(ideals, "")) {
-			d.fail(id, "ideal", ErrMissing, "must not be empty")
+			d.Fail(id, "ideal", ErrMissing, "must not be empty")
 			ok = false
 		}
 	} else {
@@ -251,7 +252,7 @@ func openAISample(d *decoder, n *yaml.Node) (rawCase, bool) {
 		return c, false
 	}
 	c.vars = map[string]any{"input": input, "ideal": ideal}
-	c.asserts = []rawAssert{{spec: matchSpec(ideals), file: d.file, line: c.line, field: "ideal", literal: true}}
+	c.asserts = []rawAssert{{spec: matchSpec(ideals), file: d.File, line: c.line, field: "ideal", literal: true}}
 	return c, true
 }
 
@@ -348,7 +349,7 @@ func (l *loader) csv(name string, data []byte) []rawCase {
 	return cases
 }
 
-func clipQuote(s string) string { return `"` + strings.ReplaceAll(clip(s), `"`, `\"`) + `"` }
+func clipQuote(s string) string { return `"` + strings.ReplaceAll(strictyaml.Clip(s), `"`, `\"`) + `"` }
 
 func (l *loader) csvErr(name string, err error) {
 	var pe *csv.ParseError
@@ -372,17 +373,17 @@ func (l *loader) yamlTests(name string, data []byte, isJSON bool) []rawCase {
 	if root == nil {
 		return nil
 	}
-	items, ok := d.list(root, "", "a list of test cases")
+	items, ok := d.List(root, "", "a list of test cases")
 	if !ok {
 		return nil
 	}
 	var cases []rawCase
 	for i, item := range items {
-		if it := deref(item); it != nil && it.Kind != yaml.MappingNode {
-			d.failGot(item, index("", i), ErrType, "must be a test case {id, description, vars, assert} (a tests file cannot refer to further files)")
+		if it := strictyaml.Deref(item); it != nil && it.Kind != yaml.MappingNode {
+			d.FailGot(item, strictyaml.Index("", i), ErrType, "must be a test case {id, description, vars, assert} (a tests file cannot refer to further files)")
 			continue
 		}
-		if c, ok := inlineCase(d, item, index("", i)); ok {
+		if c, ok := inlineCase(d, item, strictyaml.Index("", i)); ok {
 			cases = append(cases, c)
 		}
 	}
