@@ -1,8 +1,10 @@
 package daemon
 
 import (
+	"fmt"
 	"time"
 
+	"github.com/evald/evald/alerts"
 	"github.com/evald/evald/store"
 )
 
@@ -34,6 +36,10 @@ func (d *Daemon) overBudget(k runKey) bool {
 		return false
 	}
 	d.metrics.skipped.WithLabelValues(k.suite, k.target, "budget").Inc()
+	d.raise(d.runCtx, k.suite, k.target, alerts.KindBudgetExhausted, &alerts.Event{
+		Kind: alerts.KindBudgetExhausted, Suite: k.suite, Target: k.target, At: now,
+		Summary: fmt.Sprintf("spent $%.2f of the $%.2f daily budget; scheduled runs are skipped until midnight UTC", spent, budget),
+	}, "")
 	d.log.Warn("daily budget spent; scheduled run skipped", "suite", k.suite, "target", k.target,
 		"spent_usd", spent, "budget_usd", budget)
 	return true

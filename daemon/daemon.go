@@ -51,6 +51,9 @@ type Options struct {
 	// OnRun, if set, is called after every recorded evaluation (the demo
 	// prints a line per run with it).
 	OnRun func(*Result)
+	// Alerts turns on incidents and deliveries to the config's sinks (serve
+	// and demo). One-shot commands leave it off: a CI gate pages nobody.
+	Alerts bool
 }
 
 // Daemon evaluates suites on targets and keeps the results.
@@ -60,7 +63,8 @@ type Daemon struct {
 	store *store.Store
 	gates runner.Gates
 
-	metrics *metrics
+	metrics  *metrics
+	alerting *alerting // nil when alerts are off
 
 	mu        sync.Mutex
 	project   *configs.Project
@@ -77,8 +81,13 @@ type Daemon struct {
 	runCtx     context.Context
 	cancelRuns context.CancelFunc
 	runs       sync.WaitGroup
-	stopOnce   sync.Once
-	stopErr    error
+	// bgCtx is the parent of background work that outlives runs (the alert
+	// worker); Stop cancels it last.
+	bgCtx    context.Context
+	cancelBg context.CancelFunc
+	bg       sync.WaitGroup
+	stopOnce sync.Once
+	stopErr  error
 }
 
 // New checks the options and builds a daemon; it starts nothing.
@@ -121,6 +130,14 @@ func New(opts Options) (*Daemon, error) {
 		pendingSeen: map[string]bool{},
 	}
 	d.runCtx, d.cancelRuns = context.WithCancel(context.Background())
+	d.bgCtx, d.cancelBg = context.WithCancel(context.Background())
+	if opts.Alerts {
+		a, err := newAlerting(opts.Project.Config, opts.Getenv, opts.Logger, opts.Registry, opts.HTTPClient, outbox{opts.Store})
+		if err != nil {
+			return nil, err
+		}
+		d.alerting = a
+	}
 	d.metrics.reloadOK.Set(1)
 	d.metrics.reloadTime.Set(float64(opts.Now().Unix()))
 	d.metrics.configHash.Set(configHash(opts.Project))

@@ -9,6 +9,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/evald/evald/alerts"
 	"github.com/evald/evald/drift"
 	"github.com/evald/evald/evals"
 	"github.com/evald/evald/governance"
@@ -93,7 +94,7 @@ func (d *Daemon) detect(ctx context.Context, run store.Run, suite *evals.Suite, 
 }
 
 // saveVerdict writes the verdict on the run and the detector state at once.
-func (d *Daemon) saveVerdict(ctx context.Context, run store.Run, st drift.State, v drift.Verdict) error {
+func (d *Daemon) saveVerdict(ctx context.Context, run store.Run, st drift.State, v drift.Verdict, alerts store.AlertWrites) error {
 	stJSON, err := json.Marshal(st)
 	if err != nil {
 		return fmt.Errorf("encode drift state: %w", err)
@@ -102,7 +103,7 @@ func (d *Daemon) saveVerdict(ctx context.Context, run store.Run, st drift.State,
 	if err != nil {
 		return fmt.Errorf("encode verdict: %w", err)
 	}
-	if err := d.store.SaveRunVerdict(ctx, run.ID, run.Suite, run.Target, stJSON, v.Kind, string(vJSON)); err != nil {
+	if err := d.store.SaveRunOutcome(ctx, run.ID, run.Suite, run.Target, stJSON, v.Kind, string(vJSON), alerts); err != nil {
 		return fmt.Errorf("record verdict of run %d: %w", run.ID, err)
 	}
 	return nil
@@ -138,6 +139,7 @@ func (d *Daemon) Accept(ctx context.Context, suite, target, by, reason string) e
 		return err
 	}
 	d.log.Info("new provider behaviour accepted; drift reference re-anchored", "suite", suite, "target", target, "by", by)
+	d.raise(ctx, suite, target, alerts.KindRegression, nil, fmt.Sprintf("new behaviour accepted by %s: %s", strings.TrimSpace(by), strings.TrimSpace(reason)))
 	return nil
 }
 

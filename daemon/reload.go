@@ -8,6 +8,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/evald/evald/alerts"
 	"github.com/evald/evald/configs"
 	"github.com/evald/evald/governance"
 )
@@ -49,6 +50,7 @@ func (d *Daemon) Reload(ctx context.Context, proj *configs.Project) error {
 	if err := d.auditReload(ctx, proj); err != nil {
 		d.log.Error("audit the reload", "err", err)
 	}
+	d.raise(ctx, "", "", alerts.KindConfigReloadFailed, nil, "the configuration reloaded")
 	d.log.Info("configuration reloaded", "suites", len(proj.Suites), "targets", len(proj.Config.Targets))
 	return nil
 }
@@ -58,6 +60,9 @@ func (d *Daemon) Reload(ctx context.Context, proj *configs.Project) error {
 func (d *Daemon) ReloadFailed(err error) {
 	d.metrics.reloadOK.Set(0)
 	d.log.Error("configuration reload failed; keeping the configuration in force", "err", err)
+	d.raise(d.bgCtx, "", "", alerts.KindConfigReloadFailed, &alerts.Event{
+		Kind: alerts.KindConfigReloadFailed, At: d.opts.Now(), Summary: "the configuration in force is unchanged", Error: err.Error(),
+	}, "")
 }
 
 // configHash folds the suite and target versions into a gauge value.

@@ -45,6 +45,9 @@ func (d *Daemon) Start(ctx context.Context) error {
 	}
 	d.cron, d.entries = c, entries
 	d.started = true
+	if d.alerting != nil {
+		d.bg.Go(func() { d.alerting.worker.Run(d.bgCtx) })
+	}
 	c.Start()
 	for _, k := range due {
 		d.launchLocked(k, TriggerSchedule)
@@ -208,6 +211,18 @@ func (d *Daemon) Stop(ctx context.Context) error {
 		case <-done:
 		case <-ctx.Done():
 			d.stopErr = fmt.Errorf("stop: runs still recording: %w", ctx.Err())
+		}
+		// The alert worker goes last, after the runs queued their alerts;
+		// what it has not sent stays in the outbox for the next start.
+		d.cancelBg()
+		bgDone := make(chan struct{})
+		go func() {
+			d.bg.Wait()
+			close(bgDone)
+		}()
+		select {
+		case <-bgDone:
+		case <-ctx.Done():
 		}
 	})
 	return d.stopErr

@@ -32,10 +32,20 @@ func (s *Store) LoadDriftState(ctx context.Context, suite, target string) (state
 // evaluations: callers evaluate the runs of one (suite, target) one at a
 // time, each against the state LoadDriftState returned.
 func (s *Store) SaveRunVerdict(ctx context.Context, runID int64, suite, target string, state []byte, verdict, verdictDetail string) error {
+	return s.SaveRunOutcome(ctx, runID, suite, target, state, verdict, verdictDetail, AlertWrites{})
+}
+
+// SaveRunOutcome is SaveRunVerdict plus the alert incidents and deliveries
+// the verdict calls for, all in one transaction: an alert is never lost
+// between recording a regression and queueing its message.
+func (s *Store) SaveRunOutcome(ctx context.Context, runID int64, suite, target string, state []byte, verdict, verdictDetail string, alerts AlertWrites) error {
 	if len(state) == 0 {
 		return fmt.Errorf("save verdict of run %d: empty drift state", runID)
 	}
 	err := s.write(ctx, func(tx *sql.Tx) error {
+		if err := s.writeAlerts(ctx, tx, alerts); err != nil {
+			return err
+		}
 		var rs, rt string
 		err := tx.QueryRowContext(ctx, `SELECT suite, target FROM runs WHERE id = ?`, runID).Scan(&rs, &rt)
 		if errors.Is(err, sql.ErrNoRows) {

@@ -91,7 +91,7 @@ func serveProject(ctx context.Context, o serveOptions) (err error) {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	d, err := daemon.New(daemon.Options{
 		Project: o.project, Store: st, Logger: o.log.With("component", "daemon"),
-		Registry: reg, Grace: o.grace, Jitter: o.jitter, OnRun: o.onRun,
+		Registry: reg, Grace: o.grace, Jitter: o.jitter, OnRun: o.onRun, Alerts: true,
 	})
 	if err != nil {
 		return err

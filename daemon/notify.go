@@ -1,0 +1,350 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/evald/evald/alerts"
+	"github.com/evald/evald/configs"
+	"github.com/evald/evald/drift"
+	"github.com/evald/evald/evals"
+	"github.com/evald/evald/governance"
+	"github.com/evald/evald/store"
+)
+
+// alerting turns run outcomes into incidents and queued deliveries, and
+// owns the worker that sends them.
+type alerting struct {
+	planner  *alerts.Planner
+	worker   *alerts.Worker
+	renotify time.Duration
+	public   string
+}
+
+// newAlerting builds the sinks the config names; the log sink is always on.
+// A sink whose secret variable is empty is a configuration error.
+func newAlerting(cfg *configs.Config, getenv func(string) string, log *slog.Logger, reg prometheus.Registerer, hc *http.Client, out alerts.Outbox) (*alerting, error) {
+	sinks := []alerts.Sink{&alerts.LogSink{Logger: log.With("component", "alerts")}}
+	secret := func(env, what string) (alerts.Secret, error) {
+		v := getenv(env)
+		if v == "" {
+			return "", fmt.Errorf("alerts.%s: environment variable %s is empty", what, env)
+		}
+		return alerts.Secret(v), nil
+	}
+	if s := cfg.Alerts.Slack; s != nil {
+		switch {
+		case s.WebhookURLEnv != "":
+			u, err := secret(s.WebhookURLEnv, "slack.webhook_url_env")
+			if err != nil {
+				return nil, err
+			}
+			sinks = append(sinks, &alerts.SlackWebhook{URL: u, Client: hc})
+		case s.TokenEnv != "":
+			tok, err := secret(s.TokenEnv, "slack.token_env")
+			if err != nil {
+				return nil, err
+			}
+			sinks = append(sinks, &alerts.SlackBot{Token: tok, Channel: s.Channel, Client: hc})
+		}
+	}
+	if w := cfg.Alerts.Webhook; w != nil && w.URLEnv != "" {
+		u, err := secret(w.URLEnv, "webhook.url_env")
+		if err != nil {
+			return nil, err
+		}
+		var sig alerts.Secret
+		if w.SecretEnv != "" {
+			if sig, err = secret(w.SecretEnv, "webhook.secret_env"); err != nil {
+				return nil, err
+			}
+		}
+		sinks = append(sinks, &alerts.Webhook{URL: u, Secret: sig, Client: hc})
+	}
+	renotify := cfg.Alerts.Renotify
+	if renotify <= 0 {
+		renotify = configs.DefaultRenotify
+	}
+	return &alerting{
+		planner:  &alerts.Planner{Sinks: sinks},
+		worker:   &alerts.Worker{Outbox: out, Sinks: sinks, Logger: log.With("component", "alerts"), Metrics: alerts.NewMetrics(reg)},
+		renotify: renotify,
+		public:   cfg.Server.PublicURL,
+	}, nil
+}
+
+// runEvents are the alert conditions one finished run speaks to. A nil
+// event clears the condition; a kind absent from the map is not decided by
+// this run (an interrupted run says nothing about thresholds).
+func (d *Daemon) runEvents(ctx context.Context, run store.Run, suite *evals.Suite, res *Result, v drift.Verdict, st drift.State, gov ThresholdCheck) map[alerts.Kind]*alerts.Event {
+	at := run.FinishedAt
+	base := func(kind alerts.Kind, summary string) *alerts.Event {
+		return &alerts.Event{
+			Kind: kind, Suite: run.Suite, Target: run.Target, RunID: run.ID, At: at, Summary: summary,
+			Versions: alerts.Versions{Prompt: run.PromptVersion, Suite: run.SuiteVersion, Target: run.TargetVersion, Thresholds: gov.Signed.Hash},
+			RunURL:   d.alerting.runURL(run.ID),
+		}
+	}
+	evs := map[alerts.Kind]*alerts.Event{}
+	if v.Kind != drift.KindSkipped {
+		evs[alerts.KindRegression] = nil
+		evs[alerts.KindIdentityChanged] = nil
+		if v.Kind == drift.KindRegressed || v.Kind == drift.KindProviderChanged {
+			ev := alerts.NewRegression(run.Suite, run.Target, v, st.Identity.Last, at)
+			ev.RunID, ev.Versions, ev.RunURL = run.ID, base("", "").Versions, d.alerting.runURL(run.ID)
+			ev.Flipped = d.flipped(ctx, suite, run.ID, res.BaselineRuns, v)
+			evs[alerts.KindRegression] = &ev
+		} else if v.Identity != nil {
+			ev := base(alerts.KindIdentityChanged, v.Message)
+			ev.Identity = alerts.NewIdentity(v.Identity)
+			evs[alerts.KindIdentityChanged] = ev
+		}
+	}
+	switch run.Status {
+	case StatusErrored:
+		ev := base(alerts.KindCouldNotMeasure, fmt.Sprintf("%d of %d samples got no usable answer", res.Summary.Errors, res.Summary.Samples))
+		ev.Error = errorClasses(res.Summary.ErrorsByClass)
+		evs[alerts.KindCouldNotMeasure] = ev
+	case StatusPassed, StatusFailed, StatusRegressed:
+		evs[alerts.KindCouldNotMeasure] = nil
+		evs[alerts.KindThresholdFailure] = nil
+		if len(res.ThresholdFailures) > 0 {
+			ev := base(alerts.KindThresholdFailure, "")
+			ev.ThresholdFailures = res.ThresholdFailures
+			evs[alerts.KindThresholdFailure] = ev
+		}
+	}
+	evs[alerts.KindThresholdChangePending] = nil
+	if gov.Pending() {
+		ev := base(alerts.KindThresholdChangePending, "the suite file changes thresholds nobody signed off; the signed-off values stay in force. To apply them: "+governance.SignoffCommand(suite.Name))
+		ev.PendingChanges = gov.Changes
+		evs[alerts.KindThresholdChangePending] = ev
+	}
+	return evs
+}
+
+func errorClasses(m map[string]int) string {
+	var parts []string
+	for k, n := range m {
+		parts = append(parts, fmt.Sprintf("%s: %d", k, n))
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ", ")
+}
+
+func (a *alerting) runURL(id int64) string { return alerts.RunURL(a.public, id) }
+
+// flipped returns up to five cases that passed in the reference and fail
+// now, with their input and one output from each side.
+func (d *Daemon) flipped(ctx context.Context, suite *evals.Suite, runID int64, baseline []int64, v drift.Verdict) []alerts.FlippedCase {
+	if v.Evidence == nil || len(v.Evidence.Pooled.PassToFail) == 0 {
+		return nil
+	}
+	outputs := func(id int64) map[string]string {
+		m := map[string]string{}
+		samples, err := d.store.Samples(ctx, id)
+		if err != nil {
+			d.log.Warn("read samples for the alert", "run_id", id, "err", err)
+			return m
+		}
+		for _, s := range samples {
+			if _, ok := m[s.CaseID]; !ok && s.ErrorClass == "" {
+				m[s.CaseID] = s.Output
+			}
+		}
+		return m
+	}
+	cur := outputs(runID)
+	var ref map[string]string
+	if len(baseline) > 0 {
+		ref = outputs(baseline[0])
+	}
+	inputs := map[string]string{}
+	for _, c := range suite.Cases {
+		for i := len(c.Messages) - 1; i >= 0; i-- {
+			if c.Messages[i].Role == "user" {
+				inputs[c.ID] = c.Messages[i].Content
+				break
+			}
+		}
+	}
+	var out []alerts.FlippedCase
+	for _, id := range v.Evidence.Pooled.PassToFail {
+		if len(out) == alerts.MaxFlipped {
+			break
+		}
+		out = append(out, alerts.FlippedCase{ID: id, Input: inputs[id], Baseline: ref[id], Current: cur[id]})
+	}
+	return out
+}
+
+// plan decides every event of a run and returns what to write with the
+// run's verdict.
+func (d *Daemon) plan(ctx context.Context, suite, target string, evs map[alerts.Kind]*alerts.Event, note string) (store.AlertWrites, error) {
+	var w store.AlertWrites
+	if d.alerting == nil {
+		return w, nil
+	}
+	now := d.opts.Now()
+	silenced, err := d.silenced(ctx, suite, target, now)
+	if err != nil {
+		return w, err
+	}
+	for _, kind := range alerts.Kinds {
+		ev, ok := evs[kind]
+		if !ok {
+			continue
+		}
+		open, err := d.openIncident(ctx, suite, target, kind)
+		if err != nil {
+			return w, err
+		}
+		if open == nil && ev == nil {
+			continue
+		}
+		dec := alerts.Decide(open, ev, silenced, now, d.alerting.renotify)
+		if ev == nil {
+			dec.Note = note
+		}
+		out, err := d.alerting.planner.Plan(open, ev, dec, now)
+		if err != nil {
+			return w, fmt.Errorf("plan %s alert of %s on %s: %w", kind, suite, target, err)
+		}
+		if err := appendOutcome(&w, out); err != nil {
+			return w, err
+		}
+	}
+	return w, nil
+}
+
+func (d *Daemon) silenced(ctx context.Context, suite, target string, now time.Time) (bool, error) {
+	list, err := d.store.Silences(ctx, now)
+	if err != nil {
+		return false, fmt.Errorf("read silences: %w", err)
+	}
+	for _, s := range list {
+		if s.Suite == suite && s.Target == target {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func (d *Daemon) openIncident(ctx context.Context, suite, target string, kind alerts.Kind) (*alerts.Incident, error) {
+	row, err := d.store.OpenIncident(ctx, suite, target, string(kind))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var in alerts.Incident
+	if err := json.Unmarshal(row.Data, &in); err != nil {
+		return nil, fmt.Errorf("decode incident %s: %w", row.ID, err)
+	}
+	in.ThreadChannel, in.ThreadTS = row.ThreadChannel, row.ThreadTS
+	return &in, nil
+}
+
+func appendOutcome(w *store.AlertWrites, out alerts.Outcome) error {
+	if in := out.Incident; in != nil {
+		data, err := json.Marshal(in)
+		if err != nil {
+			return fmt.Errorf("encode incident: %w", err)
+		}
+		w.Incidents = append(w.Incidents, store.Incident{
+			ID: in.ID, Suite: in.Key.Suite, Target: in.Key.Target, Kind: string(in.Key.Kind),
+			OpenedAt: in.OpenedAt, ResolvedAt: in.ResolvedAt, ThreadChannel: in.ThreadChannel, ThreadTS: in.ThreadTS, Data: data,
+		})
+	}
+	for _, dl := range out.Deliveries {
+		w.Deliveries = append(w.Deliveries, store.Delivery{
+			ID: dl.ID, Sink: dl.Sink, IncidentID: dl.IncidentID, Action: string(dl.Action), Payload: dl.Payload,
+			CreatedAt: dl.CreatedAt, NextAt: dl.NextAt,
+		})
+	}
+	return nil
+}
+
+// outbox adapts the store's delivery rows to the alerts worker.
+type outbox struct{ st *store.Store }
+
+var _ alerts.Outbox = outbox{}
+
+func (o outbox) Pending(ctx context.Context) ([]alerts.Delivery, error) {
+	rows, err := o.st.PendingDeliveries(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]alerts.Delivery, len(rows))
+	for i, r := range rows {
+		out[i] = alerts.Delivery{
+			ID: r.ID, Sink: r.Sink, IncidentID: r.IncidentID, Action: alerts.Action(r.Action), Payload: r.Payload,
+			CreatedAt: r.CreatedAt, Attempts: r.Attempts, NextAt: r.NextAt, LastError: r.LastError,
+			ThreadChannel: r.ThreadChannel, ThreadTS: r.ThreadTS,
+		}
+	}
+	return out, nil
+}
+
+func (o outbox) MarkSent(ctx context.Context, id string, r alerts.Receipt) error {
+	receipt, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	ch, ts := "", ""
+	if r.StartsThread {
+		ch, ts = r.Channel, r.TS
+	}
+	return o.st.MarkDeliverySent(ctx, id, r.At, receipt, ch, ts)
+}
+
+func (o outbox) MarkAttempt(ctx context.Context, id string, nextAt time.Time, errText string) error {
+	return o.st.MarkDeliveryAttempt(ctx, id, nextAt, errText)
+}
+
+func (o outbox) MarkFailed(ctx context.Context, id string, errText string) error {
+	return o.st.MarkDeliveryFailed(ctx, id, errText)
+}
+
+// runAlerts decides the alert conditions of a finished production run; the
+// result is written with the run's verdict.
+func (d *Daemon) runAlerts(ctx context.Context, req Request, run store.Run, suite *evals.Suite, res *Result, v drift.Verdict, st drift.State, gov ThresholdCheck) (store.AlertWrites, error) {
+	if d.alerting == nil {
+		return store.AlertWrites{}, nil
+	}
+	res.Run = run
+	evs := d.runEvents(ctx, run, suite, res, v, st, gov)
+	if req.Trigger == TriggerSchedule {
+		evs[alerts.KindBudgetExhausted] = nil // it ran, so the budget is not spent
+	}
+	return d.plan(ctx, suite.Name, run.Target, evs, "")
+}
+
+// raise decides one condition outside a run (budget, config reload, an
+// accept) and writes it at once. ev nil clears it, with note saying why.
+func (d *Daemon) raise(ctx context.Context, suite, target string, kind alerts.Kind, ev *alerts.Event, note string) {
+	if d.alerting == nil {
+		return
+	}
+	w, err := d.plan(ctx, suite, target, map[alerts.Kind]*alerts.Event{kind: ev}, note)
+	if err == nil {
+		err = d.store.SaveAlerts(ctx, w)
+	}
+	if err != nil {
+		d.log.Error("record alert", "kind", kind, "suite", suite, "target", target, "err", err)
+		return
+	}
+	if len(w.Deliveries) > 0 {
+		d.alerting.worker.Kick()
+	}
+}

@@ -1,0 +1,141 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/evald/evald/configs"
+	"github.com/evald/evald/evals"
+	"github.com/evald/evald/sim"
+	"github.com/evald/evald/store"
+)
+
+// hook records the generic webhook deliveries it receives.
+type hook struct {
+	mu     sync.Mutex
+	bodies []map[string]any
+}
+
+func (h *hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	b, _ := io.ReadAll(r.Body)
+	var m map[string]any
+	_ = json.Unmarshal(b, &m)
+	h.mu.Lock()
+	h.bodies = append(h.bodies, m)
+	h.mu.Unlock()
+}
+
+// messages returns "kind:action" of every delivery so far, and forgets them.
+func (h *hook) messages() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []string
+	for _, b := range h.bodies {
+		inc, _ := b["incident"].(map[string]any)
+		out = append(out, inc["kind"].(string)+":"+b["action"].(string))
+	}
+	h.bodies = nil
+	return out
+}
+
+func TestRegressionAlertEndToEnd(t *testing.T) {
+	const cases, before = 60, 8
+	h := sim.New(sim.Options{Noise: 0.01, WrongRate: -1, DriftAfter: before * cases, DriftShare: 0.4, Seed: 5})
+	simSrv := httptest.NewServer(h)
+	defer func() { h.Close(); simSrv.Close() }()
+	rec := &hook{}
+	hookSrv := httptest.NewServer(rec)
+	defer hookSrv.Close()
+
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "evald.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	suite := factSuite(t, cases)
+	proj := &configs.Project{
+		Config: &configs.Config{
+			Targets: []configs.Target{{Name: "prod", BaseURL: simSrv.URL + "/v1", Model: "sim-1", Concurrency: 8, Timeout: 10 * time.Second, Retries: 2}},
+			Suites:  []configs.SuiteRef{{File: "facts.yaml", Targets: []string{"prod"}, Schedule: "@hourly"}},
+			Alerts:  configs.Alerts{Webhook: &configs.WebhookAlerts{URLEnv: "HOOK_URL", SecretEnv: "HOOK_SECRET"}, Renotify: 6 * time.Hour},
+		},
+		Suites: []*evals.Suite{suite},
+	}
+	env := map[string]string{"HOOK_URL": hookSrv.URL, "HOOK_SECRET": "s3cr3t-signing-key"}
+	d, err := New(Options{Project: proj, Store: st, Registry: prometheus.NewRegistry(), Alerts: true, Getenv: func(k string) string { return env[k] }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	drain := func() []string {
+		t.Helper()
+		if _, err := d.alerting.worker.Drain(ctx); err != nil {
+			t.Fatalf("Drain: %v", err)
+		}
+		return rec.messages()
+	}
+	for i := 1; i <= before; i++ {
+		if _, err := d.Evaluate(ctx, Request{Suite: "facts", Target: "prod", Trigger: TriggerSchedule}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := drain(); len(got) != 0 {
+		t.Fatalf("deliveries before the update = %v, want none", got)
+	}
+	regressions := func(msgs []string) (n int) {
+		for _, m := range msgs {
+			if strings.HasPrefix(m, "regression:") {
+				n++
+			}
+		}
+		return n
+	}
+	var pages []string
+	for i := 1; i <= 4; i++ {
+		if _, err := d.Evaluate(ctx, Request{Suite: "facts", Target: "prod", Trigger: TriggerSchedule}); err != nil {
+			t.Fatal(err)
+		}
+		pages = append(pages, drain()...)
+	}
+	if got := regressions(pages); got != 1 {
+		t.Fatalf("regression messages over 4 runs after the update = %v, want exactly one open", pages)
+	}
+	if !strings.Contains(strings.Join(pages, ","), "regression:open") {
+		t.Errorf("messages = %v, want regression:open", pages)
+	}
+	// A person accepts the new behaviour: one resolution.
+	if err := d.Accept(ctx, "facts", "prod", "carol", "the new model is fine"); err != nil {
+		t.Fatal(err)
+	}
+	if got := drain(); strings.Join(got, ",") != "regression:resolve" {
+		t.Errorf("after accept = %v, want one regression:resolve", got)
+	}
+	incs, err := st.Incidents(ctx, true, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range incs {
+		if in.Kind == "regression" {
+			t.Errorf("regression incident %s still open after accept", in.ID)
+		}
+	}
+	all, _ := st.Deliveries(ctx, 100)
+	for _, dl := range all {
+		if dl.Status != store.DeliverySent {
+			t.Errorf("delivery %s to %s is %s (%s), want sent", dl.ID, dl.Sink, dl.Status, dl.LastError)
+		}
+		if strings.Contains(string(dl.Payload), "s3cr3t") || strings.Contains(string(dl.Payload), hookSrv.URL) {
+			t.Errorf("delivery %s stores a secret", dl.ID)
+		}
+	}
+}
