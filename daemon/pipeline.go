@@ -37,6 +37,16 @@ const (
 type Request struct {
 	Suite, Target string
 	Trigger       string
+	// Candidate marks a pre-release measurement (`evald run --prompt`,
+	// `--model`, `--baseline`): stored with its own versions, but never fed
+	// to the drift detector and never a production baseline (gate.go).
+	Candidate bool
+	// Prompt replaces the suite's prompt messages (candidates only).
+	Prompt []evals.Message
+	// Model replaces the target's model (candidates only).
+	Model string
+	// gate is set by Gate for the runs of a gate comparison.
+	gate *gateArm
 }
 
 // Result is a finished (or stopped) evaluation.
@@ -55,6 +65,9 @@ type Result struct {
 	FailedCases []CaseFailure
 	// Governance is the threshold check the run passed (or was refused by).
 	Governance ThresholdCheck
+	// Gate is the comparison of a candidate run with its baseline (nil
+	// for production runs and for candidates without a baseline).
+	Gate *GateVerdict
 }
 
 // CaseFailure is a case that did not pass every sample.
@@ -78,17 +91,22 @@ type Detail struct {
 	PendingSignoff []governance.Change `json:"pending_signoff,omitempty"`
 	// SignoffHash is the threshold set the run enforced.
 	SignoffHash string `json:"signoff_hash,omitempty"`
+	// Candidate marks a candidate run; GateRole is its role in a gate
+	// comparison (gate.go). Neither kind is a production baseline.
+	Candidate bool         `json:"candidate,omitempty"`
+	GateRole  string       `json:"gate_role,omitempty"`
+	Gate      *GateVerdict `json:"gate,omitempty"`
 }
 
 // Evaluate runs one suite on one target and records everything. The error is
 // non-nil only when the run could not be recorded or started (unknown names,
 // missing secret, store failure); endpoint failures end in StatusErrored.
 func (d *Daemon) Evaluate(ctx context.Context, req Request) (*Result, error) {
-	suite, target, err := d.suiteAndTarget(req.Suite, req.Target)
+	suite, target, err := d.resolve(req)
 	if err != nil {
 		return nil, err
 	}
-	prov, err := d.provider(target)
+	prov, err := d.providerOf(req, target)
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +148,7 @@ func (d *Daemon) Evaluate(ctx context.Context, req Request) (*Result, error) {
 		return nil, fmt.Errorf("record run start: %w", err)
 	}
 	log := d.log.With("suite", suite.Name, "target", target.Name, "run_id", run.ID)
-	log.Info("run started", "trigger", req.Trigger, "cases", len(suite.Cases), "repeats", suite.Repeats)
+	log.Info("run started", "trigger", req.Trigger, "role", req.role(), "cases", len(suite.Cases), "repeats", suite.Repeats)
 
 	w := &sampleWriter{d: d, target: target.Name, runID: run.ID, cases: make([]CaseFailure, len(suite.Cases)), scores: caseScores{}}
 	rt := runner.Target{
@@ -141,7 +159,7 @@ func (d *Daemon) Evaluate(ctx context.Context, req Request) (*Result, error) {
 		Retries:  target.Retries,
 		Price:    target.Price,
 	}
-	sum, err := runner.Run(ctx, suite, rt, d.opts.Runner, w.add)
+	sum, err := d.execute(ctx, req, run, suite, rt, w.add)
 	if err != nil {
 		return nil, err
 	}
@@ -180,6 +198,7 @@ func (d *Daemon) Evaluate(ctx context.Context, req Request) (*Result, error) {
 	run.PromptTokens, run.CompletionTokens = sum.PromptTokens, sum.CompletionTokens
 	run.CostUSD = sum.CostUSD
 	run.DurationMS = sum.Duration.Milliseconds()
+	d.judge(req, &run, res)
 	detail, err := json.Marshal(Detail{
 		ThresholdFailures: res.ThresholdFailures,
 		Models:            sum.Models,
@@ -189,39 +208,60 @@ func (d *Daemon) Evaluate(ctx context.Context, req Request) (*Result, error) {
 		FailedCases:       res.FailedCases,
 		PendingSignoff:    gov.Changes,
 		SignoffHash:       gov.Signed.Hash,
+		Candidate:         req.Candidate,
+		GateRole:          req.role(),
+		Gate:              res.Gate,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("encode run detail: %w", err)
 	}
 	run.Detail = string(detail)
 
-	// Drift: every run is fed to the detector (errored and interrupted runs
-	// are skipped by it and leave its statistic alone).
-	st, verdict, err := d.detect(wctx, run, suite, sum, w.scores)
-	if err != nil {
-		return nil, err
-	}
-	if run.Status == StatusPassed || run.Status == StatusFailed {
-		if verdict.Page || verdict.Kind == drift.KindRegressed || verdict.Kind == drift.KindProviderChanged {
-			run.Status = StatusRegressed
+	// Drift: every production run is fed to the detector (errored and
+	// interrupted runs are skipped by it and leave its statistic alone).
+	// Candidate runs never touch it.
+	var (
+		st      drift.State
+		verdict drift.Verdict
+	)
+	if req.production() {
+		if st, verdict, err = d.detect(wctx, run, suite, sum, w.scores); err != nil {
+			return nil, err
+		}
+		if run.Status == StatusPassed || run.Status == StatusFailed {
+			if verdict.Page || verdict.Kind == drift.KindRegressed || verdict.Kind == drift.KindProviderChanged {
+				run.Status = StatusRegressed
+			}
 		}
 	}
 	if err := d.store.FinishRun(wctx, run); err != nil {
 		return nil, fmt.Errorf("record run end: %w", err)
 	}
-	if err := d.saveVerdict(wctx, run, st, verdict); err != nil {
-		return nil, err
-	}
-	run.Verdict = verdict.Kind
-	res.Verdict = &verdict
-	res.BaselineRuns = st.Ref.Runs
-	if verdict.Page {
-		log.Warn("regression detected", "verdict", verdict.Kind, "message", verdict.Message, "attribution", verdict.Attribution)
+	if req.production() {
+		res.BaselineRuns = st.Ref.Runs
+		writes, err := d.runAlerts(wctx, req, run, suite, res, verdict, st, gov)
+		if err != nil {
+			return nil, err
+		}
+		if err := d.saveVerdict(wctx, run, st, verdict, writes); err != nil {
+			return nil, err
+		}
+		if d.alerting != nil && len(writes.Deliveries) > 0 {
+			d.alerting.worker.Kick()
+		}
+		run.Verdict = verdict.Kind
+		res.Verdict = &verdict
+		res.BaselineRuns = st.Ref.Runs
+		if verdict.Page {
+			log.Warn("regression detected", "verdict", verdict.Kind, "message", verdict.Message, "attribution", verdict.Attribution)
+		}
+	} else if res.Gate.Regressed() {
+		log.Warn("candidate regressed against its baseline", "baseline_run_id", res.Gate.Baseline.RunID, "message", res.Gate.Message)
 	}
 	res.Run = run
 	d.metrics.runs.WithLabelValues(suite.Name, target.Name, run.Status).Inc()
 	d.metrics.cost.WithLabelValues(suite.Name, target.Name).Add(sum.CostUSD)
-	if valid && sum.Outcome == runner.Completed {
+	if valid && sum.Outcome == runner.Completed && req.production() {
 		d.metrics.passRate.WithLabelValues(suite.Name, target.Name).Set(sum.PassRate)
 		d.metrics.meanScore.WithLabelValues(suite.Name, target.Name).Set(sum.MeanScore)
 	}
@@ -346,7 +386,7 @@ func (d *Daemon) refuse(ctx context.Context, suite *evals.Suite, target configs.
 	if err != nil {
 		return nil, fmt.Errorf("record refused run: %w", err)
 	}
-	detail, err := json.Marshal(Detail{PendingSignoff: gov.Changes, SignoffHash: gov.Signed.Hash})
+	detail, err := json.Marshal(Detail{PendingSignoff: gov.Changes, SignoffHash: gov.Signed.Hash, Candidate: req.Candidate, GateRole: req.role()})
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"time"
 
@@ -109,22 +110,75 @@ type Summary struct {
 // done or ctx ends (Outcome Interrupted); the error is non-nil only for a
 // misuse such as a nil provider.
 func Run(ctx context.Context, suite *evals.Suite, t Target, opts Options, emit func(s Sample, more bool)) (Summary, error) {
-	if t.Provider == nil || t.Gate == nil {
-		return Summary{}, errors.New("runner: target needs a provider and a gate")
+	sums, err := runArms(ctx, []Arm{{Suite: suite, Target: t, Emit: emit}}, opts)
+	if err != nil {
+		return Summary{}, err
+	}
+	return sums[0], nil
+}
+
+// Arm is one side of a paired run: a suite, where it is sent, and where its
+// samples go.
+type Arm struct {
+	Suite  *evals.Suite
+	Target Target
+	Emit   func(s Sample, more bool)
+}
+
+// RunPair executes two arms interleaved case by case: both arms' requests
+// for a case are queued back to back, the arm that goes first alternating
+// from one case to the next, so anything that changes on the endpoint
+// while the pair runs (provider drift, load, a bad minute) falls on both
+// arms alike. Each arm gets its own Summary (its Outcome and error budget
+// are its own); emit is called as Run calls it, in the caller's goroutine.
+// Arms on the same target name should share one Gate.
+func RunPair(ctx context.Context, a, b Arm, opts Options) (Summary, Summary, error) {
+	sums, err := runArms(ctx, []Arm{a, b}, opts)
+	if err != nil {
+		return Summary{}, Summary{}, err
+	}
+	return sums[0], sums[1], nil
+}
+
+// runArms executes the arms' samples on one pool of workers, repeat-major
+// (an interrupted run has covered every case once before it covers any
+// twice), the arms of one case back to back.
+func runArms(ctx context.Context, arms []Arm, opts Options) ([]Summary, error) {
+	slots := 0
+	var gates []*Gate
+	for i := range arms {
+		t := &arms[i].Target
+		if t.Provider == nil || t.Gate == nil {
+			return nil, errors.New("runner: target needs a provider and a gate")
+		}
+		if t.Timeout <= 0 {
+			t.Timeout = 30 * time.Second
+		}
+		if !slices.Contains(gates, t.Gate) {
+			gates = append(gates, t.Gate)
+			slots += cap(t.Gate.slots)
+		}
 	}
 	opts = opts.withDefaults()
-	if t.Timeout <= 0 {
-		t.Timeout = 30 * time.Second
-	}
 	start := time.Now()
-	repeats := max(suite.Repeats, 1)
-	total := len(suite.Cases) * repeats
+	totals := make([]int, len(arms))
+	repeats, cases, total := 0, 0, 0
+	for i, a := range arms {
+		totals[i] = len(a.Suite.Cases) * max(a.Suite.Repeats, 1)
+		total += totals[i]
+		repeats = max(repeats, a.Suite.Repeats, 1)
+		cases = max(cases, len(a.Suite.Cases))
+	}
 
-	type job struct{ caseIndex, repeat int }
+	type job struct{ arm, caseIndex, repeat int }
+	type result struct {
+		arm int
+		s   Sample
+	}
 	jobs := make(chan job)
 	// Buffered so workers are not held while the caller writes a batch.
-	results := make(chan Sample, max(cap(t.Gate.slots), 1))
-	workers := min(cap(t.Gate.slots), total)
+	results := make(chan result, max(slots, 1))
+	workers := min(slots, total)
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -132,21 +186,30 @@ func Run(ctx context.Context, suite *evals.Suite, t Target, opts Options, emit f
 	for range workers {
 		wg.Go(func() {
 			for j := range jobs {
-				results <- execute(runCtx, suite, j.caseIndex, j.repeat, t, opts)
+				a := &arms[j.arm]
+				results <- result{j.arm, execute(runCtx, a.Suite, j.caseIndex, j.repeat, a.Target, opts)}
 			}
 		})
 	}
 	go func() {
 		defer close(jobs)
-		// Repeat-major order: an interrupted run has covered every case
-		// once before it covers any twice.
+		turn := 0
 		for r := range repeats {
-			for i := range suite.Cases {
-				select {
-				case jobs <- job{i, r}:
-				case <-runCtx.Done():
-					return
+			for i := range cases {
+				for k := range arms {
+					// With two arms the first one alternates: a b, b a, a b ...
+					ai := (k + turn) % len(arms)
+					a := arms[ai].Suite
+					if i >= len(a.Cases) || r >= max(a.Repeats, 1) {
+						continue
+					}
+					select {
+					case jobs <- job{ai, i, r}:
+					case <-runCtx.Done():
+						return
+					}
 				}
+				turn++
 			}
 		}
 	}()
@@ -155,25 +218,32 @@ func Run(ctx context.Context, suite *evals.Suite, t Target, opts Options, emit f
 		close(results)
 	}()
 
-	acc := newAccumulator(len(suite.Cases))
-	for s := range results {
-		if s.ErrClass == ClassCanceled {
+	accs := make([]*accumulator, len(arms))
+	for i, a := range arms {
+		accs[i] = newAccumulator(len(a.Suite.Cases))
+	}
+	for res := range results {
+		if res.s.ErrClass == ClassCanceled {
 			// The run was stopped: not an answer and not an endpoint
 			// failure, so it is neither scored nor counted as missing.
 			continue
 		}
-		acc.add(s)
-		emit(s, len(results) > 0)
+		accs[res.arm].add(res.s)
+		arms[res.arm].Emit(res.s, len(results) > 0)
 	}
-	sum := acc.summary()
-	sum.Duration = time.Since(start)
-	switch {
-	case ctx.Err() != nil:
-		sum.Outcome = Interrupted
-	case total > 0 && float64(sum.Errors)/float64(total) > opts.ErrorBudget:
-		sum.Outcome = Errored
-	default:
-		sum.Outcome = Completed
+	sums := make([]Summary, len(arms))
+	for i, acc := range accs {
+		sum := acc.summary()
+		sum.Duration = time.Since(start)
+		switch {
+		case ctx.Err() != nil:
+			sum.Outcome = Interrupted
+		case totals[i] > 0 && float64(sum.Errors)/float64(totals[i]) > opts.ErrorBudget:
+			sum.Outcome = Errored
+		default:
+			sum.Outcome = Completed
+		}
+		sums[i] = sum
 	}
-	return sum, nil
+	return sums, nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,14 +10,111 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/evald/evald/daemon"
 	"github.com/evald/evald/drift"
 	"github.com/evald/evald/evals"
 	"github.com/evald/evald/governance"
+	"github.com/evald/evald/runner"
+	"github.com/evald/evald/store"
 )
 
 const slogWarn = slog.LevelWarn
+
+// runReport is one (suite, target) run of `evald run` with what the
+// reports show about it.
+type runReport struct {
+	res *daemon.Result
+	// prod is production's arm of a side-by-side comparison.
+	prod      *daemon.Result
+	candidate bool
+	// mode is the baseline mode (latest, run, none, side-by-side).
+	mode string
+	// prompt and model are the candidate's overrides as given.
+	prompt, model string
+	// cached is set when --cache was on; cacheHits counts the answers it gave.
+	cached    bool
+	cacheHits int
+	cases     []caseRow
+}
+
+// caseRow is one case of a run, from its stored samples.
+type caseRow struct {
+	ID, Source string
+	// Samples counts the valid samples, Passed those passing, Missing the
+	// samples without a usable answer.
+	Samples, Passed, Missing int
+	LatencyMS                float64
+	// Reasons are the failing assertions' messages; Output an excerpt of
+	// the first failing answer; Errors the classes of the missing samples.
+	Reasons []string
+	Output  string
+	Errors  []string
+}
+
+// caseRows reads a run's samples back per case, in suite order.
+func caseRows(ctx context.Context, st *store.Store, res *daemon.Result) ([]caseRow, error) {
+	if res.Run.ID == 0 || res.Run.Status == daemon.StatusRefused {
+		return nil, nil
+	}
+	samples, err := st.Samples(ctx, res.Run.ID)
+	if err != nil {
+		return nil, err
+	}
+	by := map[string]*caseRow{}
+	rows := make([]caseRow, len(res.Suite.Cases))
+	for i, c := range res.Suite.Cases {
+		rows[i] = caseRow{ID: c.ID, Source: c.Source}
+		by[c.ID] = &rows[i]
+	}
+	for _, s := range samples {
+		r := by[s.CaseID]
+		if r == nil {
+			continue
+		}
+		r.LatencyMS += s.LatencyMS
+		if runner.Missing(s.ErrorClass) {
+			r.Missing++
+			if !contains(r.Errors, s.ErrorClass) {
+				r.Errors = append(r.Errors, s.ErrorClass)
+			}
+			continue
+		}
+		r.Samples++
+		if s.Pass {
+			r.Passed++
+			continue
+		}
+		if r.Output == "" {
+			r.Output = clipText(s.Output, 300)
+		}
+		for _, a := range s.Results {
+			if !a.Pass && a.Reason != "" && !contains(r.Reasons, a.Reason) && len(r.Reasons) < 5 {
+				r.Reasons = append(r.Reasons, a.Reason)
+			}
+		}
+	}
+	return rows, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// clipText makes s one line of at most n runes.
+func clipText(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n-1]) + "…"
+}
 
 // runJSON is one line of `evald run --format json` (DESIGN.md lists the fields).
 type runJSON struct {
@@ -44,6 +142,13 @@ type runJSON struct {
 	FailedCases       []daemon.CaseFailure     `json:"failed_cases"`
 	PendingSignoff    []governance.Change      `json:"pending_signoff,omitempty"`
 	DurationMS        int64                    `json:"duration_ms"`
+	// Candidate is true for a candidate run (--prompt, --model, --baseline);
+	// Baseline is how its baseline was chosen and Gate the comparison.
+	Candidate bool                `json:"candidate"`
+	Baseline  string              `json:"baseline,omitempty"`
+	Gate      *daemon.GateVerdict `json:"gate,omitempty"`
+	// CacheHits counts the answers taken from --cache.
+	CacheHits *int `json:"cache_hits,omitempty"`
 }
 
 type regressionJSON struct {
@@ -51,7 +156,8 @@ type regressionJSON struct {
 	BaselineRunID *int64   `json:"baseline_run_id"`
 	Delta         *float64 `json:"delta"`
 	PValue        *float64 `json:"p_value"`
-	// Verdict is the drift detector's verdict on the run.
+	// Verdict is the drift detector's verdict on a production run, or the
+	// gate's decision on a candidate.
 	Verdict string `json:"verdict,omitempty"`
 }
 
@@ -60,7 +166,8 @@ type tokensJSON struct {
 	Completion int64 `json:"completion"`
 }
 
-func toRunJSON(res *daemon.Result) runJSON {
+func toRunJSON(rep *runReport) runJSON {
+	res := rep.res
 	r, s := res.Run, res.Summary
 	j := runJSON{
 		Suite: r.Suite, SuiteVersion: r.SuiteVersion, PromptVersion: r.PromptVersion,
@@ -76,15 +183,30 @@ func toRunJSON(res *daemon.Result) runJSON {
 		FailedCases:    res.FailedCases,
 		PendingSignoff: res.Governance.Changes,
 		DurationMS:     r.DurationMS,
+		Candidate:      rep.candidate,
+		Baseline:       rep.mode,
+		Gate:           res.Gate,
 	}
-	if v := res.Verdict; v != nil && v.Kind != drift.KindWarmingUp && v.Kind != drift.KindSkipped && v.Kind != drift.KindNewSegment {
+	if rep.cached {
+		j.CacheHits = &rep.cacheHits
+	}
+	switch v := res.Verdict; {
+	case res.Gate != nil:
+		g := res.Gate
+		j.Regression.Detected = g.Regressed() && r.Status == daemon.StatusRegressed
+		j.Regression.BaselineRunID = &g.Baseline.RunID
+		j.Regression.Verdict = g.Decision
+		if g.PassRate.N > 0 {
+			j.Regression.Delta, j.Regression.PValue = &g.PassRate.Delta, &g.PassRate.PTwoSided
+		}
+	case v != nil && v.Kind != drift.KindWarmingUp && v.Kind != drift.KindSkipped && v.Kind != drift.KindNewSegment:
 		j.Regression.Detected = r.Status == daemon.StatusRegressed
 		j.Regression.Delta, j.Regression.PValue = &v.D, &v.P
 		j.Regression.Verdict = v.Kind
 		if len(res.BaselineRuns) > 0 {
 			j.Regression.BaselineRunID = &res.BaselineRuns[0]
 		}
-	} else if v != nil {
+	case v != nil:
 		j.Regression.Verdict = v.Kind
 	}
 	if j.ThresholdFailures == nil {
@@ -100,20 +222,32 @@ func toRunJSON(res *daemon.Result) runJSON {
 	return j
 }
 
-func writeReport(w io.Writer, format string, res *daemon.Result) error {
-	if format == "json" {
-		return json.NewEncoder(w).Encode(toRunJSON(res))
+func writeReport(w io.Writer, format string, rep *runReport) error {
+	switch format {
+	case "json":
+		return json.NewEncoder(w).Encode(toRunJSON(rep))
+	case "markdown":
+		_, err := io.WriteString(w, markdownReport(rep))
+		return err
 	}
-	writeText(w, res)
+	writeText(w, rep)
 	return nil
 }
 
-func writeText(w io.Writer, res *daemon.Result) {
+func writeText(w io.Writer, rep *runReport) {
+	res := rep.res
 	r, s := res.Run, res.Summary
-	fmt.Fprintf(w, "%s on %s: %s (run %d, %d cases x %d)\n", r.Suite, r.Target, strings.ToUpper(r.Status), r.ID, r.Cases, max(res.Suite.Repeats, 1))
+	kind := ""
+	if rep.candidate {
+		kind = " candidate"
+	}
+	fmt.Fprintf(w, "%s on %s:%s %s (run %d, %d cases x %d)\n", r.Suite, r.Target, kind, strings.ToUpper(r.Status), r.ID, r.Cases, max(res.Suite.Repeats, 1))
 	if r.Status == daemon.StatusRefused {
 		fmt.Fprintf(w, "  threshold change pending sign-off; nothing was run\n")
 		return
+	}
+	if o := overrides(rep); o != "" {
+		fmt.Fprintf(w, "  candidate   %s\n", o)
 	}
 	if r.PassRate != nil {
 		lo, hi := wilson(*r.PassRate, s.ValidCases)
@@ -125,20 +259,94 @@ func writeText(w io.Writer, res *daemon.Result) {
 	if v := res.Verdict; v != nil && v.Message != "" {
 		fmt.Fprintf(w, "  drift       %s: %s\n", v.Kind, v.Message)
 	}
+	if g := res.Gate; g != nil {
+		fmt.Fprintf(w, "  baseline    %s\n", baselineLine(rep))
+		fmt.Fprintf(w, "  gate        %s: %s\n", strings.ToUpper(g.Decision), g.Message)
+		if g.MeanScore.N > 0 {
+			fmt.Fprintf(w, "  mean score  %.3f -> %.3f (%+.3f, 95%% CI %+.3f to %+.3f, p = %.4g, %s)\n",
+				g.MeanScore.Reference, g.MeanScore.Current, g.MeanScore.Delta, g.MeanScore.CILow, g.MeanScore.CIHigh, g.MeanScore.PTwoSided, g.MeanScore.Test)
+		}
+		textCases(w, "regressed", g.RegressedCases, g.NRegressedCases)
+		textCases(w, "improved", g.ImprovedCases, g.NImprovedCases)
+	} else if rep.candidate && rep.mode == "none" {
+		fmt.Fprintf(w, "  baseline    none: thresholds only\n")
+	}
 	for _, f := range res.ThresholdFailures {
 		fmt.Fprintf(w, "  FAILED threshold %s\n", f)
 	}
 	if s.Errors > 0 {
 		fmt.Fprintf(w, "  missing     %d of %d samples (%s); not counted as failures\n", s.Errors, s.Samples, classes(s.ErrorsByClass))
 	}
-	for i, c := range res.FailedCases {
-		if i == 10 {
-			fmt.Fprintf(w, "  ... and %d more failing cases\n", len(res.FailedCases)-10)
-			break
+	if r.ErrorText != "" {
+		fmt.Fprintf(w, "  error       %s\n", r.ErrorText)
+	}
+	if res.Gate == nil || len(res.ThresholdFailures) > 0 {
+		for i, c := range res.FailedCases {
+			if i == 10 {
+				fmt.Fprintf(w, "  ... and %d more failing cases\n", len(res.FailedCases)-10)
+				break
+			}
+			fmt.Fprintf(w, "  fail  %-24s %d/%d passed  %s\n", c.ID, c.Passed, c.Samples, strings.Join(c.Reasons, "; "))
 		}
-		fmt.Fprintf(w, "  fail  %-24s %d/%d passed  %s\n", c.ID, c.Passed, c.Samples, strings.Join(c.Reasons, "; "))
 	}
 	fmt.Fprintf(w, "  tokens %d in / %d out, cost $%.4f, %s\n", s.PromptTokens, s.CompletionTokens, s.CostUSD, (time.Duration(r.DurationMS) * time.Millisecond).String())
+	if rep.cached {
+		fmt.Fprintf(w, "  cache       %d of %d answers from the response cache\n", rep.cacheHits, s.Samples)
+	}
+}
+
+func textCases(w io.Writer, label string, cs []daemon.CaseChange, n int) {
+	for i, c := range cs {
+		if i == 10 {
+			fmt.Fprintf(w, "  ... and %d more %s cases\n", n-10, label)
+			return
+		}
+		why := ""
+		if len(c.Reasons) > 0 {
+			why = "  (" + strings.Join(c.Reasons, "; ") + ")"
+		}
+		fmt.Fprintf(w, "  %-10s  %-20s %d/%d -> %d/%d  %q%s\n", label, c.ID, c.BaselinePassed, c.BaselineSamples, c.CandidatePassed, c.CandidateSamples,
+			clipText(c.CandidateOutput, 80), why)
+	}
+}
+
+// overrides says what the candidate changes ("" when nothing is given).
+func overrides(rep *runReport) string {
+	var parts []string
+	if rep.prompt != "" {
+		parts = append(parts, "prompt "+rep.prompt)
+	}
+	if rep.model != "" {
+		parts = append(parts, "model "+rep.model)
+	}
+	if len(parts) == 0 && rep.candidate {
+		return "the suite as it is in this checkout"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// baselineLine describes the baseline of a gate comparison in one line.
+func baselineLine(rep *runReport) string {
+	g := rep.res.Gate
+	b := g.Baseline
+	var what string
+	switch b.Mode {
+	case daemon.BaselineSideBySide:
+		what = "production, run side by side now"
+	case daemon.BaselineRun:
+		what = "the run asked for"
+	default:
+		what = "the latest production run"
+	}
+	from := ""
+	if b.Source != "" && b.Source != "store" && b.Source != daemon.BaselineSideBySide {
+		from = " on " + b.Source
+	}
+	if b.Cases == 0 {
+		return fmt.Sprintf("run %d (%s%s, %s): no case paired", b.RunID, what, from, b.Status)
+	}
+	return fmt.Sprintf("run %d (%s%s, %s): pass rate %.3f, mean score %.3f over %d paired cases",
+		b.RunID, what, from, b.Status, b.PassRate, b.MeanScore, b.Cases)
 }
 
 func bar(t *float64) string {

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/evald/evald/evals"
+	"github.com/evald/evald/runner"
+)
+
+// responseCache keeps model answers on disk so that a CI job re-run on the
+// same commit does not pay for them again (`evald run --cache DIR`). Only
+// `evald run` wires it, and only for candidates: a production measurement
+// must ask the endpoint, or the cache would hide the drift it looks for.
+//
+// An entry is keyed by sha256 of the target version, the request messages
+// and the request's occurrence number in this process: the n-th identical
+// request of a run (a case's repeats) gets the n-th stored answer, so
+// repeats stay distinct samples. Entries older than the TTL are ignored
+// and replaced. Errors are never cached.
+type responseCache struct {
+	dir string
+	ttl time.Duration
+	now func() time.Time
+
+	mu   sync.Mutex
+	seen map[string]int // occurrences of each request so far
+
+	hits, misses atomic.Int64
+	writeErr     atomic.Pointer[error] // the first failed write, reported once
+}
+
+func newResponseCache(dir string, ttl time.Duration) (*responseCache, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("cache folder: %w", err)
+	}
+	return &responseCache{dir: dir, ttl: ttl, now: time.Now, seen: map[string]int{}}, nil
+}
+
+// wrap returns p answering from the cache for a target of the given version.
+func (c *responseCache) wrap(p runner.Provider, targetVersion string) runner.Provider {
+	return &cachedProvider{c: c, next: p, version: targetVersion}
+}
+
+type cacheEntry struct {
+	StoredAt time.Time       `json:"stored_at"`
+	Response runner.Response `json:"response"`
+}
+
+// key returns the entry key of the next occurrence of a request.
+func (c *responseCache) key(targetVersion string, msgs []evals.Message) (string, error) {
+	b, err := json.Marshal(struct {
+		TargetVersion string          `json:"target_version"`
+		Messages      []evals.Message `json:"messages"`
+	}{targetVersion, msgs})
+	if err != nil {
+		return "", err
+	}
+	req := sha256.Sum256(b)
+	c.mu.Lock()
+	n := c.seen[string(req[:])]
+	c.seen[string(req[:])] = n + 1
+	c.mu.Unlock()
+	sum := sha256.Sum256(fmt.Appendf(req[:], "#%d", n))
+	return hex.EncodeToString(sum[:]), nil
+}
+
+func (c *responseCache) path(key string) string { return filepath.Join(c.dir, key[:2], key+".json") }
+
+func (c *responseCache) get(key string) (runner.Response, bool) {
+	b, err := os.ReadFile(c.path(key))
+	if err != nil {
+		return runner.Response{}, false
+	}
+	var e cacheEntry
+	if json.Unmarshal(b, &e) != nil || c.now().Sub(e.StoredAt) > c.ttl || e.StoredAt.After(c.now().Add(time.Minute)) {
+		return runner.Response{}, false
+	}
+	return e.Response, true
+}
+
+// put writes an entry atomically (a reader sees the old file or the new
+// one, never half of it).
+func (c *responseCache) put(key string, r runner.Response) error {
+	b, err := json.Marshal(cacheEntry{StoredAt: c.now().UTC(), Response: r})
+	if err != nil {
+		return err
+	}
+	p := c.path(key)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(p), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	_, werr := f.Write(b)
+	cerr := f.Close()
+	if err := errors.Join(werr, cerr); err != nil {
+		os.Remove(f.Name())
+		return err
+	}
+	if err := os.Rename(f.Name(), p); err != nil {
+		os.Remove(f.Name())
+		return err
+	}
+	return nil
+}
+
+// warning returns the first failed cache write, if any.
+func (c *responseCache) warning() error {
+	if p := c.writeErr.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// entries counts the stored entries (for tests and messages).
+func (c *responseCache) entries() int {
+	n := 0
+	_ = filepath.WalkDir(c.dir, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && filepath.Ext(path) == ".json" {
+			n++
+		}
+		return nil
+	})
+	return n
+}
+
+type cachedProvider struct {
+	c       *responseCache
+	next    runner.Provider
+	version string
+}
+
+func (p *cachedProvider) Complete(ctx context.Context, msgs []evals.Message) (runner.Response, error) {
+	key, err := p.c.key(p.version, msgs)
+	if err != nil {
+		return p.next.Complete(ctx, msgs)
+	}
+	if r, ok := p.c.get(key); ok {
+		p.c.hits.Add(1)
+		return r, nil
+	}
+	p.c.misses.Add(1)
+	r, err := p.next.Complete(ctx, msgs)
+	if err != nil {
+		return r, err
+	}
+	if werr := p.c.put(key, r); werr != nil {
+		werr = fmt.Errorf("write to the response cache %s: %w", p.c.dir, werr)
+		p.c.writeErr.CompareAndSwap(nil, &werr)
+	}
+	return r, nil
+}

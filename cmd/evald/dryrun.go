@@ -1,0 +1,87 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/evald/evald/daemon"
+)
+
+// dryRunJSON is one line of `evald run --dry-run --format json`.
+type dryRunJSON struct {
+	DryRun   bool   `json:"dry_run"`
+	Baseline string `json:"baseline,omitempty"`
+	daemon.Estimate
+}
+
+// writeDryRun prints what each job would send and cost; nothing is sent.
+// JSON prints one object per job; every other format prints text.
+func writeDryRun(w io.Writer, format string, plans []jobPlan, total, budget float64) error {
+	if format == "json" {
+		enc := json.NewEncoder(w)
+		for _, p := range plans {
+			if err := enc.Encode(dryRunJSON{DryRun: true, Baseline: p.mode, Estimate: p.estimate}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	requests := 0
+	for _, p := range plans {
+		e := p.estimate
+		requests += e.Requests
+		what := "production measurement"
+		if p.candidate {
+			what = "candidate, baseline " + p.mode
+			if p.gate.Baseline != nil {
+				what += fmt.Sprintf(" (run %d)", p.gate.Baseline.Run.ID)
+			}
+		}
+		arms := ""
+		if e.SideBySide {
+			arms = ", production and candidate side by side"
+		}
+		fmt.Fprintf(w, "%s on %s: dry run, nothing sent (%s)\n", e.Suite, e.Target, what)
+		fmt.Fprintf(w, "  requests       %d (%d cases x %d repeats%s)\n", e.Requests, e.Cases, e.Repeats, arms)
+		fmt.Fprintf(w, "  prompt tokens  ~%d (about %d characters a token, %d a message)\n", e.PromptTokens, daemon.CharsPerToken, daemon.TokensPerMessage)
+		fmt.Fprintf(w, "  answer tokens  ~%d (%d a request: %s)\n", e.CompletionTokens, e.CompletionPerRequest, completionSource(e))
+		fmt.Fprintf(w, "  cost           ~$%.4f", e.CostUSD)
+		if e.MaxCostUSD > 0 {
+			fmt.Fprintf(w, " (at most $%.4f with every answer at max_tokens)", e.MaxCostUSD)
+		}
+		fmt.Fprintln(w)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		for _, c := range e.PerCase {
+			arm := c.Arm
+			if arm == "" {
+				arm = "production"
+			}
+			fmt.Fprintf(tw, "    %s\t%s\tx%d\t~%d prompt tokens each\n", arm, c.ID, c.Requests, c.PromptTokens)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(w, "total: %d requests, ~$%.4f", requests, total)
+	if budget > 0 {
+		verdict := "within"
+		if total > budget {
+			verdict = "OVER"
+		}
+		fmt.Fprintf(w, " (%s --budget-usd %g)", verdict, budget)
+	}
+	fmt.Fprintln(w)
+	return nil
+}
+
+func completionSource(e daemon.Estimate) string {
+	switch e.CompletionSource {
+	case daemon.FromHistory:
+		return fmt.Sprintf("the mean answer of run %d", e.HistoryRunID)
+	case daemon.FromMaxTokens:
+		return "the target's max_tokens, an upper bound"
+	}
+	return "a default guess; no earlier run and no max_tokens"
+}

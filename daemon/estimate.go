@@ -1,0 +1,132 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"unicode/utf8"
+
+	"github.com/evald/evald/evals"
+)
+
+// Token estimation for `evald run --dry-run` and --budget-usd, without
+// calling anything: about four characters a token (the usual rule of thumb
+// for English with the GPT tokenizers), plus a few tokens of chat framing
+// per message.
+const (
+	CharsPerToken    = 4
+	TokensPerMessage = 4
+	// DefaultCompletionTokens is the answer length assumed when the store
+	// has no earlier run of the suite on the target and the target sets no
+	// max_tokens.
+	DefaultCompletionTokens = 256
+)
+
+// Completion estimate sources.
+const (
+	FromHistory   = "history"    // mean answer length of the latest completed production run
+	FromMaxTokens = "max_tokens" // the target's max_tokens: an upper bound
+	FromDefault   = "default"    // DefaultCompletionTokens
+)
+
+// EstimateTokens estimates the prompt tokens of one chat request.
+func EstimateTokens(msgs []evals.Message) int {
+	n := 0
+	for _, m := range msgs {
+		n += (utf8.RuneCountInString(m.Content)+CharsPerToken-1)/CharsPerToken + TokensPerMessage
+	}
+	return n
+}
+
+// Estimate is what a run would send and cost.
+type Estimate struct {
+	Suite  string `json:"suite"`
+	Target string `json:"target"`
+	// Candidate and SideBySide say what would run: a candidate, and
+	// production alongside it.
+	Candidate  bool `json:"candidate"`
+	SideBySide bool `json:"side_by_side"`
+	Cases      int  `json:"cases"`
+	Repeats    int  `json:"repeats"`
+	// Requests counts the chat requests of every arm.
+	Requests     int   `json:"requests"`
+	PromptTokens int64 `json:"prompt_tokens"`
+	// CompletionTokens is Requests × CompletionPerRequest.
+	CompletionTokens     int64  `json:"completion_tokens"`
+	CompletionPerRequest int    `json:"completion_per_request"`
+	CompletionSource     string `json:"completion_source"`
+	// HistoryRunID is the run the answer length was taken from (FromHistory).
+	HistoryRunID int64 `json:"history_run_id,omitempty"`
+	// CostUSD prices the estimate; MaxCostUSD prices every answer at the
+	// target's max_tokens (0 when it sets none).
+	CostUSD    float64 `json:"cost_usd"`
+	MaxCostUSD float64 `json:"max_cost_usd"`
+	// PerCase lists each case's prompt tokens per request, per arm.
+	PerCase []CaseEstimate `json:"per_case"`
+}
+
+// CaseEstimate is one case of an Estimate.
+type CaseEstimate struct {
+	ID string `json:"id"`
+	// Arm is "candidate", "production" or "" (a production run).
+	Arm          string `json:"arm,omitempty"`
+	Requests     int    `json:"requests"`
+	PromptTokens int    `json:"prompt_tokens"`
+}
+
+// Estimate says what a gate request (or, with neither Prompt nor Model nor
+// a baseline, a production run) would send and cost. It reads the store
+// for the answer length of the latest production run and writes nothing.
+func (d *Daemon) Estimate(ctx context.Context, g GateRequest, candidate bool) (Estimate, error) {
+	req := Request{Suite: g.Suite, Target: g.Target, Prompt: g.Prompt, Model: g.Model, Candidate: candidate}
+	suite, target, err := d.resolve(req)
+	if err != nil {
+		return Estimate{}, err
+	}
+	e := Estimate{Suite: suite.Name, Target: target.Name, Candidate: candidate, SideBySide: g.SideBySide,
+		Cases: len(suite.Cases), Repeats: max(suite.Repeats, 1)}
+	arms := []*evals.Suite{suite}
+	names := []string{""}
+	if candidate {
+		names[0] = RoleCandidate
+	}
+	if g.SideBySide {
+		prod, _, err := d.suiteAndTarget(g.Suite, g.Target)
+		if err != nil {
+			return Estimate{}, err
+		}
+		arms = append([]*evals.Suite{prod}, arms...)
+		names = append([]string{"production"}, names...)
+	}
+	for i, s := range arms {
+		for _, c := range s.Cases {
+			tok := EstimateTokens(c.Messages)
+			e.PerCase = append(e.PerCase, CaseEstimate{ID: c.ID, Arm: names[i], Requests: e.Repeats, PromptTokens: tok})
+			e.Requests += e.Repeats
+			e.PromptTokens += int64(tok * e.Repeats)
+		}
+	}
+
+	e.CompletionPerRequest, e.CompletionSource = DefaultCompletionTokens, FromDefault
+	if mt := target.Params.MaxTokens; mt != nil && *mt > 0 {
+		e.CompletionPerRequest, e.CompletionSource = *mt, FromMaxTokens
+	}
+	run, err := d.latestProduction(ctx, g.Suite, g.Target)
+	switch {
+	case errors.Is(err, ErrNoBaseline):
+	case err != nil:
+		return Estimate{}, fmt.Errorf("read the latest run for its answer length: %w", err)
+	default:
+		if answered := run.Samples - run.Errors; answered > 0 && run.CompletionTokens > 0 {
+			e.CompletionPerRequest = int((run.CompletionTokens + int64(answered) - 1) / int64(answered))
+			e.CompletionSource, e.HistoryRunID = FromHistory, run.ID
+		}
+	}
+	e.CompletionTokens = int64(e.Requests) * int64(e.CompletionPerRequest)
+	in, out := target.Price.InputPerMTok/1e6, target.Price.OutputPerMTok/1e6
+	e.CostUSD = float64(e.PromptTokens)*in + float64(e.CompletionTokens)*out
+	if mt := target.Params.MaxTokens; mt != nil && *mt > 0 {
+		e.MaxCostUSD = float64(e.PromptTokens)*in + float64(e.Requests)*float64(*mt)*out
+	}
+	return e, nil
+}
