@@ -71,8 +71,13 @@ type Verdict struct {
 	// minus reference; pass rate or mean score), with its case-clustered
 	// standard errors: SETot, and its parts due to this run (SECur,
 	// inflated by √Phi) and to the reference (SEBase).
-	D      float64 `json:"d"`
-	SETot  float64 `json:"se_tot"`
+	D     float64 `json:"d"`
+	SETot float64 `json:"se_tot"`
+	// DStat is the run statistic the CUSUM and the identity check consume:
+	// D itself for continuous scores; for 0/1 scores D re-expressed
+	// through this run's exact p-value, Φ⁻¹(P)·√(SECur²/φ + SEBase²)
+	// (equal to D up to the skew of small binary suites).
+	DStat  float64 `json:"d_stat"`
 	SECur  float64 `json:"se_cur"`
 	SEBase float64 `json:"se_base"`
 	Phi    float64 `json:"phi"`
@@ -206,7 +211,7 @@ func Update(cfg Config, st State, in RunInput) (State, Verdict) {
 	var ps pairStats
 	if b > 0 {
 		ps = pairedStats(st.Ref.scores(), cur, cfg.Binary, v.Phi, nil, false)
-		v.D, v.SETot, v.SECur, v.SEBase = ps.D, ps.SETot, ps.SECur, ps.SEBase
+		v.D, v.DStat, v.SETot, v.SECur, v.SEBase = ps.D, ps.DStat, ps.SETot, ps.SECur, ps.SEBase
 		v.P, v.Test, v.N = ps.PDrop, ps.Test, ps.N
 		v.DroppedCases = ps.Dropped + valid - paired(cur.Count)
 	}
@@ -240,7 +245,7 @@ func Update(cfg Config, st State, in RunInput) (State, Verdict) {
 				st.Alert, st.S, st.Excursion = nil, 0, nil
 			}
 		} else {
-			st.S, v.G = LLRStep(st.S, ps.D, ps.SECur, ps.SEBase, cfg.MinEffect, cfg.ZGuard)
+			st.S, v.G = LLRStep(st.S, ps.DStat, ps.SECur, ps.SEBase, cfg.MinEffect, cfg.ZGuard)
 			if st.S > 0 {
 				if st.Excursion == nil {
 					st.Excursion = &Pool{FirstRun: in.RunID, FirstSeq: seq}
@@ -250,7 +255,7 @@ func Update(cfg Config, st State, in RunInput) (State, Verdict) {
 				st.Excursion = nil
 			}
 			if ck := st.Identity.Check; ck != nil {
-				cst := ck.look(cfg, ps.D, ps.SECur, ps.SEBase, cur)
+				cst := ck.look(cfg, ps.DStat, ps.SECur, ps.SEBase, cur)
 				v.Check = &cst
 				switch cst.Outcome {
 				case CheckBehaviourChanged:
@@ -367,7 +372,7 @@ func (r *Reference) add(in RunInput, cur RunScores, binary bool, bmax int) {
 	}
 	r.Runs = append(r.Runs, in.RunID)
 	r.PerRun = append(r.PerRun, cur)
-	r.Phi = r.Overdispersion()
+	r.Phi = r.Overdispersion(binary)
 	if len(r.Runs) >= bmax {
 		r.Frozen = true
 		r.PerRun = nil

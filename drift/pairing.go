@@ -125,12 +125,7 @@ func at[T int | float64](v []T, i int) T {
 	return 0
 }
 
-// caseVar is the unbiased within-case variance of one sample of case i
-// estimated from r's sums. A nil SumSq means 0/1 scores (x² = x).
-func (r RunScores) caseVar(i int) (float64, bool) {
-	return sampleVar(at(r.Sum, i), r.sq(i), at(r.Count, i))
-}
-
+// sq returns the sum of squares of case i (the sum for 0/1 scores).
 func (r RunScores) sq(i int) float64 {
 	if r.SumSq == nil {
 		return at(r.Sum, i)
@@ -138,6 +133,7 @@ func (r RunScores) sq(i int) float64 {
 	return at(r.SumSq, i)
 }
 
+// sampleVar is the unbiased variance of n samples from their sums.
 func sampleVar(sum, sq float64, n int) (float64, bool) {
 	if n < 2 {
 		return 0, false
@@ -146,68 +142,49 @@ func sampleVar(sum, sq float64, n int) (float64, bool) {
 	return math.Max(0, (sq-sum*sum/fn)/(fn-1)), true
 }
 
-// nullSE accumulates the standard error of D under "no change":
-// Var(D) = Σ_i σ_i²·(1/k_i + 1/n_i)/N², split into the part of the current
-// run (1/k_i) and of the reference (1/n_i). Cases whose variance cannot be
-// estimated (one reference sample) get the mean of the others.
-type nullSE struct {
-	n                int
-	sumVar           float64
-	nVar             int
-	cur, base        float64
-	missCur, missRef float64
-}
-
-func (a *nullSE) add(v float64, ok bool, k, n int) {
-	a.n++
-	if !ok {
-		a.missCur += 1 / float64(k)
-		a.missRef += 1 / float64(n)
-		return
-	}
-	a.sumVar += v
-	a.nVar++
-	a.cur += v / float64(k)
-	a.base += v / float64(n)
-}
-
-// result returns SE_cur and SE_base before φ; ok is false when no case
-// had a variance estimate.
-func (a *nullSE) result() (seCur, seBase float64, ok bool) {
-	if a.nVar == 0 || a.n == 0 {
-		return 0, 0, false
-	}
-	m := a.sumVar / float64(a.nVar)
-	n2 := float64(a.n) * float64(a.n)
-	return math.Sqrt((a.cur + m*a.missCur) / n2), math.Sqrt((a.base + m*a.missRef) / n2), true
-}
+// maxZ bounds the calibrated z so that a p-value of 0 stays finite.
+const maxZ = 30
 
 // pairStats are the per-run statistics of §2.1 plus the per-run p-value.
 type pairStats struct {
-	N, Dropped         int
-	D, SETot           float64
-	SECur, SEBase, F   float64
-	RefMean, CurMean   float64
-	Z, PDrop, PTwo     float64
-	Test               string
-	passToFail, failTo []int
+	N, Dropped int
+	// D is the mean paired difference; SETot Miller's clustered SE
+	// (floored), used for intervals and the continuous p-value.
+	D, SETot float64
+	// DStat is the run statistic the CUSUM consumes and SECur (× √φ) and
+	// SEBase the split of its standard error under "no change".
+	DStat, SECur, SEBase float64
+	F                    float64
+	RefMean, CurMean     float64
+	Z, PDrop, PTwo       float64
+	Test                 string
+	passToFail, failTo   []int
 }
 
-// pairedStats computes, over the cases in sel (all cases when sel is nil):
-// D and Miller's case-clustered SE_tot = sd(d_i)/√N (floored at 1/(2N)),
-// which the intervals and p-values use; and the split of the standard
-// error under "no change" into SE_cur (this run, inflated by √φ) and
-// SE_base (the reference), which the CUSUM uses. The null split comes from
-// the within-case variances measured on the reference; it equals
-// SE_tot·√f and SE_tot·√(1−f) when nothing changed, but unlike sd(d_i) it
-// does not grow with the change itself nor move with this run's own
-// outcome (see docs/drift.md, "Deviations").
+// pairedStats computes the statistics of one comparison over the cases in
+// sel (all cases when sel is nil):
+//
+//   - D = mean d_i and Miller's case-clustered SE_tot = sd(d_i)/√N, floored
+//     at 1/(2N) (docs/drift.md §2.1), for intervals and the paired t;
+//   - the one-sided p of a drop: CMH/McNemar (mid-p where exact) for 0/1
+//     scores, the paired t otherwise;
+//   - the statistic of the alarm: the standard error of D under "no
+//     change", Σ σ_i²(1/k_i + 1/n_i)/N² with σ_i² the within-case variance
+//     of case i pooled over reference and current samples (for 0/1 scores
+//     this is exactly the CMH variance), split into SE_cur (1/k_i, inflated
+//     by √φ) and SE_base (1/n_i); and DStat, which is D for
+//     continuous scores and Φ⁻¹(p)·SE_null for 0/1 scores, i.e. D
+//     re-expressed through the run's exact conditional p-value so that
+//     the skew and discreteness of small binary suites do not leak into
+//     the Gaussian CUSUM.
+//
+// The package documentation ("Deviations") says why the alarm does not
+// use sd(d_i).
 func pairedStats(ref, cur RunScores, binary bool, phi float64, sel []int, flips bool) pairStats {
 	var ps pairStats
 	n := max(len(ref.Sum), len(cur.Sum))
-	var sumD, sumRef, sumCur, sumNb, sumK float64
+	var sumD, sumRef, sumCur, sumNb, sumK, vCur, vBase float64
 	var d []float64
-	var ns nullSE
 	visit := func(i int) {
 		rn, cn := at(ref.Count, i), at(cur.Count, i)
 		switch {
@@ -218,8 +195,9 @@ func pairedStats(ref, cur RunScores, binary bool, phi float64, sel []int, flips 
 		default:
 			return
 		}
-		y := at(ref.Sum, i) / float64(rn)
-		x := at(cur.Sum, i) / float64(cn)
+		rs, cs := at(ref.Sum, i), at(cur.Sum, i)
+		y := rs / float64(rn)
+		x := cs / float64(cn)
 		ps.N++
 		d = append(d, x-y)
 		sumD += x - y
@@ -227,8 +205,9 @@ func pairedStats(ref, cur RunScores, binary bool, phi float64, sel []int, flips 
 		sumCur += x
 		sumNb += float64(rn)
 		sumK += float64(cn)
-		v, ok := ref.caseVar(i)
-		ns.add(v, ok, cn, rn)
+		v, _ := sampleVar(rs+cs, ref.sq(i)+cur.sq(i), rn+cn)
+		vCur += v / float64(cn)
+		vBase += v / float64(rn)
 		if flips {
 			if y >= 0.5 && x < 0.5 {
 				ps.passToFail = append(ps.passToFail, i)
@@ -264,20 +243,16 @@ func pairedStats(ref, cur RunScores, binary bool, phi float64, sel []int, flips 
 	ps.SETot = math.Max(ps.SETot, floor)
 	nbar, kbar := sumNb/fn, sumK/fn
 	ps.F = nbar / (nbar + kbar)
-	seCur, seBase, ok := ns.result()
-	if ExperimentClustered {
-		ok = false
+	seCur, seBase := math.Sqrt(vCur)/fn, math.Sqrt(vBase)/fn
+	seNull := math.Hypot(seCur, seBase)
+	if seNull < floor {
+		// A deterministic suite: split the floor by f.
+		seCur, seBase, seNull = floor*math.Sqrt(ps.F), floor*math.Sqrt(1-ps.F), floor
 	}
-	if tot := math.Hypot(seCur, seBase); !ok || tot < floor {
-		// No variance on the reference (deterministic suite, or one
-		// sample per case): fall back on the split of SE_tot.
-		seCur, seBase = ps.SETot*math.Sqrt(ps.F), ps.SETot*math.Sqrt(1-ps.F)
-	}
-	phi = math.Max(1, phi)
-	ps.SECur = seCur * math.Sqrt(phi)
-	ps.SEBase = seBase * math.Sqrt(phi)
 	if binary {
 		ps.binaryTest(ref, cur, sel, n)
+		z := math.Max(-maxZ, math.Min(maxZ, NormalQuantile(ps.PDrop)))
+		ps.DStat = z * seNull
 	} else {
 		ps.Test = TestPairedT
 		ps.Z = ps.D / ps.SETot
@@ -287,7 +262,10 @@ func pairedStats(ref, cur RunScores, binary bool, phi float64, sel []int, flips 
 		} else {
 			ps.PDrop, ps.PTwo = 0.5, 1
 		}
+		ps.DStat = ps.D
 	}
+	ps.SECur = seCur * math.Sqrt(math.Max(1, phi))
+	ps.SEBase = seBase
 	return ps
 }
 
@@ -384,10 +362,11 @@ func compareAgg(ids []string, ref, cur RunScores, binary bool, sel []int) Compar
 type RunStats struct {
 	N, Dropped int
 	// D is the mean paired difference, SETot its case-clustered SE
-	// (floored at 1/(2N)), F = n/(n+k); SECur and SEBase split the SE of D
-	// under "no change" into this run's and the reference's parts, both
-	// inflated by √φ (see pairedStats).
-	D, SETot, SECur, SEBase, F float64
+	// (floored at 1/(2N)), F = n/(n+k). DStat is the statistic the CUSUM
+	// consumes and SECur/SEBase split its standard error under "no change"
+	// into this run's part (inflated by √φ) and the reference's (see
+	// pairedStats).
+	D, SETot, DStat, SECur, SEBase, F float64
 	// Z and PDrop are the one-sided test of a drop named by Test.
 	Z, PDrop float64
 	Test     string
@@ -398,9 +377,6 @@ type RunStats struct {
 // code; it is exported for benchmarks and dashboards.
 func PairedRun(ref, cur RunScores, binary bool, phi float64) RunStats {
 	ps := pairedStats(ref, cur, binary, phi, nil, false)
-	return RunStats{N: ps.N, Dropped: ps.Dropped, D: ps.D, SETot: ps.SETot, SECur: ps.SECur,
+	return RunStats{N: ps.N, Dropped: ps.Dropped, D: ps.D, SETot: ps.SETot, DStat: ps.DStat, SECur: ps.SECur,
 		SEBase: ps.SEBase, F: ps.F, Z: ps.Z, PDrop: ps.PDrop, Test: ps.Test}
 }
-
-// ExperimentClustered is a temporary switch. TODO remove.
-var ExperimentClustered bool

@@ -1,0 +1,281 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"slices"
+	"sync"
+
+	"github.com/evald/evald/drift"
+)
+
+// delayCap caps detection delays, as Table B does.
+const delayCap = 200
+
+// Options of one replicate.
+type repOptions struct {
+	cfg drift.Config
+	// stopAfter ends the replicate this many runs after T0 (0: run to T).
+	stopAfter int
+	// stopOnDetect ends the replicate at the first page at or after T0.
+	stopOnDetect bool
+	// collectP keeps the per-run one-sided p-values of runs ≥ pFrom.
+	collectP bool
+	pFrom    int
+	// roundTrip serialises the state through JSON every run (restart test).
+	roundTrip bool
+}
+
+// alarm is one page.
+type alarm struct {
+	Run         int64
+	Kind        string
+	Attribution string
+}
+
+// repResult is what the harness records per replicate (benchmark §3).
+type repResult struct {
+	Pages       []alarm
+	FirstAfter  int64 // first page at or after T0 (0: none)
+	PreT0Pages  int   // pages before T0 (false alarms)
+	Runs        int   // runs driven
+	PhiLast     float64
+	IdentityRun int64 // first run with an identity change (0: none)
+	CheckReject bool  // the known-change-point check said "behaviour changed"
+	CheckNoChg  bool  // ... or concluded "no change"
+	NewSegRun   int64 // first run with Kind new_segment
+	Gate        *drift.Comparison
+	PostT0Pages int // pages at or after T0
+	PVals       []float64
+	AlertAtT0   bool // an alert (false alarm) was still open when T0 arrived
+}
+
+// runReplicate drives drift.Update over one generated replicate.
+func runReplicate(sc Scenario, seed uint64, o repOptions) repResult {
+	g := NewGenerator(sc, seed)
+	var st drift.State
+	var res repResult
+	last := sc.T
+	if o.stopAfter > 0 && sc.T0 > 0 {
+		last = min(last, sc.T0+o.stopAfter-1)
+	}
+	for t := 1; t <= last; t++ {
+		in := g.Next()
+		if sc.T0 > 0 && t == sc.T0 && st.AlertOpen() {
+			res.AlertAtT0 = true
+		}
+		var v drift.Verdict
+		st, v = drift.Update(o.cfg, st, in)
+		if o.roundTrip {
+			st = jsonRoundTrip(st)
+		}
+		res.Runs = t
+		res.PhiLast = v.Phi
+		if v.Page {
+			res.Pages = append(res.Pages, alarm{Run: in.RunID, Kind: v.Kind, Attribution: v.Attribution})
+			if sc.T0 > 0 && t >= sc.T0 {
+				res.PostT0Pages++
+				if res.FirstAfter == 0 {
+					res.FirstAfter = int64(t)
+				}
+			} else {
+				res.PreT0Pages++
+			}
+		}
+		if v.Identity != nil && res.IdentityRun == 0 {
+			res.IdentityRun = v.Identity.Run
+		}
+		if v.Check != nil {
+			switch v.Check.Outcome {
+			case drift.CheckBehaviourChanged:
+				res.CheckReject = true
+			case drift.CheckNoChange:
+				res.CheckNoChg = true
+			}
+		}
+		if v.Kind == drift.KindNewSegment && res.NewSegRun == 0 {
+			res.NewSegRun = in.RunID
+			res.Gate = v.Gate
+		}
+		if o.collectP && t >= o.pFrom && v.RefRuns > 0 {
+			res.PVals = append(res.PVals, v.P)
+		}
+		if o.stopOnDetect && res.FirstAfter != 0 {
+			break
+		}
+	}
+	return res
+}
+
+// runCell runs R replicates in parallel; replicate r uses seed
+// 1000·scenario + r.
+func runCell(sc Scenario, scenarioNumber, r int, o repOptions) []repResult {
+	out := make([]repResult, r)
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for i := range next {
+				out[i] = runReplicate(sc, uint64(1000*scenarioNumber+i), o)
+			}
+		})
+	}
+	for i := range r {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return out
+}
+
+// rollingFirstAlarm runs the rolling-baseline variant of the detector used
+// by bar 6: at run t the reference is the 20 runs t−24..t−5 ("the 20 runs
+// before t − 4"), otherwise the same statistic and CUSUM (φ = 1, no hold).
+// It returns the first alarm at or after T0 (0: none by T).
+func rollingFirstAlarm(sc Scenario, seed uint64, cfg drift.Config) int {
+	cfg = cfg.WithDefaults()
+	const window, gap = 20, 4
+	g := NewGenerator(sc, seed)
+	ids := g.CaseIDs()
+	ring := make([]drift.RunScores, 0, window+gap+1)
+	h := math.Log(cfg.ARL0)
+	s := 0.0
+	for t := 1; t <= sc.T; t++ {
+		in := g.Next()
+		cur := drift.RunScores{Sum: make([]float64, len(ids)), Count: make([]int, len(ids))}
+		for i, id := range ids {
+			for _, x := range in.Cases[id] {
+				cur.Sum[i] += x
+				cur.Count[i]++
+			}
+		}
+		if len(ring) == window+gap {
+			ref := drift.RunScores{Sum: make([]float64, len(ids)), Count: make([]int, len(ids))}
+			for _, r := range ring[:window] {
+				for i := range ids {
+					ref.Sum[i] += r.Sum[i]
+					ref.Count[i] += r.Count[i]
+				}
+			}
+			rs := drift.PairedRun(ref, cur, !sc.Continuous, 1)
+			s, _ = drift.LLRStep(s, rs.D, rs.SECur, rs.SEBase, cfg.MinEffect, cfg.ZGuard)
+			if s >= h && t >= sc.T0 {
+				return t
+			}
+			ring = ring[1:]
+		}
+		ring = append(ring, cur)
+	}
+	return 0
+}
+
+// gaussTheory is the Gaussian-level Monte Carlo of docs/drift.md §3.2: a
+// run difference D ~ N(−d − e_ref, SE_run²) with a fixed reference error
+// e_ref ~ N(0, SE_run²/B), SE_cur = SE_run and SE_base = SE_run/√B. It
+// returns P(alarm within 1, 4, 24 runs), the mean delay capped at 200 and
+// the Lorden bound H/(δ²/2).
+func gaussTheory(seRun, d float64, cfg drift.Config, reps int, seed uint64) (p1, p4, p24, delay, lorden float64) {
+	cfg = cfg.WithDefaults()
+	b := float64(cfg.BMax)
+	h := math.Log(cfg.ARL0)
+	rng := newRand(seed)
+	seBase := seRun / math.Sqrt(b)
+	for range reps {
+		eRef := seBase * rng.NormFloat64()
+		s, dl := 0.0, delayCap
+		for t := 1; t <= delayCap; t++ {
+			dt := -d + seRun*rng.NormFloat64() - eRef
+			s, _ = drift.LLRStep(s, dt, seRun, seBase, cfg.MinEffect, cfg.ZGuard)
+			if s >= h {
+				dl = t
+				break
+			}
+		}
+		if dl <= 1 {
+			p1++
+		}
+		if dl <= 4 {
+			p4++
+		}
+		if dl <= 24 {
+			p24++
+		}
+		delay += float64(dl)
+	}
+	n := float64(reps)
+	delta := d / seRun
+	return p1 / n, p4 / n, p24 / n, delay / n, h / (delta * delta / 2)
+}
+
+// seRunTheory is the per-run sampling SE of the suite mean (one run, no
+// reference): within-case variance E[q(1−q)] = p(1−p)(1−ρ), divided by 11
+// for Beta(10q, 10(1−q)) scores, over k·N samples.
+func seRunTheory(sc Scenario) float64 {
+	v := sc.P * (1 - sc.P) * (1 - sc.Rho)
+	if sc.Continuous {
+		v /= 11
+	}
+	return math.Sqrt(v / float64(sc.K*sc.N))
+}
+
+// ksUniform returns the Kolmogorov–Smirnov distance of p from Uniform(0,1).
+func ksUniform(p []float64) float64 {
+	s := slices.Clone(p)
+	slices.Sort(s)
+	n := float64(len(s))
+	d := 0.0
+	for i, x := range s {
+		d = math.Max(d, math.Max(float64(i+1)/n-x, x-float64(i)/n))
+	}
+	return d
+}
+
+func cellName(sc Scenario) string {
+	name := fmt.Sprintf("N=%d p=%.1f ρ=%.1f k=%d", sc.N, sc.P, sc.Rho, sc.K)
+	if sc.Drop > 0 {
+		name += fmt.Sprintf(" d=%.0fpp", 100*sc.Drop)
+	}
+	if sc.Continuous {
+		name += " cont"
+	}
+	if sc.SigmaRun > 0 {
+		name += fmt.Sprintf(" σ_run=%.2f", sc.SigmaRun)
+	}
+	return name
+}
+
+// gaussIdealSpec is the spec's detector idealised: Gaussian run
+// differences with exactly known SE (as gaussTheory) but φ estimated as
+// docs/drift.md §2.4 prescribes, φ = max(1, mean of B leave-one-out Z²),
+// which is χ²_B/B-distributed without run-level noise, and SE_cur inflated
+// by √φ. It is the best the spec's own design can do on a cell.
+func gaussIdealSpec(seRun, d float64, cfg drift.Config, reps int, seed uint64) (p24, delay float64) {
+	cfg = cfg.WithDefaults()
+	h := math.Log(cfg.ARL0)
+	rng := newRand(seed)
+	b := cfg.BMax
+	seBase := seRun / math.Sqrt(float64(b))
+	for range reps {
+		e := seBase * rng.NormFloat64()
+		m := 0.0
+		for range b {
+			z := rng.NormFloat64()
+			m += z * z
+		}
+		seCur := seRun * math.Sqrt(math.Max(1, m/float64(b)))
+		s, dl := 0.0, delayCap
+		for t := 1; t <= delayCap; t++ {
+			s, _ = drift.LLRStep(s, -d+seRun*rng.NormFloat64()-e, seCur, seBase, cfg.MinEffect, cfg.ZGuard)
+			if s >= h {
+				dl = t
+				break
+			}
+		}
+		if dl <= 24 {
+			p24++
+		}
+		delay += float64(dl)
+	}
+	return p24 / float64(reps), delay / float64(reps)
+}
