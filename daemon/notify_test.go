@@ -56,6 +56,17 @@ func TestRegressionAlertEndToEnd(t *testing.T) {
 	rec := &hook{}
 	hookSrv := httptest.NewServer(rec)
 	defer hookSrv.Close()
+	// A stand-in for a Slack incoming webhook: it answers "ok" as Slack does.
+	var slackMu sync.Mutex
+	var slackBodies []string
+	slackSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		slackMu.Lock()
+		slackBodies = append(slackBodies, string(b))
+		slackMu.Unlock()
+		io.WriteString(w, "ok")
+	}))
+	defer slackSrv.Close()
 
 	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "evald.db"))
 	if err != nil {
@@ -67,11 +78,15 @@ func TestRegressionAlertEndToEnd(t *testing.T) {
 		Config: &configs.Config{
 			Targets: []configs.Target{{Name: "prod", BaseURL: simSrv.URL + "/v1", Model: "sim-1", Concurrency: 8, Timeout: 10 * time.Second, Retries: 2}},
 			Suites:  []configs.SuiteRef{{File: "facts.yaml", Targets: []string{"prod"}, Schedule: "@hourly"}},
-			Alerts:  configs.Alerts{Webhook: &configs.WebhookAlerts{URLEnv: "HOOK_URL", SecretEnv: "HOOK_SECRET"}, Renotify: 6 * time.Hour},
+			Alerts: configs.Alerts{
+				Webhook:  &configs.WebhookAlerts{URLEnv: "HOOK_URL", SecretEnv: "HOOK_SECRET"},
+				Slack:    &configs.SlackAlerts{WebhookURLEnv: "SLACK_URL"},
+				Renotify: 6 * time.Hour,
+			},
 		},
 		Suites: []*evals.Suite{suite},
 	}
-	env := map[string]string{"HOOK_URL": hookSrv.URL, "HOOK_SECRET": "s3cr3t-signing-key"}
+	env := map[string]string{"HOOK_URL": hookSrv.URL, "HOOK_SECRET": "s3cr3t-signing-key", "SLACK_URL": slackSrv.URL + "/services/T0/B0/xyzzy"}
 	d, err := New(Options{Project: proj, Store: st, Registry: prometheus.NewRegistry(), Alerts: true, Getenv: func(k string) string { return env[k] }})
 	if err != nil {
 		t.Fatal(err)
@@ -120,6 +135,26 @@ func TestRegressionAlertEndToEnd(t *testing.T) {
 	if got := drain(); strings.Join(got, ",") != "regression:resolve" {
 		t.Errorf("after accept = %v, want one regression:resolve", got)
 	}
+	// Slack got the page with its evidence, then the resolution.
+	slackMu.Lock()
+	var regressionMsgs []string
+	for _, b := range slackBodies {
+		if strings.Contains(b, "Regression") || strings.Contains(b, "regression") {
+			regressionMsgs = append(regressionMsgs, b)
+		}
+	}
+	slackMu.Unlock()
+	if len(regressionMsgs) != 2 {
+		t.Fatalf("Slack regression messages = %d, want the page and the resolution:\n%s", len(regressionMsgs), strings.Join(regressionMsgs, "\n"))
+	}
+	for _, want := range []string{`"blocks"`, "facts", "prod", "sim-1-2026-11-update"} {
+		if !strings.Contains(regressionMsgs[0], want) {
+			t.Errorf("Slack page lacks %q: %s", want, regressionMsgs[0])
+		}
+	}
+	if !strings.Contains(regressionMsgs[1], "carol") {
+		t.Errorf("Slack resolution does not say who accepted: %s", regressionMsgs[1])
+	}
 	incs, err := st.Incidents(ctx, true, 10)
 	if err != nil {
 		t.Fatal(err)
@@ -134,7 +169,7 @@ func TestRegressionAlertEndToEnd(t *testing.T) {
 		if dl.Status != store.DeliverySent {
 			t.Errorf("delivery %s to %s is %s (%s), want sent", dl.ID, dl.Sink, dl.Status, dl.LastError)
 		}
-		if strings.Contains(string(dl.Payload), "s3cr3t") || strings.Contains(string(dl.Payload), hookSrv.URL) {
+		if strings.Contains(string(dl.Payload), "s3cr3t") || strings.Contains(string(dl.Payload), hookSrv.URL) || strings.Contains(string(dl.Payload), "xyzzy") {
 			t.Errorf("delivery %s stores a secret", dl.ID)
 		}
 	}
