@@ -6,10 +6,12 @@ import (
 	"errors"
 	"io/fs"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/evald/evald/evals"
 	"github.com/evald/evald/internal/strictyaml"
+	"github.com/evald/evald/scoring"
 )
 
 // Project is a config with its suites loaded.
@@ -66,6 +68,13 @@ func loadProject(src source, name string) (*Project, error) {
 		if s.Judge != "" && !slices.Contains(targets, s.Judge) {
 			errs = append(errs, &FieldError{File: s.File, Line: s.JudgeLine, Field: "judge",
 				Err: evals.Because(ErrInvalid, "unknown target %q (targets in %s: %s)", s.Judge, name, strings.Join(targets, ", "))})
+		}
+		if s.Judge == "" && cfg.Judge == "" {
+			if c, typ, ok := firstGraded(s); ok {
+				file, line := sourceLine(c.Source, s.File)
+				errs = append(errs, &FieldError{File: file, Line: line, Field: "assert",
+					Err: evals.Because(ErrMissing, "%s (case %s) needs a judge: set judge: to a target in the suite or in %s", typ, c.ID, name)})
+			}
 		}
 	}
 	checkSuiteNames(&p, name, cfg, proj.Suites)
@@ -143,4 +152,31 @@ func (t Target) Version() string {
 	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
+}
+
+// firstGraded returns the first case with a model-graded assertion, and
+// that assertion's type.
+func firstGraded(s *evals.Suite) (*evals.Case, string, bool) {
+	for i := range s.Cases {
+		for _, a := range s.Cases[i].Asserts {
+			if _, ok := a.(scoring.Graded); ok {
+				return &s.Cases[i], a.Spec().Type, true
+			}
+		}
+	}
+	return nil, "", false
+}
+
+// sourceLine splits a case's Source ("suites/faq.yaml:14") into its file
+// and line, falling back on the suite file.
+func sourceLine(source, file string) (string, int) {
+	i := strings.LastIndexByte(source, ':')
+	if i < 0 {
+		return file, 0
+	}
+	line, err := strconv.Atoi(source[i+1:])
+	if err != nil {
+		return file, 0
+	}
+	return source[:i], line
 }

@@ -41,6 +41,9 @@ type Options struct {
 	// NewProvider builds a target's provider (default: go-openai over
 	// HTTPClient with the key from Getenv). Tests swap in fakes.
 	NewProvider func(t configs.Target, apiKey string) (runner.Provider, error)
+	// GradeCacheSize bounds the in-memory cache of judge answers (default
+	// runner.DefaultGradeCacheSize).
+	GradeCacheSize int
 	// Grace is how long Stop lets runs in flight finish before it cancels
 	// them (default 30s).
 	Grace time.Duration
@@ -68,8 +71,11 @@ type Daemon struct {
 
 	mu        sync.Mutex
 	project   *configs.Project
-	providers map[string]runner.Provider // by target name
-	running   map[runKey]bool            // (suite, target) pairs with a run in flight
+	providers map[string]runner.Provider      // by target name
+	judges    map[string]runner.JudgeProvider // by target name, with judge defaults (judge.go)
+	// grades caches judge answers for every run (runner.GradeCache).
+	grades  *runner.GradeCache
+	running map[runKey]bool // (suite, target) pairs with a run in flight
 	// pendingSeen remembers pending threshold changes already reported.
 	pendingSeen map[string]bool
 	cron        *cron.Cron
@@ -125,6 +131,8 @@ func New(opts Options) (*Daemon, error) {
 		store:       opts.Store,
 		project:     opts.Project,
 		providers:   map[string]runner.Provider{},
+		judges:      map[string]runner.JudgeProvider{},
+		grades:      runner.NewGradeCache(opts.GradeCacheSize),
 		metrics:     newMetrics(opts.Registry),
 		running:     map[runKey]bool{},
 		pendingSeen: map[string]bool{},

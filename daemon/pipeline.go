@@ -96,6 +96,23 @@ type Detail struct {
 	Candidate bool         `json:"candidate,omitempty"`
 	GateRole  string       `json:"gate_role,omitempty"`
 	Gate      *GateVerdict `json:"gate,omitempty"`
+	// Judge is what grading the model-graded assertions took (nil when the
+	// suite has none), counted apart from the tested model's tokens and cost.
+	Judge *JudgeDetail `json:"judge,omitempty"`
+}
+
+// JudgeDetail is a run's judging: the judge target and version, the models
+// and fingerprints it returned (per graded sample), tokens, cost and grades
+// served from the cache.
+type JudgeDetail struct {
+	Target           string         `json:"target"`
+	TargetVersion    string         `json:"target_version"`
+	Models           map[string]int `json:"models"`
+	Fingerprints     map[string]int `json:"fingerprints"`
+	PromptTokens     int64          `json:"prompt_tokens"`
+	CompletionTokens int64          `json:"completion_tokens"`
+	CostUSD          float64        `json:"cost_usd"`
+	CacheHits        int            `json:"cache_hits"`
 }
 
 // Evaluate runs one suite on one target and records everything. The error is
@@ -107,6 +124,10 @@ func (d *Daemon) Evaluate(ctx context.Context, req Request) (*Result, error) {
 		return nil, err
 	}
 	prov, err := d.providerOf(req, target)
+	if err != nil {
+		return nil, err
+	}
+	judge, err := d.judgeFor(suite)
 	if err != nil {
 		return nil, err
 	}
@@ -158,6 +179,7 @@ func (d *Daemon) Evaluate(ctx context.Context, req Request) (*Result, error) {
 		Timeout:  target.Timeout,
 		Retries:  target.Retries,
 		Price:    target.Price,
+		Judge:    judge,
 	}
 	sum, err := d.execute(ctx, req, run, suite, rt, w.add)
 	if err != nil {
@@ -211,6 +233,7 @@ func (d *Daemon) Evaluate(ctx context.Context, req Request) (*Result, error) {
 		Candidate:         req.Candidate,
 		GateRole:          req.role(),
 		Gate:              res.Gate,
+		Judge:             judgeDetail(judge, sum),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("encode run detail: %w", err)

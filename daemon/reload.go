@@ -29,6 +29,7 @@ func (d *Daemon) Reload(ctx context.Context, proj *configs.Project) error {
 		for _, o := range old.Config.Targets {
 			if o.Name == t.Name && o.Version() != t.Version() || o.Name == t.Name && o.APIKeyEnv != t.APIKeyEnv {
 				delete(d.providers, t.Name)
+				delete(d.judges, t.Name)
 			}
 		}
 	}

@@ -25,7 +25,7 @@ func execute(ctx context.Context, suite *evals.Suite, caseIndex, repeat int, t T
 			if err != nil {
 				s.ErrClass, s.ErrText = ClassRefused, err.Error()
 			}
-			score(&s, c, t)
+			score(ctx, &s, c, t, opts)
 			return s
 		}
 		lastErr = err
@@ -63,19 +63,45 @@ func attemptOnce(ctx context.Context, msgs []evals.Message, t Target) (Response,
 	return resp, latency, err
 }
 
-func score(s *Sample, c *evals.Case, t Target) {
+func score(ctx context.Context, s *Sample, c *evals.Case, t Target, opts Options) {
 	s.CostUSD = float64(s.PromptTokens)*t.Price.InputPerMTok/1e6 + float64(s.CompletionTokens)*t.Price.OutputPerMTok/1e6
 	out := scoring.Output{
 		Text:      s.Text,
 		Latency:   s.Latency,
 		CostUSD:   s.CostUSD,
 		CostKnown: t.Price.InputPerMTok > 0 || t.Price.OutputPerMTok > 0,
+		Input:     lastUser(c.Messages),
 	}
+	var jc *judgeCall // made on the first graded assertion
+	graded := false
 	s.Results = make([]scoring.Result, len(c.Asserts))
 	for i, a := range c.Asserts {
-		s.Results[i] = a.Check(out)
+		g, ok := a.(scoring.Graded)
+		if !ok {
+			s.Results[i] = a.Check(out)
+			continue
+		}
+		if !graded && t.Judge != nil {
+			jc = &judgeCall{j: t.Judge, opts: opts}
+		}
+		graded = true
+		s.Results[i] = gradeWith(ctx, jc, g, out)
 	}
 	s.Pass, s.Score = scoring.SampleScore(s.Results)
+	if graded {
+		finishGrading(ctx, s, jc)
+	}
+}
+
+// lastUser is the content of the last user message: the question a judge
+// is shown.
+func lastUser(msgs []evals.Message) string {
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if msgs[i].Role == "user" {
+			return msgs[i].Content
+		}
+	}
+	return ""
 }
 
 // backoff is the wait before retry number attempt+1: the endpoint's

@@ -25,6 +25,9 @@ import (
 type OpenAI struct {
 	client *openai.Client
 	tmpl   openai.ChatCompletionRequest
+	// embedModel is the model Embed asks for (DefaultEmbeddingModel unless
+	// set with WithEmbeddingModel).
+	embedModel string
 }
 
 var _ Provider = (*OpenAI)(nil)
@@ -91,7 +94,7 @@ func NewOpenAI(t configs.Target, apiKey string, hc *http.Client) (*OpenAI, error
 		}
 		req.Tools = tools
 	}
-	return &OpenAI{client: openai.NewClientWithConfig(cfg), tmpl: req}, nil
+	return &OpenAI{client: openai.NewClientWithConfig(cfg), tmpl: req, embedModel: DefaultEmbeddingModel}, nil
 }
 
 // Complete sends one chat completion request.

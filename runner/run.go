@@ -22,6 +22,9 @@ type Target struct {
 	Timeout time.Duration // per attempt; 0 means 30s
 	Retries int           // extra attempts after the first
 	Price   configs.Price
+	// Judge grades the model-graded assertions (nil: the suite has none, or
+	// no judge is configured and such assertions make the sample missing).
+	Judge *Judge
 }
 
 // Options tune one run.
@@ -69,6 +72,17 @@ type Sample struct {
 	Pass     bool
 	Score    float64
 	CostUSD  float64
+	// The judge's part, when the case has model-graded assertions: the
+	// model and fingerprint the judge returned, what grading this sample
+	// cost (0 for answers from the grade cache), the requests sent and the
+	// cache hits.
+	JudgeModel            string
+	JudgeFingerprint      string
+	JudgePromptTokens     int
+	JudgeCompletionTokens int
+	JudgeCostUSD          float64
+	JudgeCalls            int
+	JudgeCacheHits        int
 }
 
 // Valid reports whether the sample counts as behaviour (it was scored).
@@ -101,6 +115,15 @@ type Summary struct {
 	Models           map[string]int
 	Fingerprints     map[string]int
 	Duration         time.Duration
+	// Judging, counted apart from the tested model: tokens, cost, the
+	// judge's returned models and fingerprints (per graded sample), and
+	// the answers served from the grade cache.
+	JudgePromptTokens     int64
+	JudgeCompletionTokens int64
+	JudgeCostUSD          float64
+	JudgeModels           map[string]int
+	JudgeFingerprints     map[string]int
+	JudgeCacheHits        int
 }
 
 // Run executes suite on target. emit is called once per sample, in the
@@ -150,6 +173,9 @@ func runArms(ctx context.Context, arms []Arm, opts Options) ([]Summary, error) {
 		t := &arms[i].Target
 		if t.Provider == nil || t.Gate == nil {
 			return nil, errors.New("runner: target needs a provider and a gate")
+		}
+		if j := t.Judge; j != nil && (j.Provider == nil || j.Gate == nil) {
+			return nil, errors.New("runner: judge needs a provider and a gate")
 		}
 		if t.Timeout <= 0 {
 			t.Timeout = 30 * time.Second

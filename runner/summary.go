@@ -12,10 +12,12 @@ func newAccumulator(cases int) *accumulator {
 	return &accumulator{
 		cases: make([]scoring.CaseTally, cases),
 		sum: Summary{
-			Cases:         cases,
-			ErrorsByClass: map[string]int{},
-			Models:        map[string]int{},
-			Fingerprints:  map[string]int{},
+			Cases:             cases,
+			ErrorsByClass:     map[string]int{},
+			Models:            map[string]int{},
+			Fingerprints:      map[string]int{},
+			JudgeModels:       map[string]int{},
+			JudgeFingerprints: map[string]int{},
 		},
 	}
 }
@@ -33,6 +35,16 @@ func (a *accumulator) add(s Sample) {
 	}
 	if s.ErrClass != "" {
 		a.sum.ErrorsByClass[s.ErrClass]++
+	}
+	a.sum.JudgePromptTokens += int64(s.JudgePromptTokens)
+	a.sum.JudgeCompletionTokens += int64(s.JudgeCompletionTokens)
+	a.sum.JudgeCostUSD += s.JudgeCostUSD
+	a.sum.JudgeCacheHits += s.JudgeCacheHits
+	if s.JudgeModel != "" {
+		a.sum.JudgeModels[s.JudgeModel]++
+	}
+	if s.JudgeFingerprint != "" {
+		a.sum.JudgeFingerprints[s.JudgeFingerprint]++
 	}
 	if !s.Valid() {
 		a.sum.Errors++

@@ -67,17 +67,17 @@ var kinds = map[string]func(Spec) (checker, error){
 // Known reports whether typ names an assertion type, with or without the
 // "not-" prefix.
 func Known(typ string) bool {
-	_, ok := kinds[strings.TrimPrefix(typ, notPrefix)]
-	return ok
+	return allTypes()[strings.TrimPrefix(typ, notPrefix)]
 }
 
 // Types returns the base assertion type names, sorted. Each also exists in a
 // "not-" form.
 func Types() []string {
-	return slices.Sorted(maps.Keys(kinds))
+	return slices.Sorted(maps.Keys(allTypes()))
 }
 
-// Compile validates s and returns the assertion it describes. Errors wrap
+// Compile validates s and returns the assertion it describes; the
+// model-graded types return a Graded assertion. Errors wrap
 // ErrUnknownType, ErrBadValue, ErrBadThreshold or ErrBadWeight, and read as
 // one short lower-case line naming the type, what is wrong and the offending
 // value, for example
@@ -88,11 +88,19 @@ func Types() []string {
 func Compile(s Spec) (Assertion, error) {
 	base, negated := strings.CutPrefix(s.Type, notPrefix)
 	compile, ok := kinds[base]
-	if !ok {
+	compileGrader, graded := graders[base]
+	if !ok && !graded {
 		return nil, unknownType(s.Type)
 	}
 	if w := s.Weight; w < 0 || math.IsNaN(w) || math.IsInf(w, 0) {
 		return nil, specErr(ErrBadWeight, "%s: invalid weight %s: must be a number of at least 0", s.Type, show(w))
+	}
+	if graded {
+		g, err := compileGrader(s)
+		if err != nil {
+			return nil, err
+		}
+		return &gradedAssertion{spec: s, negated: negated, g: g}, nil
 	}
 	c, err := compile(s)
 	if err != nil {

@@ -21,8 +21,8 @@ func TestCompileErrors(t *testing.T) {
 			msg: `unknown assertion type "contanis" (did you mean "contains"?)`},
 		{name: "unknown negated type", spec: Spec{Type: "not-contanis", Value: "x"}, kind: ErrUnknownType,
 			msg: `unknown assertion type "not-contanis" (did you mean "not-contains"?)`},
-		{name: "unsupported type", spec: Spec{Type: "llm-rubric", Value: "x"}, kind: ErrUnknownType,
-			msg: `unknown assertion type "llm-rubric"`},
+		{name: "unsupported type", spec: Spec{Type: "g-eval", Value: "x"}, kind: ErrUnknownType,
+			msg: `unknown assertion type "g-eval"`},
 		{name: "empty type", spec: Spec{}, kind: ErrUnknownType, msg: `unknown assertion type ""`},
 		{name: "bare not-", spec: Spec{Type: "not-"}, kind: ErrUnknownType, msg: `unknown assertion type "not-"`},
 		{name: "double negation", spec: Spec{Type: "not-not-contains", Value: "x"}, kind: ErrUnknownType,
@@ -170,8 +170,9 @@ func TestZeroWeightStillJudged(t *testing.T) {
 func TestTypesAndKnown(t *testing.T) {
 	want := []string{
 		"contains", "contains-all", "contains-any", "contains-json", "cost", "equals",
-		"icontains", "icontains-all", "icontains-any", "is-json", "latency", "levenshtein",
-		"regex", "rouge-n", "starts-with", "word-count",
+		"factuality", "icontains", "icontains-all", "icontains-any", "is-json", "latency",
+		"levenshtein", "llm-rubric", "model-graded-closedqa", "model-graded-factuality",
+		"regex", "rouge-n", "similar", "starts-with", "word-count",
 	}
 	if diff := cmp.Diff(want, Types()); diff != "" {
 		t.Errorf("Types() mismatch (-want +got):\n%s", diff)
@@ -189,7 +190,9 @@ func TestTypesAndKnown(t *testing.T) {
 		{"not-", false},
 		{"not-not-contains", false},
 		{"Contains", false},
-		{"llm-rubric", false},
+		{"llm-rubric", true},
+		{"not-similar", true},
+		{"g-eval", false},
 		{"", false},
 	} {
 		if got := Known(tc.typ); got != tc.want {

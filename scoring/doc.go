@@ -18,6 +18,17 @@
 // Score is always in [0,1], and its Reason, set on failures, is one short
 // line that quotes at most about 80 runes of the output.
 //
+// # Model-graded assertions
+//
+// llm-rubric, factuality (alias model-graded-factuality),
+// model-graded-closedqa and similar compile to a Graded assertion: Grade
+// asks a Judge, an interface declared here and implemented by the runner,
+// so that this package stays free of I/O. The judge's prompts are the
+// embedded files prompts/*.txt. A judge that fails, or answers something
+// that cannot be read as a verdict, gives a Result with Missing set and the
+// raw answer in Reason: a missing grade, never a failed one. Check on a
+// Graded assertion has no judge to ask and is always missing.
+//
 // # Scores
 //
 // Scores roll up in three steps: assertions into a sample, samples into a

@@ -24,6 +24,9 @@ type Output struct {
 	Latency   time.Duration
 	CostUSD   float64
 	CostKnown bool
+	// Input is the question the model answered (the last user message), for
+	// the model-graded types that show it to the judge.
+	Input string
 }
 
 // Result is one assertion's verdict on one output.
@@ -33,6 +36,10 @@ type Result struct {
 	Score  float64 `json:"score"`
 	Weight float64 `json:"weight"`
 	Reason string  `json:"reason,omitempty"`
+	// Missing marks a grade that could not be reached: the judge failed or
+	// answered something unreadable (Reason quotes it). The sample is then
+	// missing data, neither a pass nor a fail.
+	Missing bool `json:"missing,omitempty"`
 }
 
 // Assertion is a compiled, validated Spec ready to check outputs.

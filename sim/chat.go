@@ -165,6 +165,9 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	if isWrong {
 		content = wrong
 	}
+	if verdict, ok := gradeReply(p.question); ok {
+		content = verdict // a grading request (grade.go)
+	}
 	if req.ResponseFormat != nil && (req.ResponseFormat.Type == "json_object" || req.ResponseFormat.Type == "json_schema") {
 		var buf bytes.Buffer
 		enc := json.NewEncoder(&buf)

@@ -1,0 +1,194 @@
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/evald/evald/configs"
+)
+
+// judgeProject writes a config whose suite is graded by llm-rubric and
+// similar, with the simulator both answering (target prod) and judging
+// (target grader, which sets no temperature or seed).
+func judgeProject(t testing.TB, baseURL string) *configs.Project {
+	t.Helper()
+	dir := t.TempDir()
+	write := func(name, body string) {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("evald.yaml", `targets:
+  - name: prod
+    base_url: `+baseURL+`
+    model: sim-1
+    params: {temperature: 0.7}
+    price: {input_per_mtok: 1, output_per_mtok: 2}
+  - name: grader
+    base_url: `+baseURL+`
+    model: sim-judge
+    retries: 1
+    price: {input_per_mtok: 100, output_per_mtok: 200}
+judge: grader
+suites:
+  - file: suites/refunds.yaml
+    targets: [prod]
+`)
+	write("suites/refunds.yaml", `name: refunds
+prompt:
+  - role: system
+    content: |
+      Answer from these facts.
+      refund window return item => you have 30 days to return an item
+  - role: user
+    content: "{{question}}"
+tests:
+  - id: window
+    vars: {question: "What is the refund window to return an item?"}
+    assert:
+      - type: llm-rubric
+        value: mentions the days to return
+  - id: warranty
+    vars: {question: "How long do I have to return an item?"}
+    assert:
+      - type: llm-rubric
+        value: mentions warranty coverage terms
+  - id: similar
+    vars: {question: "Can I return an item?"}
+    assert:
+      - type: similar
+        value: you have 30 days to return an item
+        threshold: 0.5
+thresholds:
+  pass_rate: 0.5
+`)
+	proj, err := configs.Load(filepath.Join(dir, "evald.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return proj
+}
+
+func TestEvaluateWithJudge(t *testing.T) {
+	var mu sync.Mutex
+	var judgeReqs []map[string]any
+	url := simURL(t, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			body, _ := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			var req map[string]any
+			if json.Unmarshal(body, &req) == nil && req["model"] == "sim-judge" {
+				mu.Lock()
+				judgeReqs = append(judgeReqs, req)
+				mu.Unlock()
+			}
+			next.ServeHTTP(w, r)
+		})
+	})
+	d, st := gateDaemon(t, judgeProject(t, url))
+	ctx := context.Background()
+
+	detail := func(t *testing.T) (*Result, Detail) {
+		t.Helper()
+		res, err := d.Evaluate(ctx, Request{Suite: "refunds", Target: "prod", Trigger: TriggerManual})
+		if err != nil {
+			t.Fatalf("Evaluate: %v", err)
+		}
+		run, err := st.Run(ctx, res.Run.ID)
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		var det Detail
+		if err := json.Unmarshal([]byte(run.Detail), &det); err != nil {
+			t.Fatalf("run detail: %v", err)
+		}
+		return res, det
+	}
+
+	res, det := detail(t)
+	if got, want := res.Run.Status, StatusPassed; got != want {
+		t.Errorf("status = %q, want %q", got, want)
+	}
+	if got, want := len(res.FailedCases), 1; got != want || res.FailedCases[0].ID != "warranty" {
+		t.Errorf("failed cases = %+v, want only warranty", res.FailedCases)
+	}
+	if res.Summary.Errors != 0 {
+		t.Errorf("errors = %v, want none", res.Summary.ErrorsByClass)
+	}
+	j := det.Judge
+	if j == nil || j.Target != "grader" || len(j.Models) == 0 || j.CostUSD <= 0 || j.PromptTokens == 0 {
+		t.Fatalf("detail.judge = %+v, want the grader's models, tokens and cost", j)
+	}
+	if res.Summary.CostUSD >= j.CostUSD {
+		t.Errorf("tested cost %v >= judge cost %v: the judge's pricier tokens must not be in the tested model's cost", res.Summary.CostUSD, j.CostUSD)
+	}
+	mu.Lock()
+	for _, r := range judgeReqs {
+		if r["seed"] != float64(DefaultJudgeSeed) {
+			t.Errorf("judge request seed = %v, want %d", r["seed"], DefaultJudgeSeed)
+		}
+		if temp, ok := r["temperature"].(float64); ok && temp > 1e-30 {
+			t.Errorf("judge request temperature = %v, want ~0", temp)
+		}
+		if r["temperature"] == nil {
+			t.Errorf("judge request has no temperature: %v", r)
+		}
+	}
+	first := len(judgeReqs)
+	mu.Unlock()
+	if first != 2 {
+		t.Errorf("judge chat requests = %d, want one per llm-rubric sample (2)", first)
+	}
+
+	// The same outputs again: the grades (2 chats, 1 embedding) come from
+	// the cache, for free.
+	res2, det2 := detail(t)
+	mu.Lock()
+	again := len(judgeReqs) - first
+	mu.Unlock()
+	if again != 0 || det2.Judge.CacheHits != 3 || det2.Judge.CostUSD != 0 {
+		t.Errorf("second run: %d judge requests, %d cache hits, cost %v; want 0, 3, 0", again, det2.Judge.CacheHits, det2.Judge.CostUSD)
+	}
+	if res2.Summary.PassRate != res.Summary.PassRate {
+		t.Errorf("second run pass rate = %v, want %v", res2.Summary.PassRate, res.Summary.PassRate)
+	}
+}
+
+func TestJudgeTargetDefaults(t *testing.T) {
+	temp, seed := 0.3, 9
+	got := judgeTarget(configs.Target{Name: "j", Params: configs.Params{ResponseFormat: "json_object", Tools: []any{}}})
+	if got.Params.Temperature == nil || *got.Params.Temperature != 0 || got.Params.Seed == nil || *got.Params.Seed != DefaultJudgeSeed {
+		t.Errorf("judgeTarget(no params) = %+v, want temperature 0 and seed %d", got.Params, DefaultJudgeSeed)
+	}
+	if got.Params.ResponseFormat != nil || got.Params.Tools != nil {
+		t.Errorf("judgeTarget kept response_format or tools: %+v", got.Params)
+	}
+	kept := judgeTarget(configs.Target{Name: "j", Params: configs.Params{Temperature: &temp, Seed: &seed}})
+	if *kept.Params.Temperature != 0.3 || *kept.Params.Seed != 9 {
+		t.Errorf("judgeTarget overrode the configured params: %+v", kept.Params)
+	}
+}
+
+func TestEvaluateJudgeMissing(t *testing.T) {
+	url := simURL(t, nil)
+	proj := judgeProject(t, url)
+	proj.Config.Judge = "" // as if configs had not refused it
+	d, _ := gateDaemon(t, proj)
+	_, err := d.Evaluate(context.Background(), Request{Suite: "refunds", Target: "prod", Trigger: TriggerManual})
+	if err == nil || !strings.Contains(err.Error(), "no judge") {
+		t.Errorf("Evaluate without a judge = %v, want an error saying there is no judge", err)
+	}
+}
