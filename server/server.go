@@ -26,6 +26,9 @@ type Daemon interface {
 	Pairs() []daemon.Pair
 	Signoff(ctx context.Context, suite, by, reason string) ([]governance.Change, error)
 	Silence(ctx context.Context, suite, target, by, reason string, d time.Duration) (store.Silence, error)
+	// NextRun is when the scheduler next starts suite on target (zero when
+	// it is not scheduled or the scheduler is not running).
+	NextRun(suite, target string) time.Time
 }
 
 // Store is what the server reads.
@@ -33,6 +36,9 @@ type Store interface {
 	Runs(ctx context.Context, f store.RunFilter) ([]store.Run, error)
 	Run(ctx context.Context, id int64) (store.Run, error)
 	Samples(ctx context.Context, runID int64) ([]store.Sample, error)
+	Incidents(ctx context.Context, openOnly bool, limit int) ([]store.Incident, error)
+	Deliveries(ctx context.Context, limit int) ([]store.Delivery, error)
+	dashboardStore
 }
 
 // Options configure a Server.
@@ -44,6 +50,8 @@ type Options struct {
 	// Tokens maps bearer tokens to the identity they stand for.
 	Tokens map[string]string
 	Logger *slog.Logger
+	// Now is the dashboard's clock (default time.Now).
+	Now func() time.Time
 }
 
 // Server serves HTTP on a listener bound in New, so Addr is known at once.
@@ -53,6 +61,8 @@ type Server struct {
 	ln   net.Listener
 	srv  *http.Server
 	done chan error
+	// trends caches the overview's sparkline points.
+	trends trendCache
 }
 
 // New binds the listener and builds the routes; Start serves.
@@ -112,9 +122,11 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /api/suites", s.apiSuites)
 	mux.HandleFunc("GET /api/runs", s.apiRuns)
 	mux.HandleFunc("GET /api/runs/{id}", s.apiRun)
+	mux.HandleFunc("GET /api/alerts", s.apiAlerts)
 	mux.Handle("POST /api/runs", s.auth(http.HandlerFunc(s.apiTrigger)))
 	mux.Handle("POST /api/suites/{name}/signoff", s.auth(http.HandlerFunc(s.apiSignoff)))
 	mux.Handle("POST /api/silences", s.auth(http.HandlerFunc(s.apiSilence)))
+	s.dashboardRoutes(mux)
 	return mux
 }
 

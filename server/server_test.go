@@ -267,3 +267,32 @@ func TestGovernanceOverHTTP(t *testing.T) {
 		t.Errorf("recorded = %q, want %q (identity from the token)", got, want)
 	}
 }
+
+func TestAPIAlerts(t *testing.T) {
+	s, st := newServer(t, &fakeDaemon{})
+	ctx := context.Background()
+	t0 := time.Now().UTC()
+	if err := st.SaveAlerts(ctx, store.AlertWrites{
+		Incidents: []store.Incident{{ID: "inc-1", Suite: "faq", Target: "prod", Kind: "regression", OpenedAt: t0, Data: []byte(`{"id":"inc-1"}`)}},
+		Deliveries: []store.Delivery{{ID: "d-1", Sink: "slack", IncidentID: "inc-1", Action: "open", Payload: []byte(`{}`), CreatedAt: t0}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.MarkDeliveryFailed(ctx, "d-1", "slack: channel_not_found"); err != nil {
+		t.Fatal(err)
+	}
+	code, body := get(t, s, "/api/alerts?open=1")
+	var out struct {
+		Incidents  []map[string]any `json:"incidents"`
+		Deliveries []map[string]any `json:"deliveries"`
+	}
+	if code != 200 || json.Unmarshal([]byte(body), &out) != nil {
+		t.Fatalf("GET /api/alerts = %d %s", code, body)
+	}
+	if len(out.Incidents) != 1 || out.Incidents[0]["kind"] != "regression" {
+		t.Errorf("incidents = %v, want the open regression", out.Incidents)
+	}
+	if len(out.Deliveries) != 1 || out.Deliveries[0]["status"] != "failed" || out.Deliveries[0]["last_error"] != "slack: channel_not_found" {
+		t.Errorf("deliveries = %v, want the failed one with its error", out.Deliveries)
+	}
+}
