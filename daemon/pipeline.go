@@ -317,7 +317,8 @@ func (d *Daemon) saveVersions(ctx context.Context, suite *evals.Suite, t configs
 // sampleWriter batches samples into store transactions so that a crash
 // loses at most one small batch, and tallies cases for the report.
 type sampleWriter struct {
-	d      *Daemon
+	d       *Daemon
+	written int // samples committed so far
 	scores caseScores
 	target string
 	runID  int64
@@ -364,6 +365,8 @@ func (w *sampleWriter) flush(ctx context.Context) error {
 		w.err = fmt.Errorf("write samples of run %d: %w", w.runID, err)
 		return w.err
 	}
+	w.written += len(w.buf)
+	w.d.log.Debug("samples written", "run_id", w.runID, "total", w.written)
 	w.buf = w.buf[:0]
 	return w.err
 }
