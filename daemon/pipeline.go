@@ -319,12 +319,12 @@ func (d *Daemon) saveVersions(ctx context.Context, suite *evals.Suite, t configs
 type sampleWriter struct {
 	d       *Daemon
 	written int // samples committed so far
-	scores caseScores
-	target string
-	runID  int64
-	buf    []store.Sample
-	err    error
-	cases  []CaseFailure
+	scores  caseScores
+	target  string
+	runID   int64
+	buf     []store.Sample
+	err     error
+	cases   []CaseFailure
 }
 
 func (w *sampleWriter) add(s runner.Sample, more bool) {
