@@ -273,7 +273,7 @@ func TestAPIAlerts(t *testing.T) {
 	ctx := context.Background()
 	t0 := time.Now().UTC()
 	if err := st.SaveAlerts(ctx, store.AlertWrites{
-		Incidents: []store.Incident{{ID: "inc-1", Suite: "faq", Target: "prod", Kind: "regression", OpenedAt: t0, Data: []byte(`{"id":"inc-1"}`)}},
+		Incidents:  []store.Incident{{ID: "inc-1", Suite: "faq", Target: "prod", Kind: "regression", OpenedAt: t0, Data: []byte(`{"id":"inc-1"}`)}},
 		Deliveries: []store.Delivery{{ID: "d-1", Sink: "slack", IncidentID: "inc-1", Action: "open", Payload: []byte(`{}`), CreatedAt: t0}},
 	}); err != nil {
 		t.Fatal(err)
