@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -126,17 +127,24 @@ func (l *loader) jsonl(name string, data []byte) []rawCase {
 			continue
 		}
 		line := i + 1
-		var probe any
-		if err := json.Unmarshal(raw, &probe); err != nil {
-			l.p.Addf(name, line, "", "", ErrSyntax, "not a JSON object: %s", jsonErr(err))
-			continue
-		}
-		// JSON is YAML: parsing the line as YAML gives nodes, so a line is
-		// checked by the same code as an inline case.
 		d := l.decoder(name)
 		d.LineOffset = line - 1
+		// JSON is YAML: as nodes, a line is checked by the same code as an
+		// inline case. encoding/json builds them several times faster than
+		// the YAML parser; anything it does not take plainly (a syntax
+		// error, a duplicate key) goes the YAML way for the same messages.
+		root, ok := jsonNodes(raw)
+		if !ok {
+			var probe any
+			if err := json.Unmarshal(raw, &probe); err != nil {
+				l.p.Addf(name, line, "", "", ErrSyntax, "not a JSON object: %s", jsonErr(err))
+				continue
+			}
+		}
 		before := l.p.Len()
-		root := d.Parse(raw)
+		if !ok {
+			root = d.Parse(raw)
+		}
 		if root == nil {
 			if l.p.Len() == before {
 				l.p.Addf(name, line, "", "", ErrSyntax, "not a JSON object")
@@ -388,4 +396,96 @@ func (l *loader) yamlTests(name string, data []byte, isJSON bool) []rawCase {
 		}
 	}
 	return cases
+}
+
+// jsonNodes parses one JSON value into the YAML nodes the YAML parser would
+// give for it (all on line 1; the decoder adds the line's offset). ok is
+// false for anything it does not take plainly: invalid JSON, trailing
+// data, duplicate keys.
+func jsonNodes(raw []byte) (n *yaml.Node, ok bool) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	n, ok = jsonValue(dec, 0)
+	if !ok {
+		return nil, false
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, false
+	}
+	return n, true
+}
+
+func jsonValue(dec *json.Decoder, depth int) (*yaml.Node, bool) {
+	if depth > 64 {
+		return nil, false
+	}
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, false
+	}
+	scalar := func(tag, v string) *yaml.Node {
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: v, Line: 1, Column: 1}
+	}
+	switch t := tok.(type) {
+	case json.Delim:
+		switch t {
+		case '{':
+			m := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: 1, Column: 1}
+			seen := map[string]bool{}
+			for dec.More() {
+				kt, err := dec.Token()
+				k, isStr := kt.(string)
+				if err != nil || !isStr || seen[k] {
+					return nil, false
+				}
+				seen[k] = true
+				v, ok := jsonValue(dec, depth+1)
+				if !ok {
+					return nil, false
+				}
+				ks := scalar("!!str", k)
+				ks.Style = yaml.DoubleQuotedStyle
+				m.Content = append(m.Content, ks, v)
+			}
+			if _, err := dec.Token(); err != nil {
+				return nil, false
+			}
+			return m, true
+		case '[':
+			seq := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Line: 1, Column: 1}
+			for dec.More() {
+				v, ok := jsonValue(dec, depth+1)
+				if !ok {
+					return nil, false
+				}
+				seq.Content = append(seq.Content, v)
+			}
+			if _, err := dec.Token(); err != nil {
+				return nil, false
+			}
+			return seq, true
+		}
+		return nil, false
+	case string:
+		n := scalar("!!str", t)
+		n.Style = yaml.DoubleQuotedStyle
+		return n, true
+	case json.Number:
+		v := t.String()
+		if _, err := strconv.ParseInt(v, 10, 64); err == nil {
+			return scalar("!!int", v), true
+		}
+		if _, err := strconv.ParseUint(v, 10, 64); err == nil {
+			return scalar("!!int", v), true
+		}
+		if _, err := strconv.ParseFloat(v, 64); err == nil {
+			return scalar("!!float", v), true
+		}
+		return scalar("!!str", v), true // out of range: YAML reads it as text
+	case bool:
+		return scalar("!!bool", strconv.FormatBool(t)), true
+	case nil:
+		return scalar("!!null", "null"), true
+	}
+	return nil, false
 }
