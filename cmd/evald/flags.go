@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 
 	"github.com/evald/evald/configs"
+	"github.com/evald/evald/store"
 )
 
 // newFlagSet returns a flag set that reports errors instead of exiting.
@@ -78,4 +80,22 @@ func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 		_ = level.UnmarshalText([]byte(v))
 	}
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// openStore opens the database of a read-mostly command: --db when given
+// (no config needed), else the config's.
+func (p *projectFlags) openStore(ctx context.Context) (*store.Store, error) {
+	path := p.db
+	if path == "" {
+		proj, err := p.load()
+		if err != nil {
+			return nil, err
+		}
+		path = p.dbPath(proj)
+	}
+	st, err := store.Open(ctx, path)
+	if err != nil {
+		return nil, usageErr("open %s: %w", path, err)
+	}
+	return st, nil
 }

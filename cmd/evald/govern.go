@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -53,22 +54,44 @@ func oneSuite(pos []string) (string, error) {
 	return pos[0], nil
 }
 
-func cmdSignoff(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("signoff", stderr)
-	var pf projectFlags
-	pf.register(fs)
-	by := fs.String("by", "", "who signs off (required)")
-	reason := fs.String("reason", "", "why the thresholds change (required)")
+// changeFlags are the flags of a command that changes governed state: who
+// and why, and for some the target.
+type changeFlags struct {
+	pf             projectFlags
+	target, by, rs string
+}
+
+// parse registers and parses the flags (extra adds the command's own) and
+// returns the suite named on the command line ("list" for `silence list`).
+func (c *changeFlags) parse(name string, args []string, stderr io.Writer, byHelp, reasonHelp string, withTarget bool, extra func(*flag.FlagSet)) (suite string, err error) {
+	fs := newFlagSet(name, stderr)
+	c.pf.register(fs)
+	if withTarget {
+		fs.StringVar(&c.target, "target", "", "the `target` (required)")
+	}
+	fs.StringVar(&c.by, "by", "", byHelp)
+	fs.StringVar(&c.rs, "reason", "", reasonHelp)
+	if extra != nil {
+		extra(fs)
+	}
 	pos, err := parseArgs(fs, args)
 	if err != nil {
-		return err
+		return "", err
 	}
-	suite, err := oneSuite(pos)
+	if len(pos) == 1 && pos[0] == "list" && name == "silence" {
+		return "list", nil
+	}
+	return oneSuite(pos)
+}
+
+func cmdSignoff(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var c changeFlags
+	suite, err := c.parse("signoff", args, stderr, "who signs off (required)", "why the thresholds change (required)", false, nil)
 	if err != nil {
 		return err
 	}
-	return withDaemon(ctx, &pf, stderr, func(d *daemon.Daemon, _ *store.Store) error {
-		changes, err := d.Signoff(ctx, suite, *by, *reason)
+	return withDaemon(ctx, &c.pf, stderr, func(d *daemon.Daemon, _ *store.Store) error {
+		changes, err := d.Signoff(ctx, suite, c.by, c.rs)
 		if errors.Is(err, governance.ErrUnchanged) {
 			fmt.Fprintf(stdout, "%s: thresholds unchanged; nothing to sign off\n", suite)
 			return nil
@@ -77,52 +100,40 @@ func cmdSignoff(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return actionErr(err)
 		}
 		fmt.Fprint(stdout, governance.FormatDiff(changes))
-		fmt.Fprintf(stdout, "%s: thresholds signed off by %s\n", suite, *by)
+		fmt.Fprintf(stdout, "%s: thresholds signed off by %s\n", suite, c.by)
 		return nil
 	})
 }
 
 func cmdAccept(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("accept", stderr)
-	var pf projectFlags
-	pf.register(fs)
-	target := fs.String("target", "", "the `target` whose new behaviour is accepted (required)")
-	by := fs.String("by", "", "who accepts (required)")
-	reason := fs.String("reason", "", "why the new behaviour is fine (required)")
-	pos, err := parseArgs(fs, args)
+	var c changeFlags
+	suite, err := c.parse("accept", args, stderr, "who accepts (required)", "why the new behaviour is fine (required)", true, nil)
 	if err != nil {
 		return err
 	}
-	suite, err := oneSuite(pos)
-	if err != nil {
-		return err
-	}
-	if *target == "" {
+	if c.target == "" {
 		return usageErr("--target is required")
 	}
-	return withDaemon(ctx, &pf, stderr, func(d *daemon.Daemon, _ *store.Store) error {
-		if err := actionErr(d.Accept(ctx, suite, *target, *by, *reason)); err != nil {
+	return withDaemon(ctx, &c.pf, stderr, func(d *daemon.Daemon, _ *store.Store) error {
+		if err := actionErr(d.Accept(ctx, suite, c.target, c.by, c.rs)); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "%s on %s: new behaviour accepted by %s; the next runs build a new reference\n", suite, *target, *by)
+		fmt.Fprintf(stdout, "%s on %s: new behaviour accepted by %s; the next runs build a new reference\n", suite, c.target, c.by)
 		return nil
 	})
 }
 
 func cmdSilence(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("silence", stderr)
-	var pf projectFlags
-	pf.register(fs)
-	target := fs.String("target", "", "the `target` to silence (required)")
-	by := fs.String("by", "", "who silences (required)")
-	reason := fs.String("reason", "", "why (required)")
-	dur := fs.Duration("for", 24*time.Hour, "how long the silence lasts (at most 720h)")
-	pos, err := parseArgs(fs, args)
+	var c changeFlags
+	var dur time.Duration
+	suite, err := c.parse("silence", args, stderr, "who silences (required)", "why (required)", true, func(fs *flag.FlagSet) {
+		fs.DurationVar(&dur, "for", 24*time.Hour, "how long the silence lasts (at most 720h)")
+	})
 	if err != nil {
 		return err
 	}
-	if len(pos) == 1 && pos[0] == "list" {
-		return withDaemon(ctx, &pf, stderr, func(_ *daemon.Daemon, st *store.Store) error {
+	if suite == "list" {
+		return withDaemon(ctx, &c.pf, stderr, func(_ *daemon.Daemon, st *store.Store) error {
 			list, err := st.Silences(ctx, time.Time{})
 			if err != nil {
 				return err
@@ -140,19 +151,15 @@ func cmdSilence(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return tw.Flush()
 		})
 	}
-	suite, err := oneSuite(pos)
-	if err != nil {
-		return err
-	}
-	if *target == "" {
+	if c.target == "" {
 		return usageErr("--target is required")
 	}
-	return withDaemon(ctx, &pf, stderr, func(d *daemon.Daemon, _ *store.Store) error {
-		si, err := d.Silence(ctx, suite, *target, *by, *reason, *dur)
+	return withDaemon(ctx, &c.pf, stderr, func(d *daemon.Daemon, _ *store.Store) error {
+		si, err := d.Silence(ctx, suite, c.target, c.by, c.rs, dur)
 		if err != nil {
 			return actionErr(err)
 		}
-		fmt.Fprintf(stdout, "%s on %s: pages silenced until %s by %s (runs and verdicts go on)\n", suite, *target, si.Until.Local().Format(time.RFC3339), si.By)
+		fmt.Fprintf(stdout, "%s on %s: pages silenced until %s by %s (runs and verdicts go on)\n", suite, c.target, si.Until.Local().Format(time.RFC3339), si.By)
 		return nil
 	})
 }
@@ -169,17 +176,9 @@ func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if len(pos) != 1 || (pos[0] != "log" && pos[0] != "verify") {
 		return usageErr("usage: evald audit log [--json] | evald audit verify")
 	}
-	path := pf.db
-	if path == "" {
-		proj, err := pf.load()
-		if err != nil {
-			return err
-		}
-		path = pf.dbPath(proj)
-	}
-	st, err := store.Open(ctx, path)
+	st, err := pf.openStore(ctx)
 	if err != nil {
-		return usageErr("open %s: %w", path, err)
+		return err
 	}
 	defer st.Close()
 	entries, headSeq, headHash, err := st.AuditLogWithHead(ctx)

@@ -24,17 +24,9 @@ func cmdHistory(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if len(pos) > 1 {
 		return usageErr("takes at most one suite name (got %d)", len(pos))
 	}
-	path := pf.db
-	if path == "" {
-		proj, err := pf.load()
-		if err != nil {
-			return err
-		}
-		path = pf.dbPath(proj)
-	}
-	st, err := store.Open(ctx, path)
+	st, err := pf.openStore(ctx)
 	if err != nil {
-		return usageErr("open %s: %w", path, err)
+		return err
 	}
 	defer st.Close()
 	f := store.RunFilter{Target: *target, Limit: *limit}
