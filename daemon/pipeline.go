@@ -168,6 +168,21 @@ func (d *Daemon) Evaluate(ctx context.Context, req Request) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("record run start: %w", err)
 	}
+	finished := false
+	defer func() {
+		if finished {
+			return
+		}
+		// An error stopped the pipeline after the run was recorded as
+		// started: close it as errored rather than leave it "running".
+		gctx, cancel := shutdownContext(ctx)
+		defer cancel()
+		r := run
+		r.Status, r.FinishedAt, r.ErrorText = StatusErrored, d.opts.Now().UTC(), "evald could not record the run's result; see its log"
+		if ferr := d.store.FinishRun(gctx, r); ferr != nil {
+			d.log.Error("close a run left unfinished by an error", "run_id", r.ID, "err", ferr)
+		}
+	}()
 	log := d.log.With("suite", suite.Name, "target", target.Name, "run_id", run.ID)
 	log.Info("run started", "trigger", req.Trigger, "role", req.role(), "cases", len(suite.Cases), "repeats", suite.Repeats)
 
@@ -260,6 +275,7 @@ func (d *Daemon) Evaluate(ctx context.Context, req Request) (*Result, error) {
 	if err := d.store.FinishRun(wctx, run); err != nil {
 		return nil, fmt.Errorf("record run end: %w", err)
 	}
+	finished = true
 	if req.production() {
 		res.BaselineRuns = st.Ref.Runs
 		writes, err := d.runAlerts(wctx, req, run, suite, res, verdict, st, gov)
