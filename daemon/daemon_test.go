@@ -586,4 +586,3 @@ func TestEnforceRewritesAssertionThresholds(t *testing.T) {
 		t.Errorf("an answer 1 edit away passed under the signed-off max distance 0")
 	}
 }
-
