@@ -381,6 +381,7 @@ func (w *sampleWriter) flush(ctx context.Context) error {
 		w.err = fmt.Errorf("write samples of run %d: %w", w.runID, err)
 		return w.err
 	}
+	w.err = nil // the retained batch is now written
 	w.written += len(w.buf)
 	w.d.log.Debug("samples written", "run_id", w.runID, "total", w.written)
 	w.buf = w.buf[:0]

@@ -41,7 +41,9 @@ func (d *Daemon) Reload(ctx context.Context, proj *configs.Project) error {
 			d.metrics.reloadOK.Set(0)
 			return err
 		}
-		<-d.cron.Stop().Done()
+		// Not waiting on Stop().Done(): a tick in flight waits for d.mu, which
+		// this holds; our jobs only launch goroutines, so nothing is lost.
+		d.cron.Stop()
 		d.cron, d.entries = c, entries
 		c.Start()
 	}
