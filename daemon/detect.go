@@ -93,7 +93,8 @@ func (d *Daemon) detect(ctx context.Context, run store.Run, suite *evals.Suite, 
 	return next, v, nil
 }
 
-// saveVerdict writes the verdict on the run and the detector state at once.
+// saveVerdict ends the run and writes its verdict, the detector state and
+// the alerts they call for, at once.
 func (d *Daemon) saveVerdict(ctx context.Context, run store.Run, st drift.State, v drift.Verdict, alerts store.AlertWrites) error {
 	stJSON, err := json.Marshal(st)
 	if err != nil {
@@ -103,8 +104,8 @@ func (d *Daemon) saveVerdict(ctx context.Context, run store.Run, st drift.State,
 	if err != nil {
 		return fmt.Errorf("encode verdict: %w", err)
 	}
-	if err := d.store.SaveRunOutcome(ctx, run.ID, run.Suite, run.Target, stJSON, v.Kind, string(vJSON), alerts); err != nil {
-		return fmt.Errorf("record verdict of run %d: %w", run.ID, err)
+	if err := d.store.FinishRunOutcome(ctx, run, stJSON, v.Kind, string(vJSON), alerts); err != nil {
+		return fmt.Errorf("record end and verdict of run %d: %w", run.ID, err)
 	}
 	return nil
 }

@@ -272,11 +272,9 @@ func (d *Daemon) Evaluate(ctx context.Context, req Request) (*Result, error) {
 			}
 		}
 	}
-	if err := d.store.FinishRun(wctx, run); err != nil {
-		return nil, fmt.Errorf("record run end: %w", err)
-	}
-	finished = true
 	if req.production() {
+		// The run ends in the same transaction as its verdict, the
+		// detector state and its alerts.
 		res.BaselineRuns = st.Ref.Runs
 		writes, err := d.runAlerts(wctx, req, run, suite, res, verdict, st, gov)
 		if err != nil {
@@ -285,17 +283,23 @@ func (d *Daemon) Evaluate(ctx context.Context, req Request) (*Result, error) {
 		if err := d.saveVerdict(wctx, run, st, verdict, writes); err != nil {
 			return nil, err
 		}
+		finished = true
 		if d.alerting != nil && len(writes.Deliveries) > 0 {
 			d.alerting.worker.Kick()
 		}
 		run.Verdict = verdict.Kind
 		res.Verdict = &verdict
-		res.BaselineRuns = st.Ref.Runs
 		if verdict.Page {
 			log.Warn("regression detected", "verdict", verdict.Kind, "message", verdict.Message, "attribution", verdict.Attribution)
 		}
-	} else if res.Gate.Regressed() {
-		log.Warn("candidate regressed against its baseline", "baseline_run_id", res.Gate.Baseline.RunID, "message", res.Gate.Message)
+	} else {
+		if err := d.store.FinishRun(wctx, run); err != nil {
+			return nil, fmt.Errorf("record run end: %w", err)
+		}
+		finished = true
+		if res.Gate.Regressed() {
+			log.Warn("candidate regressed against its baseline", "baseline_run_id", res.Gate.Baseline.RunID, "message", res.Gate.Message)
+		}
 	}
 	res.Run = run
 	d.metrics.runs.WithLabelValues(suite.Name, target.Name, run.Status).Inc()
@@ -425,17 +429,20 @@ func (d *Daemon) refuse(ctx context.Context, suite *evals.Suite, target configs.
 		Suite: suite.Name, Target: target.Name, Trigger: req.Trigger, Status: StatusRunning, StartedAt: now,
 		SuiteVersion: suite.Version, PromptVersion: suite.PromptVersion, TargetVersion: target.Version(), Cases: len(suite.Cases),
 	}
+	detail, err := json.Marshal(Detail{PendingSignoff: gov.Changes, SignoffHash: gov.Signed.Hash, Candidate: req.Candidate, GateRole: req.role()})
+	if err != nil {
+		return nil, fmt.Errorf("encode refused run detail: %w", err)
+	}
 	id, err := d.store.CreateRun(ctx, run)
 	if err != nil {
 		return nil, fmt.Errorf("record refused run: %w", err)
 	}
-	detail, err := json.Marshal(Detail{PendingSignoff: gov.Changes, SignoffHash: gov.Signed.Hash, Candidate: req.Candidate, GateRole: req.role()})
-	if err != nil {
-		return nil, err
-	}
+	// Once created, the run is closed even if ctx ended meanwhile.
+	wctx, cancel := shutdownContext(ctx)
+	defer cancel()
 	run.ID, run.Status, run.FinishedAt, run.Detail = id, StatusRefused, now, string(detail)
 	run.ErrorText = "threshold change pending sign-off"
-	if err := d.store.FinishRun(ctx, run); err != nil {
+	if err := d.store.FinishRun(wctx, run); err != nil {
 		return nil, fmt.Errorf("record refused run: %w", err)
 	}
 	d.metrics.runs.WithLabelValues(suite.Name, target.Name, StatusRefused).Inc()

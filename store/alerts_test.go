@@ -83,3 +83,48 @@ func TestAlertOutbox(t *testing.T) {
 		t.Errorf("Incidents = %+v, %v; want the resolved incident with its thread", list, err)
 	}
 }
+
+// FinishRunOutcome ends a run with its verdict, state and alerts at once;
+// when any part fails, none is written and the run stays running.
+func TestFinishRunOutcome(t *testing.T) {
+	s, _ := openTest(t)
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	id, err := s.CreateRun(ctx, Run{Suite: "faq", Target: "prod", Trigger: "schedule", Status: StatusRunning, StartedAt: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	writes := AlertWrites{
+		Incidents:  []Incident{{ID: "inc-1", Suite: "faq", Target: "prod", Kind: "regression", OpenedAt: t0, Data: []byte(`{}`)}},
+		Deliveries: []Delivery{{ID: "d-1", Sink: "log", IncidentID: "inc-1", Action: "open", Payload: []byte(`{}`), CreatedAt: t0}},
+	}
+	bad := Run{ID: id, Suite: "faq", Target: "staging", Status: "regressed", FinishedAt: t0.Add(time.Minute)}
+	if err := s.FinishRunOutcome(ctx, bad, []byte(`{}`), "regressed", `{}`, writes); err == nil {
+		t.Fatal("FinishRunOutcome with the wrong target succeeded")
+	}
+	r, err := s.Run(ctx, id)
+	if err != nil || r.Status != StatusRunning || r.Verdict != "" {
+		t.Fatalf("after a failed FinishRunOutcome: run = %+v, %v; want still running, no verdict", r, err)
+	}
+	if pending, err := s.PendingDeliveries(ctx); err != nil || len(pending) != 0 {
+		t.Fatalf("after a failed FinishRunOutcome: deliveries = %d, %v; want none", len(pending), err)
+	}
+	good := bad
+	good.Target = "prod"
+	if err := s.FinishRunOutcome(ctx, good, []byte(`{"s":1}`), "regressed", `{"v":1}`, writes); err != nil {
+		t.Fatalf("FinishRunOutcome: %v", err)
+	}
+	r, err = s.Run(ctx, id)
+	if err != nil || r.Status != "regressed" || r.Verdict != "regressed" || !r.FinishedAt.Equal(good.FinishedAt) {
+		t.Fatalf("run = %+v, %v; want regressed with its verdict", r, err)
+	}
+	if state, last, err := s.LoadDriftState(ctx, "faq", "prod"); err != nil || string(state) != `{"s":1}` || last != id {
+		t.Fatalf("LoadDriftState = %s, %d, %v", state, last, err)
+	}
+	if pending, err := s.PendingDeliveries(ctx); err != nil || len(pending) != 1 {
+		t.Fatalf("deliveries = %d, %v; want 1", len(pending), err)
+	}
+	if err := s.FinishRunOutcome(ctx, good, []byte(`{}`), "ok", `{}`, AlertWrites{}); err == nil {
+		t.Error("finishing a run twice succeeded")
+	}
+}

@@ -43,35 +43,67 @@ func (s *Store) SaveRunOutcome(ctx context.Context, runID int64, suite, target s
 		return fmt.Errorf("save verdict of run %d: empty drift state", runID)
 	}
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		if err := s.writeAlerts(ctx, tx, alerts); err != nil {
-			return err
-		}
-		var rs, rt string
-		err := tx.QueryRowContext(ctx, `SELECT suite, target FROM runs WHERE id = ?`, runID).Scan(&rs, &rt)
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("no such run: %w", ErrNotFound)
-		}
-		if err != nil {
-			return err
-		}
-		if rs != suite || rt != target {
-			return fmt.Errorf("the run is of suite %s on target %s, not of suite %s on target %s", rs, rt, suite, target)
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE runs SET verdict = ?, verdict_detail = ? WHERE id = ?`,
-			verdict, verdictDetail, runID); err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO drift_state (suite, target, state, updated_at, last_run_id)
-			VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (suite, target) DO UPDATE SET
-				state = excluded.state, updated_at = excluded.updated_at, last_run_id = excluded.last_run_id`,
-			suite, target, string(state), formatTime(s.now()), runID)
-		return err
+		return s.saveOutcome(ctx, tx, runID, suite, target, state, verdict, verdictDetail, alerts)
 	})
 	if err != nil {
 		return fmt.Errorf("save verdict of run %d: %w", runID, err)
 	}
 	return nil
+}
+
+// FinishRunOutcome is FinishRun and SaveRunOutcome in one transaction: a
+// production run ends together with its verdict, the detector state and
+// its alerts, so a crash never leaves a finished run without a verdict (or
+// a regression whose page was never queued). r must be of suite on target
+// and still running.
+func (s *Store) FinishRunOutcome(ctx context.Context, r Run, state []byte, verdict, verdictDetail string, alerts AlertWrites) error {
+	if r.Status == "" || r.Status == StatusRunning {
+		return fmt.Errorf("finish run %d: status %q is not a final status", r.ID, r.Status)
+	}
+	if len(state) == 0 {
+		return fmt.Errorf("finish run %d: empty drift state", r.ID)
+	}
+	if r.FinishedAt.IsZero() {
+		r.FinishedAt = s.now()
+	}
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		if err := s.saveOutcome(ctx, tx, r.ID, r.Suite, r.Target, state, verdict, verdictDetail, alerts); err != nil {
+			return err
+		}
+		return finishRun(ctx, tx, r)
+	})
+	if err != nil {
+		return fmt.Errorf("finish run %d: %w", r.ID, err)
+	}
+	return nil
+}
+
+// saveOutcome writes a run's verdict, the detector state and alerts in tx.
+func (s *Store) saveOutcome(ctx context.Context, tx *sql.Tx, runID int64, suite, target string, state []byte, verdict, verdictDetail string, alerts AlertWrites) error {
+	if err := s.writeAlerts(ctx, tx, alerts); err != nil {
+		return err
+	}
+	var rs, rt string
+	err := tx.QueryRowContext(ctx, `SELECT suite, target FROM runs WHERE id = ?`, runID).Scan(&rs, &rt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("no such run: %w", ErrNotFound)
+	}
+	if err != nil {
+		return err
+	}
+	if rs != suite || rt != target {
+		return fmt.Errorf("the run is of suite %s on target %s, not of suite %s on target %s", rs, rt, suite, target)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE runs SET verdict = ?, verdict_detail = ? WHERE id = ?`,
+		verdict, verdictDetail, runID); err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO drift_state (suite, target, state, updated_at, last_run_id)
+		VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (suite, target) DO UPDATE SET
+			state = excluded.state, updated_at = excluded.updated_at, last_run_id = excluded.last_run_id`,
+		suite, target, string(state), formatTime(s.now()), runID)
+	return err
 }
 
 // AcceptDrift replaces the detector state of (suite, target) with state

@@ -150,33 +150,36 @@ func (s *Store) FinishRun(ctx context.Context, r Run) error {
 	if r.FinishedAt.IsZero() {
 		r.FinishedAt = s.now()
 	}
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE runs SET status = ?, finished_at = ?, thresholds = ?,
-			cases = ?, samples = ?, errors = ?, pass_rate = ?, mean_score = ?,
-			prompt_tokens = ?, completion_tokens = ?, cost_usd = ?, duration_ms = ?,
-			detail = ?, error_text = ?
-			WHERE id = ? AND status = ?`,
-			r.Status, formatTime(r.FinishedAt), r.ThresholdsJSON,
-			r.Cases, r.Samples, r.Errors, finitePtr(r.PassRate), finitePtr(r.MeanScore),
-			r.PromptTokens, r.CompletionTokens, finite(r.CostUSD), r.DurationMS,
-			r.Detail, r.ErrorText,
-			r.ID, StatusRunning)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 1 {
-			return err
-		}
-		status, err := runStatus(ctx, tx, r.ID)
-		if err != nil {
-			return err
-		}
-		return fmt.Errorf("run is %s, not %s", status, StatusRunning)
-	})
+	err := s.write(ctx, func(tx *sql.Tx) error { return finishRun(ctx, tx, r) })
 	if err != nil {
 		return fmt.Errorf("finish run %d: %w", r.ID, err)
 	}
 	return nil
+}
+
+// finishRun writes r's end inside tx; the run must still be running.
+func finishRun(ctx context.Context, tx *sql.Tx, r Run) error {
+	res, err := tx.ExecContext(ctx, `UPDATE runs SET status = ?, finished_at = ?, thresholds = ?,
+		cases = ?, samples = ?, errors = ?, pass_rate = ?, mean_score = ?,
+		prompt_tokens = ?, completion_tokens = ?, cost_usd = ?, duration_ms = ?,
+		detail = ?, error_text = ?
+		WHERE id = ? AND status = ?`,
+		r.Status, formatTime(r.FinishedAt), r.ThresholdsJSON,
+		r.Cases, r.Samples, r.Errors, finitePtr(r.PassRate), finitePtr(r.MeanScore),
+		r.PromptTokens, r.CompletionTokens, finite(r.CostUSD), r.DurationMS,
+		r.Detail, r.ErrorText,
+		r.ID, StatusRunning)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		return err
+	}
+	status, err := runStatus(ctx, tx, r.ID)
+	if err != nil {
+		return err
+	}
+	return fmt.Errorf("run is %s, not %s", status, StatusRunning)
 }
 
 // runStatus reads a run's status inside tx, wrapping ErrNotFound when the
@@ -217,12 +220,19 @@ func (s *Store) SetVerdict(ctx context.Context, runID int64, verdict, detail str
 // InterruptRunning marks every run still "running" as "interrupted",
 // finished now, with reason as its error text, and returns how many it
 // marked. It is crash recovery for startup, under the single-instance
-// lock: any run still running then was left by a process that is gone.
-func (s *Store) InterruptRunning(ctx context.Context, reason string) (int, error) {
+// lock: any run still running then was left by a process that is gone,
+// except runs with one of the spare triggers, which another live process
+// may still be recording.
+func (s *Store) InterruptRunning(ctx context.Context, reason string, spare ...string) (int, error) {
 	var n int64
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE runs SET status = ?, finished_at = ?, error_text = ? WHERE status = ?`,
-			StatusInterrupted, formatTime(s.now()), reason, StatusRunning)
+		q := `UPDATE runs SET status = ?, finished_at = ?, error_text = ? WHERE status = ?`
+		args := []any{StatusInterrupted, formatTime(s.now()), reason, StatusRunning}
+		for _, t := range spare {
+			q += ` AND run_trigger <> ?`
+			args = append(args, t)
+		}
+		res, err := tx.ExecContext(ctx, q, args...)
 		if err != nil {
 			return err
 		}
