@@ -51,6 +51,10 @@ type Options struct {
 	// offset in [0, Jitter) after its tick, so suites sharing a schedule do
 	// not hit the endpoint in the same second.
 	Jitter time.Duration
+	// LiveCIRuns says another process (`evald run`) may be recording runs
+	// in the store right now: Start then leaves runs triggered by ci that
+	// are still "running" alone instead of marking them interrupted.
+	LiveCIRuns bool
 	// OnRun, if set, is called after every recorded evaluation (the demo
 	// prints a line per run with it).
 	OnRun func(*Result)
@@ -86,7 +90,11 @@ type Daemon struct {
 	// runCtx is the parent of every run; Stop cancels it after the grace period.
 	runCtx     context.Context
 	cancelRuns context.CancelFunc
-	runs       sync.WaitGroup
+	// stopping is closed when Stop begins: a scheduled run still waiting
+	// out its jitter then gives up instead of starting inside the grace
+	// period.
+	stopping chan struct{}
+	runs     sync.WaitGroup
 	// bgCtx is the parent of background work that outlives runs (the alert
 	// worker); Stop cancels it last.
 	bgCtx    context.Context
@@ -138,6 +146,7 @@ func New(opts Options) (*Daemon, error) {
 		pendingSeen: map[string]bool{},
 	}
 	d.runCtx, d.cancelRuns = context.WithCancel(context.Background())
+	d.stopping = make(chan struct{})
 	d.bgCtx, d.cancelBg = context.WithCancel(context.Background())
 	if opts.Alerts {
 		a, err := newAlerting(opts.Project.Config, opts.Getenv, opts.Logger, opts.Registry, opts.HTTPClient, outbox{opts.Store})

@@ -340,6 +340,74 @@ func TestStopInterruptsAfterGrace(t *testing.T) {
 	})
 }
 
+// A scheduled run still waiting out its jitter when Stop begins never
+// starts, and does not hold Stop for the grace period.
+func TestStopDuringJitter(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, testProject([]*evals.Suite{testSuite("faq", 1)}, []string{"prod"}, "@every 2h"),
+			func(string) *fakeProvider { return &fakeProvider{} },
+			func(o *Options) { o.Jitter, o.Grace = time.Hour, 10*time.Minute })
+		ctx := context.Background()
+		if err := h.d.Start(ctx); err != nil { // no run yet: one is due at once
+			t.Fatalf("Start: %v", err)
+		}
+		synctest.Wait() // the due run now waits out its jitter
+		start := time.Now()
+		if err := h.d.Stop(ctx); err != nil {
+			t.Fatalf("Stop: %v", err)
+		}
+		if got := time.Since(start); got != 0 {
+			t.Errorf("Stop took %v, want 0 (nothing was running)", got)
+		}
+		if runs := h.runs(t, store.RunFilter{}); len(runs) != 0 {
+			t.Errorf("runs after Stop = %d, want 0 (a run waiting for its jitter must not start)", len(runs))
+		}
+	})
+}
+
+// Start closes the runs a crash left running, but with LiveCIRuns it
+// leaves alone the ci runs a live `evald run` may still be recording.
+func TestStartSparesLiveCIRuns(t *testing.T) {
+	for _, live := range []bool{false, true} {
+		t.Run(fmt.Sprintf("live=%v", live), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				h := newHarness(t, testProject([]*evals.Suite{testSuite("faq", 1)}, []string{"prod"}, "@every 1h"),
+					func(string) *fakeProvider { return &fakeProvider{} },
+					func(o *Options) { o.LiveCIRuns = live })
+				ctx := context.Background()
+				ids := map[string]int64{}
+				for _, trig := range []string{TriggerSchedule, TriggerCI} {
+					id, err := h.st.CreateRun(ctx, store.Run{Suite: "faq", Target: "prod", Trigger: trig, Status: StatusRunning, StartedAt: time.Now().Add(-time.Minute)})
+					if err != nil {
+						t.Fatal(err)
+					}
+					ids[trig] = id
+				}
+				if err := h.d.Start(ctx); err != nil {
+					t.Fatalf("Start: %v", err)
+				}
+				synctest.Wait()
+				if err := h.d.Stop(ctx); err != nil {
+					t.Fatalf("Stop: %v", err)
+				}
+				wantCI := StatusInterrupted
+				if live {
+					wantCI = StatusRunning
+				}
+				for trig, want := range map[string]string{TriggerSchedule: StatusInterrupted, TriggerCI: wantCI} {
+					r, err := h.st.Run(ctx, ids[trig])
+					if err != nil {
+						t.Fatal(err)
+					}
+					if r.Status != want {
+						t.Errorf("%s run status = %q, want %q", trig, r.Status, want)
+					}
+				}
+			})
+		})
+	}
+}
+
 func TestManySuitesRespectLimits(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var suites []*evals.Suite

@@ -28,7 +28,11 @@ func (d *Daemon) Start(ctx context.Context) error {
 	if d.started {
 		return errors.New("daemon: already started")
 	}
-	n, err := d.store.InterruptRunning(ctx, "evald stopped before the run finished")
+	var spare []string
+	if d.opts.LiveCIRuns {
+		spare = append(spare, TriggerCI)
+	}
+	n, err := d.store.InterruptRunning(ctx, "evald stopped before the run finished", spare...)
 	if err != nil {
 		return fmt.Errorf("recover runs left running: %w", err)
 	}
@@ -150,7 +154,7 @@ func (d *Daemon) launchLocked(k runKey, trigger string) {
 			d.metrics.inFlight.Dec()
 		}()
 		if trigger == TriggerSchedule && d.opts.Jitter > 0 {
-			if wait(d.runCtx, jitterFor(k, d.opts.Jitter)) != nil {
+			if !d.waitJitter(jitterFor(k, d.opts.Jitter)) {
 				return
 			}
 		}
@@ -170,15 +174,19 @@ func jitterFor(k runKey, max time.Duration) time.Duration {
 	return time.Duration(h.Sum64() % uint64(max))
 }
 
-func wait(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
+// waitJitter waits out a scheduled run's jitter; it reports false when Stop
+// began meanwhile, so no run starts after the scheduler stopped.
+func (d *Daemon) waitJitter(j time.Duration) bool {
+	t := time.NewTimer(j)
 	defer t.Stop()
 	select {
 	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+	case <-d.stopping:
+		return false
 	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return !d.stopped
 }
 
 // Stop stops scheduling, lets runs in flight finish for the grace period,
@@ -188,6 +196,7 @@ func (d *Daemon) Stop(ctx context.Context) error {
 	d.stopOnce.Do(func() {
 		d.mu.Lock()
 		d.stopped = true
+		close(d.stopping)
 		c := d.cron
 		d.mu.Unlock()
 		if c != nil {

@@ -27,12 +27,41 @@ var held sync.Map // *os.File -> struct{}
 // process ends, even if release is dropped. The lock file itself is left
 // in place: removing it would let two processes lock two different files.
 func AcquireLock(dbPath string) (release func() error, err error) {
-	name := dbPath + ".lock"
+	return lockFile(dbPath+".lock", syscall.LOCK_EX|syscall.LOCK_NB)
+}
+
+// HoldRuns tells other processes that this one records runs outside the
+// daemon (`evald run`): a shared flock on dbPath+".runs.lock", held until
+// release or the process ends. Any number of processes may hold it at
+// once.
+func HoldRuns(dbPath string) (release func() error, err error) {
+	// Blocking: the only exclusive holder is a serve start probing the
+	// lock, which lets go at once.
+	return lockFile(dbPath+".runs.lock", syscall.LOCK_SH)
+}
+
+// RunsHeldElsewhere reports whether another process holds [HoldRuns] on
+// dbPath right now: serve asks at start, before it marks the runs a crash
+// left "running" as interrupted, so that it leaves alone the runs a live
+// `evald run` is recording.
+func RunsHeldElsewhere(dbPath string) (bool, error) {
+	release, err := lockFile(dbPath+".runs.lock", syscall.LOCK_EX|syscall.LOCK_NB)
+	if errors.Is(err, ErrLocked) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return false, release()
+}
+
+// lockFile takes a flock of kind how on name; see AcquireLock.
+func lockFile(name string, how int) (release func() error, err error) {
 	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("open lock file: %w", err)
 	}
-	if err := flock(f); err != nil {
+	if err := control(f, how); err != nil {
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
 			return nil, fmt.Errorf("lock %s: %w", name, ErrLocked)
@@ -54,10 +83,6 @@ func AcquireLock(dbPath string) (release func() error, err error) {
 		})
 		return rerr
 	}, nil
-}
-
-func flock(f *os.File) error {
-	return control(f, syscall.LOCK_EX|syscall.LOCK_NB)
 }
 
 func funlock(f *os.File) error {

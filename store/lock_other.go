@@ -15,3 +15,13 @@ var ErrLocked = errors.New("another evald is using the database")
 func AcquireLock(dbPath string) (release func() error, err error) {
 	return nil, errors.New("single-instance lock: flock is not available on " + runtime.GOOS)
 }
+
+// HoldRuns does nothing on this system: without flock, serve cannot tell a
+// live `evald run` from a dead one, and [RunsHeldElsewhere] always says yes.
+func HoldRuns(dbPath string) (release func() error, err error) {
+	return func() error { return nil }, nil
+}
+
+// RunsHeldElsewhere cannot tell on this system and says yes, so that serve
+// never marks a live `evald run`'s runs as interrupted.
+func RunsHeldElsewhere(dbPath string) (bool, error) { return true, nil }

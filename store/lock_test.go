@@ -52,3 +52,43 @@ func TestAcquireLock(t *testing.T) {
 		}
 	})
 }
+
+// HoldRuns is shared: any number of `evald run` processes hold it, and a
+// serve start sees them until the last lets go.
+func TestRunsLock(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "evald.db")
+	held := func() bool {
+		t.Helper()
+		ok, err := RunsHeldElsewhere(path)
+		if err != nil {
+			t.Fatalf("RunsHeldElsewhere = %v", err)
+		}
+		return ok
+	}
+	if held() {
+		t.Fatal("RunsHeldElsewhere = true before anyone holds the lock")
+	}
+	r1, err := HoldRuns(path)
+	if err != nil {
+		t.Fatalf("HoldRuns = %v", err)
+	}
+	r2, err := HoldRuns(path)
+	if err != nil {
+		t.Fatalf("second HoldRuns = %v, want a shared lock", err)
+	}
+	if !held() {
+		t.Error("RunsHeldElsewhere = false while two processes hold it")
+	}
+	if err := r1(); err != nil {
+		t.Fatal(err)
+	}
+	if !held() {
+		t.Error("RunsHeldElsewhere = false while one still holds it")
+	}
+	if err := r2(); err != nil {
+		t.Fatal(err)
+	}
+	if held() {
+		t.Error("RunsHeldElsewhere = true after all released")
+	}
+}

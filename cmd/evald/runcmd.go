@@ -112,6 +112,13 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return usageErr("open %s: %w", pf.dbPath(proj), err)
 	}
 	defer st.Close()
+	// While this process records runs, a serve starting on the same
+	// database must not take them for a crash's leftovers.
+	releaseRuns, err := store.HoldRuns(pf.dbPath(proj))
+	if err != nil {
+		return usageErr("%w", err)
+	}
+	defer releaseRuns()
 	d, err := daemon.New(daemon.Options{Project: proj, Store: st, Logger: newLogger(stderr, slogWarn),
 		NewProvider: func(t configs.Target, key string) (runner.Provider, error) {
 			var p runner.Provider

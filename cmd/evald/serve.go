@@ -81,6 +81,13 @@ func serveProject(ctx context.Context, o serveOptions) (err error) {
 		return usageErr("%w", err)
 	}
 	cleanups = append(cleanups, func(context.Context) error { return release() })
+	// Runs a crash left "running" are closed at start, but not those a
+	// live `evald run` on the same database is still recording.
+	liveCI, err := store.RunsHeldElsewhere(o.dbPath)
+	if err != nil {
+		o.log.Warn("cannot tell whether an evald run is recording; leaving its runs alone", "err", err)
+		liveCI = true
+	}
 	st, err := store.Open(ctx, o.dbPath)
 	if err != nil {
 		return usageErr("open %s: %w", o.dbPath, err)
@@ -91,7 +98,7 @@ func serveProject(ctx context.Context, o serveOptions) (err error) {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	d, err := daemon.New(daemon.Options{
 		Project: o.project, Store: st, Logger: o.log.With("component", "daemon"),
-		Registry: reg, Grace: o.grace, Jitter: o.jitter, OnRun: o.onRun, Alerts: true,
+		Registry: reg, Grace: o.grace, Jitter: o.jitter, OnRun: o.onRun, Alerts: true, LiveCIRuns: liveCI,
 	})
 	if err != nil {
 		return err
