@@ -61,6 +61,11 @@ type Options struct {
 	// Alerts turns on incidents and deliveries to the config's sinks (serve
 	// and demo). One-shot commands leave it off: a CI gate pages nobody.
 	Alerts bool
+	// QueueAlerts plans alerts and writes them to the store's outbox but
+	// sends nothing and needs none of the sinks' secrets: a one-shot command
+	// that changes governed state (accept) queues, for instance, the
+	// resolution of a regression, and the serving process delivers it.
+	QueueAlerts bool
 }
 
 // Daemon evaluates suites on targets and keeps the results.
@@ -148,8 +153,12 @@ func New(opts Options) (*Daemon, error) {
 	d.runCtx, d.cancelRuns = context.WithCancel(context.Background())
 	d.stopping = make(chan struct{})
 	d.bgCtx, d.cancelBg = context.WithCancel(context.Background())
-	if opts.Alerts {
-		a, err := newAlerting(opts.Project.Config, opts.Getenv, opts.Logger, opts.Registry, opts.HTTPClient, outbox{opts.Store})
+	if opts.Alerts || opts.QueueAlerts {
+		getenv := opts.Getenv
+		if !opts.Alerts {
+			getenv = nil // queue only: no secret is read
+		}
+		a, err := newAlerting(opts.Project.Config, getenv, opts.Logger, opts.Registry, opts.HTTPClient, outbox{opts.Store})
 		if err != nil {
 			return nil, err
 		}

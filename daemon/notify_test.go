@@ -128,8 +128,14 @@ func TestRegressionAlertEndToEnd(t *testing.T) {
 	if !strings.Contains(strings.Join(pages, ","), "regression:open") {
 		t.Errorf("messages = %v, want regression:open", pages)
 	}
-	// A person accepts the new behaviour: one resolution.
-	if err := d.Accept(ctx, "facts", "prod", "carol", "the new model is fine"); err != nil {
+	// A person accepts the new behaviour from the command line: a one-shot
+	// daemon without the sinks' secrets queues the resolution, and the
+	// serving daemon's worker sends it.
+	cli, err := New(Options{Project: proj, Store: st, Registry: prometheus.NewRegistry(), QueueAlerts: true, Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatalf("New(QueueAlerts) without secrets: %v", err)
+	}
+	if err := cli.Accept(ctx, "facts", "prod", "carol", "the new model is fine"); err != nil {
 		t.Fatal(err)
 	}
 	if got := drain(); strings.Join(got, ",") != "regression:resolve" {

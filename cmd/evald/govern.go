@@ -28,7 +28,10 @@ func withDaemon(ctx context.Context, pf *projectFlags, stderr io.Writer, fn func
 		return usageErr("open %s: %w", pf.dbPath(proj), err)
 	}
 	defer st.Close()
-	d, err := daemon.New(daemon.Options{Project: proj, Store: st, Logger: newLogger(stderr, slog.LevelWarn)})
+	// Alerts are queued, not sent: an accept resolves its incident in the
+	// outbox, and the serving process, which holds the sinks' secrets,
+	// delivers the message.
+	d, err := daemon.New(daemon.Options{Project: proj, Store: st, Logger: newLogger(stderr, slog.LevelWarn), QueueAlerts: true})
 	if err != nil {
 		return err
 	}
