@@ -72,6 +72,12 @@ func score(ctx context.Context, s *Sample, c *evals.Case, t Target, opts Options
 		CostKnown: t.Price.InputPerMTok > 0 || t.Price.OutputPerMTok > 0,
 		Input:     lastUser(c.Messages),
 	}
+	assess(ctx, s, c, out, t.Judge, opts)
+}
+
+// assess runs the case's assertions on out, asking j (which may be nil) for
+// the model-graded ones, and sets the sample's results, pass and score.
+func assess(ctx context.Context, s *Sample, c *evals.Case, out scoring.Output, j *Judge, opts Options) {
 	var jc *judgeCall // made on the first graded assertion
 	graded := false
 	s.Results = make([]scoring.Result, len(c.Asserts))
@@ -81,8 +87,8 @@ func score(ctx context.Context, s *Sample, c *evals.Case, t Target, opts Options
 			s.Results[i] = a.Check(out)
 			continue
 		}
-		if !graded && t.Judge != nil {
-			jc = &judgeCall{j: t.Judge, opts: opts}
+		if !graded && j != nil {
+			jc = &judgeCall{j: j, opts: opts}
 		}
 		graded = true
 		s.Results[i] = gradeWith(ctx, jc, g, out)

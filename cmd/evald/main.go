@@ -59,6 +59,7 @@ func commands() []command {
 		{"signoff", "sign off a suite's changed thresholds (who and why)", cmdSignoff},
 		{"accept", "accept a provider's new behaviour: re-anchor the drift baseline", cmdAccept},
 		{"silence", "mute a suite's pages on a target for a while, or list silences", cmdSilence},
+		{"regrade", "grade a past run's stored outputs again with today's judge", cmdRegrade},
 		{"audit", "show (log) or check (verify) the hash-chained audit log", cmdAudit},
 		{"demo", "run the daemon on the embedded demo against the built-in simulator", cmdDemo},
 		{"sim", "serve the simulated OpenAI-compatible endpoint", cmdSim},
