@@ -95,12 +95,11 @@ func TestSimGradesGEvalAndRelevance(t *testing.T) {
 	}
 }
 
-// TestSimGradesWithSuitePrompts: a suite's judge_prompts reach the judge,
-// here a g-eval rating prompt in the layout the simulator reads.
+// TestSimGradesWithSuitePrompts: a suite's judge_prompts reach the judge
+// (here a g-eval rating prompt in the layout the simulator reads), and the
+// grade cache tells a replaced prompt from the built-in one.
 func TestSimGradesWithSuitePrompts(t *testing.T) {
 	h := sim.New(sim.Options{WrongRate: -1})
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
 	t.Cleanup(h.Close)
 	var seen []string
 	js := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -115,16 +114,33 @@ func TestSimGradesWithSuitePrompts(t *testing.T) {
 		t.Fatal(err)
 	}
 	tg := answering(t, "Refunds are accepted within 30 days.")
-	tg.Judge = judgeOf(t, js.URL, nil)
+	tg.Judge = judgeOf(t, js.URL, NewGradeCache(0))
 	tg.Judge.Gate = NewGate(1, 0) // serial, so seen needs no lock
-	spec := scoring.Spec{Type: "g-eval", Value: map[string]any{"criteria": "refunds", "steps": []any{"Look."}}, Weight: 1,
-		JudgePrompts: scoring.NewJudgePrompts(p)}
-	_, samples := collect(t, context.Background(), oneCase(t, "Refunds?", spec), tg, fast)
-	if s := samples[0]; s.ErrClass != "" || !s.Pass {
-		t.Fatalf("sample = pass %v (%s %s), want a pass", s.Pass, s.ErrClass, s.ErrText)
-	}
-	if len(seen) != 1 || !strings.Contains(seen[0], "HOUSE RULES") {
-		t.Errorf("judge requests = %q, want one with the suite's prompt", seen)
+	value := map[string]any{"criteria": "refunds", "steps": []any{"Look."}}
+	builtin := scoring.Spec{Type: "g-eval", Value: value, Weight: 1}
+	replaced := builtin
+	replaced.JudgePrompts = scoring.NewJudgePrompts(p)
+	for i, tc := range []struct {
+		spec      scoring.Spec
+		house     bool // the request holds the suite's prompt
+		cacheHits int
+	}{
+		{builtin, false, 0},
+		{replaced, true, 0}, // not answered from the built-in prompt's grade
+		{replaced, true, 1},
+	} {
+		before := len(seen)
+		_, samples := collect(t, context.Background(), oneCase(t, "Refunds?", tc.spec), tg, fast)
+		s := samples[0]
+		if s.ErrClass != "" || !s.Pass || s.JudgeCacheHits != tc.cacheHits {
+			t.Fatalf("grade %d = pass %v (%s %s), %d cache hits; want a pass, %d hits", i, s.Pass, s.ErrClass, s.ErrText, s.JudgeCacheHits, tc.cacheHits)
+		}
+		if tc.cacheHits > 0 {
+			continue
+		}
+		if len(seen) != before+1 || strings.Contains(seen[before], "HOUSE RULES") != tc.house {
+			t.Errorf("grade %d: judge requests %q, want one, with the suite's prompt: %v", i, seen[before:], tc.house)
+		}
 	}
 }
 

@@ -77,6 +77,24 @@ func TestJudgePromptsOverride(t *testing.T) {
 		t.Errorf("judge request = %+v, want the suite's prompt", got)
 	}
 
+	// Recompiling a.Spec() with a new threshold (as governance does for a
+	// signed-off one) keeps the suite's prompt.
+	a, err := Compile(Spec{Type: "llm-rubric", Value: "polite", Weight: 1, JudgePrompts: jp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := a.Spec()
+	spec.Threshold = ptr(0.9)
+	again, err := Compile(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j = &fakeJudge{reply: `{"pass": true, "score": 1}`}
+	again.(Graded).Grade(t.Context(), j, text("hi"))
+	if got := j.got[0].Content; got != "Be strict." {
+		t.Errorf("recompiled assertion's system message = %q, want the suite's", got)
+	}
+
 	sj := &scriptJudge{replies: []string{`{"steps": ["a"]}`, `{"score": 10}`}}
 	grade(t, Spec{Type: "not-g-eval", Value: "short", JudgePrompts: jp}, sj, text("x"))
 	if got := sj.asked[0]; len(got) != 1 || got[0].Content != "Steps for: short" {
