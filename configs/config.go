@@ -35,7 +35,10 @@ type Target struct {
 	BaseURL   string
 	APIKeyEnv string // optional; the key itself is read from the environment at run time
 	Model     string
-	Params    Params
+	// EmbeddingModel is the model asked for embeddings when the target is
+	// a judge (similar, answer-relevance); "" means the runner's default.
+	EmbeddingModel string
+	Params         Params
 	// Concurrency is the number of requests in flight, shared by all suites on this target (default 4).
 	Concurrency int
 	// RPS caps requests per second across all suites on this target (0: unlimited).

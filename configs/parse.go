@@ -95,7 +95,7 @@ func (osFiles) loadSuite(name string) (*evals.Suite, error) { return evals.LoadF
 
 var (
 	topKeys     = []string{"storage", "server", "targets", "judge", "suites", "alerts"}
-	targetKeys  = []string{"name", "base_url", "api_key_env", "model", "params", "concurrency", "rps", "timeout", "retries", "price"}
+	targetKeys  = []string{"name", "base_url", "api_key_env", "model", "embedding_model", "params", "concurrency", "rps", "timeout", "retries", "price"}
 	paramKeys   = []string{"temperature", "top_p", "max_tokens", "seed", "response_format", "tools"}
 	suiteRefKey = []string{"file", "targets", "schedule", "budget_usd_per_day"}
 	targetName  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
@@ -270,6 +270,9 @@ func (d *decoder) target(n *yaml.Node, field string) (Target, bool) {
 		t.APIKeyEnv = d.env(v, strictyaml.Key(field, "api_key_env"))
 	}
 	t.Model, _, _ = d.required(f, n, field, "model")
+	if v := f["embedding_model"]; v != nil && !strictyaml.IsNull(v) {
+		t.EmbeddingModel, _ = d.NonEmpty(v, strictyaml.Key(field, "embedding_model"))
+	}
 	if v := f["params"]; v != nil && !strictyaml.IsNull(v) {
 		t.Params = d.params(v, strictyaml.Key(field, "params"))
 	}

@@ -221,6 +221,7 @@ func TestTargetVersion(t *testing.T) {
 		{"seed unset", "seed: 7, ", "", true},
 		{"response format", "response_format: text", "response_format: json_object", true},
 		{"tools", "response_format: text", "response_format: text, tools: [{function: {name: f}}]", true},
+		{"embedding model", "model: gpt-4o-mini\n", "model: gpt-4o-mini\n    embedding_model: text-embedding-3-large\n", true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if !strings.Contains(base, tt.old) {
@@ -231,6 +232,28 @@ func TestTargetVersion(t *testing.T) {
 				t.Errorf("version moved = %v, want %v", moved, tt.moves)
 			}
 		})
+	}
+}
+
+// TestEmbeddingModel: embedding_model is read, and a target without one
+// keeps the version it had before the key existed.
+func TestEmbeddingModel(t *testing.T) {
+	cfg, err := Parse(files("evald.yaml", `targets:
+  - {name: a, base_url: "http://127.0.0.1:1/v1", model: m, embedding_model: text-embedding-3-large}
+  - {name: b, base_url: "http://127.0.0.1:1/v1", model: m}
+`), "evald.yaml")
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	if got, want := cfg.Targets[0].EmbeddingModel, "text-embedding-3-large"; got != want {
+		t.Errorf("EmbeddingModel = %q, want %q", got, want)
+	}
+	if got := cfg.Targets[1].EmbeddingModel; got != "" {
+		t.Errorf("EmbeddingModel without the key = %q, want empty", got)
+	}
+	// Pinned: the version of a target without embedding_model, as it was.
+	if got, want := cfg.Targets[1].Version(), "d82cac6d239d77f9af5025c5a31da8b7143aaad50fb80a93e6fb0bd415d43858"; got != want {
+		t.Errorf("Version() = %s, want %s", got, want)
 	}
 }
 

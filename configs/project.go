@@ -119,7 +119,7 @@ func checkSuiteNames(p *evals.Problems, name string, cfg *Config, suites []*eval
 // Version is the sha256 (hex) of what changes the target's behaviour on our
 // side: the base URL (without trailing slashes), the model and the sampling
 // parameters (temperature, top_p, max_tokens, seed, response_format,
-// tools). The API key and its variable, the concurrency, rate, timeout,
+// tools), and the embedding model when one is set. The API key and its variable, the concurrency, rate, timeout,
 // retries and price are not part of it.
 func (t Target) Version() string {
 	v := map[string]any{
@@ -143,6 +143,10 @@ func (t Target) Version() string {
 	}
 	if p := t.Params.Seed; p != nil {
 		v["seed"] = *p
+	}
+	// Only when set, so that the versions of targets without it stay.
+	if t.EmbeddingModel != "" {
+		v["embedding_model"] = t.EmbeddingModel
 	}
 	b, err := evals.CanonicalJSON(v)
 	if err != nil {

@@ -46,7 +46,10 @@
 // is the sha256 of the canonical JSON of {prompt_version, repeats, cases:
 // [{id, vars, assert: [{type, value, threshold, weight}]}]}, cases in file
 // order with their resolved vars and templated assertions (defaultTest's
-// first). Names, descriptions, thresholds, drift settings and the judge are
+// first). An assertion whose judge prompt the suite replaces (judge_prompts,
+// a mapping of prompt name to prompt file) also carries judge_prompts: the
+// texts of the replaced prompts its type grades with, so a suite without
+// replacements keeps the version it had. Names, descriptions, thresholds, drift settings and the judge are
 // not part of either, and neither is formatting: see CanonicalJSON.
 //
 // # Errors

@@ -41,7 +41,7 @@ func LoadPrompt(path string) ([]Message, error) {
 }
 
 var (
-	suiteKeys  = []string{"name", "description", "prompt", "repeats", "defaultTest", "tests", "thresholds", "drift", "judge"}
+	suiteKeys  = []string{"name", "description", "prompt", "repeats", "defaultTest", "tests", "thresholds", "drift", "judge", "judge_prompts"}
 	caseKeys   = []string{"id", "description", "vars", "assert"}
 	assertKeys = []string{"type", "value", "threshold", "weight"}
 	roles      = []string{"system", "developer", "user", "assistant"}
@@ -54,6 +54,8 @@ type loader struct {
 	src  source
 	p    Problems
 	file string
+	// judgePrompts are the suite's judge_prompts, set on every assertion.
+	judgePrompts *scoring.JudgePrompts
 }
 
 func (l *loader) decoder(file string) *decoder { return newDecoder(file, &l.p) }
@@ -165,6 +167,9 @@ func (l *loader) suite() *Suite {
 	if n := f["judge"]; n != nil && !strictyaml.IsNull(n) {
 		s.Judge, _ = d.NonEmpty(n, "judge")
 		s.JudgeLine = d.Line(n)
+	}
+	if n := f["judge_prompts"]; n != nil && !strictyaml.IsNull(n) {
+		l.judgePrompts = l.parseJudgePrompts(d, n)
 	}
 	s.Cases = l.resolve(s.Prompt, defaults, cases, checkVars)
 	if l.p.Len() > 0 {

@@ -86,6 +86,7 @@ func (l *loader) resolve(prompt []Message, defaults rawCase, raw []rawCase, chec
 				templated = hasTemplate(spec.Value)
 				spec.Value = v
 			}
+			spec.JudgePrompts = l.judgePrompts
 			a, err := scoring.Compile(spec)
 			if err != nil {
 				if ra.shared && templated {

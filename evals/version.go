@@ -168,13 +168,24 @@ func specJSON(s scoring.Spec) map[string]any {
 	} else {
 		m["threshold"] = nil
 	}
+	// A replaced judge prompt decides the grades as much as the rubric
+	// does; built-in prompts are left out, so versions without
+	// judge_prompts stay as they were.
+	if o := s.JudgePrompts.Overrides(s.Type); o != nil {
+		texts := make(map[string]any, len(o))
+		for k, v := range o {
+			texts[k] = v
+		}
+		m["judge_prompts"] = texts
+	}
 	return m
 }
 
 // suiteVersion hashes what decides a suite's scores: the prompt version,
 // repeats and the resolved cases (id, vars, templated assertions as
-// compiled) in file order. Names, descriptions, thresholds, drift settings and the judge are
-// not part of it.
+// compiled, with the judge_prompts their types grade with) in file order.
+// Names, descriptions, thresholds, drift settings and the judge are not
+// part of it.
 func suiteVersion(pv string, repeats int, cases []Case) (string, error) {
 	list := make([]any, len(cases))
 	for i, c := range cases {

@@ -25,8 +25,9 @@ import (
 type OpenAI struct {
 	client *openai.Client
 	tmpl   openai.ChatCompletionRequest
-	// embedModel is the model Embed asks for (DefaultEmbeddingModel unless
-	// set with WithEmbeddingModel).
+	// embedModel is the model Embed asks for: the target's
+	// embedding_model, else DefaultEmbeddingModel (or as set with
+	// WithEmbeddingModel).
 	embedModel string
 }
 
@@ -94,7 +95,8 @@ func NewOpenAI(t configs.Target, apiKey string, hc *http.Client) (*OpenAI, error
 		}
 		req.Tools = tools
 	}
-	return &OpenAI{client: openai.NewClientWithConfig(cfg), tmpl: req, embedModel: DefaultEmbeddingModel}, nil
+	o := &OpenAI{client: openai.NewClientWithConfig(cfg), tmpl: req, embedModel: DefaultEmbeddingModel}
+	return o.WithEmbeddingModel(t.EmbeddingModel), nil
 }
 
 // Complete sends one chat completion request.

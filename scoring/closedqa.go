@@ -12,7 +12,10 @@ import (
 // or No fails); promptfoo only checks that the reply ends in "Y", so where it
 // reads an unexpected reply as a fail, evald reports a missing grade. The
 // score is 1 or 0.
-type closedQAGrader struct{ criterion string }
+type closedQAGrader struct {
+	criterion string
+	prompt    JudgePrompt
+}
 
 func compileClosedQA(s Spec) (grader, error) {
 	if err := noThreshold(s); err != nil {
@@ -22,11 +25,11 @@ func compileClosedQA(s Spec) (grader, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &closedQAGrader{criterion: c}, nil
+	return &closedQAGrader{criterion: c, prompt: s.JudgePrompts.get("model-graded-closedqa")}, nil
 }
 
 func (g *closedQAGrader) grade(ctx context.Context, j Judge, out Output) (outcome, string, string) {
-	reply, err := j.Complete(ctx, closedQAPrompt.render("output", out.Text, "rubric", g.criterion, "input", out.Input))
+	reply, err := j.Complete(ctx, g.prompt.render("output", out.Text, "rubric", g.criterion, "input", out.Input))
 	if err != nil {
 		return outcome{}, "", "judge failed: " + err.Error()
 	}

@@ -21,8 +21,8 @@ func TestCompileErrors(t *testing.T) {
 			msg: `unknown assertion type "contanis" (did you mean "contains"?)`},
 		{name: "unknown negated type", spec: Spec{Type: "not-contanis", Value: "x"}, kind: ErrUnknownType,
 			msg: `unknown assertion type "not-contanis" (did you mean "not-contains"?)`},
-		{name: "unsupported type", spec: Spec{Type: "g-eval", Value: "x"}, kind: ErrUnknownType,
-			msg: `unknown assertion type "g-eval"`},
+		{name: "unsupported type", spec: Spec{Type: "context-recall", Value: "x"}, kind: ErrUnknownType,
+			msg: `unknown assertion type "context-recall"`},
 		{name: "empty type", spec: Spec{}, kind: ErrUnknownType, msg: `unknown assertion type ""`},
 		{name: "bare not-", spec: Spec{Type: "not-"}, kind: ErrUnknownType, msg: `unknown assertion type "not-"`},
 		{name: "double negation", spec: Spec{Type: "not-not-contains", Value: "x"}, kind: ErrUnknownType,
@@ -169,8 +169,8 @@ func TestZeroWeightStillJudged(t *testing.T) {
 
 func TestTypesAndKnown(t *testing.T) {
 	want := []string{
-		"contains", "contains-all", "contains-any", "contains-json", "cost", "equals",
-		"factuality", "icontains", "icontains-all", "icontains-any", "is-json", "latency",
+		"answer-relevance", "contains", "contains-all", "contains-any", "contains-json", "cost", "equals",
+		"factuality", "g-eval", "icontains", "icontains-all", "icontains-any", "is-json", "latency",
 		"levenshtein", "llm-rubric", "model-graded-closedqa", "model-graded-factuality",
 		"regex", "rouge-n", "similar", "starts-with", "word-count",
 	}
@@ -192,7 +192,8 @@ func TestTypesAndKnown(t *testing.T) {
 		{"Contains", false},
 		{"llm-rubric", true},
 		{"not-similar", true},
-		{"g-eval", false},
+		{"not-g-eval", true},
+		{"context-recall", false},
 		{"", false},
 	} {
 		if got := Known(tc.typ); got != tc.want {

@@ -21,10 +21,11 @@
 // # Model-graded assertions
 //
 // llm-rubric, factuality (alias model-graded-factuality),
-// model-graded-closedqa and similar compile to a Graded assertion: Grade
-// asks a Judge, an interface declared here and implemented by the runner,
-// so that this package stays free of I/O. The judge's prompts are the
-// embedded files prompts/*.txt. A judge that fails, or answers something
+// model-graded-closedqa, g-eval, answer-relevance and similar compile to a
+// Graded assertion: Grade asks a Judge, an interface declared here and
+// implemented by the runner, so that this package stays free of I/O. The
+// judge's prompts are the embedded files prompts/*.txt; a suite may replace
+// them (Spec.JudgePrompts, built from files checked by ParseJudgePrompt). A judge that fails, or answers something
 // that cannot be read as a verdict, gives a Result with Missing set and the
 // raw answer in Reason: a missing grade, never a failed one. Check on a
 // Graded assertion has no judge to ask and is always missing.

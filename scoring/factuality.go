@@ -20,6 +20,7 @@ import (
 type factualityGrader struct {
 	reference string
 	pass      []string // letters
+	prompt    JudgePrompt
 }
 
 var defaultFactualityPass = []string{"A", "B", "C", "E"}
@@ -28,7 +29,7 @@ func compileFactuality(s Spec) (grader, error) {
 	if err := noThreshold(s); err != nil {
 		return nil, err
 	}
-	g := &factualityGrader{pass: defaultFactualityPass}
+	g := &factualityGrader{pass: defaultFactualityPass, prompt: s.JudgePrompts.get("factuality")}
 	switch v := s.Value.(type) {
 	case map[string]any:
 		for k := range v {
@@ -68,7 +69,7 @@ func compileFactuality(s Spec) (grader, error) {
 }
 
 func (g *factualityGrader) grade(ctx context.Context, j Judge, out Output) (outcome, string, string) {
-	reply, err := j.Complete(ctx, factualityPrompt.render("output", out.Text, "reference", g.reference, "input", out.Input))
+	reply, err := j.Complete(ctx, g.prompt.render("output", out.Text, "reference", g.reference, "input", out.Input))
 	if err != nil {
 		return outcome{}, "", "judge failed: " + err.Error()
 	}

@@ -218,13 +218,14 @@ func TestCompileGraded(t *testing.T) {
 }
 
 func TestPromptFilesParse(t *testing.T) {
-	for _, p := range []judgePrompt{rubricPrompt, factualityPrompt, closedQAPrompt} {
-		if p.system == "" || p.user == "" || !strings.Contains(p.user, "{{output}}") {
-			t.Errorf("prompt %s = %+v, want a system part and a user part with {{output}}", p.name, p)
+	for _, name := range JudgePromptNames() {
+		p := builtinPrompts[name]
+		if p.system == "" || p.user == "" {
+			t.Errorf("prompt %s = %+v, want a system part and a user part", name, p)
 		}
 	}
 	// The output is inserted once: placeholders the model wrote stay as text.
-	m := rubricPrompt.render("output", "{{rubric}}", "rubric", "R")
+	m := builtinPrompts["llm-rubric"].render("output", "{{rubric}}", "rubric", "R")
 	if got := m[1].Content; !strings.Contains(got, "<Output>\n{{rubric}}\n</Output>") {
 		t.Errorf("render expanded a placeholder inside the output: %q", got)
 	}
@@ -235,7 +236,7 @@ func near(a, b float64) bool { d := a - b; return d < 1e-9 && d > -1e-9 }
 // FuzzJudgeReply: no judge answer panics a reader, and a rubric verdict
 // read from one always has a score in [0,1].
 func FuzzJudgeReply(f *testing.F) {
-	for _, s := range []string{`{"pass":true,"score":0.5}`, "PASS", "```json\n{\"category\":\"A\"}\n```", "Y\nY", "{{{{", `{"score":"NaN"}`, "(A) (B)"} {
+	for _, s := range []string{`{"pass":true,"score":0.5}`, `{"score": 7, "reason": "x"}`, "1. a\n2. b", "Why?\n- How?", "PASS", "```json\n{\"category\":\"A\"}\n```", "Y\nY", "{{{{", `{"score":"NaN"}`, "(A) (B)"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -244,5 +245,15 @@ func FuzzJudgeReply(f *testing.F) {
 		}
 		readCategory(s)
 		readYesNo(s)
+		if r, _, missing := readRating(s); missing == "" && (r < 0 || r > gevalMax) {
+			t.Errorf("readRating(%q) = %v, want in [0,%d]", s, r, gevalMax)
+		}
+		if steps, ok := readSteps(s); ok != (len(steps) > 0) || len(steps) > maxSteps {
+			t.Errorf("readSteps(%q) = %d steps, %v", s, len(steps), ok)
+		}
+		if qs, ok := readQuestions(s); ok != (len(qs) > 0) || len(qs) > maxQuestions {
+			t.Errorf("readQuestions(%q) = %d questions, %v", s, len(qs), ok)
+		}
+		_, _ = ParseJudgePrompt("llm-rubric", s)
 	})
 }

@@ -35,7 +35,7 @@ type Judge interface {
 }
 
 // Graded is an Assertion that needs a Judge: llm-rubric, factuality,
-// model-graded-closedqa and similar. Check on a Graded assertion returns a
+// model-graded-closedqa, g-eval, answer-relevance and similar. Check on a Graded assertion returns a
 // missing Result (there is no judge to ask); the runner calls Grade instead.
 type Graded interface {
 	Assertion
@@ -59,6 +59,8 @@ var graders = map[string]func(Spec) (grader, error){
 	"model-graded-factuality": compileFactuality,
 	"model-graded-closedqa":   compileClosedQA,
 	"similar":                 compileSimilar,
+	"answer-relevance":        compileRelevance,
+	"g-eval":                  compileGEval,
 }
 
 // allTypes is kinds and graders together, for Known and Types.

@@ -17,6 +17,7 @@ import (
 type rubricGrader struct {
 	rubric string
 	min    *float64
+	prompt JudgePrompt
 }
 
 func compileRubric(s Spec) (grader, error) {
@@ -24,7 +25,7 @@ func compileRubric(s Spec) (grader, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := &rubricGrader{rubric: rubric}
+	g := &rubricGrader{rubric: rubric, prompt: s.JudgePrompts.get("llm-rubric")}
 	if s.Threshold != nil {
 		t, err := threshold(s, 0, 0, 1, "must be between 0 and 1 (the lowest score that passes)")
 		if err != nil {
@@ -55,7 +56,7 @@ func rubricText(s Spec) (string, error) {
 }
 
 func (g *rubricGrader) grade(ctx context.Context, j Judge, out Output) (outcome, string, string) {
-	reply, err := j.Complete(ctx, rubricPrompt.render("output", out.Text, "rubric", g.rubric, "input", out.Input))
+	reply, err := j.Complete(ctx, g.prompt.render("output", out.Text, "rubric", g.rubric, "input", out.Input))
 	if err != nil {
 		return outcome{}, "", "judge failed: " + err.Error()
 	}

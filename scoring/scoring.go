@@ -16,6 +16,10 @@ type Spec struct {
 	Threshold *float64 `json:"threshold,omitempty"`
 	// Weight is the assertion's weight in the sample score (default 1).
 	Weight float64 `json:"weight"`
+	// JudgePrompts replaces built-in judge prompts for the model-graded
+	// types (a suite's judge_prompts); nil keeps them all. It travels with
+	// the Spec so that compiling a.Spec() again grades the same way.
+	JudgePrompts *JudgePrompts `json:"-"`
 }
 
 // Output is what a model produced for one sample, as the scorers see it.

@@ -12,6 +12,17 @@ import (
 // {"reason", "pass", "score"} derived from the request alone: the score is
 // the share of the rubric's keywords that the output uses, and the verdict
 // passes at 0.5 or more. The same request always gets the same verdict.
+//
+// The other layouts it recognises are those of evald's own prompts
+// (judgeas.go), tried in this order:
+//
+//   - "<Criteria>…</Criteria>" with "<Reply>…</Reply>" (g-eval's rating):
+//     {"score", "reason"}, the score 0..10 being the share of the criteria's
+//     keywords that the reply uses, times 10, rounded.
+//   - "<Criteria>…</Criteria>" alone (g-eval's steps): {"steps": [...]},
+//     one step per keyword of the criteria, at most four.
+//   - "<Answer>…</Answer>" (answer-relevance): {"questions": [...]}, up to
+//     three questions made of the answer's keywords.
 
 // gradeReply returns the verdict for a grading request, or ok false when
 // the question is not one.
@@ -19,7 +30,7 @@ func gradeReply(question string) (reply string, ok bool) {
 	output, ok1 := between(question, "<Output>", "</Output>")
 	rubric, ok2 := between(question, "<Rubric>", "</Rubric>")
 	if !ok1 || !ok2 {
-		return "", false
+		return otherJudgeReply(question)
 	}
 	want := keywords(rubric)
 	have := toSet(keywords(output))
