@@ -1,0 +1,77 @@
+package main
+
+import (
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/evald/evald/sim"
+)
+
+// TestRunJudgeThroughWrappers: with --budget-usd and --cache, the judge's
+// chat and embeddings requests pass through the wrappers, so a suite with
+// llm-rubric and similar is graded, not left with missing grades.
+func TestRunJudgeThroughWrappers(t *testing.T) {
+	h := sim.New(sim.Options{WrongRate: -1})
+	srv := httptest.NewServer(h)
+	t.Cleanup(func() { h.Close(); srv.Close() })
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	cfg := write("evald.yaml", `storage:
+  sqlite: evald.db
+targets:
+  - name: prod
+    base_url: `+srv.URL+`/v1
+    model: sim-1
+    price: {input_per_mtok: 1, output_per_mtok: 2}
+  - name: grader
+    base_url: `+srv.URL+`/v1
+    model: sim-judge
+    price: {input_per_mtok: 1, output_per_mtok: 2}
+judge: grader
+suites:
+  - file: suites/refunds.yaml
+    targets: [prod]
+`)
+	prompt := `- role: system
+  content: |
+    Answer from these facts.
+    refund window return item => you have 30 days to return an item
+- role: user
+  content: "{{question}}"
+`
+	write("prompts/prod.yaml", prompt)
+	cand := write("prompts/cand.yaml", prompt)
+	write("suites/refunds.yaml", `name: refunds
+prompt: file://../prompts/prod.yaml
+tests:
+  - id: window
+    vars: {question: "What is the refund window to return an item?"}
+    assert:
+      - type: llm-rubric
+        value: mentions the days to return
+      - type: similar
+        value: you have 30 days to return an item
+        threshold: 0.5
+`)
+	code, out, errOut := evald(t, "run", "--config", cfg, "--prompt", cand, "--baseline", "none",
+		"--budget-usd", "10", "--cache", filepath.Join(dir, "cache"), "--format", "json", "refunds")
+	if code != exitOK {
+		t.Fatalf("run = exit %d: %s\n%s", code, errOut, out)
+	}
+	j := decodeRun(t, out)
+	if j.Errors != 0 || j.PassRate == nil || *j.PassRate != 1 {
+		t.Errorf("run: %d errors, pass rate %v; want the judge to grade it (0 errors, pass rate 1)", j.Errors, j.PassRate)
+	}
+}
