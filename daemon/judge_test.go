@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -131,6 +132,20 @@ func TestEvaluateWithJudge(t *testing.T) {
 	j := det.Judge
 	if j == nil || j.Target != "grader" || len(j.Models) == 0 || j.CostUSD <= 0 || j.PromptTokens == 0 {
 		t.Fatalf("detail.judge = %+v, want the grader's models, tokens and cost", j)
+	}
+	samples, err := st.Samples(ctx, res.Run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sampleCost float64
+	for _, sm := range samples {
+		sampleCost += sm.JudgeCostUSD
+		if sm.CaseID == "window" && (sm.JudgeModel == "" || sm.JudgeFingerprint == "" || sm.JudgePromptTokens == 0 || sm.JudgeCompletionTokens == 0) {
+			t.Errorf("stored sample %s: judge %q %q, %d+%d tokens; want the judge's identity and tokens", sm.CaseID, sm.JudgeModel, sm.JudgeFingerprint, sm.JudgePromptTokens, sm.JudgeCompletionTokens)
+		}
+	}
+	if math.Abs(sampleCost-j.CostUSD) > 1e-12 {
+		t.Errorf("stored samples' judge cost sums to %v, want the run's %v", sampleCost, j.CostUSD)
 	}
 	if res.Summary.CostUSD >= j.CostUSD {
 		t.Errorf("tested cost %v >= judge cost %v: the judge's pricier tokens must not be in the tested model's cost", res.Summary.CostUSD, j.CostUSD)

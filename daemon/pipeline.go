@@ -405,6 +405,12 @@ func toStore(s runner.Sample) store.Sample {
 		Attempts:         s.Attempts,
 		Pass:             s.Pass,
 		Score:            s.Score,
+
+		JudgeModel:            s.JudgeModel,
+		JudgeFingerprint:      s.JudgeFingerprint,
+		JudgePromptTokens:     s.JudgePromptTokens,
+		JudgeCompletionTokens: s.JudgeCompletionTokens,
+		JudgeCostUSD:          s.JudgeCostUSD,
 	}
 	if len(s.Results) > 0 {
 		out.Results = make([]store.AssertionResult, len(s.Results))
