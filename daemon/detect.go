@@ -88,6 +88,10 @@ func (d *Daemon) detect(ctx context.Context, run store.Run, suite *evals.Suite, 
 		ExpectedCases: len(suite.Cases),
 		Models:        sum.Models,
 		Fingerprints:  sum.Fingerprints,
+		// The judge's identity: a change of it is the scorer changing, not
+		// the model under test (drift attributes it so).
+		JudgeModels:       sum.JudgeModels,
+		JudgeFingerprints: sum.JudgeFingerprints,
 	}
 	next, v := drift.Update(d.driftConfig(suite, d.scheduleOf(suite.Name)), st, in)
 	return next, v, nil
