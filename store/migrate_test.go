@@ -225,4 +225,10 @@ func TestUpgradeKeepsSamplesWithoutJudge(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Samples after upgrade mismatch, want the old sample without a judge (-want +got):\n%s", diff)
 	}
+	if err := s.FinishRun(ctx, Run{ID: 1, Status: "passed", CostUSD: 1, JudgeCostUSD: 0.5}); err != nil {
+		t.Fatalf("FinishRun after upgrade = %v", err)
+	}
+	if cost, err := s.CostSince(ctx, "faq", t0.AddDate(-10, 0, 0)); err != nil || cost != 1.5 {
+		t.Errorf("CostSince after upgrade = %v, %v, want 1.5 (the run and its judge)", cost, err)
+	}
 }
