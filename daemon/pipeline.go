@@ -233,7 +233,7 @@ func (d *Daemon) Evaluate(ctx context.Context, req Request) (*Result, error) {
 		run.PassRate, run.MeanScore = ptr(sum.PassRate), ptr(sum.MeanScore)
 	}
 	run.PromptTokens, run.CompletionTokens = sum.PromptTokens, sum.CompletionTokens
-	run.CostUSD = sum.CostUSD
+	run.CostUSD, run.JudgeCostUSD = sum.CostUSD, sum.JudgeCostUSD
 	run.DurationMS = sum.Duration.Milliseconds()
 	d.judge(req, &run, res)
 	detail, err := json.Marshal(Detail{
@@ -300,12 +300,16 @@ func (d *Daemon) Evaluate(ctx context.Context, req Request) (*Result, error) {
 	res.Run = run
 	d.metrics.runs.WithLabelValues(suite.Name, target.Name, run.Status).Inc()
 	d.metrics.cost.WithLabelValues(suite.Name, target.Name).Add(sum.CostUSD)
+	if judge != nil && sum.JudgeCostUSD > 0 {
+		// Grading is spent on the judge target, for the suite it graded.
+		d.metrics.cost.WithLabelValues(suite.Name, judge.Name).Add(sum.JudgeCostUSD)
+	}
 	if valid && sum.Outcome == runner.Completed && req.production() {
 		d.metrics.passRate.WithLabelValues(suite.Name, target.Name).Set(sum.PassRate)
 		d.metrics.meanScore.WithLabelValues(suite.Name, target.Name).Set(sum.MeanScore)
 	}
 	log.Info("run finished", "status", run.Status, "pass_rate", sum.PassRate, "mean_score", sum.MeanScore,
-		"samples", sum.Samples, "errors", sum.Errors, "cost_usd", sum.CostUSD, "duration_ms", run.DurationMS)
+		"samples", sum.Samples, "errors", sum.Errors, "cost_usd", sum.CostUSD, "judge_cost_usd", sum.JudgeCostUSD, "duration_ms", run.DurationMS)
 	if d.opts.OnRun != nil {
 		d.opts.OnRun(res)
 	}
