@@ -143,7 +143,9 @@ func (d *Daemon) Accept(ctx context.Context, suite, target, by, reason string) e
 		return err
 	}
 	d.log.Info("new provider behaviour accepted; drift reference re-anchored", "suite", suite, "target", target, "by", by)
-	d.raise(ctx, suite, target, alerts.KindRegression, nil, fmt.Sprintf("new behaviour accepted by %s: %s", strings.TrimSpace(by), strings.TrimSpace(reason)))
+	note := fmt.Sprintf("new behaviour accepted by %s: %s", strings.TrimSpace(by), strings.TrimSpace(reason))
+	d.raise(ctx, suite, target, alerts.KindRegression, nil, note)
+	d.raise(ctx, suite, target, alerts.KindScorerChanged, nil, note)
 	return nil
 }
 

@@ -267,7 +267,9 @@ func (d *Daemon) Evaluate(ctx context.Context, req Request) (*Result, error) {
 			return nil, err
 		}
 		if run.Status == StatusPassed || run.Status == StatusFailed {
-			if verdict.Page || verdict.Kind == drift.KindRegressed || verdict.Kind == drift.KindProviderChanged {
+			// A scorer change (the judge alone changed) pages, but the
+			// model under test did not regress.
+			if verdict.Kind == drift.KindRegressed || verdict.Kind == drift.KindProviderChanged {
 				run.Status = StatusRegressed
 			}
 		}
@@ -291,7 +293,10 @@ func (d *Daemon) Evaluate(ctx context.Context, req Request) (*Result, error) {
 		run.Verdict = verdict.Kind
 		res.Verdict = &verdict
 		res.BaselineRuns = st.Ref.Runs
-		if verdict.Page {
+		switch {
+		case verdict.Page && verdict.Kind == drift.KindScorerChanged:
+			log.Warn("scorer changed: the judge's grades moved", "verdict", verdict.Kind, "message", verdict.Message, "attribution", verdict.Attribution)
+		case verdict.Page:
 			log.Warn("regression detected", "verdict", verdict.Kind, "message", verdict.Message, "attribution", verdict.Attribution)
 		}
 	} else if res.Gate.Regressed() {
