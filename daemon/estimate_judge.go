@@ -45,10 +45,14 @@ func (e Estimate) TotalUSD() float64 {
 // tokens (the expected answer length, in CharsPerToken characters a token)
 // and each case's question: the recorded prompt, counted like any chat
 // request (EstimateTokens), is what one graded sample sends. Each judge
-// answer is counted as DefaultJudgeCompletionTokens; an embedding request
-// (similar) costs only its input.
+// answer is counted as DefaultJudgeCompletionTokens (or the judge's
+// max_tokens when lower); an embedding request (similar) costs only its
+// input.
 func estimateJudge(ctx context.Context, jt configs.Target, arms []*evals.Suite, repeats, answerTokens int) *JudgeEstimate {
 	je := &JudgeEstimate{Target: jt.Name, CompletionPerRequest: DefaultJudgeCompletionTokens}
+	if mt := jt.Params.MaxTokens; mt != nil && *mt > 0 && *mt < je.CompletionPerRequest {
+		je.CompletionPerRequest = *mt // the judge cannot answer longer
+	}
 	output := strings.Repeat("x", answerTokens*CharsPerToken)
 	chats := 0
 	for _, s := range arms {
