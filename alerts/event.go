@@ -24,6 +24,10 @@ const (
 	// KindRegression: the drift detector raised an alarm (drift.KindRegressed
 	// or drift.KindProviderChanged).
 	KindRegression Kind = "regression"
+	// KindScorerChanged: the drift detector raised an alarm attributed to
+	// the judge alone (drift.KindScorerChanged): the grades moved because
+	// the model that grades changed, not the model under test.
+	KindScorerChanged Kind = "scorer_changed"
 	// KindThresholdFailure: a completed run missed a signed-off pass bar.
 	KindThresholdFailure Kind = "threshold_failure"
 	// KindCouldNotMeasure: the run could not be completed (endpoint errors
@@ -44,7 +48,7 @@ const (
 )
 
 // Kinds lists every kind, in the order the daemon evaluates them.
-var Kinds = []Kind{KindRegression, KindThresholdFailure, KindCouldNotMeasure, KindIdentityChanged,
+var Kinds = []Kind{KindRegression, KindScorerChanged, KindThresholdFailure, KindCouldNotMeasure, KindIdentityChanged,
 	KindThresholdChangePending, KindBudgetExhausted, KindConfigReloadFailed}
 
 // Severity says whether an event pages (a top-level message that wants a
@@ -72,6 +76,8 @@ func (k Kind) Title() string {
 	switch k {
 	case KindRegression:
 		return "Regression"
+	case KindScorerChanged:
+		return "Scorer changed"
 	case KindThresholdFailure:
 		return "Threshold failed"
 	case KindCouldNotMeasure:
@@ -167,6 +173,19 @@ type Identity struct {
 	// Run is the run where the identity changed.
 	Run     int64         `json:"run"`
 	Changes []SourceShift `json:"changes"`
+}
+
+// judgeOnly reports whether only the judge's identity changed.
+func (id *Identity) judgeOnly() bool {
+	if id == nil || len(id.Changes) == 0 {
+		return false
+	}
+	for _, c := range id.Changes {
+		if c.Source != "judge" {
+			return false
+		}
+	}
+	return true
 }
 
 // SourceShift is the identity change of one source: "target" (the model
@@ -301,6 +320,16 @@ func NewRegression(suite, target string, v drift.Verdict, identity *drift.Identi
 	if identity != nil && r.Attribution != drift.AttributionSilent {
 		ev.Identity = NewIdentity(identity)
 	}
+	return ev
+}
+
+// NewScorerChange builds the event of a drift alarm attributed to the
+// judge (drift.KindScorerChanged): a regression event of kind
+// KindScorerChanged, with the same evidence and the judge's identity
+// change.
+func NewScorerChange(suite, target string, v drift.Verdict, identity *drift.IdentityChange, at time.Time) Event {
+	ev := NewRegression(suite, target, v, identity, at)
+	ev.Kind = KindScorerChanged
 	return ev
 }
 

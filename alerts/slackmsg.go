@@ -47,6 +47,9 @@ func SlackMessage(n Notice) slack.WebhookMessage {
 // what names the incident: "Regression: faq on prod".
 func what(n Notice) string {
 	s := n.Incident.Kind.Title()
+	if n.Incident.Kind == KindIdentityChanged && n.Event != nil && n.Event.Identity.judgeOnly() {
+		s = "Judge identity changed"
+	}
 	switch {
 	case n.Incident.Suite != "" && n.Incident.Target != "":
 		s += ": " + n.Incident.Suite + " on " + n.Incident.Target
@@ -152,7 +155,12 @@ func factBlocks(n Notice) []slack.Block {
 	if r := ev.Regression; r != nil {
 		blocks = append(blocks, section(regressionText(r)))
 	}
-	if ev.Regression != nil || ev.Identity != nil {
+	switch {
+	case ev.Kind == KindScorerChanged:
+		blocks = append(blocks, section("*Judge side:* "+providerText(ev.Identity)),
+			section("The grades moved because the judge changed, not the model under test. "+
+				"Re-grade stored reference outputs with today's judge to confirm, pin the judge, then accept the new reference."))
+	case ev.Regression != nil || ev.Identity != nil:
 		blocks = append(blocks, section("*Provider side:* "+providerText(ev.Identity)))
 	}
 	if len(ev.ThresholdFailures) > 0 {

@@ -13,7 +13,9 @@ func storeFilter(k runKey, limit int) store.RunFilter {
 }
 
 // overBudget reports whether the suite has spent its budget_usd_per_day
-// (UTC day, all targets), counting and logging the skip when it has.
+// (UTC day, all targets, what its judge spent grading included), counting
+// and logging the skip when it has. Budgets are per suite only: a judge
+// target's grading is charged to the suite it graded.
 func (d *Daemon) overBudget(k runKey) bool {
 	p := d.Project()
 	budget := 0.0

@@ -88,6 +88,10 @@ func (d *Daemon) detect(ctx context.Context, run store.Run, suite *evals.Suite, 
 		ExpectedCases: len(suite.Cases),
 		Models:        sum.Models,
 		Fingerprints:  sum.Fingerprints,
+		// The judge's identity: a change of it is the scorer changing, not
+		// the model under test (drift attributes it so).
+		JudgeModels:       sum.JudgeModels,
+		JudgeFingerprints: sum.JudgeFingerprints,
 	}
 	next, v := drift.Update(d.driftConfig(suite, d.scheduleOf(suite.Name)), st, in)
 	return next, v, nil
@@ -140,7 +144,9 @@ func (d *Daemon) Accept(ctx context.Context, suite, target, by, reason string) e
 		return err
 	}
 	d.log.Info("new provider behaviour accepted; drift reference re-anchored", "suite", suite, "target", target, "by", by)
-	d.raise(ctx, suite, target, alerts.KindRegression, nil, fmt.Sprintf("new behaviour accepted by %s: %s", strings.TrimSpace(by), strings.TrimSpace(reason)))
+	note := fmt.Sprintf("new behaviour accepted by %s: %s", strings.TrimSpace(by), strings.TrimSpace(reason))
+	d.raise(ctx, suite, target, alerts.KindRegression, nil, note)
+	d.raise(ctx, suite, target, alerts.KindScorerChanged, nil, note)
 	return nil
 }
 

@@ -63,6 +63,10 @@ type Estimate struct {
 	MaxCostUSD float64 `json:"max_cost_usd"`
 	// PerCase lists each case's prompt tokens per request, per arm.
 	PerCase []CaseEstimate `json:"per_case"`
+	// Judge is the grading of the model-graded assertions, on the judge
+	// target and at its price, not counted in the fields above (nil: the
+	// suite has none). TotalUSD adds it up.
+	Judge *JudgeEstimate `json:"judge,omitempty"`
 }
 
 // CaseEstimate is one case of an Estimate.
@@ -127,6 +131,13 @@ func (d *Daemon) Estimate(ctx context.Context, g GateRequest, candidate bool) (E
 	e.CostUSD = float64(e.PromptTokens)*in + float64(e.CompletionTokens)*out
 	if mt := target.Params.MaxTokens; mt != nil && *mt > 0 {
 		e.MaxCostUSD = float64(e.PromptTokens)*in + float64(e.Requests)*float64(*mt)*out
+	}
+	jt, graded, err := d.judgeTargetOf(suite)
+	if err != nil {
+		return Estimate{}, err
+	}
+	if graded {
+		e.Judge = estimateJudge(ctx, jt, arms, e.Repeats, e.CompletionPerRequest)
 	}
 	return e, nil
 }

@@ -49,26 +49,9 @@ func needsJudge(s *evals.Suite) bool {
 // judgeFor returns the judge of a suite: the suite's `judge:` target, else
 // the config's. It is nil when the suite has no model-graded assertion.
 func (d *Daemon) judgeFor(suite *evals.Suite) (*runner.Judge, error) {
-	if !needsJudge(suite) {
-		return nil, nil
-	}
-	p := d.Project()
-	name := suite.Judge
-	if name == "" {
-		name = p.Config.Judge
-	}
-	if name == "" {
-		return nil, fmt.Errorf("suite %q has model-graded assertions but no judge: set judge: in %s or in the suite", suite.Name, configName(p))
-	}
-	var jt configs.Target
-	found := false
-	for _, t := range p.Config.Targets {
-		if t.Name == name {
-			jt, found = judgeTarget(t), true
-		}
-	}
-	if !found {
-		return nil, fmt.Errorf("%w: no judge target named %q in %s", ErrUnknown, name, configName(p))
+	jt, ok, err := d.judgeTargetOf(suite)
+	if err != nil || !ok {
+		return nil, err
 	}
 	prov, err := d.judgeProvider(jt)
 	if err != nil {
@@ -84,6 +67,28 @@ func (d *Daemon) judgeFor(suite *evals.Suite) (*runner.Judge, error) {
 		Price:    jt.Price,
 		Cache:    d.grades,
 	}, nil
+}
+
+// judgeTargetOf returns the target that grades suite, configured as a judge
+// (judgeTarget); ok is false when the suite has no model-graded assertion.
+func (d *Daemon) judgeTargetOf(suite *evals.Suite) (t configs.Target, ok bool, err error) {
+	if !needsJudge(suite) {
+		return configs.Target{}, false, nil
+	}
+	p := d.Project()
+	name := suite.Judge
+	if name == "" {
+		name = p.Config.Judge
+	}
+	if name == "" {
+		return configs.Target{}, false, fmt.Errorf("suite %q has model-graded assertions but no judge: set judge: in %s or in the suite", suite.Name, configName(p))
+	}
+	for _, t := range p.Config.Targets {
+		if t.Name == name {
+			return judgeTarget(t), true, nil
+		}
+	}
+	return configs.Target{}, false, fmt.Errorf("%w: no judge target named %q in %s", ErrUnknown, name, configName(p))
 }
 
 // judgeProvider returns the provider a target grades with, building it on

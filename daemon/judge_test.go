@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -132,6 +133,20 @@ func TestEvaluateWithJudge(t *testing.T) {
 	if j == nil || j.Target != "grader" || len(j.Models) == 0 || j.CostUSD <= 0 || j.PromptTokens == 0 {
 		t.Fatalf("detail.judge = %+v, want the grader's models, tokens and cost", j)
 	}
+	samples, err := st.Samples(ctx, res.Run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sampleCost float64
+	for _, sm := range samples {
+		sampleCost += sm.JudgeCostUSD
+		if sm.CaseID == "window" && (sm.JudgeModel == "" || sm.JudgeFingerprint == "" || sm.JudgePromptTokens == 0 || sm.JudgeCompletionTokens == 0) {
+			t.Errorf("stored sample %s: judge %q %q, %d+%d tokens; want the judge's identity and tokens", sm.CaseID, sm.JudgeModel, sm.JudgeFingerprint, sm.JudgePromptTokens, sm.JudgeCompletionTokens)
+		}
+	}
+	if math.Abs(sampleCost-j.CostUSD) > 1e-12 {
+		t.Errorf("stored samples' judge cost sums to %v, want the run's %v", sampleCost, j.CostUSD)
+	}
 	if res.Summary.CostUSD >= j.CostUSD {
 		t.Errorf("tested cost %v >= judge cost %v: the judge's pricier tokens must not be in the tested model's cost", res.Summary.CostUSD, j.CostUSD)
 	}
@@ -190,5 +205,83 @@ func TestEvaluateJudgeMissing(t *testing.T) {
 	_, err := d.Evaluate(context.Background(), Request{Suite: "refunds", Target: "prod", Trigger: TriggerManual})
 	if err == nil || !strings.Contains(err.Error(), "no judge") {
 		t.Errorf("Evaluate without a judge = %v, want an error saying there is no judge", err)
+	}
+}
+
+// TestEstimateWithJudge: the dry-run estimate counts the judge's requests
+// and tokens apart, at the judge's price, without sending anything to it;
+// once a run is stored, its judge prompt tokens are within 15 % of what
+// the judge endpoint counted.
+func TestEstimateWithJudge(t *testing.T) {
+	var mu sync.Mutex
+	sent := 0
+	url := simURL(t, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			sent++
+			mu.Unlock()
+			next.ServeHTTP(w, r)
+		})
+	})
+	d, st := gateDaemon(t, judgeProject(t, url))
+	ctx := context.Background()
+	g := GateRequest{Suite: "refunds", Target: "prod"}
+	e, err := d.Estimate(ctx, g, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	if sent != 0 {
+		t.Errorf("Estimate sent %d requests, want none", sent)
+	}
+	mu.Unlock()
+	j := e.Judge
+	// Two llm-rubric chats and one embedding request for similar.
+	if j == nil || j.Target != "grader" || j.Requests != 3 || j.CompletionTokens != 2*DefaultJudgeCompletionTokens || j.PromptTokens == 0 {
+		t.Fatalf("estimate.judge = %+v, want grader with 3 requests, 2 answers of %d tokens", j, DefaultJudgeCompletionTokens)
+	}
+	// The judge's price (100 and 200 per Mtok), not the tested model's.
+	if want := float64(j.PromptTokens)*100/1e6 + float64(j.CompletionTokens)*200/1e6; math.Abs(j.CostUSD-want) > 1e-12 {
+		t.Errorf("judge cost = %v, want %v at the judge's price", j.CostUSD, want)
+	}
+	if got, want := e.TotalUSD(), e.CostUSD+j.CostUSD; got != want || e.CostUSD <= 0 {
+		t.Errorf("TotalUSD = %v, want %v (the run plus its judge)", got, want)
+	}
+
+	res, err := d.Evaluate(ctx, Request{Suite: "refunds", Target: "prod", Trigger: TriggerCI})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := st.Run(ctx, res.Run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var det Detail
+	if err := json.Unmarshal([]byte(run.Detail), &det); err != nil {
+		t.Fatal(err)
+	}
+	if run.JudgeCostUSD != det.Judge.CostUSD || run.JudgeCostUSD <= 0 {
+		t.Errorf("stored run judge cost = %v, want the detail's %v", run.JudgeCostUSD, det.Judge.CostUSD)
+	}
+	e, err = d.Estimate(ctx, g, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := e.Judge.PromptTokens, det.Judge.PromptTokens; math.Abs(float64(got-want))/float64(want) > 0.15 {
+		t.Errorf("estimated judge prompt tokens %d, the judge counted %d: more than 15%% off", got, want)
+	}
+}
+
+// TestEstimateNoJudge: a suite without model-graded assertions has no
+// judge estimate.
+func TestEstimateNoJudge(t *testing.T) {
+	proj, _ := gateProject(t, simURL(t, nil), 8, seq(0, 4))
+	d, _ := gateDaemon(t, proj)
+	e, err := d.Estimate(context.Background(), GateRequest{Suite: "facts", Target: "prod"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Judge != nil || e.TotalUSD() != e.CostUSD {
+		t.Errorf("estimate.judge = %+v, total %v; want none and the run's cost %v", e.Judge, e.TotalUSD(), e.CostUSD)
 	}
 }

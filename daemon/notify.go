@@ -100,13 +100,23 @@ func (d *Daemon) runEvents(ctx context.Context, run store.Run, suite *evals.Suit
 	evs := map[alerts.Kind]*alerts.Event{}
 	if v.Kind != drift.KindSkipped {
 		evs[alerts.KindRegression] = nil
+		evs[alerts.KindScorerChanged] = nil
 		evs[alerts.KindIdentityChanged] = nil
-		if v.Kind == drift.KindRegressed || v.Kind == drift.KindProviderChanged {
+		switch {
+		case v.Kind == drift.KindRegressed || v.Kind == drift.KindProviderChanged:
 			ev := alerts.NewRegression(run.Suite, run.Target, v, st.Identity.Last, at)
 			ev.RunID, ev.Versions, ev.RunURL = run.ID, base("", "").Versions, d.alerting.runURL(run.ID)
 			ev.Flipped = d.flipped(ctx, suite, run.ID, res.BaselineRuns, v)
 			evs[alerts.KindRegression] = &ev
-		} else if v.Identity != nil {
+		case v.Kind == drift.KindScorerChanged:
+			// The judge changed, not the model under test: a page of its
+			// own, never a provider regression. Flipped cases show the same
+			// kind of answer graded the other way.
+			ev := alerts.NewScorerChange(run.Suite, run.Target, v, st.Identity.Last, at)
+			ev.RunID, ev.Versions, ev.RunURL = run.ID, base("", "").Versions, d.alerting.runURL(run.ID)
+			ev.Flipped = d.flipped(ctx, suite, run.ID, res.BaselineRuns, v)
+			evs[alerts.KindScorerChanged] = &ev
+		case v.Identity != nil:
 			ev := base(alerts.KindIdentityChanged, v.Message)
 			ev.Identity = alerts.NewIdentity(v.Identity)
 			evs[alerts.KindIdentityChanged] = ev

@@ -233,7 +233,7 @@ func (d *Daemon) Evaluate(ctx context.Context, req Request) (*Result, error) {
 		run.PassRate, run.MeanScore = ptr(sum.PassRate), ptr(sum.MeanScore)
 	}
 	run.PromptTokens, run.CompletionTokens = sum.PromptTokens, sum.CompletionTokens
-	run.CostUSD = sum.CostUSD
+	run.CostUSD, run.JudgeCostUSD = sum.CostUSD, sum.JudgeCostUSD
 	run.DurationMS = sum.Duration.Milliseconds()
 	d.judge(req, &run, res)
 	detail, err := json.Marshal(Detail{
@@ -267,7 +267,9 @@ func (d *Daemon) Evaluate(ctx context.Context, req Request) (*Result, error) {
 			return nil, err
 		}
 		if run.Status == StatusPassed || run.Status == StatusFailed {
-			if verdict.Page || verdict.Kind == drift.KindRegressed || verdict.Kind == drift.KindProviderChanged {
+			// A scorer change (the judge alone changed) pages, but the
+			// model under test did not regress.
+			if verdict.Kind == drift.KindRegressed || verdict.Kind == drift.KindProviderChanged {
 				run.Status = StatusRegressed
 			}
 		}
@@ -289,7 +291,10 @@ func (d *Daemon) Evaluate(ctx context.Context, req Request) (*Result, error) {
 		}
 		run.Verdict = verdict.Kind
 		res.Verdict = &verdict
-		if verdict.Page {
+		switch {
+		case verdict.Page && verdict.Kind == drift.KindScorerChanged:
+			log.Warn("scorer changed: the judge's grades moved", "verdict", verdict.Kind, "message", verdict.Message, "attribution", verdict.Attribution)
+		case verdict.Page:
 			log.Warn("regression detected", "verdict", verdict.Kind, "message", verdict.Message, "attribution", verdict.Attribution)
 		}
 	} else {
@@ -304,12 +309,16 @@ func (d *Daemon) Evaluate(ctx context.Context, req Request) (*Result, error) {
 	res.Run = run
 	d.metrics.runs.WithLabelValues(suite.Name, target.Name, run.Status).Inc()
 	d.metrics.cost.WithLabelValues(suite.Name, target.Name).Add(sum.CostUSD)
+	if judge != nil && sum.JudgeCostUSD > 0 {
+		// Grading is spent on the judge target, for the suite it graded.
+		d.metrics.cost.WithLabelValues(suite.Name, judge.Name).Add(sum.JudgeCostUSD)
+	}
 	if valid && sum.Outcome == runner.Completed && req.production() {
 		d.metrics.passRate.WithLabelValues(suite.Name, target.Name).Set(sum.PassRate)
 		d.metrics.meanScore.WithLabelValues(suite.Name, target.Name).Set(sum.MeanScore)
 	}
 	log.Info("run finished", "status", run.Status, "pass_rate", sum.PassRate, "mean_score", sum.MeanScore,
-		"samples", sum.Samples, "errors", sum.Errors, "cost_usd", sum.CostUSD, "duration_ms", run.DurationMS)
+		"samples", sum.Samples, "errors", sum.Errors, "cost_usd", sum.CostUSD, "judge_cost_usd", sum.JudgeCostUSD, "duration_ms", run.DurationMS)
 	if d.opts.OnRun != nil {
 		d.opts.OnRun(res)
 	}
@@ -409,6 +418,12 @@ func toStore(s runner.Sample) store.Sample {
 		Attempts:         s.Attempts,
 		Pass:             s.Pass,
 		Score:            s.Score,
+
+		JudgeModel:            s.JudgeModel,
+		JudgeFingerprint:      s.JudgeFingerprint,
+		JudgePromptTokens:     s.JudgePromptTokens,
+		JudgeCompletionTokens: s.JudgeCompletionTokens,
+		JudgeCostUSD:          s.JudgeCostUSD,
 	}
 	if len(s.Results) > 0 {
 		out.Results = make([]store.AssertionResult, len(s.Results))

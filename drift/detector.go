@@ -15,6 +15,7 @@ const (
 	KindRegressed       = "regressed"        // CUSUM alarm (Page on the first run, then held)
 	KindIdentityChanged = "identity_changed" // provider identity changed; info, no page
 	KindProviderChanged = "provider_changed" // known-change-point check rejected: page
+	KindScorerChanged   = "scorer_changed"   // an alarm attributed to the judge's identity alone: page
 	KindNewSegment      = "new_segment"      // suite or target version changed; see Gate
 	KindSkipped         = "skipped"          // ineligible run: not completed or < 90 % of cases
 	KindRecovered       = "recovered"        // open alert resolved
@@ -272,11 +273,14 @@ func Update(cfg Config, st State, in RunInput) (State, Verdict) {
 	v.S = st.S
 
 	if alarmKind != "" {
-		attr, changeRun := AttributionSilent, evidence.FirstRun
+		attr, changeRun, source := AttributionSilent, evidence.FirstRun, ""
 		if ck := st.Identity.Check; ck != nil {
-			attr, changeRun = identityAttribution(ck.Source, ck.ChangeRun), ck.ChangeRun
+			attr, changeRun, source = identityAttribution(ck.Source, ck.ChangeRun), ck.ChangeRun, ck.Source
 		} else if last := st.Identity.Last; last != nil && last.Seq >= evidence.FirstSeq-cfg.M {
-			attr, changeRun = identityAttribution(last.Source(), last.Run), last.Run
+			attr, changeRun, source = identityAttribution(last.Source(), last.Run), last.Run, last.Source()
+		}
+		if source == "judge" {
+			alarmKind = KindScorerChanged
 		}
 		st.Alert = &Alert{Kind: alarmKind, Run: in.RunID, At: in.At, ChangeRun: changeRun, Attribution: attr}
 		st.Identity.Check = nil
@@ -408,17 +412,21 @@ func quietKind(cfg Config, st State, v Verdict, newSegment bool, b int) (string,
 		}
 		return KindNewSegment, msg
 	case v.Check != nil && v.Check.Outcome == CheckNoChange:
-		return KindIdentityChanged, fmt.Sprintf("provider identity changed at run %d, no behaviour change ≥ MDE (%s after %d runs)",
-			v.Check.ChangeRun, pp(v.Check.MDE80), v.Check.Look)
+		who := "provider"
+		if last := st.Identity.Last; last != nil {
+			who = identityWho(last.Source())
+		}
+		return KindIdentityChanged, fmt.Sprintf("%s identity changed at run %d, no behaviour change ≥ MDE (%s after %d runs)",
+			who, v.Check.ChangeRun, pp(v.Check.MDE80), v.Check.Look)
 	case v.Identity != nil:
-		what := v.Identity.Changes[0].Reason
+		what, who := v.Identity.Changes[0].Reason, identityWho(v.Identity.Source())
 		if b < cfg.BMin {
-			return KindIdentityChanged, "provider identity changed (" + what + ") before the reference was complete: reference restarted"
+			return KindIdentityChanged, who + " identity changed (" + what + ") before the reference was complete: reference restarted"
 		}
 		if st.Identity.Check != nil {
-			return KindIdentityChanged, fmt.Sprintf("provider identity changed (%s): checking behaviour over the next %d runs", what, cfg.M)
+			return KindIdentityChanged, fmt.Sprintf("%s identity changed (%s): checking behaviour over the next %d runs", who, what, cfg.M)
 		}
-		return KindIdentityChanged, "provider identity changed (" + what + ")"
+		return KindIdentityChanged, who + " identity changed (" + what + ")"
 	case b < cfg.BMin:
 		return KindWarmingUp, fmt.Sprintf("warming up: reference has %d of %d runs", len(st.Ref.Runs), cfg.BMin)
 	}
@@ -428,8 +436,11 @@ func quietKind(cfg Config, st State, v Verdict, newSegment bool, b int) (string,
 func alarmMessage(cfg Config, v Verdict) string {
 	e := v.Evidence.Pooled
 	what := "regression"
-	if v.Kind == KindProviderChanged {
+	switch v.Kind {
+	case KindProviderChanged:
 		what = "provider changed behaviour"
+	case KindScorerChanged:
+		what = "scorer changed grading"
 	}
 	metric := "mean score"
 	if cfg.Binary {

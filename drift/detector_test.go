@@ -407,6 +407,11 @@ func TestIdentityChangeWithDropIsAttributed(t *testing.T) {
 			if got := page.Attribution; got != tc.want {
 				t.Errorf("Attribution = %q, want %q", got, tc.want)
 			}
+			// A judge change pages as the scorer's, never as the provider's.
+			scorer := tc.name == "judge"
+			if (page.Kind == KindScorerChanged) != scorer || strings.Contains(page.Message, "scorer changed grading") != scorer {
+				t.Errorf("page %s: %q; want kind %s and the message to say so exactly when the judge changed", page.Kind, page.Message, KindScorerChanged)
+			}
 			if got, want := page.ChangeRun, int64(26); got != want {
 				t.Errorf("ChangeRun = %d, want %d", got, want)
 			}

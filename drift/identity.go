@@ -229,6 +229,18 @@ func identityAttribution(source string, run int64) string {
 	return fmt.Sprintf("provider (identity changed at run %d)", run)
 }
 
+// identityWho names whose identity changed, for messages: "provider"
+// (the model under test), "judge" or "provider and judge".
+func identityWho(source string) string {
+	switch source {
+	case "judge":
+		return "judge"
+	case "target+judge":
+		return "provider and judge"
+	}
+	return "provider"
+}
+
 // AttributionSilent is the attribution of an alarm with no identity and no
 // version change: our side is byte-for-byte the same.
 const AttributionSilent = "silent provider change or provider incident"

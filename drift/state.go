@@ -88,7 +88,7 @@ type Pool struct {
 // Alert is an open alert: one page, then S is held until the alert is
 // accepted ([Accept]) or resolves (three consecutive runs with D > −d_min/2).
 type Alert struct {
-	Kind        string    `json:"kind"` // KindRegressed or KindProviderChanged
+	Kind        string    `json:"kind"` // KindRegressed, KindProviderChanged or KindScorerChanged
 	Run         int64     `json:"run"`
 	At          time.Time `json:"at,omitzero"`
 	ChangeRun   int64     `json:"change_run"` // τ̂, or the identity change's run

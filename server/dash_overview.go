@@ -85,8 +85,15 @@ func statusOf(latest, last *store.Run, silence *store.Silence, now time.Time) pa
 		}
 		if v != nil {
 			switch v.Kind {
+			case drift.KindScorerChanged:
+				add("warn", "⚖", "scorer changed", v.Message)
+				attention("scorer changed")
 			case drift.KindIdentityChanged:
-				add("info", "⇄", "provider identity changed", v.Message)
+				who := "provider"
+				if v.Identity != nil && v.Identity.Source() == "judge" {
+					who = "judge"
+				}
+				add("info", "⇄", who+" identity changed", v.Message)
 			case drift.KindWarmingUp:
 				add("info", "◔", "warming up", v.Message)
 			case drift.KindNewSegment:

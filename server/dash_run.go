@@ -325,6 +325,8 @@ func verdictChip(kind string) chip {
 		return chip{Class: "bad", Icon: "▼", Text: kind}
 	case drift.KindProviderChanged:
 		return chip{Class: "bad", Icon: "▼", Text: "provider changed"}
+	case drift.KindScorerChanged:
+		return chip{Class: "warn", Icon: "⚖", Text: "scorer changed"}
 	case drift.KindOK:
 		return chip{Class: "ok", Icon: "✓", Text: kind}
 	case drift.KindRecovered:

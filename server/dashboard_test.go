@@ -462,6 +462,8 @@ func TestStatusOf(t *testing.T) {
 		{"silenced", nil, run("regressed", "", ""), silence, "regressed (silenced by carol)", "silenced in 2 h"},
 		{"running", run("running", "", ""), run("passed", "", ""), nil, "", "running"},
 		{"identity", nil, run("passed", "", `{"kind":"identity_changed","message":"m"}`), nil, "", "provider identity changed"},
+		{"judge identity", nil, run("passed", "", `{"kind":"identity_changed","message":"m","identity":{"run":1,"changes":[{"source":"judge","reason":"r","before":{},"after":{}}]}}`), nil, "", "judge identity changed"},
+		{"scorer changed", nil, run("passed", "", `{"kind":"scorer_changed","message":"scorer changed grading"}`), nil, "scorer changed", "scorer changed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

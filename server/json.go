@@ -71,6 +71,12 @@ type sampleJSON struct {
 	Pass             bool            `json:"pass"`
 	Score            float64         `json:"score"`
 	Assertions       []assertionJSON `json:"assertions"`
+	// The judge that graded the model-graded assertions; absent when none did.
+	JudgeModel            string  `json:"judge_model,omitempty"`
+	JudgeFingerprint      string  `json:"judge_system_fingerprint,omitempty"`
+	JudgePromptTokens     int     `json:"judge_prompt_tokens,omitempty"`
+	JudgeCompletionTokens int     `json:"judge_completion_tokens,omitempty"`
+	JudgeCostUSD          float64 `json:"judge_cost_usd,omitempty"`
 }
 
 func toSampleJSON(s store.Sample) sampleJSON {
@@ -79,6 +85,8 @@ func toSampleJSON(s store.Sample) sampleJSON {
 		PromptTokens: s.PromptTokens, CompletionTokens: s.CompletionTokens, Model: s.Model, Fingerprint: s.Fingerprint,
 		ErrorClass: s.ErrorClass, ErrorText: s.ErrorText, Attempts: s.Attempts, Pass: s.Pass, Score: s.Score,
 		Assertions: make([]assertionJSON, len(s.Results)),
+		JudgeModel: s.JudgeModel, JudgeFingerprint: s.JudgeFingerprint,
+		JudgePromptTokens: s.JudgePromptTokens, JudgeCompletionTokens: s.JudgeCompletionTokens, JudgeCostUSD: s.JudgeCostUSD,
 	}
 	for i, r := range s.Results {
 		j.Assertions[i] = assertionJSON{Type: r.Type, Pass: r.Pass, Score: r.Score, Weight: r.Weight, Reason: r.Reason}

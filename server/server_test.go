@@ -68,6 +68,7 @@ func newServer(t *testing.T, d *fakeDaemon) (*Server, *store.Store) {
 		t.Fatal(err)
 	}
 	if err := st.AddSamples(ctx, id, []store.Sample{{CaseID: "c1", Output: `<script>alert(1)</script>`, Pass: true, Score: 1,
+		JudgeModel: "judge-model", JudgeFingerprint: "fp_judge", JudgePromptTokens: 200, JudgeCompletionTokens: 10, JudgeCostUSD: 0.5,
 		Results: []store.AssertionResult{{Type: "contains", Pass: true, Score: 1, Weight: 1}}}}); err != nil {
 		t.Fatal(err)
 	}
@@ -147,8 +148,12 @@ func TestAPIReads(t *testing.T) {
 	var run struct {
 		Status  string `json:"status"`
 		Samples []struct {
-			Output     string `json:"output"`
-			Assertions []any  `json:"assertions"`
+			Output           string  `json:"output"`
+			Assertions       []any   `json:"assertions"`
+			JudgeModel       string  `json:"judge_model"`
+			JudgeFingerprint string  `json:"judge_system_fingerprint"`
+			JudgePrompt      int     `json:"judge_prompt_tokens"`
+			JudgeCost        float64 `json:"judge_cost_usd"`
 		} `json:"samples"`
 	}
 	if code != 200 || json.Unmarshal([]byte(body), &run) != nil || len(run.Samples) != 1 || len(run.Samples[0].Assertions) != 1 {
@@ -156,6 +161,9 @@ func TestAPIReads(t *testing.T) {
 	}
 	if run.Samples[0].Output != "<script>alert(1)</script>" {
 		t.Errorf("output = %q, want the stored text as JSON data", run.Samples[0].Output)
+	}
+	if j := run.Samples[0]; j.JudgeModel != "judge-model" || j.JudgeFingerprint != "fp_judge" || j.JudgePrompt != 200 || j.JudgeCost != 0.5 {
+		t.Errorf("sample judge = %q %q %d %v, want judge-model fp_judge 200 0.5", j.JudgeModel, j.JudgeFingerprint, j.JudgePrompt, j.JudgeCost)
 	}
 	if strings.Contains(body, "<script>") {
 		t.Errorf("JSON body carries a raw <script> tag (want it escaped as \\u003c): %s", body)

@@ -165,8 +165,12 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	if isWrong {
 		content = wrong
 	}
+	judgeDrifted := false
 	if verdict, ok := gradeReply(p.question); ok {
 		content = verdict // a grading request (grade.go)
+		if judgeDrifted = s.judgeDrifted(); judgeDrifted {
+			content = s.stricter(content, p) // judge.go
+		}
 	}
 	if req.ResponseFormat != nil && (req.ResponseFormat.Type == "json_object" || req.ResponseFormat.Type == "json_schema") {
 		var buf bytes.Buffer
@@ -196,11 +200,15 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	if d.rareFP {
 		fp = rare
 	}
+	model := s.model(drifted)
+	if judgeDrifted {
+		model, fp = s.opts.Model+judgeDriftModelSuffix, fpJudgeAfter
+	}
 	writeJSON(w, http.StatusOK, chatResponse{
 		ID:                fmt.Sprintf("chatcmpl-sim%010d", s.ids.Add(1)),
 		Object:            "chat.completion",
 		Created:           time.Now().Unix(),
-		Model:             s.model(drifted),
+		Model:             model,
 		SystemFingerprint: fp,
 		Choices: []chatChoice{{
 			Message:      responseMessage{Role: "assistant", Content: content},

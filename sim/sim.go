@@ -72,6 +72,17 @@ type Options struct {
 	// DriftModel is the model id returned after the update (default Model
 	// followed by "-2026-11-update").
 	DriftModel string
+	// JudgeDriftAfter is the number of answered grading requests after
+	// which the simulator, acting as a judge, silently updates (0: never):
+	// grading replies then report the model id Model followed by
+	// "-judge-update" and the fingerprint "fp_sim_judge", and fail a share
+	// of the verdicts that would pass (judge.go). Ordinary answers do not
+	// change.
+	JudgeDriftAfter int
+	// JudgeDriftShare is the share of passing verdicts the updated judge
+	// fails. Zero means DefaultJudgeDriftShare (0.3); any negative value
+	// means none (only the judge's identity changes).
+	JudgeDriftShare float64
 	// Seed seeds the random faults, noise, latency jitter and fingerprint
 	// draws (PCG). Given the same order of requests, a server replays the
 	// same sequence. Zero is a valid seed.
@@ -92,6 +103,8 @@ func (o Options) withDefaults() Options {
 	o.Latency = max(o.Latency, 0)
 	o.Jitter = max(o.Jitter, 0)
 	o.DriftAfter = max(o.DriftAfter, 0)
+	o.JudgeDriftAfter = max(o.JudgeDriftAfter, 0)
+	o.JudgeDriftShare = defaultedShare(o.JudgeDriftShare, DefaultJudgeDriftShare)
 	o.FailRate = share(o.FailRate)
 	o.Rate429 = share(o.Rate429)
 	o.TimeoutRate = share(o.TimeoutRate)
@@ -128,6 +141,7 @@ type Server struct {
 
 	requests atomic.Int64 // chat requests seen
 	answered atomic.Int64 // chat requests answered (what DriftAfter counts)
+	graded   atomic.Int64 // grading requests answered (what JudgeDriftAfter counts)
 	ids      atomic.Uint64
 
 	closeOnce sync.Once

@@ -968,14 +968,15 @@ func TestRegisterFlags(t *testing.T) {
 	t.Run("all flags", func(t *testing.T) {
 		got, _, err := parse(t, "--latency", "50ms", "--jitter=10ms", "--fail-rate", "0.1", "--rate429", "0.05",
 			"--retry-after", "2s", "--timeout-rate", "0.01", "--garbage-rate", "0.02", "--noise", "0.1",
-			"--wrong-rate", "0.2", "--drift-after", "100", "--drift-share", "0.5", "--model", "m", "--drift-model", "m2", "--seed", "42")
+			"--wrong-rate", "0.2", "--drift-after", "100", "--drift-share", "0.5", "--model", "m", "--drift-model", "m2", "--seed", "42",
+			"--judge-drift-after", "7", "--judge-drift-share", "0.6")
 		if err != nil {
 			t.Fatal(err)
 		}
 		want := sim.Options{
 			Model: "m", Latency: 50 * time.Millisecond, Jitter: 10 * time.Millisecond, FailRate: 0.1, Rate429: 0.05,
 			RetryAfter: 2 * time.Second, TimeoutRate: 0.01, GarbageRate: 0.02, Noise: 0.1, WrongRate: 0.2,
-			DriftAfter: 100, DriftShare: 0.5, DriftModel: "m2", Seed: 42,
+			DriftAfter: 100, DriftShare: 0.5, DriftModel: "m2", Seed: 42, JudgeDriftAfter: 7, JudgeDriftShare: 0.6,
 		}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("options mismatch (-want +got):\n%s", diff)
@@ -989,7 +990,7 @@ func TestRegisterFlags(t *testing.T) {
 		if diff := cmp.Diff(sim.Options{Model: "sim-1", RetryAfter: time.Second}, got); diff != "" {
 			t.Errorf("options mismatch (-want +got):\n%s", diff)
 		}
-		for name, want := range map[string]string{"wrong-rate": "0.1", "drift-share": "0.3", "noise": "0", "retry-after": "1s"} {
+		for name, want := range map[string]string{"wrong-rate": "0.1", "drift-share": "0.3", "noise": "0", "retry-after": "1s", "judge-drift-share": "0.3", "judge-drift-after": "0"} {
 			if got := fs.Lookup(name).DefValue; got != want {
 				t.Errorf("--%s default = %q, want %q", name, got, want)
 			}

@@ -29,6 +29,7 @@ func TestImportRuns(t *testing.T) {
 	s, _ := openTest(t)
 	in := []Run{importAt(t0, "passed", 0.9), importAt(t0.Add(time.Hour), "regressed", 0.4)}
 	in[1].ID = 100
+	in[1].JudgeCostUSD = 0.75
 	if err := s.ImportRuns(ctx, in); err != nil {
 		t.Fatalf("ImportRuns = %v", err)
 	}
@@ -41,6 +42,9 @@ func TestImportRuns(t *testing.T) {
 	}
 	if got, want := runs[1].ID, int64(100); got != want {
 		t.Errorf("imported run ID = %d, want %d (kept)", got, want)
+	}
+	if got, want := runs[1].JudgeCostUSD, 0.75; got != want {
+		t.Errorf("imported run judge cost = %v, want %v", got, want)
 	}
 	if got, want := runs[1].VerdictDetail, in[1].VerdictDetail; got != want {
 		t.Errorf("imported verdict detail = %q, want %q", got, want)

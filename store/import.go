@@ -6,7 +6,7 @@ import (
 	"fmt"
 )
 
-// importRowsPerInsert keeps a multi-row INSERT of runs (24 columns) well
+// importRowsPerInsert keeps a multi-row INSERT of runs (25 columns) well
 // under the bind-parameter limits.
 const importRowsPerInsert = 64
 
@@ -41,7 +41,7 @@ func (s *Store) ImportRuns(ctx context.Context, runs []Run) error {
 		cols := []string{"id", "suite", "target", "run_trigger", "status", "started_at", "finished_at",
 			"suite_version", "prompt_version", "target_version", "thresholds", "cases", "samples", "errors",
 			"pass_rate", "mean_score", "prompt_tokens", "completion_tokens", "cost_usd", "duration_ms",
-			"verdict", "verdict_detail", "detail", "error_text"}
+			"verdict", "verdict_detail", "detail", "error_text", "judge_cost_usd"}
 		ins := newBatchInsert(tx, "runs", cols, importRowsPerInsert)
 		defer ins.close()
 		for _, r := range runs {
@@ -49,7 +49,7 @@ func (s *Store) ImportRuns(ctx context.Context, runs []Run) error {
 			err := ins.add(ctx, id, r.Suite, r.Target, r.Trigger, r.Status, formatTime(r.StartedAt), formatTime(r.FinishedAt),
 				r.SuiteVersion, r.PromptVersion, r.TargetVersion, r.ThresholdsJSON, r.Cases, r.Samples, r.Errors,
 				finitePtr(r.PassRate), finitePtr(r.MeanScore), r.PromptTokens, r.CompletionTokens, finite(r.CostUSD), r.DurationMS,
-				r.Verdict, r.VerdictDetail, r.Detail, r.ErrorText)
+				r.Verdict, r.VerdictDetail, r.Detail, r.ErrorText, finite(r.JudgeCostUSD))
 			if err != nil {
 				return err
 			}

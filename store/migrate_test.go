@@ -166,3 +166,69 @@ func TestUpgradeFromV1(t *testing.T) {
 		t.Errorf("AppendAudit after upgrade = %v", err)
 	}
 }
+
+// TestUpgradeKeepsSamplesWithoutJudge: samples written before 0005 read
+// back with an empty judge and zero judge spend, and new samples on the
+// upgraded file keep theirs.
+func TestUpgradeKeepsSamplesWithoutJudge(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "evald.db")
+	old := fstest.MapFS{}
+	for _, name := range []string{"0001_init.sql", "0002_governance_drift.sql", "0003_dashboard.sql", "0004_alerts.sql"} {
+		b, err := fs.ReadFile(migrations, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		old[name] = &fstest.MapFile{Data: b}
+	}
+	db := rawDB(t, path)
+	if err := migrate(ctx, db, old); err != nil {
+		t.Fatalf("migrate to v4 = %v", err)
+	}
+	for _, q := range []string{
+		`INSERT INTO suites (name, first_seen) VALUES ('faq', '2025-01-01T00:00:00.000000000Z')`,
+		`INSERT INTO runs (id, suite, target, run_trigger, status, started_at, suite_version, prompt_version,
+			target_version, thresholds, cases, samples, errors, prompt_tokens, completion_tokens, duration_ms,
+			verdict, verdict_detail, detail, error_text)
+			VALUES (1, 'faq', 'prod', 'manual', 'running', '2025-01-01T00:00:00.000000000Z', 'v1', 'p1',
+			't1', '{}', 1, 0, 0, 0, 0, 0, '', '', '', '')`,
+		`INSERT INTO samples (run_id, seq, case_id, case_index, repeat_index, output, finish_reason, latency_ms,
+			prompt_tokens, completion_tokens, model, fingerprint, error_class, error_text, attempts, pass, score)
+			VALUES (1, 0, 'c', 0, 0, 'ok', 'stop', 5, 10, 2, 'm', 'fp', '', '', 1, 1, 1)`,
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("seed v4 database: %v", err)
+		}
+	}
+	db.Close()
+
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open of a v4 database = %v", err)
+	}
+	defer s.Close()
+	judged := Sample{CaseID: "c", Repeat: 1, Output: "ok", Attempts: 1, Pass: true, Score: 1,
+		JudgeModel: "judge-1", JudgeFingerprint: "fp_j", JudgePromptTokens: 300, JudgeCompletionTokens: 20, JudgeCostUSD: 0.002}
+	if err := s.AddSamples(ctx, 1, []Sample{judged}); err != nil {
+		t.Fatalf("AddSamples after upgrade = %v", err)
+	}
+	got, err := s.Samples(ctx, 1)
+	if err != nil {
+		t.Fatalf("Samples after upgrade = %v", err)
+	}
+	judged.RunID = 1
+	want := []Sample{
+		{RunID: 1, CaseID: "c", Output: "ok", FinishReason: "stop", LatencyMS: 5, PromptTokens: 10, CompletionTokens: 2,
+			Model: "m", Fingerprint: "fp", Attempts: 1, Pass: true, Score: 1},
+		judged,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Samples after upgrade mismatch, want the old sample without a judge (-want +got):\n%s", diff)
+	}
+	if err := s.FinishRun(ctx, Run{ID: 1, Status: "passed", CostUSD: 1, JudgeCostUSD: 0.5}); err != nil {
+		t.Fatalf("FinishRun after upgrade = %v", err)
+	}
+	if cost, err := s.CostSince(ctx, "faq", t0.AddDate(-10, 0, 0)); err != nil || cost != 1.5 {
+		t.Errorf("CostSince after upgrade = %v, %v, want 1.5 (the run and its judge)", cost, err)
+	}
+}

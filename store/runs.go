@@ -43,6 +43,11 @@ type Run struct {
 	VerdictDetail       string // JSON evidence for Verdict (regression, baseline); "" until SetVerdict
 	Detail              string // JSON: threshold failures, provider summary and the rest, written by FinishRun
 	ErrorText           string
+
+	// JudgeCostUSD is what grading the run's model-graded assertions cost
+	// (the judge target's tokens at its price), kept apart from CostUSD.
+	// Written by FinishRun and ImportRuns; 0 for runs without a judge.
+	JudgeCostUSD float64
 }
 
 // RunFilter selects runs. Empty fields match everything.
@@ -60,7 +65,7 @@ const DefaultRunsLimit = 100
 const runColumns = `id, suite, target, run_trigger, status, started_at, finished_at,
 	suite_version, prompt_version, target_version, thresholds, cases, samples, errors,
 	pass_rate, mean_score, prompt_tokens, completion_tokens, cost_usd, duration_ms,
-	verdict, verdict_detail, detail, error_text`
+	verdict, verdict_detail, detail, error_text, judge_cost_usd`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -70,12 +75,12 @@ func scanRun(sc scanner) (Run, error) {
 		started             string
 		finished            sql.NullString
 		passRate, meanScore sql.NullFloat64
-		cost                sql.NullFloat64
+		cost, judgeCost     sql.NullFloat64
 	)
 	err := sc.Scan(&r.ID, &r.Suite, &r.Target, &r.Trigger, &r.Status, &started, &finished,
 		&r.SuiteVersion, &r.PromptVersion, &r.TargetVersion, &r.ThresholdsJSON, &r.Cases, &r.Samples, &r.Errors,
 		&passRate, &meanScore, &r.PromptTokens, &r.CompletionTokens, &cost, &r.DurationMS,
-		&r.Verdict, &r.VerdictDetail, &r.Detail, &r.ErrorText)
+		&r.Verdict, &r.VerdictDetail, &r.Detail, &r.ErrorText, &judgeCost)
 	if err != nil {
 		return Run{}, err
 	}
@@ -86,7 +91,7 @@ func scanRun(sc scanner) (Run, error) {
 		return Run{}, err
 	}
 	r.PassRate, r.MeanScore = ptrOf(passRate), ptrOf(meanScore)
-	r.CostUSD = cost.Float64
+	r.CostUSD, r.JudgeCostUSD = cost.Float64, judgeCost.Float64
 	return r, nil
 }
 
@@ -162,12 +167,12 @@ func finishRun(ctx context.Context, tx *sql.Tx, r Run) error {
 	res, err := tx.ExecContext(ctx, `UPDATE runs SET status = ?, finished_at = ?, thresholds = ?,
 		cases = ?, samples = ?, errors = ?, pass_rate = ?, mean_score = ?,
 		prompt_tokens = ?, completion_tokens = ?, cost_usd = ?, duration_ms = ?,
-		detail = ?, error_text = ?
+		detail = ?, error_text = ?, judge_cost_usd = ?
 		WHERE id = ? AND status = ?`,
 		r.Status, formatTime(r.FinishedAt), r.ThresholdsJSON,
 		r.Cases, r.Samples, r.Errors, finitePtr(r.PassRate), finitePtr(r.MeanScore),
 		r.PromptTokens, r.CompletionTokens, finite(r.CostUSD), r.DurationMS,
-		r.Detail, r.ErrorText,
+		r.Detail, r.ErrorText, finite(r.JudgeCostUSD),
 		r.ID, StatusRunning)
 	if err != nil {
 		return err
@@ -330,10 +335,12 @@ func (s *Store) queryRuns(ctx context.Context, f RunFilter) ([]Run, error) {
 }
 
 // CostSince returns what the runs of suite (on every target) that started
-// at or after since have cost, in USD.
+// at or after since have cost, in USD: the model under test and the judge
+// that graded its answers.
 func (s *Store) CostSince(ctx context.Context, suite string, since time.Time) (float64, error) {
 	var cost float64
-	err := s.r.QueryRowContext(ctx, `SELECT COALESCE(SUM(cost_usd), 0) FROM runs WHERE suite = ? AND started_at >= ?`,
+	err := s.r.QueryRowContext(ctx, `SELECT COALESCE(SUM(cost_usd), 0) + COALESCE(SUM(judge_cost_usd), 0)
+		FROM runs WHERE suite = ? AND started_at >= ?`,
 		suite, formatTime(since)).Scan(&cost)
 	if err != nil {
 		return 0, fmt.Errorf("cost of suite %s: %w", suite, err)

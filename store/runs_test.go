@@ -54,7 +54,7 @@ func TestRunLifecycle(t *testing.T) {
 	finish.Samples, finish.Errors = 36, 2
 	finish.PassRate, finish.MeanScore = fptr(0.9166), fptr(0.87)
 	finish.PromptTokens, finish.CompletionTokens = 12000, 3400
-	finish.CostUSD = 0.0123
+	finish.CostUSD, finish.JudgeCostUSD = 0.0123, 0.0456
 	finish.DurationMS = 90000
 	finish.Detail = `{"models":{"gpt-4o-mini":36}}`
 	finish.Verdict = "ignored by FinishRun"
@@ -335,25 +335,26 @@ func TestCostSince(t *testing.T) {
 	for _, r := range []struct {
 		suite, target string
 		start         time.Time
-		cost          float64
+		cost, judge   float64
 	}{
-		{"faq", "prod", day.Add(-time.Nanosecond), 100}, // yesterday
-		{"faq", "prod", day, 1.5},
-		{"faq", "staging", day.Add(5 * time.Hour), 2.25},
-		{"chat", "prod", day.Add(time.Hour), 50},
+		{"faq", "prod", day.Add(-time.Nanosecond), 100, 7}, // yesterday
+		{"faq", "prod", day, 1.5, 0.125},
+		{"faq", "staging", day.Add(5 * time.Hour), 2.25, 0},
+		{"chat", "prod", day.Add(time.Hour), 50, 0},
 	} {
 		id, err := s.CreateRun(ctx, Run{Suite: r.suite, Target: r.target, Trigger: "schedule", StartedAt: r.start})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := s.FinishRun(ctx, Run{ID: id, Status: "passed", CostUSD: r.cost}); err != nil {
+		if err := s.FinishRun(ctx, Run{ID: id, Status: "passed", CostUSD: r.cost, JudgeCostUSD: r.judge}); err != nil {
 			t.Fatal(err)
 		}
 	}
+	// The judge's spend counts with the tested model's.
 	for _, tc := range []struct {
 		suite string
 		want  float64
-	}{{"faq", 3.75}, {"chat", 50}, {"none", 0}} {
+	}{{"faq", 3.875}, {"chat", 50}, {"none", 0}} {
 		t.Run(tc.suite, func(t *testing.T) {
 			got, err := s.CostSince(ctx, tc.suite, day)
 			if err != nil {

@@ -27,6 +27,12 @@ type Sample struct {
 	Pass                  bool
 	Score                 float64 // a NaN or infinite score reads back as 0
 	Results               []AssertionResult
+	// The judge that graded the sample's model-graded assertions, and what
+	// grading cost: "" and 0 when no assertion needed a judge (and for
+	// samples recorded before the store kept them).
+	JudgeModel, JudgeFingerprint             string
+	JudgePromptTokens, JudgeCompletionTokens int
+	JudgeCostUSD                             float64 // a NaN or infinite cost reads back as 0
 }
 
 // AssertionResult is the verdict of one assertion on a sample.
@@ -50,7 +56,8 @@ const (
 var (
 	sampleColumns = []string{"run_id", "seq", "case_id", "case_index", "repeat_index", "output", "finish_reason",
 		"latency_ms", "prompt_tokens", "completion_tokens", "model", "fingerprint", "error_class", "error_text",
-		"attempts", "pass", "score"}
+		"attempts", "pass", "score",
+		"judge_model", "judge_fingerprint", "judge_prompt_tokens", "judge_completion_tokens", "judge_cost_usd"}
 	resultColumns = []string{"run_id", "seq", "result_index", "assertion_type", "pass", "score", "weight", "reason"}
 )
 
@@ -89,7 +96,8 @@ func (s *Store) addSamples(ctx context.Context, runID int64, samples []Sample, s
 		for i, sm := range samples {
 			err := si.add(ctx, runID, next+int64(i), sm.CaseID, sm.CaseIndex, sm.Repeat, sm.Output, sm.FinishReason,
 				finite(sm.LatencyMS), sm.PromptTokens, sm.CompletionTokens, sm.Model, sm.Fingerprint,
-				sm.ErrorClass, sm.ErrorText, sm.Attempts, sm.Pass, finite(sm.Score))
+				sm.ErrorClass, sm.ErrorText, sm.Attempts, sm.Pass, finite(sm.Score),
+				sm.JudgeModel, sm.JudgeFingerprint, sm.JudgePromptTokens, sm.JudgeCompletionTokens, finite(sm.JudgeCostUSD))
 			if err != nil {
 				return err
 			}
@@ -214,7 +222,8 @@ func (s *Store) samples(ctx context.Context, runID int64) ([]Sample, error) {
 	defer func() { _ = tx.Rollback() }() // read-only: nothing to commit
 
 	rows, err := tx.QueryContext(ctx, `SELECT seq, case_id, case_index, repeat_index, output, finish_reason,
-		latency_ms, prompt_tokens, completion_tokens, model, fingerprint, error_class, error_text, attempts, pass, score
+		latency_ms, prompt_tokens, completion_tokens, model, fingerprint, error_class, error_text, attempts, pass, score,
+		judge_model, judge_fingerprint, judge_prompt_tokens, judge_completion_tokens, judge_cost_usd
 		FROM samples WHERE run_id = ? ORDER BY case_index, repeat_index, seq`, runID)
 	if err != nil {
 		return nil, err
@@ -226,16 +235,17 @@ func (s *Store) samples(ctx context.Context, runID int64) ([]Sample, error) {
 	)
 	for rows.Next() {
 		var (
-			sm             Sample
-			seq            int64
-			latency, score sql.NullFloat64
+			sm                        Sample
+			seq                       int64
+			latency, score, judgeCost sql.NullFloat64
 		)
 		if err := rows.Scan(&seq, &sm.CaseID, &sm.CaseIndex, &sm.Repeat, &sm.Output, &sm.FinishReason,
 			&latency, &sm.PromptTokens, &sm.CompletionTokens, &sm.Model, &sm.Fingerprint, &sm.ErrorClass, &sm.ErrorText,
-			&sm.Attempts, &sm.Pass, &score); err != nil {
+			&sm.Attempts, &sm.Pass, &score,
+			&sm.JudgeModel, &sm.JudgeFingerprint, &sm.JudgePromptTokens, &sm.JudgeCompletionTokens, &judgeCost); err != nil {
 			return nil, err
 		}
-		sm.RunID, sm.LatencyMS, sm.Score = runID, latency.Float64, score.Float64
+		sm.RunID, sm.LatencyMS, sm.Score, sm.JudgeCostUSD = runID, latency.Float64, score.Float64, judgeCost.Float64
 		bySeq[seq] = len(out)
 		out = append(out, sm)
 	}

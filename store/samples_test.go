@@ -13,7 +13,7 @@ import (
 )
 
 // makeSamples returns n samples of case caseIndex, repeats 0..n-1, each with
-// results assertion results.
+// results assertion results. Odd repeats were graded by a judge.
 func makeSamples(caseIndex, n, results int) []Sample {
 	out := make([]Sample, n)
 	for i := range out {
@@ -22,6 +22,10 @@ func makeSamples(caseIndex, n, results int) []Sample {
 			Output:       fmt.Sprintf("You have 30 days to return an item. (%d/%d)", caseIndex, i),
 			FinishReason: "stop", LatencyMS: 123.456, PromptTokens: 40, CompletionTokens: 12,
 			Model: "gpt-4o-mini-2024-07-18", Fingerprint: "fp_abc", Attempts: 1, Pass: i%2 == 0, Score: 0.75,
+		}
+		if i%2 == 1 {
+			sm.JudgeModel, sm.JudgeFingerprint = "gpt-4o-2024-08-06", "fp_judge"
+			sm.JudgePromptTokens, sm.JudgeCompletionTokens, sm.JudgeCostUSD = 310, 25, 0.0010250
 		}
 		for j := range results {
 			sm.Results = append(sm.Results, AssertionResult{
@@ -135,7 +139,7 @@ func TestSamplesNonFinite(t *testing.T) {
 	s, _ := openTest(t)
 	id := newRun(t, s)
 	in := []Sample{{
-		CaseID: "c", LatencyMS: math.Inf(1), Score: math.NaN(), ErrorClass: "http_500",
+		CaseID: "c", LatencyMS: math.Inf(1), Score: math.NaN(), ErrorClass: "http_500", JudgeCostUSD: math.NaN(),
 		Results: []AssertionResult{{Type: "similar", Score: math.NaN(), Weight: math.Inf(-1)}},
 	}}
 	if err := s.AddSamples(ctx, id, in); err != nil {

@@ -36,8 +36,15 @@ func (e *budgetError) Error() string {
 	return fmt.Sprintf("budget reached: spent $%.4f of --budget-usd %g", e.spent, e.budget)
 }
 
+// wrap meters p at price. A provider that can grade (a judge's) stays one:
+// its chat and embedding requests are metered at the judge's price, so
+// grading spends the same budget as answering.
 func (m *spendMeter) wrap(p runner.Provider, price configs.Price) runner.Provider {
-	return &meteredProvider{m: m, next: p, price: price}
+	mp := &meteredProvider{m: m, next: p, price: price}
+	if jp, ok := p.(runner.JudgeProvider); ok {
+		return &meteredJudge{meteredProvider: mp, embed: jp}
+	}
+	return mp
 }
 
 // add records a cost and reports whether the budget is now spent.
@@ -70,8 +77,29 @@ func (p *meteredProvider) Complete(ctx context.Context, msgs []evals.Message) (r
 		return runner.Response{}, &runner.CallError{Class: runner.ClassCanceled, Err: errBudgetSpent}
 	}
 	r, err := p.next.Complete(ctx, msgs)
+	p.charge(r)
+	return r, err
+}
+
+func (p *meteredProvider) charge(r runner.Response) {
 	if cost := float64(r.PromptTokens)*p.price.InputPerMTok/1e6 + float64(r.CompletionTokens)*p.price.OutputPerMTok/1e6; cost > 0 {
 		p.m.add(cost)
 	}
-	return r, err
+}
+
+// meteredJudge is a metered provider that also embeds (for similar).
+type meteredJudge struct {
+	*meteredProvider
+	embed runner.JudgeProvider
+}
+
+var _ runner.JudgeProvider = (*meteredJudge)(nil)
+
+func (p *meteredJudge) Embed(ctx context.Context, texts []string) ([][]float64, runner.Response, error) {
+	if p.m.total() >= p.m.budget {
+		return nil, runner.Response{}, &runner.CallError{Class: runner.ClassCanceled, Err: errBudgetSpent}
+	}
+	v, r, err := p.embed.Embed(ctx, texts)
+	p.charge(r)
+	return v, r, err
 }

@@ -49,7 +49,24 @@ func newResponseCache(dir string, ttl time.Duration) (*responseCache, error) {
 
 // wrap returns p answering from the cache for a target of the given version.
 func (c *responseCache) wrap(p runner.Provider, targetVersion string) runner.Provider {
-	return &cachedProvider{c: c, next: p, version: targetVersion}
+	cp := &cachedProvider{c: c, next: p, version: targetVersion}
+	if jp, ok := p.(runner.JudgeProvider); ok {
+		// A judge's provider must still embed; embeddings are not cached.
+		return &cachedJudge{cachedProvider: cp, JudgeProvider: jp}
+	}
+	return cp
+}
+
+// cachedJudge caches a judge's chat requests and passes its embedding
+// requests through.
+type cachedJudge struct {
+	*cachedProvider
+	runner.JudgeProvider
+}
+
+// Complete answers from the cache, as for any target.
+func (p *cachedJudge) Complete(ctx context.Context, msgs []evals.Message) (runner.Response, error) {
+	return p.cachedProvider.Complete(ctx, msgs)
 }
 
 type cacheEntry struct {

@@ -28,7 +28,7 @@ func writeDryRun(w io.Writer, format string, plans []jobPlan, total, budget floa
 		}
 		return nil
 	}
-	requests := 0
+	requests, judgeRequests := 0, 0
 	for _, p := range plans {
 		e := p.estimate
 		requests += e.Requests
@@ -52,6 +52,11 @@ func writeDryRun(w io.Writer, format string, plans []jobPlan, total, budget floa
 			fmt.Fprintf(w, " (at most $%.4f with every answer at max_tokens)", e.MaxCostUSD)
 		}
 		fmt.Fprintln(w)
+		if j := e.Judge; j != nil {
+			judgeRequests += j.Requests
+			fmt.Fprintf(w, "  judge          %s: %d requests, ~%d prompt tokens, ~%d answer tokens (%d a verdict, assumed), ~$%.4f\n",
+				j.Target, j.Requests, j.PromptTokens, j.CompletionTokens, j.CompletionPerRequest, j.CostUSD)
+		}
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		for _, c := range e.PerCase {
 			arm := c.Arm
@@ -64,7 +69,11 @@ func writeDryRun(w io.Writer, format string, plans []jobPlan, total, budget floa
 			return err
 		}
 	}
-	fmt.Fprintf(w, "total: %d requests, ~$%.4f", requests, total)
+	fmt.Fprintf(w, "total: %d requests", requests)
+	if judgeRequests > 0 {
+		fmt.Fprintf(w, " + %d judge requests", judgeRequests)
+	}
+	fmt.Fprintf(w, ", ~$%.4f", total)
 	if budget > 0 {
 		verdict := "within"
 		if total > budget {

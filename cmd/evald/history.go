@@ -7,6 +7,7 @@ import (
 	"io"
 	"text/tabwriter"
 
+	"github.com/evald/evald/daemon"
 	"github.com/evald/evald/store"
 )
 
@@ -69,6 +70,7 @@ type historyRun struct {
 	PromptVersion string         `json:"prompt_version"`
 	TargetVersion string         `json:"target_version"`
 	Provider      providerJSON   `json:"provider"`
+	Judge         *judgeJSON     `json:"judge,omitempty"`
 	Verdict       string         `json:"verdict"`
 	Cases         int            `json:"cases"`
 	Samples       int            `json:"samples"`
@@ -95,6 +97,7 @@ func historyJSON(r store.Run) historyRun {
 		h.FinishedAt = &s
 	}
 	h.Provider = providerOf(r.Detail)
+	h.Judge = judgeOf(r.Detail)
 	return h
 }
 
@@ -114,6 +117,39 @@ func providerOf(detail string) providerJSON {
 		p.Fingerprints = map[string]int{}
 	}
 	return p
+}
+
+// judgeJSON is the judge that graded a run's model-graded assertions: its
+// target, the model and system_fingerprint values it returned (per graded
+// sample) and what grading cost. Runs without a judge have none.
+type judgeJSON struct {
+	Target       string         `json:"target"`
+	Models       map[string]int `json:"models"`
+	Fingerprints map[string]int `json:"fingerprints"`
+	Tokens       tokensJSON     `json:"tokens"`
+	CostUSD      float64        `json:"cost_usd"`
+}
+
+// judgeOf reads the judge from a run's detail; nil when the run had none.
+func judgeOf(detail string) *judgeJSON {
+	var d struct {
+		Judge *daemon.JudgeDetail `json:"judge"`
+	}
+	if json.Unmarshal([]byte(detail), &d) != nil || d.Judge == nil {
+		return nil
+	}
+	j := &judgeJSON{
+		Target: d.Judge.Target, Models: d.Judge.Models, Fingerprints: d.Judge.Fingerprints,
+		Tokens:  tokensJSON{Prompt: d.Judge.PromptTokens, Completion: d.Judge.CompletionTokens},
+		CostUSD: d.Judge.CostUSD,
+	}
+	if j.Models == nil {
+		j.Models = map[string]int{}
+	}
+	if j.Fingerprints == nil {
+		j.Fingerprints = map[string]int{}
+	}
+	return j
 }
 
 func fmtRate(p *float64) string {

@@ -135,6 +135,9 @@ func TestRunJSONAndHistory(t *testing.T) {
 	if models := got["provider"].(map[string]any)["models"].(map[string]any); models["sim-1"] != 6.0 {
 		t.Errorf("provider.models = %v, want sim-1: 6", models)
 	}
+	if _, ok := got["judge"]; ok {
+		t.Errorf("run JSON of a suite without a judge has a judge: %s", out)
+	}
 
 	// Flags after the suite name work too.
 	if code, _, errOut := evald(t, "run", "faq", "--config", cfg); code != exitOK {

@@ -135,6 +135,7 @@ type runJSON struct {
 	ThresholdFailures []evals.ThresholdFailure `json:"threshold_failures"`
 	Regression        regressionJSON           `json:"regression"`
 	Provider          providerJSON             `json:"provider"`
+	Judge             *judgeJSON               `json:"judge,omitempty"`
 	Tokens            tokensJSON               `json:"tokens"`
 	CostUSD           float64                  `json:"cost_usd"`
 	Errors            int                      `json:"errors"`
@@ -176,6 +177,7 @@ func toRunJSON(rep *runReport) runJSON {
 		PassRate: r.PassRate, MeanScore: r.MeanScore,
 		Thresholds: res.Suite.Thresholds, ThresholdFailures: res.ThresholdFailures,
 		Provider:       providerJSON{Models: s.Models, Fingerprints: s.Fingerprints},
+		Judge:          judgeOf(r.Detail),
 		Tokens:         tokensJSON{Prompt: s.PromptTokens, Completion: s.CompletionTokens},
 		CostUSD:        s.CostUSD,
 		Errors:         s.Errors,

@@ -147,7 +147,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if plans[i], err = g.plan(ctx, j); err != nil {
 			return err
 		}
-		total += plans[i].estimate.CostUSD
+		total += plans[i].estimate.TotalUSD() // the judge's grading included
 	}
 
 	w := stdout
