@@ -48,6 +48,8 @@ func SlackMessage(n Notice) slack.WebhookMessage {
 func what(n Notice) string {
 	s := n.Incident.Kind.Title()
 	switch {
+	case n.Incident.Kind == KindJudgeCalibrationFailed && n.Incident.Suite != "":
+		s += ": " + n.Incident.Suite + ", judge " + n.Incident.Target
 	case n.Incident.Suite != "" && n.Incident.Target != "":
 		s += ": " + n.Incident.Suite + " on " + n.Incident.Target
 	case n.Incident.Suite != "":
@@ -174,6 +176,7 @@ func factBlocks(n Notice) []slack.Block {
 		}
 		blocks = append(blocks, section(b.String()))
 	}
+	blocks = append(blocks, calibrationBlocks(ev.Suite, ev.Calibration)...)
 	if ev.Error != "" {
 		blocks = append(blocks, section("*Cause:*\n"+codeBlock(ev.Error)))
 	}
