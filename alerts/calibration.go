@@ -19,8 +19,6 @@ const MaxCalibrationShown = 3
 
 // Calibration is the evidence of a failed judge calibration.
 type Calibration struct {
-	// ID is the stored calibration.
-	ID          int64  `json:"id,omitempty"`
 	JudgeTarget string `json:"judge_target"`
 	// Before is the judge as the previous calibration found it (nil: this
 	// is the first), After the judge now.

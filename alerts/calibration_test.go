@@ -12,10 +12,10 @@ import (
 // changed, with one hostile judge reason and a hostile model id.
 func calibrationEvent() Event {
 	return NewCalibrationFailed("faq", 52, Calibration{
-		ID: 9, JudgeTarget: "grader",
-		Before: &JudgeIdentity{Model: "gpt-4o-2024-08-06", Fingerprint: "fp_a1", Version: "5e1f0c2d3b4a59687766554433221100ffeeddccbbaa99887766554433221100", Status: "ok"},
-		After:  JudgeIdentity{Model: "gpt-4o-2024-08-06", Fingerprint: "fp_z9", Version: "5e1f0c2d3b4a59687766554433221100ffeeddccbbaa99887766554433221100"},
-		Items:  10, Disagreements: 4, Missing: 0, Rate: 0.4, MaxDisagreement: 0.2,
+		JudgeTarget: "grader",
+		Before:      &JudgeIdentity{Model: "gpt-4o-2024-08-06", Fingerprint: "fp_a1", Version: "5e1f0c2d3b4a59687766554433221100ffeeddccbbaa99887766554433221100", Status: "ok"},
+		After:       JudgeIdentity{Model: "gpt-4o-2024-08-06", Fingerprint: "fp_z9", Version: "5e1f0c2d3b4a59687766554433221100ffeeddccbbaa99887766554433221100"},
+		Items:       10, Disagreements: 4, Missing: 0, Rate: 0.4, MaxDisagreement: 0.2,
 		Disagreeing: []CalibrationMiss{
 			{Item: 0, Case: "refund-window", Expected: "pass", Got: "fail", Output: "You have 30 days to return an item.",
 				Reason: "llm-rubric: the output does not mention the days"},
