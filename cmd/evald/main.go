@@ -60,6 +60,7 @@ func commands() []command {
 		{"accept", "accept a provider's new behaviour: re-anchor the drift baseline", cmdAccept},
 		{"silence", "mute a suite's pages on a target for a while, or list silences", cmdSilence},
 		{"audit", "show (log) or check (verify) the hash-chained audit log", cmdAudit},
+		{"calibrate", "grade a suite's judge calibration set now and record it", cmdCalibrate},
 		{"demo", "run the daemon on the embedded demo against the built-in simulator", cmdDemo},
 		{"sim", "serve the simulated OpenAI-compatible endpoint", cmdSim},
 	}
