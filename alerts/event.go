@@ -49,7 +49,7 @@ const (
 
 // Kinds lists every kind, in the order the daemon evaluates them.
 var Kinds = []Kind{KindRegression, KindScorerChanged, KindThresholdFailure, KindCouldNotMeasure, KindIdentityChanged,
-	KindThresholdChangePending, KindBudgetExhausted, KindConfigReloadFailed}
+	KindThresholdChangePending, KindBudgetExhausted, KindConfigReloadFailed, KindJudgeCalibrationFailed}
 
 // Severity says whether an event pages (a top-level message that wants a
 // human now, re-sent every renotify interval while open) or informs (sent
@@ -90,6 +90,8 @@ func (k Kind) Title() string {
 		return "Daily budget exhausted"
 	case KindConfigReloadFailed:
 		return "Config reload failed"
+	case KindJudgeCalibrationFailed:
+		return "Judge calibration failed"
 	}
 	return string(k)
 }
@@ -120,6 +122,9 @@ type Event struct {
 	ThresholdFailures []evals.ThresholdFailure `json:"threshold_failures,omitempty"`
 	// PendingChanges are the threshold changes awaiting sign-off.
 	PendingChanges []governance.Change `json:"pending_changes,omitempty"`
+	// Calibration is the evidence of a failed judge calibration
+	// (KindJudgeCalibrationFailed).
+	Calibration *Calibration `json:"calibration,omitempty"`
 	// Error is the cause of a could-not-measure, budget or reload event; it
 	// must not hold secrets (the daemon passes redacted errors).
 	Error string `json:"error,omitempty"`
@@ -252,6 +257,7 @@ func (e Event) Normalize() Event {
 	}
 	e.Summary = Truncate(e.Summary, MaxTextRunes)
 	e.Error = Truncate(e.Error, MaxTextRunes)
+	e.Calibration = e.Calibration.normalize()
 	return e
 }
 
@@ -279,6 +285,8 @@ func (e *Event) digest() string {
 	}
 	b.WriteByte('|')
 	b.WriteString(e.Error)
+	b.WriteByte('|')
+	b.WriteString(e.Calibration.digest())
 	return b.String()
 }
 

@@ -51,6 +51,8 @@ func what(n Notice) string {
 		s = "Judge identity changed"
 	}
 	switch {
+	case n.Incident.Kind == KindJudgeCalibrationFailed && n.Incident.Suite != "":
+		s += ": " + n.Incident.Suite + ", judge " + n.Incident.Target
 	case n.Incident.Suite != "" && n.Incident.Target != "":
 		s += ": " + n.Incident.Suite + " on " + n.Incident.Target
 	case n.Incident.Suite != "":
@@ -182,6 +184,7 @@ func factBlocks(n Notice) []slack.Block {
 		}
 		blocks = append(blocks, section(b.String()))
 	}
+	blocks = append(blocks, calibrationBlocks(ev.Suite, ev.Calibration)...)
 	if ev.Error != "" {
 		blocks = append(blocks, section("*Cause:*\n"+codeBlock(ev.Error)))
 	}

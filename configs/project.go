@@ -74,6 +74,9 @@ func loadProject(src source, name string) (*Project, error) {
 				file, line := sourceLine(c.Source, s.File)
 				errs = append(errs, &FieldError{File: file, Line: line, Field: "assert",
 					Err: evals.Because(ErrMissing, "%s (case %s) needs a judge: set judge: to a target in the suite or in %s", typ, c.ID, name)})
+			} else if s.Calibration != nil {
+				errs = append(errs, &FieldError{File: s.File, Line: s.Calibration.Line, Field: "calibration",
+					Err: evals.Because(ErrMissing, "grading the calibration items needs a judge: set judge: to a target in the suite or in %s", name)})
 			}
 		}
 	}

@@ -107,6 +107,9 @@ type Daemon struct {
 	bg       sync.WaitGroup
 	stopOnce sync.Once
 	stopErr  error
+
+	// calib serialises judge calibrations per (suite, judge target).
+	calib calibrationLocks
 }
 
 // New checks the options and builds a daemon; it starts nothing.

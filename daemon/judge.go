@@ -34,8 +34,11 @@ func judgeTarget(t configs.Target) configs.Target {
 }
 
 // needsJudge reports whether any case of the suite has a model-graded
-// assertion.
+// assertion, or the suite has a calibration set for its judge.
 func needsJudge(s *evals.Suite) bool {
+	if s.Calibration != nil {
+		return true
+	}
 	for _, c := range s.Cases {
 		for _, a := range c.Asserts {
 			if _, ok := a.(scoring.Graded); ok {

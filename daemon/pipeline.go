@@ -319,6 +319,7 @@ func (d *Daemon) Evaluate(ctx context.Context, req Request) (*Result, error) {
 	}
 	log.Info("run finished", "status", run.Status, "pass_rate", sum.PassRate, "mean_score", sum.MeanScore,
 		"samples", sum.Samples, "errors", sum.Errors, "cost_usd", sum.CostUSD, "judge_cost_usd", sum.JudgeCostUSD, "duration_ms", run.DurationMS)
+	d.calibrateAfter(ctx, req, run, suite, judge, sum)
 	if d.opts.OnRun != nil {
 		d.opts.OnRun(res)
 	}

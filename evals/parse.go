@@ -41,7 +41,7 @@ func LoadPrompt(path string) ([]Message, error) {
 }
 
 var (
-	suiteKeys  = []string{"name", "description", "prompt", "repeats", "defaultTest", "tests", "thresholds", "drift", "judge", "judge_prompts"}
+	suiteKeys  = []string{"name", "description", "prompt", "repeats", "defaultTest", "tests", "thresholds", "drift", "judge", "judge_prompts", "calibration"}
 	caseKeys   = []string{"id", "description", "vars", "assert"}
 	assertKeys = []string{"type", "value", "threshold", "weight"}
 	roles      = []string{"system", "developer", "user", "assistant"}
@@ -172,12 +172,21 @@ func (l *loader) suite() *Suite {
 		l.judgePrompts = l.parseJudgePrompts(d, n)
 	}
 	s.Cases = l.resolve(s.Prompt, defaults, cases, checkVars)
+	if n := f["calibration"]; n != nil && !strictyaml.IsNull(n) {
+		s.Calibration = l.calibration(d, n, s.Prompt, defaults, s.Cases, cases, checkVars)
+		if s.Calibration != nil {
+			s.Calibration.Line = keyLine(d, root, "calibration", n)
+		}
+	}
 	if l.p.Len() > 0 {
 		return nil
 	}
 	var err error
 	if s.PromptVersion, err = promptVersion(s.Prompt); err == nil {
 		s.Version, err = suiteVersion(s.PromptVersion, s.Repeats, s.Cases)
+	}
+	if err == nil && s.Calibration != nil {
+		s.Calibration.Hash, err = calibrationHash(s.Calibration)
 	}
 	if err != nil {
 		l.p.Addf(l.file, 0, "", "", ErrInvalid, "%v", err)

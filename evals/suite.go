@@ -49,6 +49,9 @@ type Suite struct {
 	// JudgeLine is the line of `judge:` in File (0 when absent), so that the
 	// config loader can say where an unknown judge target was named.
 	JudgeLine int
+	// Calibration is the judge's calibration set (nil: none). It is not
+	// part of Version.
+	Calibration *Calibration
 
 	// PromptVersion is the sha256 of the canonical prompt templates.
 	PromptVersion string

@@ -39,6 +39,7 @@ type Store interface {
 	Incidents(ctx context.Context, openOnly bool, limit int) ([]store.Incident, error)
 	Deliveries(ctx context.Context, limit int) ([]store.Delivery, error)
 	dashboardStore
+	calibrationStore
 }
 
 // Options configure a Server.
@@ -123,6 +124,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /api/runs", s.apiRuns)
 	mux.HandleFunc("GET /api/runs/{id}", s.apiRun)
 	mux.HandleFunc("GET /api/alerts", s.apiAlerts)
+	mux.HandleFunc("GET /api/calibrations", s.apiCalibrations)
 	mux.Handle("POST /api/runs", s.auth(http.HandlerFunc(s.apiTrigger)))
 	mux.Handle("POST /api/suites/{name}/signoff", s.auth(http.HandlerFunc(s.apiSignoff)))
 	mux.Handle("POST /api/silences", s.auth(http.HandlerFunc(s.apiSilence)))

@@ -61,6 +61,7 @@ func commands() []command {
 		{"silence", "mute a suite's pages on a target for a while, or list silences", cmdSilence},
 		{"regrade", "grade a past run's stored outputs again with today's judge", cmdRegrade},
 		{"audit", "show (log) or check (verify) the hash-chained audit log", cmdAudit},
+		{"calibrate", "grade a suite's judge calibration set now and record it", cmdCalibrate},
 		{"demo", "run the daemon on the embedded demo against the built-in simulator", cmdDemo},
 		{"sim", "serve the simulated OpenAI-compatible endpoint", cmdSim},
 	}
