@@ -148,7 +148,7 @@ func New(opts Options) (*Daemon, error) {
 		project:     opts.Project,
 		providers:   map[string]runner.Provider{},
 		judges:      map[string]runner.JudgeProvider{},
-		grades:      runner.NewGradeCache(opts.GradeCacheSize),
+		grades:      runner.NewGradeCache(opts.GradeCacheSize).WithProbe(0, opts.Now),
 		metrics:     newMetrics(opts.Registry),
 		running:     map[runKey]bool{},
 		pendingSeen: map[string]bool{},

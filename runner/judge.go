@@ -66,7 +66,7 @@ var _ scoring.Judge = (*judgeCall)(nil)
 
 func (c *judgeCall) Complete(ctx context.Context, msgs []scoring.JudgeMessage) (scoring.JudgeReply, error) {
 	key := cacheKey(c.j.Version, "chat", msgs)
-	v, err := c.ask(ctx, key, func(ctx context.Context) (judged, error) {
+	v, err := c.ask(ctx, key, cacheFamily(c.j.Version, "chat"), func(ctx context.Context) (judged, error) {
 		em := make([]evals.Message, len(msgs))
 		for i, m := range msgs {
 			em[i] = evals.Message{Role: m.Role, Content: m.Content}
@@ -82,7 +82,7 @@ func (c *judgeCall) Complete(ctx context.Context, msgs []scoring.JudgeMessage) (
 
 func (c *judgeCall) Embed(ctx context.Context, texts []string) ([][]float64, scoring.JudgeReply, error) {
 	key := cacheKey(c.j.Version, "embed", texts)
-	v, err := c.ask(ctx, key, func(ctx context.Context) (judged, error) {
+	v, err := c.ask(ctx, key, cacheFamily(c.j.Version, "embed"), func(ctx context.Context) (judged, error) {
 		vecs, resp, err := c.j.Provider.Embed(ctx, texts)
 		return judged{resp: resp, vecs: vecs}, err
 	})
@@ -98,8 +98,16 @@ func reply(r Response) scoring.JudgeReply {
 
 // ask answers from the cache, or sends the request with retries and caches
 // the answer.
-func (c *judgeCall) ask(ctx context.Context, key string, send func(context.Context) (judged, error)) (judged, error) {
-	if v, ok := c.j.Cache.get(key); ok {
+func (c *judgeCall) ask(ctx context.Context, key, family string, send func(context.Context) (judged, error)) (judged, error) {
+	v, ok, probe, err := c.j.Cache.get(ctx, key, family)
+	if err != nil {
+		c.failed = true
+		return judged{}, &CallError{Class: ClassCanceled, Err: err}
+	}
+	if probe {
+		defer c.j.Cache.release(family)
+	}
+	if ok {
 		c.cacheHits++
 		c.note(v.resp, false)
 		return v, nil
@@ -110,7 +118,7 @@ func (c *judgeCall) ask(ctx context.Context, key string, send func(context.Conte
 		v, err := c.once(ctx, send)
 		if err == nil {
 			c.note(v.resp, true)
-			c.j.Cache.put(key, v)
+			c.j.Cache.put(key, family, v, probe)
 			c.keys = append(c.keys, key)
 			return v, nil
 		}

@@ -261,20 +261,68 @@ func TestJudgeCache(t *testing.T) {
 
 func TestGradeCacheBound(t *testing.T) {
 	c := NewGradeCache(2)
-	c.put("a", judged{resp: Response{Text: "a"}})
-	c.put("b", judged{resp: Response{Text: "b"}})
-	c.get("a") // b is now the least recently used
-	c.put("c", judged{resp: Response{Text: "c"}})
-	if _, ok := c.get("b"); ok {
+	c.put("a", "f", judged{resp: Response{Text: "a"}}, false)
+	c.put("b", "f", judged{resp: Response{Text: "b"}}, false)
+	c.get(context.Background(), "a", "f") // b is now the least recently used
+	c.put("c", "f", judged{resp: Response{Text: "c"}}, false)
+	if _, ok, _, _ := c.get(context.Background(), "b", "f"); ok {
 		t.Errorf("get(b) found an entry, want it evicted")
 	}
 	for _, k := range []string{"a", "c"} {
-		if _, ok := c.get(k); !ok {
+		if _, ok, _, _ := c.get(context.Background(), k, "f"); !ok {
 			t.Errorf("get(%s) missed, want a hit", k)
 		}
 	}
 	if got, want := c.Len(), 2; got != want {
 		t.Errorf("Len() = %d, want %d", got, want)
+	}
+}
+
+// TestGradeCacheProbesTheJudge: a judge that changed behind its name is not
+// hidden by the cache. Within the probe interval a second run is graded
+// from the cache; after it, the first request goes to the judge, sees the
+// new identity, and the old answers are dropped, so the run is graded by
+// the judge as it is now.
+func TestGradeCacheProbesTheJudge(t *testing.T) {
+	var changed atomic.Bool
+	js := newJudgeServer(t, func(n int, w http.ResponseWriter, _ chatReq) {
+		if changed.Load() {
+			io.WriteString(w, completion(`{"reason":"stricter now","pass":false,"score":0.2}`, "judge-2026-02", "fp_new", "stop"))
+			return
+		}
+		io.WriteString(w, completion(`{"reason":"ok","pass":true,"score":1}`, "judge-2026-01", "fp_old", "stop"))
+	}, nil)
+	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	cache := NewGradeCache(100).WithProbe(10*time.Minute, func() time.Time { return now })
+	// The tested model repeats the question: three distinct outputs, the
+	// same every run.
+	srv := fakeOpenAI(t, func(n int, w http.ResponseWriter, r *http.Request, req chatReq) {
+		io.WriteString(w, completion("about "+req.Messages[len(req.Messages)-1].Content, "gpt-test-2026", "fp_a", "stop"))
+	})
+	tg := target(t, srv.URL, nil)
+	tg.Judge = judgeOf(t, js.URL, cache)
+	tg.Judge.Gate = NewGate(1, 0) // one request at a time: the probe goes first
+	suite := gradedSuite(t, 3, rubric)
+
+	first, _ := collect(t, context.Background(), suite, tg, fast)
+	if first.PassRate != 1 || js.chats.Load() != 3 {
+		t.Fatalf("first run: pass rate %v, %d judge requests; want 1 and 3", first.PassRate, js.chats.Load())
+	}
+	changed.Store(true)
+	now = now.Add(5 * time.Minute)
+	second, _ := collect(t, context.Background(), suite, tg, fast)
+	if second.PassRate != 1 || js.chats.Load() != 3 {
+		t.Errorf("within the probe interval: pass rate %v, %d judge requests; want the cached grades (1, 3)", second.PassRate, js.chats.Load())
+	}
+	now = now.Add(10 * time.Minute)
+	third, samples := collect(t, context.Background(), suite, tg, fast)
+	if third.PassRate != 0 || js.chats.Load() != 6 {
+		t.Errorf("after the probe interval: pass rate %v, %d judge requests; want the new judge's grades (0, 6)", third.PassRate, js.chats.Load())
+	}
+	for _, s := range samples {
+		if s.JudgeFingerprint != "fp_new" {
+			t.Errorf("sample %s graded by fingerprint %q, want fp_new", s.CaseID, s.JudgeFingerprint)
+		}
 	}
 }
 
