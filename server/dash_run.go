@@ -67,6 +67,7 @@ type verdictView struct {
 	Message     string
 	Rows        []kv
 	Identity    []identityRow
+	ScorerOnly  bool // the identity change is the judge's alone
 	Check       []kv
 	Gate        *comparisonView
 	Evidence    *comparisonView
@@ -265,6 +266,14 @@ func runSummary(run store.Run, d daemon.Detail, now time.Time) []kv {
 		kv{K: "prompt version", V: shortHash(run.PromptVersion), Title: run.PromptVersion},
 		kv{K: "target version", V: shortHash(run.TargetVersion), Title: run.TargetVersion},
 	)
+	if j := d.Judge; j != nil {
+		out = append(out,
+			kv{K: "judge", V: j.Target + " (version " + shortHash(j.TargetVersion) + ")", Title: j.TargetVersion},
+			kv{K: "judge models returned", V: fmtCounts(j.Models)},
+			kv{K: "judge fingerprints returned", V: fmtCounts(j.Fingerprints)},
+			kv{K: "judge tokens and cost", V: fmt.Sprintf("%d prompt, %d completion, %s (%d cached grades)", j.PromptTokens, j.CompletionTokens, fmtUSD(j.CostUSD), j.CacheHits)},
+		)
+	}
 	return out
 }
 
@@ -377,6 +386,7 @@ func toVerdictView(run store.Run, v *drift.Verdict) *verdictView {
 		add("attribution", v.Attribution, "")
 	}
 	if v.Identity != nil {
+		vv.ScorerOnly = v.Identity.Source() == "judge"
 		for _, c := range v.Identity.Changes {
 			vv.Identity = append(vv.Identity, identityRow{
 				Source: c.Source, Reason: c.Reason,
@@ -620,6 +630,9 @@ func caseViews(samples []store.Sample) []caseView {
 				{K: "finish", V: orDash(sm.FinishReason)},
 				{K: "tokens", V: fmt.Sprintf("%d + %d", sm.PromptTokens, sm.CompletionTokens)},
 				{K: "attempts", V: strconv.Itoa(sm.Attempts)},
+			}
+			if sm.JudgeModel != "" || sm.JudgeFingerprint != "" {
+				sv.Meta = append(sv.Meta, kv{K: "judge", V: orDash(sm.JudgeModel) + ", " + orDash(sm.JudgeFingerprint)})
 			}
 			for _, r := range sm.Results {
 				av := assertView{Type: r.Type, Score: fmtNum(r.Score), Weight: fmtNum(r.Weight), Reason: r.Reason}

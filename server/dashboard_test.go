@@ -66,6 +66,7 @@ type seedRun struct {
 	verdict       drift.Verdict
 	detail        daemon.Detail
 	model         string
+	judgeModel    string
 }
 
 func addRun(t *testing.T, st *store.Store, r seedRun) int64 {
@@ -93,7 +94,7 @@ func addRun(t *testing.T, st *store.Store, r seedRun) int64 {
 		if ok {
 			score = 1
 		}
-		samples = append(samples, store.Sample{CaseID: fmt.Sprintf("c%d", i+1), CaseIndex: i, Output: out, Model: r.model, Pass: ok, Score: score, Attempts: 1,
+		samples = append(samples, store.Sample{CaseID: fmt.Sprintf("c%d", i+1), CaseIndex: i, Output: out, Model: r.model, JudgeModel: r.judgeModel, Pass: ok, Score: score, Attempts: 1,
 			Results: []store.AssertionResult{{Type: "contains", Pass: ok, Score: score, Weight: 1, Reason: reason}}})
 	}
 	if err := st.AddSamples(ctx, id, samples); err != nil {
@@ -139,8 +140,9 @@ func seedDashboard(t *testing.T, st *store.Store) {
 		t.Fatal(err)
 	}
 	addRun(t, st, seedRun{suite: "faq", status: "regressed", at: at(-60 * time.Minute), pass: []bool{false, true, false}, model: "m-2",
-		outputs: map[int]string{0: evilOutput},
-		detail:  daemon.Detail{ThresholdFailures: nil},
+		outputs: map[int]string{0: evilOutput}, judgeModel: "<b>judge-2</b>",
+		detail: daemon.Detail{Judge: &daemon.JudgeDetail{Target: "grader", TargetVersion: "jv1", Models: map[string]int{"<b>judge-2</b>": 3},
+			Fingerprints: map[string]int{"fp_j": 3}, PromptTokens: 300, CompletionTokens: 30, CostUSD: 0.01, CacheHits: 1}},
 		verdict: drift.Verdict{Kind: drift.KindRegressed, Page: true, ChangeRun: 5, AlertRun: 5, S: 16.2, H: 15.7, D: -0.33, N: 3, RefRuns: 4,
 			Message:     "regression: pass rate -33.3 pp since run 5 <b>bold</b>",
 			Attribution: "provider (identity changed at run 5)",
@@ -376,6 +378,8 @@ func TestDashboardRunPage(t *testing.T) {
 		`<a href="#case-c1"><code>c1</code></a>`,
 		`id="case-c1" open`,
 		"expected output to contain &#34;30 days&#34;",
+		"judge models returned", "&lt;b&gt;judge-2&lt;/b&gt;", "300 prompt, 30 completion",
+		"Identity changed",
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("run page lacks %q", want)
