@@ -84,6 +84,7 @@ func TestImportFences(t *testing.T) {
 		"evals":      pure,
 		"configs":    pure,
 		"governance": pure,
+		"api":        {"net/http", "database/sql", module + "/daemon", module + "/runner", module + "/server", module + "/alerts"},
 		"store":      {module + "/alerts", module + "/daemon", module + "/runner", module + "/server", module + "/drift", module + "/scoring"},
 		"runner":     {module + "/store", module + "/daemon", module + "/server", module + "/alerts", module + "/drift", "database/sql"},
 		"alerts":     {module + "/store", module + "/daemon", module + "/server", module + "/runner", "database/sql"},

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/evald/evald/api"
 	"github.com/evald/evald/daemon"
 	"github.com/evald/evald/store"
 )
@@ -31,7 +32,7 @@ type suiteJSON struct {
 	Target          string   `json:"target"`
 	Schedule        string   `json:"schedule"`
 	BudgetUSDPerDay float64  `json:"budget_usd_per_day"`
-	LastRun         *runJSON `json:"last_run"`
+	LastRun         *api.Run `json:"last_run"`
 }
 
 func (s *Server) apiSuites(w http.ResponseWriter, r *http.Request) {
@@ -44,7 +45,7 @@ func (s *Server) apiSuites(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if len(runs) > 0 {
-			rj := toRunJSON(runs[0])
+			rj := api.FromRun(runs[0])
 			sj.LastRun = &rj
 		}
 		out = append(out, sj)
@@ -68,9 +69,9 @@ func (s *Server) apiRuns(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, err)
 		return
 	}
-	out := make([]runJSON, len(runs))
+	out := make([]api.Run, len(runs))
 	for i, run := range runs {
-		out[i] = toRunJSON(run)
+		out[i] = api.FromRun(run)
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -95,12 +96,9 @@ func (s *Server) apiRun(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, err)
 		return
 	}
-	out := struct {
-		runJSON
-		Samples []sampleJSON `json:"samples"`
-	}{runJSON: toRunJSON(run), Samples: make([]sampleJSON, len(samples))}
+	out := api.RunWithSamples{Run: api.FromRun(run), Samples: make([]api.Sample, len(samples))}
 	for i, smp := range samples {
-		out.Samples[i] = toSampleJSON(smp)
+		out.Samples[i] = api.FromSample(smp)
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/evald/evald/api"
 	"github.com/evald/evald/daemon"
 	"github.com/evald/evald/store"
 )
@@ -43,61 +44,6 @@ func (r *remoteBaselines) source() string {
 	u := *r.base
 	u.User, u.RawQuery, u.Fragment = nil, "", ""
 	return u.String()
-}
-
-// apiRun is a run as GET /api/runs and /api/runs/{id} show it.
-type apiRun struct {
-	RunID         int64           `json:"run_id"`
-	Suite         string          `json:"suite"`
-	Target        string          `json:"target"`
-	Trigger       string          `json:"trigger"`
-	Status        string          `json:"status"`
-	StartedAt     time.Time       `json:"started_at"`
-	FinishedAt    *time.Time      `json:"finished_at"`
-	PassRate      *float64        `json:"pass_rate"`
-	MeanScore     *float64        `json:"mean_score"`
-	SuiteVersion  string          `json:"suite_version"`
-	PromptVersion string          `json:"prompt_version"`
-	TargetVersion string          `json:"target_version"`
-	Cases         int             `json:"cases"`
-	Errors        int             `json:"errors"`
-	Detail        json.RawMessage `json:"detail"`
-}
-
-// apiRunSamples is GET /api/runs/{id}: the run with its samples (its
-// "samples" field is the list, where /api/runs has the count).
-type apiRunSamples struct {
-	apiRun
-	Samples []apiSample `json:"samples"`
-}
-
-type apiSample struct {
-	CaseID     string  `json:"case_id"`
-	Repeat     int     `json:"repeat"`
-	Output     string  `json:"output"`
-	ErrorClass string  `json:"error_class"`
-	Pass       bool    `json:"pass"`
-	Score      float64 `json:"score"`
-	Assertions []struct {
-		Type   string  `json:"type"`
-		Pass   bool    `json:"pass"`
-		Score  float64 `json:"score"`
-		Weight float64 `json:"weight"`
-		Reason string  `json:"reason"`
-	} `json:"assertions"`
-}
-
-func (a apiRun) toStore() store.Run {
-	r := store.Run{ID: a.RunID, Suite: a.Suite, Target: a.Target, Trigger: a.Trigger, Status: a.Status, StartedAt: a.StartedAt,
-		SuiteVersion: a.SuiteVersion, PromptVersion: a.PromptVersion, TargetVersion: a.TargetVersion,
-		PassRate: a.PassRate, MeanScore: a.MeanScore, Cases: a.Cases, Errors: a.Errors}
-	if a.FinishedAt != nil {
-		r.FinishedAt = *a.FinishedAt
-	}
-	if len(a.Detail) > 0 && string(a.Detail) != "null" {
-		r.Detail = string(a.Detail)
-	}
-	return r
 }
 
 // remoteError is a failed API call; client reports whether the request was
@@ -154,13 +100,13 @@ func (r *remoteBaselines) get(ctx context.Context, path string, q url.Values, ou
 // known to the server, with its samples, or an error wrapping
 // daemon.ErrNoBaseline.
 func (r *remoteBaselines) latest(ctx context.Context, suite, target string) (*daemon.Baseline, error) {
-	var runs []apiRun
+	var runs []api.Run
 	q := url.Values{"suite": {suite}, "target": {target}, "limit": {strconv.Itoa(remoteRunsLimit)}}
 	if err := r.get(ctx, "/api/runs", q, &runs); err != nil {
 		return nil, err
 	}
 	for _, a := range runs {
-		run := a.toStore()
+		run := a.Store()
 		if run.Suite == suite && run.Target == target && daemon.IsCompletedRun(run) && daemon.IsProductionRun(run) {
 			return r.run(ctx, run.ID, daemon.BaselineLatest)
 		}
@@ -170,20 +116,17 @@ func (r *remoteBaselines) latest(ctx context.Context, suite, target string) (*da
 
 // run returns run id, with its samples, from the server.
 func (r *remoteBaselines) run(ctx context.Context, id int64, mode string) (*daemon.Baseline, error) {
-	var a apiRunSamples
+	var a api.RunWithSamples
 	if err := r.get(ctx, "/api/runs/"+strconv.FormatInt(id, 10), nil, &a); err != nil {
 		return nil, err
 	}
-	run := a.toStore()
+	run := a.Run.Store()
 	if run.Status == daemon.StatusRunning || run.Status == daemon.StatusRefused {
 		return nil, fmt.Errorf("%w: run %d on %s is %s: it measured nothing", daemon.ErrNoBaseline, id, r.source(), run.Status)
 	}
 	samples := make([]store.Sample, len(a.Samples))
 	for i, s := range a.Samples {
-		samples[i] = store.Sample{RunID: id, CaseID: s.CaseID, Repeat: s.Repeat, Output: s.Output, ErrorClass: s.ErrorClass, Pass: s.Pass, Score: s.Score}
-		for _, as := range s.Assertions {
-			samples[i].Results = append(samples[i].Results, store.AssertionResult{Type: as.Type, Pass: as.Pass, Score: as.Score, Weight: as.Weight, Reason: as.Reason})
-		}
+		samples[i] = s.Store(id)
 	}
 	return daemon.NewBaseline(run, samples, mode, r.source()), nil
 }
