@@ -72,20 +72,8 @@ func (s *Store) Incidents(ctx context.Context, openOnly bool, limit int) ([]Inci
 	if openOnly {
 		q += ` WHERE resolved_at IS NULL`
 	}
-	rows, err := s.r.QueryContext(ctx, q+` ORDER BY opened_at DESC, id DESC LIMIT ?`, limit)
+	out, err := queryAll(ctx, s.r, scanIncident, q+` ORDER BY opened_at DESC, id DESC LIMIT ?`, limit)
 	if err != nil {
-		return nil, fmt.Errorf("list incidents: %w", err)
-	}
-	defer rows.Close()
-	var out []Incident
-	for rows.Next() {
-		in, err := scanIncident(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list incidents: %w", err)
-		}
-		out = append(out, in)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list incidents: %w", err)
 	}
 	return out, nil

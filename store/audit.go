@@ -176,20 +176,8 @@ func auditHead(ctx context.Context, q querier) (int64, string, error) {
 }
 
 func auditLog(ctx context.Context, q querier) ([]AuditEntry, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+auditColumns+` FROM audit_log ORDER BY seq`)
+	out, err := queryAll(ctx, q, scanAudit, `SELECT `+auditColumns+` FROM audit_log ORDER BY seq`)
 	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []AuditEntry
-	for rows.Next() {
-		e, err := scanAudit(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -135,20 +135,8 @@ func (s *Store) Calibrations(ctx context.Context, suite string, limit int) ([]Ca
 		query += ` WHERE suite = ?`
 		args = append(args, suite)
 	}
-	rows, err := s.r.QueryContext(ctx, query+` ORDER BY id DESC LIMIT ?`, append(args, limit)...)
+	out, err := queryAll(ctx, s.r, scanCalibration, query+` ORDER BY id DESC LIMIT ?`, append(args, limit)...)
 	if err != nil {
-		return nil, fmt.Errorf("list calibrations: %w", err)
-	}
-	defer rows.Close()
-	var out []Calibration
-	for rows.Next() {
-		c, err := scanCalibration(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list calibrations: %w", err)
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list calibrations: %w", err)
 	}
 	return out, nil

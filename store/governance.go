@@ -110,20 +110,8 @@ func (s *Store) CurrentSignoff(ctx context.Context, suite string) (Signoff, erro
 
 // Signoffs returns every sign-off of suite, oldest first.
 func (s *Store) Signoffs(ctx context.Context, suite string) ([]Signoff, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+signoffColumns+` FROM signoffs WHERE suite = ? ORDER BY id`, suite)
+	out, err := queryAll(ctx, s.r, scanSignoff, `SELECT `+signoffColumns+` FROM signoffs WHERE suite = ? ORDER BY id`, suite)
 	if err != nil {
-		return nil, fmt.Errorf("list sign-offs of suite %s: %w", suite, err)
-	}
-	defer rows.Close()
-	var out []Signoff
-	for rows.Next() {
-		so, err := scanSignoff(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list sign-offs of suite %s: %w", suite, err)
-		}
-		out = append(out, so)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list sign-offs of suite %s: %w", suite, err)
 	}
 	return out, nil
@@ -206,20 +194,8 @@ func (s *Store) Silences(ctx context.Context, activeAt time.Time) ([]Silence, er
 		args = append(args, t, t)
 	}
 	q += ` ORDER BY id`
-	rows, err := s.r.QueryContext(ctx, q, args...)
+	out, err := queryAll(ctx, s.r, scanSilence, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("list silences: %w", err)
-	}
-	defer rows.Close()
-	var out []Silence
-	for rows.Next() {
-		si, err := scanSilence(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list silences: %w", err)
-		}
-		out = append(out, si)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list silences: %w", err)
 	}
 	return out, nil

@@ -315,20 +315,8 @@ func (s *Store) queryRuns(ctx context.Context, f RunFilter) ([]Run, error) {
 		q += ` LIMIT ?`
 		args = append(args, f.Limit)
 	}
-	rows, err := s.r.QueryContext(ctx, q, args...)
+	runs, err := queryAll(ctx, s.r, scanRun, q, args...)
 	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var runs []Run
-	for rows.Next() {
-		r, err := scanRun(rows)
-		if err != nil {
-			return nil, err
-		}
-		runs = append(runs, r)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	return runs, nil

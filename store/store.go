@@ -132,20 +132,8 @@ func (s *Store) closeDBs() error {
 // says "ok" and a small write commits. It is meant for readiness probes and
 // crash tests; integrity_check reads the whole file.
 func (s *Store) Check(ctx context.Context) error {
-	rows, err := s.r.QueryContext(ctx, "PRAGMA integrity_check")
+	msgs, err := queryAll(ctx, s.r, scanString, "PRAGMA integrity_check")
 	if err != nil {
-		return fmt.Errorf("integrity check: %w", err)
-	}
-	defer rows.Close()
-	var msgs []string
-	for rows.Next() {
-		var m string
-		if err := rows.Scan(&m); err != nil {
-			return fmt.Errorf("integrity check: %w", err)
-		}
-		msgs = append(msgs, m)
-	}
-	if err := rows.Err(); err != nil {
 		return fmt.Errorf("integrity check: %w", err)
 	}
 	if len(msgs) != 1 || msgs[0] != "ok" {

@@ -113,20 +113,8 @@ func (s *Store) TargetVersion(ctx context.Context, target, version string) (Targ
 
 // Suites returns the names of every suite seen, sorted.
 func (s *Store) Suites(ctx context.Context) ([]string, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT name FROM suites ORDER BY name`)
+	names, err := queryAll(ctx, s.r, scanString, `SELECT name FROM suites ORDER BY name`)
 	if err != nil {
-		return nil, fmt.Errorf("list suites: %w", err)
-	}
-	defer rows.Close()
-	var names []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, fmt.Errorf("list suites: %w", err)
-		}
-		names = append(names, n)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list suites: %w", err)
 	}
 	return names, nil
