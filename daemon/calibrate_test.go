@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/evald/evald/alerts"
 	"github.com/evald/evald/configs"
+	"github.com/evald/evald/internal/testfiles"
 	"github.com/evald/evald/runner"
 	"github.com/evald/evald/store"
 )
@@ -73,16 +73,7 @@ func calibratedProject(t testing.TB, jd *judgeDrift) *configs.Project {
 	answerURL := simURL(t, nil)
 	judgeURL := simURL(t, func(next http.Handler) http.Handler { jd.next = next; return jd })
 	dir := t.TempDir()
-	write := func(name, body string) {
-		t.Helper()
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func(name, body string) { testfiles.Write(t, dir, name, body) }
 	write("evald.yaml", `targets:
   - {name: prod, base_url: "`+answerURL+`", model: sim-1}
   - {name: grader, base_url: "`+judgeURL+`", model: sim-judge, retries: 1, price: {input_per_mtok: 100, output_per_mtok: 200}}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/evald/evald/configs"
 	"github.com/evald/evald/evals"
+	"github.com/evald/evald/internal/testfiles"
 	"github.com/evald/evald/sim"
 	"github.com/evald/evald/store"
 )
@@ -55,16 +56,7 @@ func seq(from, to int) []int {
 func gateProject(t testing.TB, baseURL string, concurrency int, prodFacts []int) (*configs.Project, string) {
 	t.Helper()
 	dir := t.TempDir()
-	write := func(name, body string) {
-		t.Helper()
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func(name, body string) { testfiles.Write(t, dir, name, body) }
 	write("evald.yaml", fmt.Sprintf(`targets:
   - name: prod
     base_url: %s

@@ -7,13 +7,13 @@ import (
 	"io"
 	"math"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/evald/evald/configs"
+	"github.com/evald/evald/internal/testfiles"
 )
 
 // judgeProject writes a config whose suite is graded by llm-rubric and
@@ -22,16 +22,7 @@ import (
 func judgeProject(t testing.TB, baseURL string) *configs.Project {
 	t.Helper()
 	dir := t.TempDir()
-	write := func(name, body string) {
-		t.Helper()
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func(name, body string) { testfiles.Write(t, dir, name, body) }
 	write("evald.yaml", `targets:
   - name: prod
     base_url: `+baseURL+`

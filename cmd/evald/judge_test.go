@@ -3,13 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/evald/evald/configs"
 	"github.com/evald/evald/evals"
+	"github.com/evald/evald/internal/testfiles"
 	"github.com/evald/evald/runner"
 	"github.com/evald/evald/sim"
 )
@@ -20,16 +20,7 @@ import (
 func judgeProject(t *testing.T, baseURL string) string {
 	t.Helper()
 	dir := t.TempDir()
-	write := func(name, body string) {
-		t.Helper()
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func(name, body string) { testfiles.Write(t, dir, name, body) }
 	write("evald.yaml", `storage:
   sqlite: evald.db
 targets:

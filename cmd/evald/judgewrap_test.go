@@ -2,10 +2,10 @@ package main
 
 import (
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/evald/evald/internal/testfiles"
 	"github.com/evald/evald/sim"
 )
 
@@ -17,17 +17,7 @@ func TestRunJudgeThroughWrappers(t *testing.T) {
 	srv := httptest.NewServer(h)
 	t.Cleanup(func() { h.Close(); srv.Close() })
 	dir := t.TempDir()
-	write := func(name, body string) string {
-		t.Helper()
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name, body string) string { return testfiles.Write(t, dir, name, body) }
 	cfg := write("evald.yaml", `storage:
   sqlite: evald.db
 targets:

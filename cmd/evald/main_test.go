@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/evald/evald/internal/testfiles"
 	"github.com/evald/evald/sim"
 )
 
@@ -18,16 +19,7 @@ import (
 func project(t *testing.T, baseURL string, passRate string) string {
 	t.Helper()
 	dir := t.TempDir()
-	write := func(name, body string) {
-		t.Helper()
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func(name, body string) { testfiles.Write(t, dir, name, body) }
 	write("evald.yaml", `storage:
   sqlite: evald.db
 targets:

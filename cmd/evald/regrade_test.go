@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/evald/evald/internal/testfiles"
 	"github.com/evald/evald/sim"
 )
 
@@ -79,16 +80,7 @@ func (jd *judgeDouble) arm() { jd.graded.Store(0) }
 func regradeProject(t *testing.T, prodURL, judgeURL string) (cfg, dir string) {
 	t.Helper()
 	dir = t.TempDir()
-	write := func(name, body string) {
-		t.Helper()
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func(name, body string) { testfiles.Write(t, dir, name, body) }
 	write("evald.yaml", `storage:
   sqlite: evald.db
 targets:
