@@ -3,6 +3,9 @@
 # against `evald sim` with 50 ms latency and concurrency 64.
 # Ideal wall time: 5000 x 0.05 s / 64 = 3.9 s. Prints wall time, peak RSS
 # and CPU per sample. Usage: bash bench/run.sh [cases] [latency] [concurrency]
+# With JUDGE=1 every case also has an llm-rubric assertion graded by a judge
+# target on the same simulator (its own concurrency); the grade cache
+# answers repeated outputs, so the ideal shown stays the model's alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cases=${1:-5000}
@@ -33,8 +36,21 @@ for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/v1/models" >/dev/null 2>
 sed -i 's|^tests: file://cases.jsonl|tests:\n  - file://cases.jsonl|' "$out/suites/bench.yaml"
 for i in $(seq 0 $((cases - 1))); do
   n=$((i % 50))
-  printf '{"id":"c%d","vars":{"i":"%d","n":"%d"},"assert":[{"type":"icontains","value":"answer number %d"},{"type":"not-icontains","value":"as an ai"}]}\n' "$i" "$i" "$n" "$n"
+  graded=""
+  if [ "${JUDGE:-0}" = 1 ]; then graded=$(printf ',{"type":"llm-rubric","value":"answer number %d"}' "$n"); fi
+  printf '{"id":"c%d","vars":{"i":"%d","n":"%d"},"assert":[{"type":"icontains","value":"answer number %d"},{"type":"not-icontains","value":"as an ai"}%s]}\n' "$i" "$i" "$n" "$n" "$graded"
 done >"$out/suites/cases.jsonl"
+judge=""
+if [ "${JUDGE:-0}" = 1 ]; then
+  judge="  - name: grader
+    base_url: http://127.0.0.1:$port/v1
+    model: sim-judge
+    concurrency: $conc
+    timeout: 30s
+    retries: 2
+    price: {input_per_mtok: 2.5, output_per_mtok: 10}
+judge: grader"
+fi
 cat >"$out/evald.yaml" <<YAML
 storage:
   sqlite: bench.db
@@ -46,6 +62,7 @@ targets:
     timeout: 30s
     retries: 2
     price: {input_per_mtok: 0.15, output_per_mtok: 0.60}
+$judge
 suites:
   - file: suites/bench.yaml
     targets: [sim]
