@@ -143,8 +143,8 @@ func (c *GradeCache) release(family string) {
 	}
 }
 
-// put stores a paid answer. A probe's answer from another judge identity
-// than the family's drops the family's cached answers first.
+// put stores a paid answer. An answer from another judge identity than
+// the family's drops the family's cached answers first.
 func (c *GradeCache) put(key, family string, v judged, probe bool) {
 	if c == nil {
 		return
@@ -157,8 +157,10 @@ func (c *GradeCache) put(key, family string, v judged, probe bool) {
 		c.families[family] = f
 	}
 	f.lastPaid = c.now()
-	if id := v.resp.Model + "\x00" + v.resp.Fingerprint; probe || f.identity == "" {
-		if f.identity != "" && id != f.identity {
+	// Every paid answer says who the judge is now, not only a probe's: a
+	// busy judge version is paid often and would otherwise never be probed.
+	if id := v.resp.Model + "\x00" + v.resp.Fingerprint; id != f.identity {
+		if f.identity != "" {
 			c.dropFamilyLocked(family)
 		}
 		f.identity = id

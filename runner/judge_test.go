@@ -392,3 +392,26 @@ func TestSimAsJudge(t *testing.T) {
 		}
 	}
 }
+
+// TestGradeCacheDropsOnAnyNewIdentity: a judge version paid often is never
+// due a probe, so any paid answer from a new identity drops the old grades.
+func TestGradeCacheDropsOnAnyNewIdentity(t *testing.T) {
+	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	c := NewGradeCache(10).WithProbe(10*time.Minute, func() time.Time { return now })
+	ctx := context.Background()
+	_, _, probe, _ := c.get(ctx, "stable", "f")
+	c.put("stable", "f", judged{resp: Response{Text: "old", Model: "judge-old"}}, probe)
+	c.release("f")
+	for i := range 10 { // a miss every five minutes, answered by the new judge
+		now = now.Add(5 * time.Minute)
+		key := fmt.Sprintf("new-%d", i)
+		_, _, probe, _ := c.get(ctx, key, "f")
+		c.put(key, "f", judged{resp: Response{Text: "new", Model: "judge-new"}}, probe)
+		if probe {
+			c.release("f")
+		}
+	}
+	if v, ok, _, _ := c.get(ctx, "stable", "f"); ok {
+		t.Errorf("stable key still served %q from the old judge", v.resp.Text)
+	}
+}

@@ -40,19 +40,20 @@ func HoldRuns(dbPath string) (release func() error, err error) {
 	return lockFile(dbPath+".runs.lock", syscall.LOCK_SH)
 }
 
-// RunsHeldElsewhere reports whether another process holds [HoldRuns] on
-// dbPath right now: serve asks at start, before it marks the runs a crash
-// left "running" as interrupted, so that it leaves alone the runs a live
-// `evald run` is recording.
-func RunsHeldElsewhere(dbPath string) (bool, error) {
-	release, err := lockFile(dbPath+".runs.lock", syscall.LOCK_EX|syscall.LOCK_NB)
+// ExcludeRuns is serve's side of [HoldRuns], taken at start before it marks
+// the runs a crash left "running" as interrupted. When another process
+// holds HoldRuns, held is true and nothing is locked. Otherwise it holds an
+// exclusive lock until release, so no `evald run` can start recording
+// (HoldRuns waits) between the check and the interrupting.
+func ExcludeRuns(dbPath string) (release func() error, held bool, err error) {
+	release, err = lockFile(dbPath+".runs.lock", syscall.LOCK_EX|syscall.LOCK_NB)
 	if errors.Is(err, ErrLocked) {
-		return true, nil
+		return func() error { return nil }, true, nil
 	}
 	if err != nil {
-		return false, err
+		return nil, false, err
 	}
-	return false, release()
+	return release, false, nil
 }
 
 // lockFile takes a flock of kind how on name; see AcquireLock.

@@ -17,11 +17,13 @@ func AcquireLock(dbPath string) (release func() error, err error) {
 }
 
 // HoldRuns does nothing on this system: without flock, serve cannot tell a
-// live `evald run` from a dead one, and [RunsHeldElsewhere] always says yes.
+// live `evald run` from a dead one, and [ExcludeRuns] always says held.
 func HoldRuns(dbPath string) (release func() error, err error) {
 	return func() error { return nil }, nil
 }
 
-// RunsHeldElsewhere cannot tell on this system and says yes, so that serve
+// ExcludeRuns cannot tell on this system and says held, so that serve
 // never marks a live `evald run`'s runs as interrupted.
-func RunsHeldElsewhere(dbPath string) (bool, error) { return true, nil }
+func ExcludeRuns(dbPath string) (release func() error, held bool, err error) {
+	return func() error { return nil }, true, nil
+}

@@ -54,19 +54,23 @@ func TestAcquireLock(t *testing.T) {
 }
 
 // HoldRuns is shared: any number of `evald run` processes hold it, and a
-// serve start sees them until the last lets go.
+// serve start sees them until the last lets go; while serve excludes runs,
+// none can start.
 func TestRunsLock(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "evald.db")
 	held := func() bool {
 		t.Helper()
-		ok, err := RunsHeldElsewhere(path)
+		release, ok, err := ExcludeRuns(path)
 		if err != nil {
-			t.Fatalf("RunsHeldElsewhere = %v", err)
+			t.Fatalf("ExcludeRuns = %v", err)
+		}
+		if err := release(); err != nil {
+			t.Fatal(err)
 		}
 		return ok
 	}
 	if held() {
-		t.Fatal("RunsHeldElsewhere = true before anyone holds the lock")
+		t.Fatal("ExcludeRuns says held before anyone holds the lock")
 	}
 	r1, err := HoldRuns(path)
 	if err != nil {
@@ -77,18 +81,33 @@ func TestRunsLock(t *testing.T) {
 		t.Fatalf("second HoldRuns = %v, want a shared lock", err)
 	}
 	if !held() {
-		t.Error("RunsHeldElsewhere = false while two processes hold it")
+		t.Error("ExcludeRuns says not held while two processes hold it")
 	}
 	if err := r1(); err != nil {
 		t.Fatal(err)
 	}
 	if !held() {
-		t.Error("RunsHeldElsewhere = false while one still holds it")
+		t.Error("ExcludeRuns says not held while one still holds it")
 	}
 	if err := r2(); err != nil {
 		t.Fatal(err)
 	}
-	if held() {
-		t.Error("RunsHeldElsewhere = true after all released")
+	excl, ok, err := ExcludeRuns(path)
+	if err != nil || ok {
+		t.Fatalf("ExcludeRuns after all released = %v, %v", ok, err)
+	}
+	got := make(chan error, 1)
+	go func() {
+		r, err := HoldRuns(path) // waits for serve's exclusive lock
+		if err == nil {
+			err = r()
+		}
+		got <- err
+	}()
+	if err := excl(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-got; err != nil {
+		t.Errorf("HoldRuns after serve let go = %v", err)
 	}
 }

@@ -83,11 +83,15 @@ func serveProject(ctx context.Context, o serveOptions) (err error) {
 	cleanups = append(cleanups, func(context.Context) error { return release() })
 	// Runs a crash left "running" are closed at start, but not those a
 	// live `evald run` on the same database is still recording.
-	liveCI, err := store.RunsHeldElsewhere(o.dbPath)
+	// The exclusive lock is kept until Start has closed them, so that no
+	// `evald run` starts in between.
+	releaseRuns, liveCI, err := store.ExcludeRuns(o.dbPath)
 	if err != nil {
 		o.log.Warn("cannot tell whether an evald run is recording; leaving its runs alone", "err", err)
-		liveCI = true
+		releaseRuns, liveCI = func() error { return nil }, true
 	}
+	defer releaseRuns() // on an early return; released after Start below
+
 	st, err := store.Open(ctx, o.dbPath)
 	if err != nil {
 		return usageErr("open %s: %w", o.dbPath, err)
@@ -120,7 +124,11 @@ func serveProject(ctx context.Context, o serveOptions) (err error) {
 	}
 	srv.Start()
 	cleanups = append(cleanups, srv.Stop)
-	if err := d.Start(ctx); err != nil {
+	err = d.Start(ctx)
+	if rerr := releaseRuns(); rerr != nil {
+		o.log.Warn("release the runs lock", "err", rerr)
+	}
+	if err != nil {
 		return err
 	}
 	cleanups = append(cleanups, d.Stop)
