@@ -174,7 +174,7 @@ func (d *Daemon) Calibrate(ctx context.Context, suiteName string) (CalibrationOu
 	if suite.Calibration == nil {
 		return CalibrationOutcome{}, fmt.Errorf("%w: suite %q has no calibration set (add a calibration: block to %s)", ErrInvalid, suite.Name, suite.File)
 	}
-	judge, err := d.judgeFor(suite)
+	judge, err := d.judgeWhen(suite, true)
 	if err != nil {
 		return CalibrationOutcome{}, err
 	}

@@ -34,11 +34,10 @@ func judgeTarget(t configs.Target) configs.Target {
 }
 
 // needsJudge reports whether any case of the suite has a model-graded
-// assertion, or the suite has a calibration set for its judge.
+// assertion. A calibration set alone does not make a run need the judge
+// (runs never calibrate; serve calibrates after runs the judge graded, and
+// `evald calibrate` asks for the judge itself).
 func needsJudge(s *evals.Suite) bool {
-	if s.Calibration != nil {
-		return true
-	}
 	for _, c := range s.Cases {
 		for _, a := range c.Asserts {
 			if _, ok := a.(scoring.Graded); ok {
@@ -52,7 +51,12 @@ func needsJudge(s *evals.Suite) bool {
 // judgeFor returns the judge of a suite: the suite's `judge:` target, else
 // the config's. It is nil when the suite has no model-graded assertion.
 func (d *Daemon) judgeFor(suite *evals.Suite) (*runner.Judge, error) {
-	jt, ok, err := d.judgeTargetOf(suite)
+	return d.judgeWhen(suite, needsJudge(suite))
+}
+
+// judgeWhen returns the judge of suite when need is true, else nil.
+func (d *Daemon) judgeWhen(suite *evals.Suite, need bool) (*runner.Judge, error) {
+	jt, ok, err := d.judgeTargetOf(suite, need)
 	if err != nil || !ok {
 		return nil, err
 	}
@@ -73,9 +77,9 @@ func (d *Daemon) judgeFor(suite *evals.Suite) (*runner.Judge, error) {
 }
 
 // judgeTargetOf returns the target that grades suite, configured as a judge
-// (judgeTarget); ok is false when the suite has no model-graded assertion.
-func (d *Daemon) judgeTargetOf(suite *evals.Suite) (t configs.Target, ok bool, err error) {
-	if !needsJudge(suite) {
+// (judgeTarget); ok is false when need is false.
+func (d *Daemon) judgeTargetOf(suite *evals.Suite, need bool) (t configs.Target, ok bool, err error) {
+	if !need {
 		return configs.Target{}, false, nil
 	}
 	p := d.Project()

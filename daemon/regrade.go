@@ -58,8 +58,9 @@ type RegradeOptions struct {
 	// its version differs from the run's; samples are matched to cases by
 	// case id, and those whose case is gone are counted and skipped.
 	AllowSuiteChange bool
-	// MaxFlipShare overrides DefaultMaxFlipShare when positive.
-	MaxFlipShare float64
+	// MaxFlipShare, when set, overrides DefaultMaxFlipShare (0 allows no
+	// flip at all).
+	MaxFlipShare *float64
 }
 
 // RegradeReport compares a run's stored verdicts with today's judge's on
@@ -233,9 +234,9 @@ func (d *Daemon) Regrade(ctx context.Context, runID int64, suiteName string, opt
 		return nil, err
 	}
 
-	maxFlips := opts.MaxFlipShare
-	if maxFlips <= 0 {
-		maxFlips = DefaultMaxFlipShare
+	maxFlips := DefaultMaxFlipShare
+	if m := opts.MaxFlipShare; m != nil && *m >= 0 && *m <= 1 {
+		maxFlips = *m
 	}
 	rep := &RegradeReport{
 		RunID: run.ID, Suite: run.Suite, Target: run.Target, RunStartedAt: run.StartedAt,

@@ -218,7 +218,7 @@ func (l *loader) calibrationItem(d *decoder, n *yaml.Node, field string, prompt 
 			continue
 		}
 		if _, graded := a.(scoring.Graded); !graded {
-			fe := assertError(ra, Because(ErrInvalid, "%s is not model-graded: a calibration item checks the judge (llm-rubric, factuality, model-graded-closedqa, similar)", spec.Type))
+			fe := assertError(ra, Because(ErrInvalid, "%s is not model-graded: a calibration item checks the judge (llm-rubric, factuality, model-graded-closedqa, similar, answer-relevance, g-eval)", spec.Type))
 			fe.Field, fe.Line = strictyaml.Key(ra.field, "type"), ra.lines["type"]
 			l.p.Add(fe)
 			continue

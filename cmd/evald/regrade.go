@@ -41,7 +41,7 @@ func cmdRegrade(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return usageErr("--max-flip-share %g: want a share in [0, 1]", *maxFlips)
 	}
 	return withDaemon(ctx, &pf, stderr, func(d *daemon.Daemon, _ *store.Store) error {
-		rep, err := d.Regrade(ctx, *runID, suite, daemon.RegradeOptions{AllowSuiteChange: *allow, MaxFlipShare: *maxFlips})
+		rep, err := d.Regrade(ctx, *runID, suite, daemon.RegradeOptions{AllowSuiteChange: *allow, MaxFlipShare: maxFlips})
 		switch {
 		case errors.Is(err, daemon.ErrSuiteChanged):
 			return usageErr("%w; to grade with the current assertions, matching samples to cases by id, add --allow-suite-change", err)
