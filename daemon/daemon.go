@@ -220,19 +220,26 @@ func (d *Daemon) provider(t configs.Target) (runner.Provider, error) {
 	if p, ok := d.providers[t.Name]; ok {
 		return p, nil
 	}
-	key := ""
-	if t.APIKeyEnv != "" {
-		key = d.opts.Getenv(t.APIKeyEnv)
-		if key == "" {
-			return nil, fmt.Errorf("target %q: %w: environment variable %s is empty", t.Name, ErrSecret, t.APIKeyEnv)
-		}
-	}
-	p, err := d.opts.NewProvider(t, key)
+	p, err := d.newProviderLocked(t, "target")
 	if err != nil {
 		return nil, err
 	}
 	d.providers[t.Name] = p
 	return p, nil
+}
+
+// newProviderLocked builds t's provider with its API key from the
+// environment; what names the target's role in errors ("target", "judge
+// target").
+func (d *Daemon) newProviderLocked(t configs.Target, what string) (runner.Provider, error) {
+	key := ""
+	if t.APIKeyEnv != "" {
+		key = d.opts.Getenv(t.APIKeyEnv)
+		if key == "" {
+			return nil, fmt.Errorf("%s %q: %w: environment variable %s is empty", what, t.Name, ErrSecret, t.APIKeyEnv)
+		}
+	}
+	return d.opts.NewProvider(t, key)
 }
 
 // Store returns the daemon's store.

@@ -106,14 +106,7 @@ func (d *Daemon) judgeProvider(t configs.Target) (runner.JudgeProvider, error) {
 	if p, ok := d.judges[t.Name]; ok {
 		return p, nil
 	}
-	key := ""
-	if t.APIKeyEnv != "" {
-		key = d.opts.Getenv(t.APIKeyEnv)
-		if key == "" {
-			return nil, fmt.Errorf("judge target %q: %w: environment variable %s is empty", t.Name, ErrSecret, t.APIKeyEnv)
-		}
-	}
-	p, err := d.opts.NewProvider(t, key)
+	p, err := d.newProviderLocked(t, "judge target")
 	if err != nil {
 		return nil, err
 	}

@@ -85,9 +85,8 @@ func (c *GradeCache) WithProbe(every time.Duration, now func() time.Time) *Grade
 }
 
 // get returns the cached answer of key, in family. It misses on purpose
-// when the family is due a probe, and then probe says that the caller's
-// paid answer is one (see put); the caller must call release(family)
-// when done, answered or not. While a probe is in flight the family's other
+// when the family is due a probe, and then probe says the caller's request
+// is one; the caller must call release(family) when done, answered or not. While a probe is in flight the family's other
 // requests wait for it, so none is served an answer it is about to drop.
 func (c *GradeCache) get(ctx context.Context, key, family string) (v judged, ok, probe bool, err error) {
 	if c == nil {
@@ -145,7 +144,7 @@ func (c *GradeCache) release(family string) {
 
 // put stores a paid answer. An answer from another judge identity than
 // the family's drops the family's cached answers first.
-func (c *GradeCache) put(key, family string, v judged, probe bool) {
+func (c *GradeCache) put(key, family string, v judged) {
 	if c == nil {
 		return
 	}

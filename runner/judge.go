@@ -118,7 +118,7 @@ func (c *judgeCall) ask(ctx context.Context, key, family string, send func(conte
 		v, err := c.once(ctx, send)
 		if err == nil {
 			c.note(v.resp, true)
-			c.j.Cache.put(key, family, v, probe)
+			c.j.Cache.put(key, family, v)
 			c.keys = append(c.keys, key)
 			return v, nil
 		}

@@ -261,10 +261,10 @@ func TestJudgeCache(t *testing.T) {
 
 func TestGradeCacheBound(t *testing.T) {
 	c := NewGradeCache(2)
-	c.put("a", "f", judged{resp: Response{Text: "a"}}, false)
-	c.put("b", "f", judged{resp: Response{Text: "b"}}, false)
+	c.put("a", "f", judged{resp: Response{Text: "a"}})
+	c.put("b", "f", judged{resp: Response{Text: "b"}})
 	c.get(context.Background(), "a", "f") // b is now the least recently used
-	c.put("c", "f", judged{resp: Response{Text: "c"}}, false)
+	c.put("c", "f", judged{resp: Response{Text: "c"}})
 	if _, ok, _, _ := c.get(context.Background(), "b", "f"); ok {
 		t.Errorf("get(b) found an entry, want it evicted")
 	}
@@ -399,14 +399,14 @@ func TestGradeCacheDropsOnAnyNewIdentity(t *testing.T) {
 	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 	c := NewGradeCache(10).WithProbe(10*time.Minute, func() time.Time { return now })
 	ctx := context.Background()
-	_, _, probe, _ := c.get(ctx, "stable", "f")
-	c.put("stable", "f", judged{resp: Response{Text: "old", Model: "judge-old"}}, probe)
+	c.get(ctx, "stable", "f") // the first request of a family is a probe
+	c.put("stable", "f", judged{resp: Response{Text: "old", Model: "judge-old"}})
 	c.release("f")
 	for i := range 10 { // a miss every five minutes, answered by the new judge
 		now = now.Add(5 * time.Minute)
 		key := fmt.Sprintf("new-%d", i)
 		_, _, probe, _ := c.get(ctx, key, "f")
-		c.put(key, "f", judged{resp: Response{Text: "new", Model: "judge-new"}}, probe)
+		c.put(key, "f", judged{resp: Response{Text: "new", Model: "judge-new"}})
 		if probe {
 			c.release("f")
 		}
