@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode"
 
 	"github.com/evald/evald/daemon"
 	"github.com/evald/evald/runner"
@@ -80,7 +81,7 @@ func printCalibration(w io.Writer, out daemon.CalibrationOutcome) {
 // oneLine folds s onto one line of at most n runes, with control
 // characters removed, for a terminal.
 func oneLine(s string, n int) string {
-	s = strings.Join(strings.FieldsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f || r == ' ' }), " ")
+	s = strings.Join(strings.FieldsFunc(s, func(r rune) bool { return unicode.IsControl(r) || r == ' ' }), " ")
 	if rs := []rune(s); len(rs) > n {
 		return string(rs[:n-1]) + "…"
 	}

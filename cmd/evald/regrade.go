@@ -128,10 +128,10 @@ func writeRegradeText(w io.Writer, r *daemon.RegradeReport) error {
 func judgeLine(j daemon.RegradeJudge) string {
 	s := fmt.Sprintf("%s (version %s)", j.Target, shortID(j.TargetVersion))
 	if len(j.Models) > 0 {
-		s += "  models " + counts(j.Models)
+		s += "  models " + printable(counts(j.Models))
 	}
 	if len(j.Fingerprints) > 0 {
-		s += "  fingerprints " + counts(j.Fingerprints)
+		s += "  fingerprints " + printable(counts(j.Fingerprints))
 	}
 	return s
 }
