@@ -2,8 +2,9 @@ package daemon
 
 import (
 	"context"
-	"errors"
+	"encoding/json"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/evald/evald/configs"
 	"github.com/evald/evald/evals"
@@ -23,11 +24,18 @@ type JudgeEstimate struct {
 	// Requests counts chat and embedding requests to the judge.
 	Requests     int   `json:"requests"`
 	PromptTokens int64 `json:"prompt_tokens"`
-	// CompletionTokens is the chat requests × CompletionPerRequest
-	// (embeddings answer no tokens).
-	CompletionTokens     int64   `json:"completion_tokens"`
-	CompletionPerRequest int     `json:"completion_per_request"`
-	CostUSD              float64 `json:"cost_usd"`
+	// CompletionTokens is the chat requests (Requests -
+	// EmbeddingRequests) × CompletionPerRequest: embeddings answer no
+	// tokens.
+	CompletionTokens     int64 `json:"completion_tokens"`
+	CompletionPerRequest int   `json:"completion_per_request"`
+	// EmbeddingRequests and EmbeddingTokens are the embedding part of
+	// Requests and PromptTokens (similar, answer-relevance). They are
+	// priced at the judge's input rate, as a run counts them: a target has
+	// one price, whichever embedding_model it asks for.
+	EmbeddingRequests int     `json:"embedding_requests"`
+	EmbeddingTokens   int64   `json:"embedding_tokens"`
+	CostUSD           float64 `json:"cost_usd"`
 }
 
 // TotalUSD is the estimated cost of the run: the model under test and,
@@ -40,24 +48,28 @@ func (e Estimate) TotalUSD() float64 {
 }
 
 // estimateJudge estimates the grading of every sample of arms by judge jt.
-// The judge prompts are rendered by the assertions themselves, against a
-// recording judge that answers nothing, for an output of answerTokens
-// tokens (the expected answer length, in CharsPerToken characters a token)
-// and each case's question: the recorded prompt, counted like any chat
-// request (EstimateTokens), is what one graded sample sends. Each judge
-// answer is counted as DefaultJudgeCompletionTokens (or the judge's
-// max_tokens when lower); an embedding request (similar) costs only its
-// input.
+// The graded assertions run their whole flow against a recording judge
+// (recordingJudge), for an output of answerTokens tokens (the expected
+// answer length, in CharsPerToken characters a token) and each case's
+// question, so that every request a grade would send is counted with the
+// prompt it renders: g-eval's steps request and its rating, per criterion;
+// answer-relevance's questions request and its embeddings. Chat prompts are
+// counted like any chat request (EstimateTokens), embedding inputs as their
+// characters alone. Each judge answer is counted as
+// DefaultJudgeCompletionTokens (or the judge's max_tokens when lower), and
+// the recording judge's answers are that long too where a later request
+// carries them (g-eval's steps, answer-relevance's questions).
 func estimateJudge(ctx context.Context, jt configs.Target, arms []*evals.Suite, repeats, answerTokens int) *JudgeEstimate {
 	je := &JudgeEstimate{Target: jt.Name, CompletionPerRequest: DefaultJudgeCompletionTokens}
 	if mt := jt.Params.MaxTokens; mt != nil && *mt > 0 && *mt < je.CompletionPerRequest {
 		je.CompletionPerRequest = *mt // the judge cannot answer longer
 	}
 	output := strings.Repeat("x", answerTokens*CharsPerToken)
+	reply := estimateReply(je.CompletionPerRequest * CharsPerToken)
 	chats := 0
 	for _, s := range arms {
 		for _, c := range s.Cases {
-			rec := &recordingJudge{}
+			rec := &recordingJudge{reply: reply}
 			out := scoring.Output{Text: output, Input: lastUser(c.Messages)}
 			for _, a := range c.Asserts {
 				if g, ok := a.(scoring.Graded); ok {
@@ -65,7 +77,9 @@ func estimateJudge(ctx context.Context, jt configs.Target, arms []*evals.Suite, 
 				}
 			}
 			je.Requests += (rec.chats + rec.embeds) * repeats
-			je.PromptTokens += int64(rec.promptTokens * repeats)
+			je.PromptTokens += int64((rec.chatTokens + rec.embedTokens) * repeats)
+			je.EmbeddingRequests += rec.embeds * repeats
+			je.EmbeddingTokens += int64(rec.embedTokens * repeats)
 			chats += rec.chats * repeats
 		}
 	}
@@ -75,15 +89,17 @@ func estimateJudge(ctx context.Context, jt configs.Target, arms []*evals.Suite, 
 }
 
 // recordingJudge is the judge of an estimate: it counts what it is asked
-// and answers nothing, so each grade ends at its first request (a grader
-// that would ask more than once is counted once).
+// and answers every chat request with the same reply, one that every
+// graded type reads as a verdict it can go on from (estimateReply), and
+// every embedding request with one usable vector a text, so that each
+// grade asks all it would ask of a real judge. Nothing is sent.
 type recordingJudge struct {
-	chats, embeds, promptTokens int
+	reply                   string
+	chats, embeds           int
+	chatTokens, embedTokens int
 }
 
 var _ scoring.Judge = (*recordingJudge)(nil)
-
-var errEstimateOnly = errors.New("estimate only: nothing is sent")
 
 func (r *recordingJudge) Complete(_ context.Context, msgs []scoring.JudgeMessage) (scoring.JudgeReply, error) {
 	m := make([]evals.Message, len(msgs))
@@ -91,16 +107,56 @@ func (r *recordingJudge) Complete(_ context.Context, msgs []scoring.JudgeMessage
 		m[i] = evals.Message{Role: x.Role, Content: x.Content}
 	}
 	r.chats++
-	r.promptTokens += EstimateTokens(m)
-	return scoring.JudgeReply{}, errEstimateOnly
+	r.chatTokens += EstimateTokens(m)
+	return scoring.JudgeReply{Text: r.reply}, nil
 }
 
 func (r *recordingJudge) Embed(_ context.Context, texts []string) ([][]float64, scoring.JudgeReply, error) {
 	r.embeds++
-	for _, t := range texts {
-		r.promptTokens += (len([]rune(t)) + CharsPerToken - 1) / CharsPerToken
+	vecs := make([][]float64, len(texts))
+	for i, t := range texts {
+		r.embedTokens += (utf8.RuneCountInString(t) + CharsPerToken - 1) / CharsPerToken
+		vecs[i] = []float64{1}
 	}
-	return nil, scoring.JudgeReply{}, errEstimateOnly
+	return vecs, scoring.JudgeReply{}, nil
+}
+
+// estimateSteps and estimateQuestions are how many evaluation steps and
+// questions the recording judge answers: what the built-in g-eval-steps
+// and answer-relevance prompts ask for (three or four steps, three
+// questions).
+const (
+	estimateSteps     = 4
+	estimateQuestions = 3
+)
+
+// estimateReply is the recording judge's answer to every chat request: one
+// JSON object holding what each graded type reads (llm-rubric's pass and
+// score, factuality's category, g-eval's steps and score, answer-
+// relevance's questions), then a last line "Y" for model-graded-closedqa.
+// Which prompt asked does not matter, so a suite's own judge_prompts are
+// estimated alike. The steps and the questions each add up to about chars
+// characters, an answer of the assumed verdict length: g-eval's rating
+// prompt carries the steps and answer-relevance embeds the questions, so
+// the estimate counts them at that length, more than a judge usually
+// writes, which keeps it on the high side.
+func estimateReply(chars int) string {
+	steps := make([]string, estimateSteps)
+	for i := range steps {
+		steps[i] = strings.Repeat("x", max(chars/estimateSteps, 1))
+	}
+	questions := make([]string, estimateQuestions)
+	for i := range questions {
+		questions[i] = strings.Repeat("x", max(chars/estimateQuestions-1, 1)) + "?"
+	}
+	b, err := json.Marshal(map[string]any{
+		"reason": "estimate", "pass": true, "score": 1, "category": "A",
+		"steps": steps, "questions": questions,
+	})
+	if err != nil {
+		panic(err) // strings, a bool and an int always encode
+	}
+	return string(b) + "\nY"
 }
 
 // lastUser is the content of the last user message: the question a judge
