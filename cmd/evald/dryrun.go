@@ -54,8 +54,12 @@ func writeDryRun(w io.Writer, format string, plans []jobPlan, total, budget floa
 		fmt.Fprintln(w)
 		if j := e.Judge; j != nil {
 			judgeRequests += j.Requests
-			fmt.Fprintf(w, "  judge          %s: %d requests, ~%d prompt tokens, ~%d answer tokens (%d a verdict, assumed), ~$%.4f\n",
-				j.Target, j.Requests, j.PromptTokens, j.CompletionTokens, j.CompletionPerRequest, j.CostUSD)
+			embeddings := ""
+			if j.EmbeddingRequests > 0 {
+				embeddings = fmt.Sprintf(" (%d embeddings, ~%d of the prompt tokens)", j.EmbeddingRequests, j.EmbeddingTokens)
+			}
+			fmt.Fprintf(w, "  judge          %s: %d requests%s, ~%d prompt tokens, ~%d answer tokens (%d an answer, assumed), ~$%.4f\n",
+				j.Target, j.Requests, embeddings, j.PromptTokens, j.CompletionTokens, j.CompletionPerRequest, j.CostUSD)
 		}
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		for _, c := range e.PerCase {

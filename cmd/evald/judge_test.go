@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/evald/evald/configs"
+	"github.com/evald/evald/daemon"
 	"github.com/evald/evald/evals"
 	"github.com/evald/evald/internal/testfiles"
 	"github.com/evald/evald/runner"
@@ -224,5 +225,28 @@ func TestSpendMeterJudge(t *testing.T) {
 	c := (&responseCache{}).wrap(p, "v")
 	if _, ok := c.(runner.JudgeProvider); !ok {
 		t.Errorf("cached judge provider is a %T, not a runner.JudgeProvider", c)
+	}
+}
+
+// TestDryRunJudgeEmbeddings: the judge line says how many of its requests
+// are embeddings and their tokens, and the JSON carries both fields.
+func TestDryRunJudgeEmbeddings(t *testing.T) {
+	e := daemon.Estimate{Suite: "s", Target: "prod", Cases: 1, Repeats: 2, Requests: 2,
+		Judge: &daemon.JudgeEstimate{Target: "grader", Requests: 4, PromptTokens: 300, CompletionTokens: 200,
+			CompletionPerRequest: 100, EmbeddingRequests: 2, EmbeddingTokens: 120, CostUSD: 0.01}}
+	plans := []jobPlan{{estimate: e}}
+	var text strings.Builder
+	if err := writeDryRun(&text, "text", plans, e.TotalUSD(), 0); err != nil {
+		t.Fatal(err)
+	}
+	if want := "  judge          grader: 4 requests (2 embeddings, ~120 of the prompt tokens), ~300 prompt tokens, ~200 answer tokens"; !strings.Contains(text.String(), want) {
+		t.Errorf("dry run text lacks %q:\n%s", want, text.String())
+	}
+	var js strings.Builder
+	if err := writeDryRun(&js, "json", plans, e.TotalUSD(), 0); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(js.String(), `"embedding_requests":2,"embedding_tokens":120`) {
+		t.Errorf("dry run JSON lacks the embedding fields: %s", js.String())
 	}
 }
