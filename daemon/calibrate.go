@@ -215,7 +215,7 @@ func (d *Daemon) calibrate(ctx context.Context, suite *evals.Suite, judge *runne
 		Suite: suite.Name, JudgeTarget: judge.Name, JudgeVersion: key.Version, JudgeModel: key.Model, JudgeFingerprint: key.Fingerprint,
 		SetHash: suite.Calibration.Hash, Trigger: trigger, RunID: runID, At: now,
 		Items: res.Items, Agreements: res.Agreements, Disagreements: res.Disagreements, Missing: res.Missing,
-		MaxDisagreement: res.MaxDisagreement, Status: res.Status, Detail: string(raw),
+		MaxDisagreement: res.MaxDisagreement, Status: res.Status, CostUSD: res.CostUSD, Detail: string(raw),
 	}
 	if res.Items > res.Missing {
 		row.Rate = &res.Rate

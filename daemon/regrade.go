@@ -18,9 +18,10 @@ import (
 // past run again with the judge as configured today and compares the new
 // verdicts with the stored ones, output by output. The outputs are the
 // same, so any difference is the judge's: it tells a judge change from a
-// change of the tested model (DRIFT.md §1, attribution). A regrade reads
-// runs and samples and writes nothing: stored scores and drift state stay
-// as they are.
+// change of the tested model (DRIFT.md §1, attribution). A regrade leaves
+// the run, its samples, their scores and the drift state as they are; it
+// writes one row, what it was and what the judge was paid, so that its
+// spend counts toward the suite's budget_usd_per_day.
 
 // RegradeAlpha is the two-sided level at which a regrade calls the
 // judge's change significant. It is stricter than the gate's: the pairs
@@ -189,10 +190,10 @@ const maxMissingExamples = 5
 
 // Regrade grades the stored outputs of run runID, a run of suite, again
 // with the suite's judge as configured now, and compares the verdicts. It
-// writes nothing. Unknown names wrap ErrUnknown, refusals ErrCannotRegrade
-// (ErrSuiteChanged for a changed suite), a missing secret ErrSecret. A
-// regrade stopped by ctx returns a partial report with status
-// RegradeInterrupted.
+// records only the regrade itself (store.Regrade), for its spend. Unknown
+// names wrap ErrUnknown, refusals ErrCannotRegrade (ErrSuiteChanged for a
+// changed suite), a missing secret ErrSecret. A regrade stopped by ctx
+// returns a partial report with status RegradeInterrupted.
 func (d *Daemon) Regrade(ctx context.Context, runID int64, suiteName string, opts RegradeOptions) (*RegradeReport, error) {
 	run, err := d.store.Run(ctx, runID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -264,7 +265,28 @@ func (d *Daemon) Regrade(ctx context.Context, runID int64, suiteName string, opt
 	rep.conclude(res)
 	d.log.Info("regrade finished", "suite", rep.Suite, "target", rep.Target, "run_id", rep.RunID, "status", rep.Status,
 		"compared", rep.Samples.Compared, "pass_to_fail", rep.NPassToFail, "fail_to_pass", rep.NFailToPass, "cost_usd", rep.CostUSD)
+	d.recordRegrade(ctx, rep)
 	return rep, nil
+}
+
+// recordRegrade stores what a regrade was and cost, even when ctx is done
+// (an interrupted regrade paid for the grades it got). A failure is logged,
+// not returned: the judge's verdicts stand and the report is still worth
+// reading; only the spend goes uncounted, and the log says how much.
+func (d *Daemon) recordRegrade(ctx context.Context, rep *RegradeReport) {
+	wctx, cancel := shutdownContext(ctx)
+	defer cancel()
+	_, err := d.store.SaveRegrade(wctx, store.Regrade{
+		Suite: rep.Suite, Target: rep.Target, RunID: rep.RunID,
+		JudgeTarget: rep.JudgeNow.Target, JudgeVersion: rep.JudgeNow.TargetVersion,
+		At: d.opts.Now().UTC(), Status: rep.Status,
+		Graded: rep.Samples.Graded, Compared: rep.Samples.Compared, PassToFail: rep.NPassToFail, FailToPass: rep.NFailToPass,
+		PromptTokens: rep.Tokens.Prompt, CompletionTokens: rep.Tokens.Completion, CostUSD: rep.CostUSD,
+	})
+	if err != nil {
+		d.log.Error("record the regrade; its judge spend is not counted toward the daily budget",
+			"suite", rep.Suite, "run_id", rep.RunID, "cost_usd", rep.CostUSD, "err", err)
+	}
 }
 
 // regradeInputs picks the stored samples that have an output and a case in

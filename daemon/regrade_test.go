@@ -47,9 +47,10 @@ func (s *strictJudge) wrap(next http.Handler) http.Handler {
 	})
 }
 
-// TestRegrade: the same judge agrees with its grades and writes nothing,
-// even with its grades in the cache; a stricter judge disagrees and the
-// flipped case is named.
+// TestRegrade: the same judge agrees with its grades and leaves the run,
+// its samples and the drift state as they were (only its spend is
+// recorded, see TestBudgetCountsRegrades), even with its grades in the
+// cache; a stricter judge disagrees and the flipped case is named.
 func TestRegrade(t *testing.T) {
 	ctx := context.Background()
 	var sj strictJudge

@@ -40,7 +40,11 @@ type Calibration struct {
 	Rate            *float64
 	MaxDisagreement float64
 	Status          string // the caller's: ok | failed | inconclusive
-	Detail          string // JSON
+	// CostUSD is what the judge's calls cost; it counts toward the suite's
+	// daily spend (CostSince). A NaN or infinite cost reads back as 0, as
+	// does one unknown in a calibration older than the column.
+	CostUSD float64
+	Detail  string // JSON
 }
 
 // CalibrationQuery selects the latest calibration of a suite's judge.
@@ -53,7 +57,7 @@ type CalibrationQuery struct {
 }
 
 const calibrationColumns = `id, suite, judge_target, judge_version, judge_model, judge_fingerprint, set_hash,
-	cal_trigger, run_id, at, items, agreements, disagreements, missing, rate, max_disagreement, status, detail`
+	cal_trigger, run_id, at, items, agreements, disagreements, missing, rate, max_disagreement, status, cost_usd, detail`
 
 func scanCalibration(sc scanner) (Calibration, error) {
 	var (
@@ -61,12 +65,13 @@ func scanCalibration(sc scanner) (Calibration, error) {
 		runID sql.NullInt64
 		at    string
 		rate  sql.NullFloat64
+		cost  sql.NullFloat64
 	)
 	if err := sc.Scan(&c.ID, &c.Suite, &c.JudgeTarget, &c.JudgeVersion, &c.JudgeModel, &c.JudgeFingerprint, &c.SetHash,
-		&c.Trigger, &runID, &at, &c.Items, &c.Agreements, &c.Disagreements, &c.Missing, &rate, &c.MaxDisagreement, &c.Status, &c.Detail); err != nil {
+		&c.Trigger, &runID, &at, &c.Items, &c.Agreements, &c.Disagreements, &c.Missing, &rate, &c.MaxDisagreement, &c.Status, &cost, &c.Detail); err != nil {
 		return Calibration{}, err
 	}
-	c.RunID, c.Rate = runID.Int64, ptrOf(rate)
+	c.RunID, c.Rate, c.CostUSD = runID.Int64, ptrOf(rate), cost.Float64
 	var err error
 	if c.At, err = parseTime(at); err != nil {
 		return Calibration{}, err
@@ -82,10 +87,11 @@ func (s *Store) SaveCalibration(ctx context.Context, c Calibration, a AlertWrite
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		runID := sql.NullInt64{Int64: c.RunID, Valid: c.RunID != 0}
 		res, err := tx.ExecContext(ctx, `INSERT INTO judge_calibrations (suite, judge_target, judge_version, judge_model, judge_fingerprint,
-			set_hash, cal_trigger, run_id, at, items, agreements, disagreements, missing, rate, max_disagreement, status, detail)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			set_hash, cal_trigger, run_id, at, items, agreements, disagreements, missing, rate, max_disagreement, status, cost_usd, detail)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			c.Suite, c.JudgeTarget, c.JudgeVersion, c.JudgeModel, c.JudgeFingerprint, c.SetHash, c.Trigger, runID, formatTime(c.At),
-			c.Items, c.Agreements, c.Disagreements, c.Missing, finitePtr(c.Rate), finite(c.MaxDisagreement).Float64, c.Status, c.Detail)
+			c.Items, c.Agreements, c.Disagreements, c.Missing, finitePtr(c.Rate), finite(c.MaxDisagreement).Float64, c.Status,
+			finite(c.CostUSD), c.Detail)
 		if err != nil {
 			return err
 		}

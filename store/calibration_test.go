@@ -18,7 +18,7 @@ func TestCalibrations(t *testing.T) {
 	first := Calibration{
 		Suite: "faq", JudgeTarget: "grader", JudgeVersion: "v1", JudgeModel: "judge-1", JudgeFingerprint: "fp_a", SetHash: "h1",
 		Trigger: CalibrationAfterRun, RunID: 7, At: t0, Items: 10, Agreements: 9, Disagreements: 1, Rate: &rate,
-		MaxDisagreement: 0.2, Status: "ok", Detail: `{"results":[]}`,
+		MaxDisagreement: 0.2, Status: "ok", CostUSD: 0.042, Detail: `{"results":[]}`,
 	}
 	if _, err := s.LastCalibration(ctx, CalibrationQuery{Suite: "faq", JudgeTarget: "grader"}); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("LastCalibration(none) = %v, want ErrNotFound", err)
@@ -40,7 +40,7 @@ func TestCalibrations(t *testing.T) {
 	nan := math.NaN()
 	in := Incident{ID: "inc-c", Suite: "faq", Target: "grader", Kind: "judge_calibration_failed", OpenedAt: t0, Data: []byte(`{}`)}
 	manual := Calibration{Suite: "faq", JudgeTarget: "grader", JudgeVersion: "v1", SetHash: "h1", Trigger: CalibrationManual,
-		At: t0.Add(time.Hour), Items: 10, Missing: 10, Rate: &nan, MaxDisagreement: 0.2, Status: "inconclusive", Detail: `{}`}
+		At: t0.Add(time.Hour), Items: 10, Missing: 10, Rate: &nan, MaxDisagreement: 0.2, Status: "inconclusive", CostUSD: math.Inf(1), Detail: `{}`}
 	mid, err := s.SaveCalibration(ctx, manual, AlertWrites{Incidents: []Incident{in},
 		Deliveries: []Delivery{{ID: "d-c", Sink: "log", IncidentID: "inc-c", Action: "open", Payload: []byte(`{}`), CreatedAt: t0}}})
 	if err != nil {
@@ -63,8 +63,8 @@ func TestCalibrations(t *testing.T) {
 			t.Errorf("LastCalibration(%s) = %d, %v; want %d", tc.name, got.ID, err, tc.want)
 		}
 	}
-	if c, _ := s.LastCalibration(ctx, CalibrationQuery{Suite: "faq", JudgeTarget: "grader"}); c.Rate != nil || c.RunID != 0 {
-		t.Errorf("manual calibration read back with rate %v and run %d, want nil and 0", c.Rate, c.RunID)
+	if c, _ := s.LastCalibration(ctx, CalibrationQuery{Suite: "faq", JudgeTarget: "grader"}); c.Rate != nil || c.RunID != 0 || c.CostUSD != 0 {
+		t.Errorf("manual calibration read back with rate %v, run %d and cost %v, want nil, 0 and 0", c.Rate, c.RunID, c.CostUSD)
 	}
 	if _, err := s.LastCalibration(ctx, CalibrationQuery{Suite: "faq", JudgeTarget: "other"}); !errors.Is(err, ErrNotFound) {
 		t.Errorf("LastCalibration(other judge) = %v, want ErrNotFound", err)

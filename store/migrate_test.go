@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -230,5 +231,84 @@ func TestUpgradeKeepsSamplesWithoutJudge(t *testing.T) {
 	}
 	if cost, err := s.CostSince(ctx, "faq", t0.AddDate(-10, 0, 0)); err != nil || cost != 1.5 {
 		t.Errorf("CostSince after upgrade = %v, %v, want 1.5 (the run and its judge)", cost, err)
+	}
+}
+
+// TestUpgradeBackfillsCalibrationCost: calibrations stored before 0007
+// kept their judge's cost only in their detail JSON; the upgrade copies it
+// into the cost_usd column, so the daily spend counts them. A detail
+// without a numeric cost, or not JSON at all, leaves the cost unknown
+// instead of failing the upgrade.
+func TestUpgradeBackfillsCalibrationCost(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "evald.db")
+	old := fstest.MapFS{}
+	for _, name := range []string{"0001_init.sql", "0002_governance_drift.sql", "0003_dashboard.sql", "0004_alerts.sql",
+		"0005_judge.sql", "0006_calibration.sql"} {
+		b, err := fs.ReadFile(migrations, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		old[name] = &fstest.MapFile{Data: b}
+	}
+	db := rawDB(t, path)
+	if err := migrate(ctx, db, old); err != nil {
+		t.Fatalf("migrate to v6 = %v", err)
+	}
+	day := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	for i, c := range []struct {
+		suite  string
+		at     time.Time
+		detail string
+	}{
+		{"faq", day.Add(time.Hour), `{"results":[],"prompt_tokens":900,"cost_usd":0.75,"calls":3}`},
+		{"faq", day.Add(2 * time.Hour), `{"cost_usd":2}`}, // an integer
+		{"faq", day.Add(3 * time.Hour), `{"results":[]}`}, // no cost
+		{"faq", day.Add(4 * time.Hour), `{"cost_usd":"0.5"}`},
+		{"faq", day.Add(5 * time.Hour), `not json`},
+		{"faq", day.Add(-time.Hour), `{"cost_usd":8}`}, // the day before
+		{"chat", day.Add(time.Hour), `{"cost_usd":16}`},
+	} {
+		if _, err := db.ExecContext(ctx, `INSERT INTO judge_calibrations (id, suite, judge_target, judge_version, set_hash, cal_trigger,
+			at, items, agreements, disagreements, missing, max_disagreement, status, detail)
+			VALUES (?, ?, 'grader', 'v1', 'h', 'manual', ?, 1, 1, 0, 0, 0.2, 'ok', ?)`, i+1, c.suite, formatTime(c.at), c.detail); err != nil {
+			t.Fatalf("seed v6 database: %v", err)
+		}
+	}
+	db.Close()
+
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open of a v6 database = %v", err)
+	}
+	defer s.Close()
+	list, err := s.Calibrations(ctx, "faq", 0)
+	if err != nil {
+		t.Fatalf("Calibrations after upgrade = %v", err)
+	}
+	costs := map[int64]float64{}
+	for _, c := range list {
+		costs[c.ID] = c.CostUSD
+	}
+	if diff := cmp.Diff(map[int64]float64{1: 0.75, 2: 2, 3: 0, 4: 0, 5: 0, 6: 8}, costs); diff != "" {
+		t.Errorf("calibration costs after upgrade, by id (-want +got):\n%s", diff)
+	}
+	var unknown int
+	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM judge_calibrations WHERE cost_usd IS NULL`).Scan(&unknown); err != nil {
+		t.Fatal(err)
+	}
+	if unknown != 3 {
+		t.Errorf("calibrations with an unknown cost after upgrade = %d, want 3 (no cost, a text cost, a detail that is not JSON)", unknown)
+	}
+	if cost, err := s.CostSince(ctx, "faq", day); err != nil || cost != 2.75 {
+		t.Errorf("CostSince(faq, the day) after upgrade = %v, %v, want 2.75 (its backfilled calibrations of the day)", cost, err)
+	}
+	// The regrades' table is there, and counts.
+	if _, err := s.SaveRegrade(ctx, Regrade{Suite: "faq", Target: "prod", RunID: 1, JudgeTarget: "grader", JudgeVersion: "v1",
+		At: day.Add(6 * time.Hour), Status: "agree", CostUSD: 0.25}); err != nil {
+		t.Fatalf("SaveRegrade after upgrade = %v", err)
+	}
+	if cost, err := s.CostSince(ctx, "faq", day); err != nil || cost != 3 {
+		t.Errorf("CostSince(faq, the day) with a regrade = %v, %v, want 3", cost, err)
 	}
 }

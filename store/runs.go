@@ -322,14 +322,19 @@ func (s *Store) queryRuns(ctx context.Context, f RunFilter) ([]Run, error) {
 	return runs, nil
 }
 
-// CostSince returns what the runs of suite (on every target) that started
-// at or after since have cost, in USD: the model under test and the judge
-// that graded its answers.
+// CostSince returns what suite has cost since since, in USD, on every
+// target: its runs that started then or later (the model under test and
+// the judge that graded its answers), and the calibrations of its judge
+// and regrades of its runs recorded then or later, which pay the judge
+// outside any run. One statement, so the three sums are one snapshot.
 func (s *Store) CostSince(ctx context.Context, suite string, since time.Time) (float64, error) {
 	var cost float64
-	err := s.r.QueryRowContext(ctx, `SELECT COALESCE(SUM(cost_usd), 0) + COALESCE(SUM(judge_cost_usd), 0)
-		FROM runs WHERE suite = ? AND started_at >= ?`,
-		suite, formatTime(since)).Scan(&cost)
+	t := formatTime(since)
+	err := s.r.QueryRowContext(ctx, `SELECT
+		(SELECT COALESCE(SUM(cost_usd), 0) + COALESCE(SUM(judge_cost_usd), 0) FROM runs WHERE suite = ? AND started_at >= ?)
+		+ (SELECT COALESCE(SUM(cost_usd), 0) FROM judge_calibrations WHERE suite = ? AND at >= ?)
+		+ (SELECT COALESCE(SUM(cost_usd), 0) FROM judge_regrades WHERE suite = ? AND at >= ?)`,
+		suite, t, suite, t, suite, t).Scan(&cost)
 	if err != nil {
 		return 0, fmt.Errorf("cost of suite %s: %w", suite, err)
 	}

@@ -328,6 +328,10 @@ func TestInterruptRunning(t *testing.T) {
 	}
 }
 
+// TestCostSince: a suite's spend since a time is its runs' (the tested
+// model and the judge grading them) plus what its judge was paid outside
+// runs, for calibrations and regrades, each by its own time; other
+// suites' and earlier spend is left out.
 func TestCostSince(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTest(t)
@@ -350,11 +354,44 @@ func TestCostSince(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// The judge's spend counts with the tested model's.
+	for _, c := range []struct {
+		suite string
+		at    time.Time
+		cost  float64
+	}{
+		{"faq", day.Add(-time.Nanosecond), 30}, // yesterday
+		{"faq", day.Add(time.Hour), 0.5},
+		{"faq", day.Add(2 * time.Hour), math.NaN()}, // unknown: counts as 0
+		{"chat", day.Add(time.Hour), 40},
+	} {
+		if _, err := s.SaveCalibration(ctx, Calibration{Suite: c.suite, JudgeTarget: "grader", JudgeVersion: "v1", SetHash: "h",
+			Trigger: CalibrationManual, At: c.at, Items: 1, Agreements: 1, Status: "ok", CostUSD: c.cost, Detail: `{}`}, AlertWrites{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, r := range []struct {
+		suite string
+		at    time.Time
+		cost  float64
+	}{
+		{"faq", day.Add(-time.Hour), 20}, // yesterday
+		{"faq", day.Add(3 * time.Hour), 0.25},
+		{"chat", day.Add(time.Hour), 60},
+	} {
+		if _, err := s.SaveRegrade(ctx, Regrade{Suite: r.suite, Target: "prod", RunID: 1, JudgeTarget: "grader", JudgeVersion: "v1",
+			At: r.at, Status: "agree", Graded: 4, Compared: 4, PromptTokens: 100, CompletionTokens: 10, CostUSD: r.cost}); err != nil {
+			t.Fatalf("SaveRegrade: %v", err)
+		}
+	}
 	for _, tc := range []struct {
 		suite string
 		want  float64
-	}{{"faq", 3.875}, {"chat", 50}, {"none", 0}} {
+	}{
+		// Runs 1.5 + 0.125 + 2.25, a calibration 0.5, a regrade 0.25.
+		{"faq", 4.625},
+		{"chat", 150},
+		{"none", 0},
+	} {
 		t.Run(tc.suite, func(t *testing.T) {
 			got, err := s.CostSince(ctx, tc.suite, day)
 			if err != nil {
@@ -364,6 +401,10 @@ func TestCostSince(t *testing.T) {
 				t.Errorf("CostSince(%q, %v) = %v, want %v", tc.suite, day, got, tc.want)
 			}
 		})
+	}
+	// Yesterday's spend counts from yesterday on: 100 + 7, 30 and 20 more.
+	if got, err := s.CostSince(ctx, "faq", day.AddDate(0, 0, -1)); err != nil || got != 161.625 {
+		t.Errorf("CostSince(faq, the day before) = %v, %v, want 161.625", got, err)
 	}
 }
 

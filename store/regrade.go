@@ -1,0 +1,53 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// Regrade records one regrade of a stored run (`evald regrade`): the run
+// is left as it was, and this row is kept so that what the judge was paid
+// counts toward the suite's daily spend (CostSince).
+type Regrade struct {
+	ID     int64
+	Suite  string
+	Target string // the regraded run's
+	RunID  int64  // the regraded run
+	// JudgeTarget and JudgeVersion are the judge that graded again.
+	JudgeTarget  string
+	JudgeVersion string
+	At           time.Time // when the regrade ended
+	Status       string    // the caller's: agree | disagree | errored | interrupted | no_comparison
+	Graded       int
+	Compared     int
+	PassToFail   int
+	FailToPass   int
+	// The judge's tokens and what they cost (a NaN or infinite cost is
+	// stored as unknown and counts as 0).
+	PromptTokens     int64
+	CompletionTokens int64
+	CostUSD          float64
+}
+
+// SaveRegrade records a regrade and returns its id.
+func (s *Store) SaveRegrade(ctx context.Context, r Regrade) (int64, error) {
+	var id int64
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO judge_regrades (suite, target, run_id, judge_target, judge_version, at, status,
+			graded, compared, pass_to_fail, fail_to_pass, prompt_tokens, completion_tokens, cost_usd)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			r.Suite, r.Target, r.RunID, r.JudgeTarget, r.JudgeVersion, formatTime(r.At), r.Status,
+			r.Graded, r.Compared, r.PassToFail, r.FailToPass, r.PromptTokens, r.CompletionTokens, finite(r.CostUSD))
+		if err != nil {
+			return err
+		}
+		id, err = res.LastInsertId()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("save regrade of run %d of %s: %w", r.RunID, r.Suite, err)
+	}
+	return id, nil
+}
