@@ -163,9 +163,11 @@ func (d *Daemon) calibrateAfter(ctx context.Context, req Request, run store.Run,
 }
 
 // Calibrate grades the calibration set of a suite with its judge now,
-// whatever the judge's identity, and records the result without alerting
-// (`evald calibrate`): it is stored as a manual calibration, which does not
-// change when the daemon calibrates next.
+// whatever the judge's identity, and records the result (`evald
+// calibrate`): it is stored as a manual calibration, which does not change
+// when the daemon calibrates next. It never raises an alert; when it
+// passes, it resolves an open judge_calibration_failed incident of the
+// suite's judge (queued, for the serving daemon to deliver).
 func (d *Daemon) Calibrate(ctx context.Context, suiteName string) (CalibrationOutcome, error) {
 	suite, err := d.suite(suiteName)
 	if err != nil {
@@ -223,9 +225,13 @@ func (d *Daemon) calibrate(ctx context.Context, suite *evals.Suite, judge *runne
 	// From here on the calibration is recorded even if ctx is done.
 	wctx, cancel := shutdownContext(ctx)
 	defer cancel()
+	// After a run the calibration raises or clears the alert. A manual
+	// one only clears it: `evald calibrate` pages nobody, but when it finds
+	// the judge agreeing with its set again, the open incident has no
+	// reason left to stay open until the judge's identity next changes.
 	var w store.AlertWrites
-	if trigger == store.CalibrationAfterRun {
-		if w, err = d.calibrationAlert(wctx, suite, judge.Name, key, prev, runID, res, now); err != nil {
+	if trigger == store.CalibrationAfterRun || res.Status == runner.CalibrationOK {
+		if w, err = d.calibrationAlert(wctx, suite, judge.Name, key, prev, runID, res, trigger, now); err != nil {
 			return CalibrationOutcome{}, err
 		}
 	}
@@ -242,7 +248,7 @@ func (d *Daemon) calibrate(ctx context.Context, suite *evals.Suite, judge *runne
 // calibrationAlert decides the judge_calibration_failed incident of
 // (suite, judge target) from a calibration made after a run.
 func (d *Daemon) calibrationAlert(ctx context.Context, suite *evals.Suite, judge string, key JudgeIdentity, prev *store.Calibration,
-	runID int64, res runner.CalibrationResult, now time.Time) (store.AlertWrites, error) {
+	runID int64, res runner.CalibrationResult, trigger string, now time.Time) (store.AlertWrites, error) {
 	evs := map[alerts.Kind]*alerts.Event{}
 	note := ""
 	switch res.Status {
@@ -267,8 +273,12 @@ func (d *Daemon) calibrationAlert(ctx context.Context, suite *evals.Suite, judge
 		evs[alerts.KindJudgeCalibrationFailed] = &ev
 	case runner.CalibrationOK:
 		evs[alerts.KindJudgeCalibrationFailed] = nil
-		note = fmt.Sprintf("the judge's calibration passed again: %d of %d graded items disagree (limit %.0f%%)",
-			res.Disagreements, res.Items-res.Missing, 100*res.MaxDisagreement)
+		by := "the judge's calibration"
+		if trigger == store.CalibrationManual {
+			by = "a manual calibration (evald calibrate)"
+		}
+		note = fmt.Sprintf("%s passed again: %d of %d graded items disagree (limit %.0f%%)",
+			by, res.Disagreements, res.Items-res.Missing, 100*res.MaxDisagreement)
 	}
 	w, err := d.plan(ctx, suite.Name, judge, evs, note)
 	if err != nil {

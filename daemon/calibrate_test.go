@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -363,4 +364,80 @@ func TestCalibrationSilenced(t *testing.T) {
 	if len(in) != 1 || len(dl) != 1 || dl[0].Action != string(alerts.ActionSuppress) || dl[0].Sink != "log" {
 		t.Errorf("silenced calibration alert: %d incidents, deliveries %+v; want one incident and one suppressed log line", len(in), dl)
 	}
+}
+
+// A passing `evald calibrate` resolves the open judge_calibration_failed
+// incident; a failing one never raises it.
+func TestManualCalibrationResolves(t *testing.T) {
+	ctx := context.Background()
+	jd := &judgeDrift{}
+	proj := calibratedProject(t, jd)
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "evald.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	newDaemon := func(o Options) *Daemon {
+		t.Helper()
+		o.Project, o.Store, o.Registry = proj, st, prometheus.NewRegistry()
+		d, err := New(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	serving := newDaemon(Options{Alerts: true})
+	cli := newDaemon(Options{QueueAlerts: true, Getenv: func(string) string { return "" }}) // as evald calibrate builds it
+
+	jd.flip.Store(true)
+	if out, err := cli.Calibrate(ctx, "refunds"); err != nil || out.Result.Status != runner.CalibrationFailed {
+		t.Fatalf("manual Calibrate = %+v, %v; want a failed calibration", out.Result.Status, err)
+	}
+	if in, dl := calibrationAlerts(t, st); len(in)+len(dl) != 0 {
+		t.Fatalf("a failing manual calibration wrote %d incidents, %d deliveries; want none", len(in), len(dl))
+	}
+	if _, err := serving.Evaluate(ctx, Request{Suite: "refunds", Target: "prod", Trigger: TriggerSchedule}); err != nil {
+		t.Fatal(err)
+	}
+	if in, dl := calibrationAlerts(t, st); len(in) != 1 || !in[0].ResolvedAt.IsZero() || len(dl) != 1 {
+		t.Fatalf("after the serving daemon's failed calibration: %d incidents, %d deliveries; want one open incident, one delivery", len(in), len(dl))
+	}
+
+	jd.flip.Store(false) // the same judge identity, agreeing again
+	out, err := cli.Calibrate(ctx, "refunds")
+	if err != nil || out.Result.Status != runner.CalibrationOK {
+		t.Fatalf("manual Calibrate = %+v, %v; want ok", out.Result.Status, err)
+	}
+	in, dl := calibrationAlerts(t, st)
+	if len(in) != 1 || in[0].ResolvedAt.IsZero() {
+		t.Fatalf("incidents = %+v, want the incident resolved by the manual calibration", in)
+	}
+	if len(dl) != 2 || dl[1].Action != string(alerts.ActionResolve) {
+		t.Fatalf("deliveries = %d, want the opening and a queued resolution", len(dl))
+	}
+	n, err := alerts.DecodeNotice(dl[1].Payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "a manual calibration (evald calibrate) passed again"; !strings.Contains(n.Note, want) {
+		t.Errorf("resolution note = %q, want it to say %q", n.Note, want)
+	}
+	// The daemon's own comparison is unchanged: the next run with the same
+	// judge does not calibrate again.
+	before := len(mustCalibrations(t, st))
+	if _, err := serving.Evaluate(ctx, Request{Suite: "refunds", Target: "prod", Trigger: TriggerSchedule}); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(mustCalibrations(t, st)); got != before {
+		t.Errorf("calibrations after a run with the same judge = %d, want still %d", got, before)
+	}
+}
+
+func mustCalibrations(t *testing.T, st *store.Store) []store.Calibration {
+	t.Helper()
+	list, err := st.Calibrations(context.Background(), "refunds", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return list
 }

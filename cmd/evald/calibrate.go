@@ -14,9 +14,11 @@ import (
 )
 
 // cmdCalibrate grades a suite's calibration set with its judge now and
-// records the result. It never alerts: like `evald run`, a one-shot command
-// pages nobody, and its calibration does not change when `evald serve`
-// calibrates next. Exit 0 ok, 1 failed, 4 inconclusive (too many missing
+// records the result. It never raises an alert: like `evald run`, a
+// one-shot command pages nobody. A passing calibration resolves an open
+// judge_calibration_failed incident, queued for the serving daemon to
+// deliver. Its calibration does not change when `evald serve` calibrates
+// next. Exit 0 ok, 1 failed, 4 inconclusive (too many missing
 // grades), 2 usage.
 func cmdCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("calibrate", stderr)
