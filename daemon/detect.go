@@ -140,13 +140,21 @@ func (d *Daemon) Accept(ctx context.Context, suite, target, by, reason string) e
 	}
 	payload := map[string]any{"suite": suite, "target": target, "reason": strings.TrimSpace(reason), "last_run_id": lastRun,
 		"segment": st.Segment.Number, "reference_runs": st.Ref.Runs, "alert_open": st.Alert != nil}
-	if _, err := d.store.AcceptDrift(ctx, suite, target, lastRun, b, d.sealer(strings.TrimSpace(by), governance.ActionDriftAccepted, payload)); err != nil {
+	// The open regression or scorer-changed incident resolves with the
+	// acceptance, in its transaction: a crash cannot leave the reference
+	// re-anchored with the incident still open.
+	note := fmt.Sprintf("new behaviour accepted by %s: %s", strings.TrimSpace(by), strings.TrimSpace(reason))
+	w, err := d.plan(ctx, suite, target, map[alerts.Kind]*alerts.Event{alerts.KindRegression: nil, alerts.KindScorerChanged: nil}, note)
+	if err != nil {
+		return fmt.Errorf("plan the resolution of %s on %s: %w", suite, target, err)
+	}
+	if _, err := d.store.AcceptDrift(ctx, suite, target, lastRun, b, d.sealer(strings.TrimSpace(by), governance.ActionDriftAccepted, payload), w); err != nil {
 		return err
 	}
 	d.log.Info("new provider behaviour accepted; drift reference re-anchored", "suite", suite, "target", target, "by", by)
-	note := fmt.Sprintf("new behaviour accepted by %s: %s", strings.TrimSpace(by), strings.TrimSpace(reason))
-	d.raise(ctx, suite, target, alerts.KindRegression, nil, note)
-	d.raise(ctx, suite, target, alerts.KindScorerChanged, nil, note)
+	if d.alerting != nil && len(w.Deliveries) > 0 {
+		d.alerting.worker.Kick()
+	}
 	return nil
 }
 

@@ -112,8 +112,9 @@ func (s *Store) saveOutcome(ctx context.Context, tx *sql.Tx, runID int64, suite,
 // kept. lastRunID is the one LoadDriftState returned with the state that
 // state was derived from: when a run was saved since, it fails wrapping
 // ErrConflict and changes nothing. It fails wrapping ErrNotFound when no
-// state was saved.
-func (s *Store) AcceptDrift(ctx context.Context, suite, target string, lastRunID int64, state []byte, seal SealFunc) (AuditEntry, error) {
+// state was saved. The alert writes (the resolution of the incidents the
+// acceptance closes) are written in the same transaction.
+func (s *Store) AcceptDrift(ctx context.Context, suite, target string, lastRunID int64, state []byte, seal SealFunc, alerts AlertWrites) (AuditEntry, error) {
 	if len(state) == 0 {
 		return AuditEntry{}, fmt.Errorf("accept drift of suite %s on target %s: empty drift state", suite, target)
 	}
@@ -132,7 +133,10 @@ func (s *Store) AcceptDrift(ctx context.Context, suite, target string, lastRunID
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE drift_state SET state = ?, updated_at = ? WHERE suite = ? AND target = ?`,
 			string(state), formatTime(s.now()), suite, target)
-		return err
+		if err != nil {
+			return err
+		}
+		return s.writeAlerts(ctx, tx, alerts)
 	})
 	if err != nil {
 		return AuditEntry{}, fmt.Errorf("accept drift of suite %s on target %s: %w", suite, target, err)

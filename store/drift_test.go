@@ -103,23 +103,38 @@ func TestDriftState(t *testing.T) {
 
 	t.Run("accept", func(t *testing.T) {
 		seal := testSeal("alice", "drift.accepted", `{"suite":"faq"}`)
-		if _, err := s.AcceptDrift(ctx, "faq", "prod", run1, []byte(`{"s":"stale"}`), seal); !errors.Is(err, ErrConflict) {
+		if _, err := s.AcceptDrift(ctx, "faq", "prod", run1, []byte(`{"s":"stale"}`), seal, AlertWrites{}); !errors.Is(err, ErrConflict) {
 			t.Errorf("AcceptDrift(stale last run) = %v, want ErrConflict", err)
 		}
-		if _, err := s.AcceptDrift(ctx, "faq", "prod", run2, []byte(`{"s":"accepted"}`), failingSeal); err == nil {
+		if _, err := s.AcceptDrift(ctx, "faq", "prod", run2, []byte(`{"s":"accepted"}`), failingSeal, AlertWrites{}); err == nil {
 			t.Errorf("AcceptDrift(failing seal) = nil error, want one")
 		}
-		if _, err := s.AcceptDrift(ctx, "faq", "none", 0, []byte(`{}`), seal); !errors.Is(err, ErrNotFound) {
+		if _, err := s.AcceptDrift(ctx, "faq", "none", 0, []byte(`{}`), seal, AlertWrites{}); !errors.Is(err, ErrNotFound) {
 			t.Errorf("AcceptDrift(no state) = %v, want ErrNotFound", err)
 		}
 		check(t, `{"s":2}`, run2, "warming_up", "ok")
 		assertCount(t, s, "audit_log", 0)
 
-		e, err := s.AcceptDrift(ctx, "faq", "prod", run2, []byte(`{"s":"accepted"}`), seal)
+		// The resolution the acceptance brings is written with it, or not
+		// at all.
+		at := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+		resolve := AlertWrites{
+			Incidents:  []Incident{{ID: "inc-a", Suite: "faq", Target: "prod", Kind: "regression", OpenedAt: at, ResolvedAt: at.Add(time.Hour), Data: []byte(`{}`)}},
+			Deliveries: []Delivery{{ID: "d-a", Sink: "log", IncidentID: "inc-a", Action: "resolve", Payload: []byte(`{}`), CreatedAt: at.Add(time.Hour)}},
+		}
+		if _, err := s.AcceptDrift(ctx, "faq", "prod", run1, []byte(`{"s":"stale"}`), seal, resolve); !errors.Is(err, ErrConflict) {
+			t.Errorf("AcceptDrift(stale last run, with alerts) = %v, want ErrConflict", err)
+		}
+		assertCount(t, s, "incidents", 0)
+		assertCount(t, s, "deliveries", 0)
+
+		e, err := s.AcceptDrift(ctx, "faq", "prod", run2, []byte(`{"s":"accepted"}`), seal, resolve)
 		if err != nil || e.Seq != 1 {
 			t.Fatalf("AcceptDrift = %+v, %v, want audit entry 1", e, err)
 		}
 		check(t, `{"s":"accepted"}`, run2, "warming_up", "ok")
+		assertCount(t, s, "incidents", 1)
+		assertCount(t, s, "deliveries", 1)
 	})
 }
 
