@@ -271,19 +271,25 @@ func TestScheduleSkipsWhileRunning(t *testing.T) {
 
 func TestStartRunsOverdueOnce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		h := newHarness(t, testProject([]*evals.Suite{testSuite("fresh", 1), testSuite("stale", 1)}, []string{"prod"}, "@every 1h"),
+		h := newHarness(t, testProject([]*evals.Suite{testSuite("fresh", 1), testSuite("stale", 1), testSuite("gated", 1)}, []string{"prod"}, "@every 1h"),
 			func(string) *fakeProvider { return &fakeProvider{} }, nil)
 		ctx := context.Background()
-		// "fresh" ran 10 minutes ago, "stale" 2 hours ago.
+		// "fresh" ran 10 minutes ago, "stale" 2 hours ago; "gated" too, but
+		// a CI gate's candidate and baseline arms ran 5 minutes ago: they
+		// measured another prompt or model, not the scheduled pair.
 		for _, r := range []struct {
-			suite string
-			ago   time.Duration
-		}{{"fresh", 10 * time.Minute}, {"stale", 2 * time.Hour}} {
+			suite, detail string
+			ago           time.Duration
+		}{
+			{"fresh", "", 10 * time.Minute}, {"stale", "", 2 * time.Hour}, {"gated", "", 2 * time.Hour},
+			{"gated", `{"candidate":true,"gate_role":"candidate"}`, 5 * time.Minute},
+			{"gated", `{"gate_role":"baseline"}`, 5 * time.Minute},
+		} {
 			id, err := h.st.CreateRun(ctx, store.Run{Suite: r.suite, Target: "prod", Trigger: TriggerSchedule, Status: StatusRunning, StartedAt: time.Now().Add(-r.ago)})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := h.st.FinishRun(ctx, store.Run{ID: id, Suite: r.suite, Target: "prod", Trigger: TriggerSchedule, Status: StatusPassed, StartedAt: time.Now().Add(-r.ago), FinishedAt: time.Now().Add(-r.ago)}); err != nil {
+			if err := h.st.FinishRun(ctx, store.Run{ID: id, Suite: r.suite, Target: "prod", Trigger: TriggerSchedule, Status: StatusPassed, StartedAt: time.Now().Add(-r.ago), FinishedAt: time.Now().Add(-r.ago), Detail: r.detail}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -299,6 +305,9 @@ func TestStartRunsOverdueOnce(t *testing.T) {
 		}
 		if got, want := len(h.runs(t, store.RunFilter{Suite: "fresh"})), 1; got != want {
 			t.Errorf("fresh runs = %d, want %d (not due yet)", got, want)
+		}
+		if got, want := len(h.runs(t, store.RunFilter{Suite: "gated"})), 4; got != want {
+			t.Errorf("gated runs = %d, want %d (gate runs do not stand in for the scheduled one)", got, want)
 		}
 	})
 }

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -95,15 +96,29 @@ func interval(s cron.Schedule, now time.Time) time.Duration {
 	return s.Next(next).Sub(next)
 }
 
+// lastStartLookback is how many of a pair's latest runs lastStart reads to
+// find its last production run.
+const lastStartLookback = 50
+
+// lastStart returns when the pair's last production run started. The arms
+// of a CI gate (`evald run --prompt/--model/--baseline`, or through
+// --server) are stored with the pair but measured something else, so they
+// do not stand in for a scheduled run. When the latest runs are all gate
+// arms, the pair counts as never run: one catch-up run too many is cheaper
+// than a missed one.
 func (d *Daemon) lastStart(ctx context.Context, k runKey) (time.Time, bool, error) {
-	runs, err := d.store.Runs(ctx, storeFilter(k, 1))
+	runs, err := d.store.Runs(ctx, storeFilter(k, lastStartLookback))
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("last run of %s on %s: %w", k.suite, k.target, err)
 	}
-	if len(runs) == 0 {
-		return time.Time{}, false, nil
+	for _, r := range runs {
+		var det Detail
+		if r.Detail != "" && json.Unmarshal([]byte(r.Detail), &det) == nil && (det.Candidate || det.GateRole != "") {
+			continue
+		}
+		return r.StartedAt, true, nil
 	}
-	return runs[0].StartedAt, true, nil
+	return time.Time{}, false, nil
 }
 
 // tick is the cron job of one pair.
