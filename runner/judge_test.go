@@ -365,7 +365,8 @@ func TestSimilarThroughEmbeddings(t *testing.T) {
 	}
 }
 
-// TestSimAsJudge: evald's simulator grades llm-rubric and embeds for similar.
+// TestSimAsJudge: evald's simulator grades llm-rubric, factuality and
+// closed QA with evald's own prompts, and embeds for similar.
 func TestSimAsJudge(t *testing.T) {
 	h := sim.New(sim.Options{WrongRate: -1})
 	srv := httptest.NewServer(h)
@@ -381,6 +382,11 @@ func TestSimAsJudge(t *testing.T) {
 		{scoring.Spec{Type: "llm-rubric", Value: "mentions refunds", Weight: 1}, false},
 		{scoring.Spec{Type: "similar", Value: "yes", Weight: 1}, true},
 		{scoring.Spec{Type: "not-similar", Value: "yes", Weight: 1}, false},
+		{scoring.Spec{Type: "factuality", Value: "yes", Weight: 1}, true},         // C: the same
+		{scoring.Spec{Type: "factuality", Value: "yes indeed", Weight: 1}, true},  // A: a subset
+		{scoring.Spec{Type: "factuality", Value: "no refunds", Weight: 1}, false}, // D: a disagreement
+		{scoring.Spec{Type: "model-graded-closedqa", Value: "says yes", Weight: 1}, true},
+		{scoring.Spec{Type: "model-graded-closedqa", Value: "mentions refunds", Weight: 1}, false},
 	} {
 		_, samples := collect(t, context.Background(), gradedSuite(t, 1, tc.spec), tg, fast)
 		s := samples[0]

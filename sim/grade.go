@@ -23,6 +23,11 @@ import (
 //     one step per keyword of the criteria, at most four.
 //   - "<Answer>…</Answer>" (answer-relevance): {"questions": [...]}, up to
 //     three questions made of the answer's keywords.
+//   - "[Expert]: …" with "[Submission]: …" (factuality): {"category",
+//     "reason"}, the category from comparing the two keyword sets.
+//   - "[Submission]: …" with "[Criterion]: …" (model-graded-closedqa): a
+//     line of reasoning, then "Y" or "N" twice, Y when the submission uses
+//     at least half of the criterion's keywords.
 
 // gradeReply returns the verdict for a grading request, or ok false when
 // the question is not one.

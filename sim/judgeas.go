@@ -7,16 +7,16 @@ import (
 	"strings"
 )
 
-// The judge layouts of evald's g-eval and answer-relevance prompts (see
-// grade.go for the list). Like the llm-rubric verdict, every answer here is
+// The judge layouts of evald's g-eval, answer-relevance, factuality and
+// closed-QA prompts (see grade.go for the list). Like the llm-rubric verdict, every answer here is
 // derived from the request alone, so the same request always gets the same
 // answer and tests can run end to end against the simulator.
 
 // maxSimKeywords bounds the keywords a generated step list or question uses.
 const maxSimKeywords = 12
 
-// otherJudgeReply answers the g-eval and answer-relevance layouts, or
-// returns ok false when the question is none of them.
+// otherJudgeReply answers the g-eval, answer-relevance, factuality and
+// closed-QA layouts, or returns ok false when the question is none of them.
 func otherJudgeReply(question string) (string, bool) {
 	if criteria, ok := between(question, "<Criteria>", "</Criteria>"); ok {
 		if reply, ok := between(question, "<Reply>", "</Reply>"); ok {
@@ -27,7 +27,67 @@ func otherJudgeReply(question string) (string, bool) {
 	if answer, ok := between(question, "<Answer>", "</Answer>"); ok {
 		return relevanceQuestions(answer), true
 	}
+	if expert, ok := between(question, "[Expert]:", "\n***"); ok {
+		if sub, ok := between(question, "[Submission]:", "\n***"); ok {
+			return factualityVerdict(expert, sub), true
+		}
+	}
+	if sub, ok := between(question, "[Submission]:", "\n***"); ok {
+		if crit, ok := between(question, "[Criterion]:", "\n***"); ok {
+			return closedQAVerdict(sub, crit), true
+		}
+	}
 	return "", false
+}
+
+// factualityVerdict compares the keyword sets of the expert answer and the
+// submission, in the categories of the factuality prompt: C the same, A a
+// subset, B a superset, E sharing at least half of the expert's keywords
+// otherwise, D less than that.
+func factualityVerdict(expert, submission string) string {
+	want, have := toSet(keywords(expert)), toSet(keywords(submission))
+	shared := 0
+	for w := range want {
+		if have[w] {
+			shared++
+		}
+	}
+	var cat, reason string
+	switch {
+	case shared == len(want) && shared == len(have):
+		cat, reason = "C", "The submission has the same details as the expert answer."
+	case shared == len(have):
+		cat, reason = "A", "The submission is a subset of the expert answer."
+	case shared == len(want):
+		cat, reason = "B", "The submission is a superset of the expert answer."
+	case 2*shared >= len(want):
+		cat, reason = "E", "The answers differ in ways that do not matter for the facts."
+	default:
+		cat, reason = "D", "The submission disagrees with the expert answer."
+	}
+	return mustJSON(struct {
+		Category string `json:"category"`
+		Reason   string `json:"reason"`
+	}{cat, reason})
+}
+
+// closedQAVerdict answers the closed-QA prompt: a line of reasoning, then
+// "Y" when the submission uses at least half of the criterion's keywords,
+// else "N", on its own line and repeated, as the prompt asks.
+func closedQAVerdict(submission, criterion string) string {
+	want := distinct(keywords(criterion))
+	have := toSet(keywords(submission))
+	found := 0
+	for _, w := range want {
+		if have[w] {
+			found++
+		}
+	}
+	letter := "N"
+	if 2*found >= len(want) {
+		letter = "Y"
+	}
+	return fmt.Sprintf("The submission uses %d of the criterion's %d keywords.\n%s\n%s", found, len(want), letter, letter)
 }
 
 // gevalSteps writes one step per keyword of the criteria (at most four).

@@ -26,6 +26,16 @@ func TestOtherJudgeLayouts(t *testing.T) {
 			map[string]any{"questions": []any{"What about yes?"}}},
 		{"answer-relevance empty", "<Answer>It is.</Answer>",
 			map[string]any{"questions": []any{}}},
+		{"factuality same", factualityRequest("Refunds take 30 days.", "Days: refunds take them."),
+			map[string]any{"category": "C", "reason": "The submission has the same details as the expert answer."}},
+		{"factuality subset", factualityRequest("Refunds take 30 days, shipping is free.", "Refunds take days."),
+			map[string]any{"category": "A", "reason": "The submission is a subset of the expert answer."}},
+		{"factuality superset", factualityRequest("Refunds take days.", "Refunds take days; shipping is free."),
+			map[string]any{"category": "B", "reason": "The submission is a superset of the expert answer."}},
+		{"factuality differs harmlessly", factualityRequest("Refunds take days.", "Refunds take weeks."),
+			map[string]any{"category": "E", "reason": "The answers differ in ways that do not matter for the facts."}},
+		{"factuality disagrees", factualityRequest("Refunds take days.", "Shipping is free."),
+			map[string]any{"category": "D", "reason": "The submission disagrees with the expert answer."}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			reply, ok := gradeReply(tc.question)
@@ -46,5 +56,26 @@ func TestOtherJudgeLayouts(t *testing.T) {
 	}
 	if _, ok := gradeReply("What are your opening hours?"); ok {
 		t.Errorf("a plain question was taken for a judge request")
+	}
+}
+
+// factualityRequest lays out a factuality request as evald's prompt does.
+func factualityRequest(expert, submission string) string {
+	return "[BEGIN DATA]\n************\n[Question]: q\n************\n[Expert]: " + expert +
+		"\n************\n[Submission]: " + submission + "\n************\n[END DATA]\nCompare..."
+}
+
+func TestClosedQALayout(t *testing.T) {
+	ask := func(sub, crit string) string {
+		return "[BEGIN DATA]\n***\n[Task]: q\n***\n[Submission]: " + sub + "\n***\n[Criterion]: " + crit + "\n***\n[END DATA]\nDoes the submission meet the criterion?"
+	}
+	for _, tc := range []struct{ sub, crit, want string }{
+		{"Refunds take 30 days.", "mentions refund days", "The submission uses 1 of the criterion's 3 keywords.\nN\nN"},
+		{"Refunds take 30 days.", "refunds take days", "The submission uses 3 of the criterion's 3 keywords.\nY\nY"},
+	} {
+		got, ok := gradeReply(ask(tc.sub, tc.crit))
+		if !ok || got != tc.want {
+			t.Errorf("gradeReply(closed QA %q / %q) = %q, %v; want %q", tc.sub, tc.crit, got, ok, tc.want)
+		}
 	}
 }
