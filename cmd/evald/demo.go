@@ -9,11 +9,15 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/evald/evald/configs"
 	"github.com/evald/evald/daemon"
+	"github.com/evald/evald/evals"
+	"github.com/evald/evald/scoring"
 	"github.com/evald/evald/sim"
 )
 
@@ -38,13 +42,22 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		defer cancel()
 	}
 
-	// The simulator stands in for the provider, on a free loopback port.
+	// The simulator stands in for the provider, on a free loopback port, and
+	// a second one for the judge: one simulator could do both, but its
+	// silent model update would then change the judge's identity too.
 	simLn, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return fmt.Errorf("start simulator: %w", err)
 	}
+	defer simLn.Close()
+	judgeLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("start the judge's simulator: %w", err)
+	}
+	defer judgeLn.Close()
 	simURL := "http://" + simLn.Addr().String() + "/v1"
-	proj, err := configs.Demo(simURL)
+	judgeURL := "http://" + judgeLn.Addr().String() + "/v1"
+	proj, err := configs.Demo(simURL, judgeURL)
 	if err != nil {
 		return fmt.Errorf("embedded demo config: %w", err)
 	}
@@ -52,15 +65,23 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	for i, s := range proj.Suites {
 		perRound += len(s.Cases) * max(s.Repeats, 1) * len(proj.Config.Suites[i].Targets)
 	}
-	simOpts := sim.Options{Noise: *noise, Latency: 20 * time.Millisecond, Jitter: 10 * time.Millisecond, Seed: uint64(time.Now().UnixNano())}
+	seed := uint64(time.Now().UnixNano())
+	simOpts := sim.Options{Noise: *noise, Latency: 20 * time.Millisecond, Jitter: 10 * time.Millisecond, Seed: seed}
 	if *driftAfter > 0 {
 		simOpts.DriftAfter = *driftAfter * perRound
 	}
-	simHandler := sim.New(simOpts)
-	simSrv := &http.Server{Handler: simHandler, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = simSrv.Serve(simLn) }()
-	defer simSrv.Close()
-	defer simHandler.Close()
+	// The judge's simulator answers as the judge target's model, so that
+	// runs record who graded them apart from who answered.
+	judgeOpts := sim.Options{Model: demoJudgeModel(proj), Latency: 20 * time.Millisecond, Jitter: 10 * time.Millisecond, Seed: seed + 1}
+	for _, s := range []struct {
+		ln net.Listener
+		h  *sim.Server
+	}{{simLn, sim.New(simOpts)}, {judgeLn, sim.New(judgeOpts)}} {
+		srv := &http.Server{Handler: s.h, ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = srv.Serve(s.ln) }()
+		defer srv.Close()
+		defer s.h.Close()
+	}
 
 	if *db == "" {
 		dir, err := os.MkdirTemp("", "evald-demo-")
@@ -81,6 +102,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	log := newLogger(stderr, level)
 	var mu sync.Mutex
 	fmt.Fprintf(stdout, "evald demo: simulated provider at %s (silent model update after %d rounds)\n", simURL, *driftAfter)
+	fmt.Fprintf(stdout, "simulated judge at %s grades the model-graded assertions of %s\n", judgeURL, strings.Join(judgedSuites(proj), ", "))
 	fmt.Fprintf(stdout, "database: %s\n", *db)
 	return serveProject(ctx, serveOptions{
 		project: proj, dbPath: *db, addr: *addr, grace: 5 * time.Second, log: log, stdout: stdout,
@@ -91,6 +113,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			for _, r := range proj.Config.Suites {
 				fmt.Fprintf(stdout, "scheduled %s on %v: %s\n", r.File, r.Targets, r.Schedule)
 			}
+			fmt.Fprintf(stdout, "judge calibrations: http://%s/api/calibrations\n", httpAddr)
 			fmt.Fprintln(stdout, "Ctrl-C stops; try: evald history --db "+*db)
 		},
 		onRun: func(res *daemon.Result) {
@@ -103,14 +126,17 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 func printRunLine(w io.Writer, res *daemon.Result) {
 	r := res.Run
-	line := fmt.Sprintf("%s  run %-4d %-12s on %-5s %-11s", r.FinishedAt.Local().Format("15:04:05"), r.ID, r.Suite, r.Target, r.Status)
+	line := fmt.Sprintf("%s  run %-4d %-15s on %-5s %-11s", r.FinishedAt.Local().Format("15:04:05"), r.ID, r.Suite, r.Target, r.Status)
 	if r.PassRate != nil {
 		lo, hi := wilson(*r.PassRate, res.Summary.ValidCases)
 		line += fmt.Sprintf(" pass %.2f [%.2f-%.2f]  score %.2f", *r.PassRate, lo, hi, *r.MeanScore)
 	}
-	for m := range res.Summary.Models {
-		line += "  model " + m
-		break
+	// Model ids come from the endpoints: one line, cut short.
+	if m := mostSeen(res.Summary.Models); m != "" {
+		line += "  model " + oneLine(m, 40)
+	}
+	if m := mostSeen(res.Summary.JudgeModels); m != "" {
+		line += "  judge " + oneLine(m, 40)
 	}
 	if r.Verdict != "" {
 		line += "  drift: " + r.Verdict
@@ -122,6 +148,51 @@ func printRunLine(w io.Writer, res *daemon.Result) {
 			fmt.Fprintf(w, "          >> to accept the new behaviour: evald accept --db DB --target %s --by NAME --reason TEXT %s\n", r.Target, r.Suite)
 		}
 	}
+	if c := res.Calibration; c != nil {
+		cr := c.Result
+		missing := ""
+		if cr.Missing > 0 {
+			missing = fmt.Sprintf(", %d missing", cr.Missing)
+		}
+		fmt.Fprintf(w, "          >> judge calibration %s (target %s, model %s): %d of %d items disagree, limit %.0f%%%s\n",
+			cr.Status, c.JudgeTarget, orDash(oneLine(c.Identity.Model, 40)), cr.Disagreements, cr.Items, 100*cr.MaxDisagreement, missing)
+	}
+}
+
+// mostSeen is the key counted most often ("" for none; ties go to the
+// smallest key, so a line does not change from one print to the next).
+func mostSeen(m map[string]int) string {
+	best := ""
+	for k, n := range m {
+		if n > 0 && (best == "" || n > m[best] || n == m[best] && k < best) {
+			best = k
+		}
+	}
+	return best
+}
+
+// demoJudgeModel is the model of the demo's judge target, which its
+// simulator answers as.
+func demoJudgeModel(proj *configs.Project) string {
+	for _, t := range proj.Config.Targets {
+		if t.Name == configs.DemoJudge {
+			return t.Model
+		}
+	}
+	return ""
+}
+
+// judgedSuites names the demo's suites that have model-graded assertions.
+func judgedSuites(proj *configs.Project) []string {
+	var out []string
+	for _, s := range proj.Suites {
+		if slices.ContainsFunc(s.Cases, func(c evals.Case) bool {
+			return slices.ContainsFunc(c.Asserts, func(a scoring.Assertion) bool { _, ok := a.(scoring.Graded); return ok })
+		}) {
+			out = append(out, s.Name)
+		}
+	}
+	return out
 }
 
 func portFree(addr string) bool {
