@@ -21,12 +21,17 @@ import (
 	"github.com/evald/evald/sim"
 )
 
+// demoGradeProbe is how long the demo's daemon trusts cached grades
+// before asking the judge again: less than the judged suite's schedule.
+const demoGradeProbe = 10 * time.Second
+
 func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("demo", stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "HTTP listen `address` (a busy port falls back to a free one)")
 	db := fs.String("db", "", "SQLite database `file` (default: a new one in a temporary folder)")
 	dur := fs.Duration("for", 0, "stop by itself after this `duration` (0: run until Ctrl-C)")
 	driftAfter := fs.Int("drift-after", 8, "the simulated provider silently updates its model after this many rounds of runs (0: never)")
+	judgeDriftAfter := fs.Int("judge-drift-after", 0, "the simulated judge silently updates (new model id, stricter grades) after this many runs of the judged suite (0: never)")
 	noise := fs.Float64("noise", 0.02, "share of simulated answers that flip at random, like temperature > 0")
 	verbose := fs.Bool("v", false, "also print the daemon's log")
 	pos, err := parseArgs(fs, args)
@@ -35,6 +40,9 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if len(pos) > 0 {
 		return usageErr("takes no arguments (got %q)", pos)
+	}
+	if *driftAfter < 0 || *judgeDriftAfter < 0 {
+		return usageErr("--drift-after and --judge-drift-after take a count, 0 or more")
 	}
 	if *dur > 0 {
 		var cancel context.CancelFunc
@@ -73,10 +81,11 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	// The judge's simulator answers as the judge target's model, so that
 	// runs record who graded them apart from who answered.
 	judgeOpts := sim.Options{Model: demoJudgeModel(proj), Latency: 20 * time.Millisecond, Jitter: 10 * time.Millisecond, Seed: seed + 1}
+	provider, judge := sim.New(simOpts), sim.New(judgeOpts)
 	for _, s := range []struct {
 		ln net.Listener
 		h  *sim.Server
-	}{{simLn, sim.New(simOpts)}, {judgeLn, sim.New(judgeOpts)}} {
+	}{{simLn, provider}, {judgeLn, judge}} {
 		srv := &http.Server{Handler: s.h, ReadHeaderTimeout: 10 * time.Second}
 		go func() { _ = srv.Serve(s.ln) }()
 		defer srv.Close()
@@ -100,12 +109,26 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		level = slog.LevelInfo
 	}
 	log := newLogger(stderr, level)
-	var mu sync.Mutex
-	fmt.Fprintf(stdout, "evald demo: simulated provider at %s (silent model update after %d rounds)\n", simURL, *driftAfter)
-	fmt.Fprintf(stdout, "simulated judge at %s grades the model-graded assertions of %s\n", judgeURL, strings.Join(judgedSuites(proj), ", "))
+	var mu sync.Mutex // guards stdout and judgedRuns
+	judgedRuns := 0
+	providerUpdate := "never updates"
+	if *driftAfter > 0 {
+		providerUpdate = fmt.Sprintf("silent model update after %d rounds", *driftAfter)
+	}
+	fmt.Fprintf(stdout, "evald demo: simulated provider at %s (%s)\n", simURL, providerUpdate)
+	judged := judgedSuites(proj)
+	judgeUpdate := "never updates"
+	if *judgeDriftAfter > 0 {
+		judgeUpdate = fmt.Sprintf("silent update after %d runs of %s", *judgeDriftAfter, strings.Join(judged, ", "))
+	}
+	fmt.Fprintf(stdout, "simulated judge at %s grades the model-graded assertions of %s (%s)\n", judgeURL, strings.Join(judged, ", "), judgeUpdate)
 	fmt.Fprintf(stdout, "database: %s\n", *db)
 	return serveProject(ctx, serveOptions{
 		project: proj, dbPath: *db, addr: *addr, grace: 5 * time.Second, log: log, stdout: stdout,
+		// Cached grades hide a changed judge until one request goes to it
+		// again; the demo's schedules run in seconds, so that is every
+		// run of the judged suite here, not every ten minutes.
+		gradeProbe: demoGradeProbe,
 		ready: func(httpAddr string) {
 			mu.Lock()
 			defer mu.Unlock()
@@ -120,6 +143,11 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			mu.Lock()
 			defer mu.Unlock()
 			printRunLine(stdout, res)
+			if slices.Contains(judged, res.Run.Suite) {
+				if judgedRuns++; judgedRuns == *judgeDriftAfter {
+					judge.UpdateJudge()
+				}
+			}
 		},
 	})
 }

@@ -70,7 +70,7 @@ func TestDemoJudgedSuite(t *testing.T) {
 			t.Errorf("support-quality run line lacks %q:\n%s", want, out)
 		}
 	}
-	if !strings.Contains(out, "grades the model-graded assertions of support-quality\n") {
+	if !strings.Contains(out, "grades the model-graded assertions of support-quality (never updates)\n") {
 		t.Errorf("banner does not name the judged suite:\n%s", out)
 	}
 
@@ -118,5 +118,57 @@ func TestDemoJudgedSuite(t *testing.T) {
 		if r.JudgeCostUSD != 0 {
 			t.Errorf("faq run %d has a judge cost %v, want none", r.ID, r.JudgeCostUSD)
 		}
+	}
+}
+
+// TestDemoJudgeDrift: with --judge-drift-after 1 the demo's judge updates
+// after the judged suite's first run. The next run is graded by the new
+// judge (the demo probes cached grades every run), its line says the
+// judge's identity changed, and the calibration set is graded again and
+// fails, which opens a judge_calibration_failed incident, while the model
+// under test is untouched. It waits for the judged suite's schedule (13s).
+func TestDemoJudgeDrift(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for the demo's schedule")
+	}
+	const updated = "sim-judge-1-judge-update"
+	lines, db := demoOutput(t, func(l string) bool { return strings.Contains(l, ">> judge calibration failed") }, "--drift-after", "0", "--judge-drift-after", "1")
+	out := strings.Join(lines, "\n")
+	for _, want := range []string{
+		"(silent update after 1 runs of support-quality)",
+		"model sim-1  judge " + updated,
+		`>> judge identity changed (new model "` + updated + `")`,
+		">> judge calibration failed (target judge, model " + updated + "): 2 of 5 items disagree, limit 20%",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out)
+		}
+	}
+
+	st, err := store.Open(t.Context(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	cals, err := st.Calibrations(t.Context(), "support-quality", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cals) != 2 || cals[1].JudgeModel != "sim-judge-1" || cals[1].Status != "ok" || cals[0].JudgeModel != updated || cals[0].Status != "failed" {
+		t.Errorf("calibrations (newest first) = %+v; want sim-judge-1 ok, then %s failed", cals, updated)
+	}
+	if _, err := st.OpenIncident(t.Context(), "support-quality", "judge", "judge_calibration_failed"); err != nil {
+		t.Errorf("open judge_calibration_failed incident: %v", err)
+	}
+	runs, err := st.Runs(t.Context(), store.RunFilter{Suite: "support-quality"})
+	if err != nil || len(runs) < 2 {
+		t.Fatalf("support-quality runs = %d (%v), want 2", len(runs), err)
+	}
+	var det daemon.Detail
+	if err := json.Unmarshal([]byte(runs[0].Detail), &det); err != nil {
+		t.Fatal(err)
+	}
+	if det.Judge == nil || det.Judge.Models[updated] != runs[0].Samples || det.Models["sim-1"] != runs[0].Samples {
+		t.Errorf("run %d: answered by %v, graded by %+v; want sim-1, and every sample by %s", runs[0].ID, det.Models, det.Judge, updated)
 	}
 }
