@@ -13,8 +13,12 @@ import (
 //go:embed demo
 var demoFiles embed.FS
 
-// DemoTarget is the target of the demo config whose base URL Demo sets.
-const DemoTarget = "prod"
+// DemoTarget is the target of the demo config whose base URL Demo sets,
+// and DemoJudge its judge target, whose base URL Demo sets too.
+const (
+	DemoTarget = "prod"
+	DemoJudge  = "judge"
+)
 
 // DemoFS returns the demo project's files: evald.yaml, suites/, prompts/
 // and datasets/ (for `evald demo` to show or export them).
@@ -27,26 +31,33 @@ func DemoFS() fs.FS {
 }
 
 // Demo returns the embedded demo project with the prod target pointed at
-// baseURL (the simulator's, such as "http://127.0.0.1:8090/v1"). Its
-// Config.File is empty: it comes from no file on disk.
-func Demo(baseURL string) (*Project, error) {
-	u, err := url.Parse(baseURL)
-	if err != nil || u.Host == "" || u.Scheme != "http" && u.Scheme != "https" {
-		return nil, fmt.Errorf("demo base URL %q: must be an http:// or https:// URL", baseURL)
+// baseURL (the simulator's, such as "http://127.0.0.1:8090/v1") and the
+// judge target at judgeURL (the same simulator, or another one so that the
+// provider's scripted update leaves the judge alone). Its Config.File is
+// empty: it comes from no file on disk.
+func Demo(baseURL, judgeURL string) (*Project, error) {
+	urls := map[string]string{DemoTarget: baseURL, DemoJudge: judgeURL}
+	for _, name := range []string{DemoTarget, DemoJudge} {
+		u, err := url.Parse(urls[name])
+		if err != nil || u.Host == "" || u.Scheme != "http" && u.Scheme != "https" {
+			return nil, fmt.Errorf("demo base URL of %s %q: must be an http:// or https:// URL", name, urls[name])
+		}
 	}
 	proj, err := ParseProject(DemoFS(), "evald.yaml")
 	if err != nil {
 		return nil, err
 	}
-	found := false
 	for i := range proj.Config.Targets {
-		if proj.Config.Targets[i].Name == DemoTarget {
-			proj.Config.Targets[i].BaseURL = baseURL
-			found = true
+		t := &proj.Config.Targets[i]
+		if u, ok := urls[t.Name]; ok {
+			t.BaseURL = u
+			delete(urls, t.Name)
 		}
 	}
-	if !found {
-		return nil, fmt.Errorf("demo config has no %q target", DemoTarget)
+	for _, name := range []string{DemoTarget, DemoJudge} {
+		if _, missing := urls[name]; missing {
+			return nil, fmt.Errorf("demo config has no %q target", name)
+		}
 	}
 	proj.Config.File = ""
 	return proj, nil

@@ -8,7 +8,7 @@ import (
 )
 
 func TestDemo(t *testing.T) {
-	proj, err := Demo("http://127.0.0.1:9999/v1")
+	proj, err := Demo("http://127.0.0.1:9999/v1", "http://127.0.0.1:9998/v1")
 	if err != nil {
 		t.Fatalf("Demo: %v", err)
 	}
@@ -16,18 +16,23 @@ func TestDemo(t *testing.T) {
 	if got, want := cfg.File, ""; got != want {
 		t.Errorf("Config.File = %q, want %q", got, want)
 	}
-	if got, want := len(cfg.Targets), 1; got != want {
-		t.Fatalf("%d targets, want %d", got, want)
-	}
-	tg := cfg.Targets[0]
-	want := Target{
-		Name: "prod", BaseURL: "http://127.0.0.1:9999/v1", Model: "sim-1",
+	want := []Target{{
+		Name: DemoTarget, BaseURL: "http://127.0.0.1:9999/v1", Model: "sim-1",
 		Params:      Params{Temperature: ptr(0.7), ResponseFormat: "json_object"},
 		Concurrency: 8, Timeout: 10 * time.Second, Retries: 2,
 		Price: Price{InputPerMTok: 0.15, OutputPerMTok: 0.60},
+	}, {
+		// No sampling parameters: the daemon asks a judge for temperature
+		// 0 and its default seed.
+		Name: DemoJudge, BaseURL: "http://127.0.0.1:9998/v1", Model: "sim-judge-1",
+		Concurrency: DefaultConcurrency, Timeout: 10 * time.Second, Retries: 2,
+		Price: Price{InputPerMTok: 2.50, OutputPerMTok: 10.00},
+	}}
+	if diff := cmp.Diff(want, cfg.Targets, cmp.FilterPath(func(p cmp.Path) bool { return p.Last().String() == ".Line" }, cmp.Ignore())); diff != "" {
+		t.Errorf("demo targets mismatch (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(want, tg, cmp.FilterPath(func(p cmp.Path) bool { return p.String() == "Line" }, cmp.Ignore())); diff != "" {
-		t.Errorf("demo target mismatch (-want +got):\n%s", diff)
+	if got, want := cfg.Judge, DemoJudge; got != want {
+		t.Errorf("Config.Judge = %q, want %q", got, want)
 	}
 
 	var got []string
@@ -43,41 +48,67 @@ func TestDemo(t *testing.T) {
 			t.Errorf("suite %s schedule: %v", s.Name, err)
 		}
 	}
-	if diff := cmp.Diff([]string{"faq @every 5s", "orders-json @every 7s", "tone @every 11s"}, got); diff != "" {
+	if diff := cmp.Diff([]string{"faq @every 5s", "orders-json @every 7s", "tone @every 11s", "support-quality @every 13s"}, got); diff != "" {
 		t.Errorf("demo suites mismatch (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(map[string]int{"faq": 20, "orders-json": 10, "tone": 6}, cases); diff != "" {
+	if diff := cmp.Diff(map[string]int{"faq": 20, "orders-json": 10, "tone": 6, "support-quality": 5}, cases); diff != "" {
 		t.Errorf("demo case counts mismatch (-want +got):\n%s", diff)
+	}
+
+	// One suite shows the judge: every case graded by it, and a
+	// calibration set to grade again when the judge changes.
+	for _, s := range proj.Suites {
+		c, _, graded := firstGraded(s)
+		if s.Name != "support-quality" {
+			if graded {
+				t.Errorf("suite %s: case %s is model-graded; only support-quality should be", s.Name, c.ID)
+			}
+			continue
+		}
+		for _, c := range s.Cases {
+			if len(c.Asserts) == 0 || c.Asserts[0].Spec().Type != "llm-rubric" {
+				t.Errorf("support-quality case %s: asserts %v, want llm-rubric", c.ID, c.Asserts)
+			}
+		}
+		if s.Calibration == nil || len(s.Calibration.Items) != 5 {
+			t.Errorf("support-quality calibration = %+v, want 5 items", s.Calibration)
+		}
 	}
 
 	// Demo returns a fresh project each time: changing one leaves the next alone.
 	proj.Config.Targets[0].Model = "changed"
-	again, err := Demo("http://127.0.0.1:9999/v1")
+	again, err := Demo("http://127.0.0.1:9999/v1", "http://127.0.0.1:9998/v1")
 	if err != nil {
 		t.Fatalf("Demo: %v", err)
 	}
 	if got, want := again.Config.Targets[0].Model, "sim-1"; got != want {
 		t.Errorf("second Demo model = %q, want %q", got, want)
 	}
-	if _, err := Demo("127.0.0.1:9999"); err == nil {
-		t.Errorf("Demo(no scheme) = nil error, want one")
+	if _, err := Demo("127.0.0.1:9999", "http://127.0.0.1:9998/v1"); err == nil {
+		t.Errorf("Demo(target URL without scheme) = nil error, want one")
+	}
+	if _, err := Demo("http://127.0.0.1:9999/v1", ""); err == nil {
+		t.Errorf("Demo(no judge URL) = nil error, want one")
 	}
 }
 
 // TestDemoFilesAreAnExample: the demo folder in the repo loads as a user's
-// project would, with the placeholder base URL of `evald sim`.
+// project would, with the placeholder base URL of `evald sim` for both the
+// target and its judge (one simulator answers and grades).
 func TestDemoFilesAreAnExample(t *testing.T) {
 	proj, err := Load("demo/evald.yaml")
 	if err != nil {
 		t.Fatalf("Load(demo/evald.yaml): %v", err)
 	}
-	if got, want := proj.Config.Targets[0].BaseURL, "http://127.0.0.1:8090/v1"; got != want {
-		t.Errorf("base_url = %q, want %q (where evald sim listens)", got, want)
+	for _, tg := range proj.Config.Targets {
+		if got, want := tg.BaseURL, "http://127.0.0.1:8090/v1"; got != want {
+			t.Errorf("target %s base_url = %q, want %q (where evald sim listens)", tg.Name, got, want)
+		}
 	}
 	if got, want := proj.Config.Suites[0].File, "demo/suites/faq.yaml"; got != want {
 		t.Errorf("Suites[0].File = %q, want %q", got, want)
 	}
-	demo, err := Demo("http://127.0.0.1:8090/v1")
+	demo, err := Demo("http://127.0.0.1:8090/v1", "http://127.0.0.1:8090/v1")
 	if err != nil {
 		t.Fatalf("Demo: %v", err)
 	}
@@ -86,7 +117,9 @@ func TestDemoFilesAreAnExample(t *testing.T) {
 			t.Errorf("suite %s: version on disk %s, embedded %s; want equal", s.Name, got, want)
 		}
 	}
-	if got, want := proj.Config.Targets[0].Version(), demo.Config.Targets[0].Version(); got != want {
-		t.Errorf("target version on disk %s, embedded %s; want equal", got, want)
+	for i, tg := range proj.Config.Targets {
+		if got, want := tg.Version(), demo.Config.Targets[i].Version(); got != want {
+			t.Errorf("target %s version on disk %s, embedded %s; want equal", tg.Name, got, want)
+		}
 	}
 }

@@ -120,11 +120,12 @@ func changed(last store.Calibration, seen JudgeIdentity, hash string) bool {
 // run when the run's judge identity differs from the last calibrated one,
 // and raises or clears the judge_calibration_failed alert. It is the top
 // of this side task: problems are logged, never returned, since the run is
-// recorded already.
-func (d *Daemon) calibrateAfter(ctx context.Context, req Request, run store.Run, suite *evals.Suite, judge *runner.Judge, sum runner.Summary) {
+// recorded already. It returns the recorded calibration, nil when none was
+// due or it could not be made.
+func (d *Daemon) calibrateAfter(ctx context.Context, req Request, run store.Run, suite *evals.Suite, judge *runner.Judge, sum runner.Summary) *CalibrationOutcome {
 	if suite.Calibration == nil || judge == nil || d.alerting == nil || !req.production() ||
 		sum.Outcome == runner.Interrupted || ctx.Err() != nil {
-		return
+		return nil
 	}
 	log := d.log.With("suite", suite.Name, "judge", judge.Name, "run_id", run.ID)
 	unlock := d.calib.lock(suite.Name, judge.Name)
@@ -137,10 +138,10 @@ func (d *Daemon) calibrateAfter(ctx context.Context, req Request, run store.Run,
 	case errors.Is(err, store.ErrNotFound):
 	case err != nil:
 		log.Error("read the last judge calibration", "err", err)
-		return
+		return nil
 	default:
 		if !changed(last, seen, suite.Calibration.Hash) {
-			return
+			return nil
 		}
 		prev = &last
 	}
@@ -149,7 +150,7 @@ func (d *Daemon) calibrateAfter(ctx context.Context, req Request, run store.Run,
 		if ctx.Err() == nil {
 			log.Error("calibrate the judge", "err", err)
 		}
-		return
+		return nil
 	}
 	r := out.Result
 	attrs := []any{"calibration_id", out.ID, "status", r.Status, "rate", r.Rate, "max_disagreement", r.MaxDisagreement,
@@ -160,6 +161,7 @@ func (d *Daemon) calibrateAfter(ctx context.Context, req Request, run store.Run,
 	} else {
 		log.Warn("judge calibration "+r.Status, attrs...)
 	}
+	return &out
 }
 
 // Calibrate grades the calibration set of a suite with its judge now,

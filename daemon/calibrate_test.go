@@ -164,11 +164,13 @@ func TestCalibrationAfterRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	evaluate := func(t *testing.T) {
+	evaluate := func(t *testing.T) *Result {
 		t.Helper()
-		if _, err := d.Evaluate(ctx, Request{Suite: "refunds", Target: "prod", Trigger: TriggerSchedule}); err != nil {
+		res, err := d.Evaluate(ctx, Request{Suite: "refunds", Target: "prod", Trigger: TriggerSchedule})
+		if err != nil {
 			t.Fatalf("Evaluate: %v", err)
 		}
+		return res
 	}
 	calibrations := func(t *testing.T) []store.Calibration {
 		t.Helper()
@@ -184,12 +186,16 @@ func TestCalibrationAfterRuns(t *testing.T) {
 	forgetGrades := func() { d.grades = runner.NewGradeCache(0) }
 
 	t.Run("first run calibrates", func(t *testing.T) {
-		evaluate(t)
+		res := evaluate(t)
 		list := calibrations(t)
 		if len(list) != 1 {
 			t.Fatalf("calibrations after the first run = %d, want 1", len(list))
 		}
 		c := list[0]
+		// The run's result carries it, for the demo to print.
+		if out := res.Calibration; out == nil || out.ID != c.ID || out.Result.Status != c.Status || out.Identity.Model != c.JudgeModel {
+			t.Errorf("Result.Calibration = %+v, want calibration %d (%s, %s)", out, c.ID, c.Status, c.JudgeModel)
+		}
 		if c.Status != runner.CalibrationOK || c.Items != 3 || c.Agreements != 3 || c.Trigger != store.CalibrationAfterRun || c.RunID == 0 {
 			t.Errorf("first calibration = %+v, want ok, 3 of 3 agreeing, after run", c)
 		}
@@ -211,7 +217,9 @@ func TestCalibrationAfterRuns(t *testing.T) {
 		before := jd.chats.Load()
 		evaluate(t) // graded from the cache: no judge request at all
 		forgetGrades()
-		evaluate(t) // graded again by the same judge
+		if res := evaluate(t); res.Calibration != nil { // graded again by the same judge
+			t.Errorf("Result.Calibration = %+v after a run with the calibrated judge, want nil", res.Calibration)
+		}
 		if got := len(calibrations(t)); got != 1 {
 			t.Errorf("calibrations after two runs with the same judge = %d, want still 1", got)
 		}

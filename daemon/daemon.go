@@ -44,6 +44,11 @@ type Options struct {
 	// GradeCacheSize bounds the in-memory cache of judge answers (default
 	// runner.DefaultGradeCacheSize).
 	GradeCacheSize int
+	// GradeProbeEvery is how long cached judge answers are trusted before
+	// one request goes to the judge again, to see whether it changed
+	// (default runner.DefaultProbeEvery). The demo, whose schedules run in
+	// seconds, shortens it alike.
+	GradeProbeEvery time.Duration
 	// Grace is how long Stop lets runs in flight finish before it cancels
 	// them (default 30s).
 	Grace time.Duration
@@ -148,7 +153,7 @@ func New(opts Options) (*Daemon, error) {
 		project:     opts.Project,
 		providers:   map[string]runner.Provider{},
 		judges:      map[string]runner.JudgeProvider{},
-		grades:      runner.NewGradeCache(opts.GradeCacheSize).WithProbe(0, opts.Now),
+		grades:      runner.NewGradeCache(opts.GradeCacheSize).WithProbe(opts.GradeProbeEvery, opts.Now),
 		metrics:     newMetrics(opts.Registry),
 		running:     map[runKey]bool{},
 		pendingSeen: map[string]bool{},

@@ -10,10 +10,15 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/evald/evald/configs"
 	"github.com/evald/evald/internal/testfiles"
+	"github.com/evald/evald/store"
 )
 
 // judgeProject writes a config whose suite is graded by llm-rubric and
@@ -274,5 +279,54 @@ func TestEstimateNoJudge(t *testing.T) {
 	}
 	if e.Judge != nil || e.TotalUSD() != e.CostUSD {
 		t.Errorf("estimate.judge = %+v, total %v; want none and the run's cost %v", e.Judge, e.TotalUSD(), e.CostUSD)
+	}
+}
+
+// TestGradeProbeEvery: cached grades are trusted for GradeProbeEvery, then
+// a run asks the judge again (a probe), so a changed judge shows.
+func TestGradeProbeEvery(t *testing.T) {
+	var judged atomic.Int64
+	url := simURL(t, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			body, _ := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			var req map[string]any
+			if strings.HasSuffix(r.URL.Path, "/chat/completions") && json.Unmarshal(body, &req) == nil && req["model"] == "sim-judge" {
+				judged.Add(1)
+			}
+			next.ServeHTTP(w, r)
+		})
+	})
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "evald.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	d, err := New(Options{Project: judgeProject(t, url), Store: st, Registry: prometheus.NewRegistry(), Now: clock, GradeProbeEvery: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	requestsAfter := func(t *testing.T, wait time.Duration) int64 {
+		t.Helper()
+		mu.Lock()
+		now = now.Add(wait)
+		mu.Unlock()
+		before := judged.Load()
+		if _, err := d.Evaluate(context.Background(), Request{Suite: "refunds", Target: "prod", Trigger: TriggerManual}); err != nil {
+			t.Fatalf("Evaluate: %v", err)
+		}
+		return judged.Load() - before
+	}
+	if got := requestsAfter(t, 0); got != 2 {
+		t.Fatalf("first run: %d judge chat requests, want 2 (one per llm-rubric sample)", got)
+	}
+	if got := requestsAfter(t, 30*time.Second); got != 0 {
+		t.Errorf("run 30s later: %d judge chat requests, want 0 (cached grades trusted for a minute)", got)
+	}
+	if got := requestsAfter(t, 2*time.Minute); got != 1 {
+		t.Errorf("run 2m later: %d judge chat requests, want 1 (the probe; the judge is as it was)", got)
 	}
 }

@@ -68,6 +68,10 @@ type Result struct {
 	// Gate is the comparison of a candidate run with its baseline (nil
 	// for production runs and for candidates without a baseline).
 	Gate *GateVerdict
+	// Calibration is the judge calibration made after the run because the
+	// judge's identity was new (nil when none was due, or it failed and
+	// was logged). It is recorded before OnRun is called.
+	Calibration *CalibrationOutcome
 }
 
 // CaseFailure is a case that did not pass every sample.
@@ -319,7 +323,7 @@ func (d *Daemon) Evaluate(ctx context.Context, req Request) (*Result, error) {
 	}
 	log.Info("run finished", "status", run.Status, "pass_rate", sum.PassRate, "mean_score", sum.MeanScore,
 		"samples", sum.Samples, "errors", sum.Errors, "cost_usd", sum.CostUSD, "judge_cost_usd", sum.JudgeCostUSD, "duration_ms", run.DurationMS)
-	d.calibrateAfter(ctx, req, run, suite, judge, sum)
+	res.Calibration = d.calibrateAfter(ctx, req, run, suite, judge, sum)
 	if d.opts.OnRun != nil {
 		d.opts.OnRun(res)
 	}

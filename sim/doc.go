@@ -31,8 +31,8 @@
 // then flips a seeded random share of answers between right and wrong.
 //
 // The simulator also grades (grade.go). Options.JudgeDriftAfter scripts an
-// update of the judge alone (judge.go): grading replies change model id and
-// fingerprint and fail a hashed share of the verdicts that passed, while
-// ordinary answers stay as they were, so the scorer can drift without the
-// model under test.
+// update of the judge alone (judge.go), and Server.UpdateJudge makes it
+// happen at once: grading replies change model id and fingerprint and fail
+// a hashed share of the verdicts that passed, while ordinary answers stay
+// as they were, so the scorer can drift without the model under test.
 package sim

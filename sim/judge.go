@@ -28,14 +28,21 @@ const (
 // judge's update has happened before it.
 func (s *Server) judgeDrifted() bool {
 	n := s.graded.Add(1)
-	return s.opts.JudgeDriftAfter > 0 && n > int64(s.opts.JudgeDriftAfter)
+	return s.judgeUpdated.Load() || s.opts.JudgeDriftAfter > 0 && n > int64(s.opts.JudgeDriftAfter)
 }
 
 // JudgeDrifted reports whether the judge's scripted update has happened,
 // so that the next grading reply comes from the updated judge.
 func (s *Server) JudgeDrifted() bool {
-	return s.opts.JudgeDriftAfter > 0 && s.graded.Load() >= int64(s.opts.JudgeDriftAfter)
+	return s.judgeUpdated.Load() || s.opts.JudgeDriftAfter > 0 && s.graded.Load() >= int64(s.opts.JudgeDriftAfter)
 }
+
+// UpdateJudge makes the judge's update happen now, whatever
+// Options.JudgeDriftAfter says: every later grading reply comes from the
+// updated judge. It is for a caller that counts something other than
+// grading requests (`evald demo` counts runs, since a daemon serves most
+// grades from its cache and asks the judge far less than once a sample).
+func (s *Server) UpdateJudge() { s.judgeUpdated.Store(true) }
 
 // stricter returns the updated judge's verdict for the grading request p,
 // given the verdict the judge gave before its update. A verdict that is not

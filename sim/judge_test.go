@@ -3,6 +3,7 @@ package sim_test
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -96,5 +97,31 @@ func TestJudgeDriftOff(t *testing.T) {
 	}
 	if s.JudgeDrifted() {
 		t.Error("JudgeDrifted() = true without JudgeDriftAfter")
+	}
+}
+
+// TestUpdateJudge: UpdateJudge updates the judge at once, without
+// JudgeDriftAfter, and leaves ordinary answers alone.
+func TestUpdateJudge(t *testing.T) {
+	s := sim.New(sim.Options{Model: "sim-judge-1", Seed: 4})
+	grade := func() string {
+		t.Helper()
+		resp := ask(t, s, chatRequest("You grade answers.", gradingRequest(1)))
+		return resp.Model + " " + resp.SystemFingerprint
+	}
+	if got := grade(); strings.HasSuffix(got, "fp_sim_judge") || s.JudgeDrifted() {
+		t.Fatalf("before UpdateJudge: grading reply from %q, JudgeDrifted %v; want the judge as it was", got, s.JudgeDrifted())
+	}
+	s.UpdateJudge()
+	if !s.JudgeDrifted() {
+		t.Error("JudgeDrifted() = false after UpdateJudge")
+	}
+	for range 3 {
+		if got, want := grade(), "sim-judge-1-judge-update fp_sim_judge"; got != want {
+			t.Errorf("grading reply after UpdateJudge from %q, want %q", got, want)
+		}
+	}
+	if resp := ask(t, s, chatRequest(faq, "How long is the return window?")); resp.Model != "sim-judge-1" {
+		t.Errorf("answer after UpdateJudge from model %q, want sim-judge-1", resp.Model)
 	}
 }

@@ -144,6 +144,8 @@ type Server struct {
 	graded   atomic.Int64 // grading requests answered (what JudgeDriftAfter counts)
 	ids      atomic.Uint64
 
+	judgeUpdated atomic.Bool // set by UpdateJudge
+
 	closeOnce sync.Once
 	closed    chan struct{}
 }

@@ -9,13 +9,21 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/evald/evald/configs"
 	"github.com/evald/evald/daemon"
+	"github.com/evald/evald/evals"
+	"github.com/evald/evald/scoring"
 	"github.com/evald/evald/sim"
 )
+
+// demoGradeProbe is how long the demo's daemon trusts cached grades
+// before asking the judge again: less than the judged suite's schedule.
+const demoGradeProbe = 10 * time.Second
 
 func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("demo", stderr)
@@ -23,6 +31,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	db := fs.String("db", "", "SQLite database `file` (default: a new one in a temporary folder)")
 	dur := fs.Duration("for", 0, "stop by itself after this `duration` (0: run until Ctrl-C)")
 	driftAfter := fs.Int("drift-after", 8, "the simulated provider silently updates its model after this many rounds of runs (0: never)")
+	judgeDriftAfter := fs.Int("judge-drift-after", 0, "the simulated judge silently updates (new model id, stricter grades) after this many runs of the judged suite (0: never)")
 	noise := fs.Float64("noise", 0.02, "share of simulated answers that flip at random, like temperature > 0")
 	verbose := fs.Bool("v", false, "also print the daemon's log")
 	pos, err := parseArgs(fs, args)
@@ -32,19 +41,31 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if len(pos) > 0 {
 		return usageErr("takes no arguments (got %q)", pos)
 	}
+	if *driftAfter < 0 || *judgeDriftAfter < 0 {
+		return usageErr("--drift-after and --judge-drift-after take a count, 0 or more")
+	}
 	if *dur > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, *dur)
 		defer cancel()
 	}
 
-	// The simulator stands in for the provider, on a free loopback port.
+	// The simulator stands in for the provider, on a free loopback port, and
+	// a second one for the judge: one simulator could do both, but its
+	// silent model update would then change the judge's identity too.
 	simLn, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return fmt.Errorf("start simulator: %w", err)
 	}
+	defer simLn.Close()
+	judgeLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("start the judge's simulator: %w", err)
+	}
+	defer judgeLn.Close()
 	simURL := "http://" + simLn.Addr().String() + "/v1"
-	proj, err := configs.Demo(simURL)
+	judgeURL := "http://" + judgeLn.Addr().String() + "/v1"
+	proj, err := configs.Demo(simURL, judgeURL)
 	if err != nil {
 		return fmt.Errorf("embedded demo config: %w", err)
 	}
@@ -52,15 +73,24 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	for i, s := range proj.Suites {
 		perRound += len(s.Cases) * max(s.Repeats, 1) * len(proj.Config.Suites[i].Targets)
 	}
-	simOpts := sim.Options{Noise: *noise, Latency: 20 * time.Millisecond, Jitter: 10 * time.Millisecond, Seed: uint64(time.Now().UnixNano())}
+	seed := uint64(time.Now().UnixNano())
+	simOpts := sim.Options{Noise: *noise, Latency: 20 * time.Millisecond, Jitter: 10 * time.Millisecond, Seed: seed}
 	if *driftAfter > 0 {
 		simOpts.DriftAfter = *driftAfter * perRound
 	}
-	simHandler := sim.New(simOpts)
-	simSrv := &http.Server{Handler: simHandler, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = simSrv.Serve(simLn) }()
-	defer simSrv.Close()
-	defer simHandler.Close()
+	// The judge's simulator answers as the judge target's model, so that
+	// runs record who graded them apart from who answered.
+	judgeOpts := sim.Options{Model: demoJudgeModel(proj), Latency: 20 * time.Millisecond, Jitter: 10 * time.Millisecond, Seed: seed + 1}
+	provider, judge := sim.New(simOpts), sim.New(judgeOpts)
+	for _, s := range []struct {
+		ln net.Listener
+		h  *sim.Server
+	}{{simLn, provider}, {judgeLn, judge}} {
+		srv := &http.Server{Handler: s.h, ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = srv.Serve(s.ln) }()
+		defer srv.Close()
+		defer s.h.Close()
+	}
 
 	if *db == "" {
 		dir, err := os.MkdirTemp("", "evald-demo-")
@@ -79,11 +109,26 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		level = slog.LevelInfo
 	}
 	log := newLogger(stderr, level)
-	var mu sync.Mutex
-	fmt.Fprintf(stdout, "evald demo: simulated provider at %s (silent model update after %d rounds)\n", simURL, *driftAfter)
+	var mu sync.Mutex // guards stdout and judgedRuns
+	judgedRuns := 0
+	providerUpdate := "never updates"
+	if *driftAfter > 0 {
+		providerUpdate = fmt.Sprintf("silent model update after %d rounds", *driftAfter)
+	}
+	fmt.Fprintf(stdout, "evald demo: simulated provider at %s (%s)\n", simURL, providerUpdate)
+	judged := judgedSuites(proj)
+	judgeUpdate := "never updates"
+	if *judgeDriftAfter > 0 {
+		judgeUpdate = fmt.Sprintf("silent update after %d runs of %s", *judgeDriftAfter, strings.Join(judged, ", "))
+	}
+	fmt.Fprintf(stdout, "simulated judge at %s grades the model-graded assertions of %s (%s)\n", judgeURL, strings.Join(judged, ", "), judgeUpdate)
 	fmt.Fprintf(stdout, "database: %s\n", *db)
 	return serveProject(ctx, serveOptions{
 		project: proj, dbPath: *db, addr: *addr, grace: 5 * time.Second, log: log, stdout: stdout,
+		// Cached grades hide a changed judge until one request goes to it
+		// again; the demo's schedules run in seconds, so that is every
+		// run of the judged suite here, not every ten minutes.
+		gradeProbe: demoGradeProbe,
 		ready: func(httpAddr string) {
 			mu.Lock()
 			defer mu.Unlock()
@@ -91,26 +136,35 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			for _, r := range proj.Config.Suites {
 				fmt.Fprintf(stdout, "scheduled %s on %v: %s\n", r.File, r.Targets, r.Schedule)
 			}
+			fmt.Fprintf(stdout, "judge calibrations: http://%s/api/calibrations\n", httpAddr)
 			fmt.Fprintln(stdout, "Ctrl-C stops; try: evald history --db "+*db)
 		},
 		onRun: func(res *daemon.Result) {
 			mu.Lock()
 			defer mu.Unlock()
 			printRunLine(stdout, res)
+			if slices.Contains(judged, res.Run.Suite) {
+				if judgedRuns++; judgedRuns == *judgeDriftAfter {
+					judge.UpdateJudge()
+				}
+			}
 		},
 	})
 }
 
 func printRunLine(w io.Writer, res *daemon.Result) {
 	r := res.Run
-	line := fmt.Sprintf("%s  run %-4d %-12s on %-5s %-11s", r.FinishedAt.Local().Format("15:04:05"), r.ID, r.Suite, r.Target, r.Status)
+	line := fmt.Sprintf("%s  run %-4d %-15s on %-5s %-11s", r.FinishedAt.Local().Format("15:04:05"), r.ID, r.Suite, r.Target, r.Status)
 	if r.PassRate != nil {
 		lo, hi := wilson(*r.PassRate, res.Summary.ValidCases)
 		line += fmt.Sprintf(" pass %.2f [%.2f-%.2f]  score %.2f", *r.PassRate, lo, hi, *r.MeanScore)
 	}
-	for m := range res.Summary.Models {
-		line += "  model " + m
-		break
+	// Model ids come from the endpoints: one line, cut short.
+	if m := mostSeen(res.Summary.Models); m != "" {
+		line += "  model " + oneLine(m, 40)
+	}
+	if m := mostSeen(res.Summary.JudgeModels); m != "" {
+		line += "  judge " + oneLine(m, 40)
 	}
 	if r.Verdict != "" {
 		line += "  drift: " + r.Verdict
@@ -122,6 +176,51 @@ func printRunLine(w io.Writer, res *daemon.Result) {
 			fmt.Fprintf(w, "          >> to accept the new behaviour: evald accept --db DB --target %s --by NAME --reason TEXT %s\n", r.Target, r.Suite)
 		}
 	}
+	if c := res.Calibration; c != nil {
+		cr := c.Result
+		missing := ""
+		if cr.Missing > 0 {
+			missing = fmt.Sprintf(", %d missing", cr.Missing)
+		}
+		fmt.Fprintf(w, "          >> judge calibration %s (target %s, model %s): %d of %d items disagree, limit %.0f%%%s\n",
+			cr.Status, c.JudgeTarget, orDash(oneLine(c.Identity.Model, 40)), cr.Disagreements, cr.Items, 100*cr.MaxDisagreement, missing)
+	}
+}
+
+// mostSeen is the key counted most often ("" for none; ties go to the
+// smallest key, so a line does not change from one print to the next).
+func mostSeen(m map[string]int) string {
+	best := ""
+	for k, n := range m {
+		if n > 0 && (best == "" || n > m[best] || n == m[best] && k < best) {
+			best = k
+		}
+	}
+	return best
+}
+
+// demoJudgeModel is the model of the demo's judge target, which its
+// simulator answers as.
+func demoJudgeModel(proj *configs.Project) string {
+	for _, t := range proj.Config.Targets {
+		if t.Name == configs.DemoJudge {
+			return t.Model
+		}
+	}
+	return ""
+}
+
+// judgedSuites names the demo's suites that have model-graded assertions.
+func judgedSuites(proj *configs.Project) []string {
+	var out []string
+	for _, s := range proj.Suites {
+		if slices.ContainsFunc(s.Cases, func(c evals.Case) bool {
+			return slices.ContainsFunc(c.Asserts, func(a scoring.Assertion) bool { _, ok := a.(scoring.Graded); return ok })
+		}) {
+			out = append(out, s.Name)
+		}
+	}
+	return out
 }
 
 func portFree(addr string) bool {

@@ -60,6 +60,8 @@ type serveOptions struct {
 	hup     <-chan os.Signal
 	reload  func() (*configs.Project, error)
 	onRun   func(*daemon.Result)
+	// gradeProbe is daemon.Options.GradeProbeEvery (0: its default).
+	gradeProbe time.Duration
 	// ready, if set, is called once everything listens.
 	ready func(httpAddr string)
 }
@@ -103,6 +105,7 @@ func serveProject(ctx context.Context, o serveOptions) (err error) {
 	d, err := daemon.New(daemon.Options{
 		Project: o.project, Store: st, Logger: o.log.With("component", "daemon"),
 		Registry: reg, Grace: o.grace, Jitter: o.jitter, OnRun: o.onRun, Alerts: true, LiveCIRuns: liveCI,
+		GradeProbeEvery: o.gradeProbe,
 	})
 	if err != nil {
 		return err

@@ -1,0 +1,174 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/evald/evald/daemon"
+	"github.com/evald/evald/store"
+)
+
+// demoOutput runs `evald demo` with args on a database in a temporary
+// folder until stop returns true for a line it printed, and returns the
+// lines and the database's path. The deadline only guards against a hung
+// test.
+func demoOutput(t *testing.T, stop func(line string) bool, args ...string) ([]string, string) {
+	t.Helper()
+	db := filepath.Join(t.TempDir(), "evald.db")
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		err := cmdDemo(ctx, append([]string{"--db", db, "--addr", "127.0.0.1:0"}, args...), pw, io.Discard)
+		pw.Close()
+		done <- err
+	}()
+	var lines []string
+	stopped := false
+	sc := bufio.NewScanner(pr)
+	deadline := time.AfterFunc(60*time.Second, cancel)
+	defer deadline.Stop()
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+		if !stopped && stop(sc.Text()) {
+			stopped = true
+			cancel()
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("demo: %v\n%s", err, strings.Join(lines, "\n"))
+	}
+	if !stopped {
+		t.Fatalf("demo stopped (deadline) before the line awaited:\n%s", strings.Join(lines, "\n"))
+	}
+	return lines, db
+}
+
+// TestDemoJudgedSuite: the demo's judged suite runs at start, graded by the
+// demo's own simulated judge (no key needed), its run line names the judge's
+// model, the run records the judge's models and cost, and the judge's
+// calibration set is graded after it, once, for that identity.
+func TestDemoJudgedSuite(t *testing.T) {
+	lines, db := demoOutput(t, func(l string) bool { return strings.Contains(l, ">> judge calibration") }, "--drift-after", "0")
+	out := strings.Join(lines, "\n")
+
+	var runLine string
+	for i, l := range lines {
+		if strings.Contains(l, " support-quality ") && i+1 < len(lines) && strings.Contains(lines[i+1], ">> judge calibration") {
+			runLine = l + "\n" + lines[i+1]
+		}
+	}
+	for _, want := range []string{"model sim-1  judge sim-judge-1", "judge calibration ok (target judge, model sim-judge-1): 0 of 5 items disagree, limit 20%"} {
+		if !strings.Contains(runLine, want) {
+			t.Errorf("support-quality run line lacks %q:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(out, "grades the model-graded assertions of support-quality (never updates)\n") {
+		t.Errorf("banner does not name the judged suite:\n%s", out)
+	}
+
+	st, err := store.Open(t.Context(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	runs, err := st.Runs(t.Context(), store.RunFilter{Suite: "support-quality"})
+	if err != nil || len(runs) == 0 {
+		t.Fatalf("support-quality runs = %d (%v), want at least one", len(runs), err)
+	}
+	first := runs[len(runs)-1]
+	var det daemon.Detail
+	if err := json.Unmarshal([]byte(first.Detail), &det); err != nil {
+		t.Fatalf("run %d detail: %v", first.ID, err)
+	}
+	samples := first.Samples
+	if j := det.Judge; j == nil || j.Target != "judge" || j.Models["sim-judge-1"] != samples || j.CostUSD <= 0 || first.JudgeCostUSD != j.CostUSD {
+		t.Errorf("run %d judge = %+v (judge cost column %v); want target judge, every one of %d samples graded by sim-judge-1, and a cost", first.ID, j, first.JudgeCostUSD, samples)
+	}
+	if det.Models["sim-1"] != samples {
+		t.Errorf("run %d answered by %v, want sim-1 for all %d samples", first.ID, det.Models, samples)
+	}
+
+	cals, err := st.Calibrations(t.Context(), "support-quality", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cals) != 1 {
+		t.Fatalf("%d calibrations, want 1 (the judge's identity did not change)", len(cals))
+	}
+	c := cals[0]
+	if c.JudgeTarget != "judge" || c.JudgeModel != "sim-judge-1" || c.Trigger != store.CalibrationAfterRun || c.RunID != first.ID ||
+		c.Status != "ok" || c.Items != 5 || c.Disagreements != 0 {
+		t.Errorf("calibration = %+v, want judge's sim-judge-1 after run %d, ok with 5 items agreeing", c, first.ID)
+	}
+
+	// The other suites have no judge.
+	others, err := st.Runs(t.Context(), store.RunFilter{Suite: "faq"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range others {
+		if r.JudgeCostUSD != 0 {
+			t.Errorf("faq run %d has a judge cost %v, want none", r.ID, r.JudgeCostUSD)
+		}
+	}
+}
+
+// TestDemoJudgeDrift: with --judge-drift-after 1 the demo's judge updates
+// after the judged suite's first run. The next run is graded by the new
+// judge (the demo probes cached grades every run), its line says the
+// judge's identity changed, and the calibration set is graded again and
+// fails, which opens a judge_calibration_failed incident, while the model
+// under test is untouched. It waits for the judged suite's schedule (13s).
+func TestDemoJudgeDrift(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for the demo's schedule")
+	}
+	const updated = "sim-judge-1-judge-update"
+	lines, db := demoOutput(t, func(l string) bool { return strings.Contains(l, ">> judge calibration failed") }, "--drift-after", "0", "--judge-drift-after", "1")
+	out := strings.Join(lines, "\n")
+	for _, want := range []string{
+		"(silent update after 1 runs of support-quality)",
+		"model sim-1  judge " + updated,
+		`>> judge identity changed (new model "` + updated + `")`,
+		">> judge calibration failed (target judge, model " + updated + "): 2 of 5 items disagree, limit 20%",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out)
+		}
+	}
+
+	st, err := store.Open(t.Context(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	cals, err := st.Calibrations(t.Context(), "support-quality", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cals) != 2 || cals[1].JudgeModel != "sim-judge-1" || cals[1].Status != "ok" || cals[0].JudgeModel != updated || cals[0].Status != "failed" {
+		t.Errorf("calibrations (newest first) = %+v; want sim-judge-1 ok, then %s failed", cals, updated)
+	}
+	if _, err := st.OpenIncident(t.Context(), "support-quality", "judge", "judge_calibration_failed"); err != nil {
+		t.Errorf("open judge_calibration_failed incident: %v", err)
+	}
+	runs, err := st.Runs(t.Context(), store.RunFilter{Suite: "support-quality"})
+	if err != nil || len(runs) < 2 {
+		t.Fatalf("support-quality runs = %d (%v), want 2", len(runs), err)
+	}
+	var det daemon.Detail
+	if err := json.Unmarshal([]byte(runs[0].Detail), &det); err != nil {
+		t.Fatal(err)
+	}
+	if det.Judge == nil || det.Judge.Models[updated] != runs[0].Samples || det.Models["sim-1"] != runs[0].Samples {
+		t.Errorf("run %d: answered by %v, graded by %+v; want sim-1, and every sample by %s", runs[0].ID, det.Models, det.Judge, updated)
+	}
+}
