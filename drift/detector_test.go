@@ -617,3 +617,37 @@ func TestStateSizeIsOCases(t *testing.T) {
 		}
 	}
 }
+
+// TestPhiAppliedOnlyWhenSignificant: the measured φ inflates SE_cur only
+// when it rejects "no run-level noise" at 5 % (φ > 1 + 1.645·√(2/B)).
+func TestPhiAppliedOnlyWhenSignificant(t *testing.T) {
+	ref := func(b int, phi float64) Reference { return Reference{Runs: make([]int64, b), Phi: phi} }
+	for _, tc := range []struct {
+		name                  string
+		cfg                   Config
+		ref                   Reference
+		wantApplied, wantMeas float64
+	}{
+		{"empty reference", binCfg, Reference{}, 1, 1},
+		{"noise of the estimate, B=20", binCfg, ref(20, 1.5), 1, 1.5}, // threshold 1.520
+		{"significant, B=20", binCfg, ref(20, 1.53), 1.53, 1.53},
+		{"same φ not significant at B=5", binCfg, ref(5, 1.9), 1, 1.9}, // threshold 2.040
+		{"below 1 is 1", binCfg, ref(20, 0.7), 1, 1},
+		{"forced", Config{Binary: true, FixedPhi: 1}, ref(20, 3), 1, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			applied, meas := phiOf(tc.cfg, tc.ref)
+			if applied != tc.wantApplied || meas != tc.wantMeas {
+				t.Errorf("phiOf = (%g, %g), want (%g, %g)", applied, meas, tc.wantApplied, tc.wantMeas)
+			}
+		})
+	}
+	// With pure sampling noise the applied φ is almost always 1, and the
+	// verdict reports both.
+	sim := newSuiteSim(7, 200, 1)
+	_, vs := feed(t, binCfg, State{}, sim, 25)
+	last := vs[len(vs)-1]
+	if last.PhiMeasured < 1 || (last.Phi != 1 && last.Phi != last.PhiMeasured) {
+		t.Errorf("Phi = %g, PhiMeasured = %g: want the measured φ ≥ 1, applied as 1 or as measured", last.Phi, last.PhiMeasured)
+	}
+}

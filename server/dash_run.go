@@ -371,7 +371,11 @@ func toVerdictView(run store.Run, v *drift.Verdict) *verdictView {
 	add("reference runs", strconv.Itoa(v.RefRuns), "the anchored reference this run was compared with")
 	if v.N > 0 {
 		add("change D", fmtPP(v.D), "this run minus the reference, paired by case")
-		add("standard error", strings.TrimPrefix(fmtPP(v.SETot), "+"), fmt.Sprintf("this run %s, reference %s, over-dispersion φ = %s", fmtPP(v.SECur), fmtPP(v.SEBase), fmtNum(v.Phi)))
+		phi := "over-dispersion φ = " + fmtNum(v.Phi)
+		if v.PhiMeasured > v.Phi {
+			phi += " (measured " + fmtNum(v.PhiMeasured) + ", not significantly above 1)"
+		}
+		add("standard error", strings.TrimPrefix(fmtPP(v.SETot), "+"), fmt.Sprintf("this run %s, reference %s, %s", fmtPP(v.SECur), fmtPP(v.SEBase), phi))
 		add("p (drop)", fmtNum(v.P), "one-sided, "+v.Test+"; descriptive: the alarm is the CUSUM")
 		add("paired cases", fmt.Sprintf("%d (%d on one side only)", v.N, v.DroppedCases), "")
 	}

@@ -71,7 +71,7 @@ func runReplicate(sc Scenario, seed uint64, o repOptions) repResult {
 			st = jsonRoundTrip(st)
 		}
 		res.Runs = t
-		res.PhiLast = v.Phi
+		res.PhiLast = v.PhiMeasured
 		if v.Page {
 			res.Pages = append(res.Pages, alarm{Run: in.RunID, Kind: v.Kind, Attribution: v.Attribution})
 			if sc.T0 > 0 && t >= sc.T0 {

@@ -119,7 +119,9 @@ forced to 1 the false-alarm rate jumps.
 
 **Note C: the spec's own detector, idealised, misses this bar.** The *ideal* column (Gaussian data, exact
 SE, φ estimated as specified) already falls outside the tolerance. Two effects: φ's estimator is biased
-upwards when there is no run-level noise (E[max(1, χ²₂₀/20)] ≈ 1.12, which Table B leaves out), and
+upwards when there is no run-level noise (E[max(1, χ²₂₀/20)] ≈ 1.12, which Table B leaves out; evald
+applies the measured φ only when it is significantly above 1, so the real detector can pass a row that
+*ideal* misses), and
 some Table B rows are faster than the Gaussian model itself (e.g. N = 50, p = 0.9, ρ = 0, d = 5 pp:
 27.7 runs in Table B, 37.6 in the Gaussian MC with φ = 1).
 
