@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"io/fs"
 	"path/filepath"
 	"strconv"
@@ -168,24 +169,39 @@ func TestUpgradeFromV1(t *testing.T) {
 	}
 }
 
+// oldDatabase creates path as a binary of schema version left it: the
+// embedded migrations up to that version applied, none after. It returns
+// the file open without the store, for the test to seed old rows.
+func oldDatabase(t *testing.T, path string, version int) *sql.DB {
+	t.Helper()
+	ms, err := loadMigrations(migrations)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if version < 1 || version > len(ms) {
+		t.Fatalf("oldDatabase: no schema version %d (the embedded migrations run 1 to %d)", version, len(ms))
+	}
+	old := fstest.MapFS{}
+	for _, m := range ms[:version] {
+		old[m.name] = &fstest.MapFile{Data: []byte(m.sql)}
+	}
+	db := rawDB(t, path)
+	if err := migrate(context.Background(), db, old); err != nil {
+		t.Fatalf("migrate to v%d = %v", version, err)
+	}
+	if got := pragma(t, db, "user_version"); got != strconv.Itoa(version) {
+		t.Fatalf("user_version after migrating to v%d = %s", version, got)
+	}
+	return db
+}
+
 // TestUpgradeKeepsSamplesWithoutJudge: samples written before 0005 read
 // back with an empty judge and zero judge spend, and new samples on the
 // upgraded file keep theirs.
 func TestUpgradeKeepsSamplesWithoutJudge(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "evald.db")
-	old := fstest.MapFS{}
-	for _, name := range []string{"0001_init.sql", "0002_governance_drift.sql", "0003_dashboard.sql", "0004_alerts.sql"} {
-		b, err := fs.ReadFile(migrations, name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		old[name] = &fstest.MapFile{Data: b}
-	}
-	db := rawDB(t, path)
-	if err := migrate(ctx, db, old); err != nil {
-		t.Fatalf("migrate to v4 = %v", err)
-	}
+	db := oldDatabase(t, path, 4)
 	for _, q := range []string{
 		`INSERT INTO suites (name, first_seen) VALUES ('faq', '2025-01-01T00:00:00.000000000Z')`,
 		`INSERT INTO runs (id, suite, target, run_trigger, status, started_at, suite_version, prompt_version,
@@ -242,19 +258,7 @@ func TestUpgradeKeepsSamplesWithoutJudge(t *testing.T) {
 func TestUpgradeBackfillsCalibrationCost(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "evald.db")
-	old := fstest.MapFS{}
-	for _, name := range []string{"0001_init.sql", "0002_governance_drift.sql", "0003_dashboard.sql", "0004_alerts.sql",
-		"0005_judge.sql", "0006_calibration.sql"} {
-		b, err := fs.ReadFile(migrations, name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		old[name] = &fstest.MapFile{Data: b}
-	}
-	db := rawDB(t, path)
-	if err := migrate(ctx, db, old); err != nil {
-		t.Fatalf("migrate to v6 = %v", err)
-	}
+	db := oldDatabase(t, path, 6)
 	day := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
 	for i, c := range []struct {
 		suite  string
