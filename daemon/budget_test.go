@@ -7,15 +7,11 @@ import (
 	"io"
 	"math"
 	"net/http"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
-
-	"github.com/evald/evald/store"
 )
 
 // TestBudgetCountsJudge: the daily budget of a suite counts what its judge
@@ -50,17 +46,9 @@ func TestBudgetCountsJudge(t *testing.T) {
 func TestBudgetCountsCalibrations(t *testing.T) {
 	ctx := context.Background()
 	proj := calibratedProject(t, &judgeDrift{})
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "evald.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := testStore(t)
 	now := time.Date(2026, 3, 2, 21, 0, 0, 0, time.UTC)
-	d, err := New(Options{Project: proj, Store: st, Registry: prometheus.NewRegistry(), Alerts: true,
-		Now: func() time.Time { return now }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := testDaemon(t, Options{Project: proj, Store: st, Alerts: true, Now: func() time.Time { return now }})
 	res, err := d.Evaluate(ctx, Request{Suite: "refunds", Target: "prod", Trigger: TriggerSchedule})
 	if err != nil {
 		t.Fatal(err)

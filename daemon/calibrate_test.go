@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/evald/evald/alerts"
 	"github.com/evald/evald/configs"
 	"github.com/evald/evald/internal/testfiles"
@@ -155,15 +153,8 @@ func TestCalibrationAfterRuns(t *testing.T) {
 	ctx := context.Background()
 	jd := &judgeDrift{}
 	proj := calibratedProject(t, jd)
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "evald.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	d, err := New(Options{Project: proj, Store: st, Registry: prometheus.NewRegistry(), Alerts: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := testStore(t)
+	d := testDaemon(t, Options{Project: proj, Store: st, Alerts: true})
 	evaluate := func(t *testing.T) *Result {
 		t.Helper()
 		res, err := d.Evaluate(ctx, Request{Suite: "refunds", Target: "prod", Trigger: TriggerSchedule})
@@ -352,15 +343,8 @@ func TestCalibrationSilenced(t *testing.T) {
 	ctx := context.Background()
 	jd := &judgeDrift{}
 	proj := calibratedProject(t, jd)
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "evald.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	d, err := New(Options{Project: proj, Store: st, Registry: prometheus.NewRegistry(), Alerts: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := testStore(t)
+	d := testDaemon(t, Options{Project: proj, Store: st, Alerts: true})
 	if _, err := d.Silence(ctx, "refunds", "grader", "ana", "judge model upgrade under way", time.Hour); err != nil {
 		t.Fatal(err)
 	}
@@ -380,22 +364,9 @@ func TestManualCalibrationResolves(t *testing.T) {
 	ctx := context.Background()
 	jd := &judgeDrift{}
 	proj := calibratedProject(t, jd)
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "evald.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	newDaemon := func(o Options) *Daemon {
-		t.Helper()
-		o.Project, o.Store, o.Registry = proj, st, prometheus.NewRegistry()
-		d, err := New(o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return d
-	}
-	serving := newDaemon(Options{Alerts: true})
-	cli := newDaemon(Options{QueueAlerts: true, Getenv: func(string) string { return "" }}) // as evald calibrate builds it
+	st := testStore(t)
+	serving := testDaemon(t, Options{Project: proj, Store: st, Alerts: true})
+	cli := testDaemon(t, Options{Project: proj, Store: st, QueueAlerts: true, Getenv: func(string) string { return "" }}) // as evald calibrate builds it
 
 	jd.flip.Store(true)
 	if out, err := cli.Calibrate(ctx, "refunds"); err != nil || out.Result.Status != runner.CalibrationFailed {

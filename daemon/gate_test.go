@@ -91,16 +91,33 @@ tests:
 
 func gateDaemon(t testing.TB, proj *configs.Project) (*Daemon, *store.Store) {
 	t.Helper()
+	st := testStore(t)
+	return testDaemon(t, Options{Project: proj, Store: st}), st
+}
+
+// testStore opens a store in a fresh temporary folder; it is closed when
+// the test ends.
+func testStore(t testing.TB) *store.Store {
+	t.Helper()
 	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "evald.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	d, err := New(Options{Project: proj, Store: st, Registry: prometheus.NewRegistry()})
+	return st
+}
+
+// testDaemon builds a Daemon from o with a registry of its own, so that
+// daemons of one test do not collide on their metrics; a failure ends the
+// test.
+func testDaemon(t testing.TB, o Options) *Daemon {
+	t.Helper()
+	o.Registry = prometheus.NewRegistry()
+	d, err := New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return d, st
+	return d
 }
 
 func simURL(t testing.TB, wrap func(http.Handler) http.Handler) string {

@@ -14,11 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/evald/evald/configs"
 	"github.com/evald/evald/internal/testfiles"
-	"github.com/evald/evald/store"
 )
 
 // judgeProject writes a config whose suite is graded by llm-rubric and
@@ -297,18 +294,10 @@ func TestGradeProbeEvery(t *testing.T) {
 			next.ServeHTTP(w, r)
 		})
 	})
-	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "evald.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
 	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	var mu sync.Mutex
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	d, err := New(Options{Project: judgeProject(t, url), Store: st, Registry: prometheus.NewRegistry(), Now: clock, GradeProbeEvery: time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := testDaemon(t, Options{Project: judgeProject(t, url), Store: testStore(t), Now: clock, GradeProbeEvery: time.Minute})
 	requestsAfter := func(t *testing.T, wait time.Duration) int64 {
 		t.Helper()
 		mu.Lock()
