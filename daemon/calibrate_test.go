@@ -73,23 +73,14 @@ func calibratedProject(t testing.TB, jd *judgeDrift) *configs.Project {
 	judgeURL := simURL(t, func(next http.Handler) http.Handler { jd.next = next; return jd })
 	dir := t.TempDir()
 	write := func(name, body string) { testfiles.Write(t, dir, name, body) }
-	write("evald.yaml", `targets:
-  - {name: prod, base_url: "`+answerURL+`", model: sim-1}
-  - {name: grader, base_url: "`+judgeURL+`", model: sim-judge, retries: 1, price: {input_per_mtok: 100, output_per_mtok: 200}}
-judge: grader
-suites:
+	targets := testfiles.JudgeTargets{ProdURL: answerURL, GraderURL: judgeURL, Grader: "retries: 1"}
+	write("evald.yaml", targets.YAML()+`suites:
   - file: suites/refunds.yaml
     targets: [prod]
 `)
 	write("suites/refunds.yaml", `name: refunds
 prompt:
-  - role: system
-    content: |
-      Answer from these facts.
-      refund window return item => you have 30 days to return an item
-  - role: user
-    content: "{{question}}"
-tests:
+`+testfiles.RefundPrompt+`tests:
   - id: window
     vars: {question: "What is the refund window to return an item?"}
     assert:

@@ -167,32 +167,15 @@ func TestEstimateJudgeMatchesRun(t *testing.T) {
 		})
 	})
 	dir := t.TempDir()
-	testfiles.Write(t, dir, "evald.yaml", `targets:
-  - name: prod
-    base_url: `+url+`
-    model: sim-1
-    params: {max_tokens: 16}
-    price: {input_per_mtok: 1, output_per_mtok: 2}
-  - name: grader
-    base_url: `+url+`
-    model: sim-judge
-    retries: 0
-    price: {input_per_mtok: 100, output_per_mtok: 200}
-judge: grader
-suites:
+	targets := testfiles.JudgeTargets{ProdURL: url, GraderURL: url, Prod: "params: {max_tokens: 16}", Grader: "retries: 0"}
+	testfiles.Write(t, dir, "evald.yaml", targets.YAML()+`suites:
   - file: suites/graded.yaml
     targets: [prod]
 `)
 	testfiles.Write(t, dir, "suites/graded.yaml", `name: graded
 repeats: 2
 prompt:
-  - role: system
-    content: |
-      Answer from these facts.
-      refund window return item => you have 30 days to return an item
-  - role: user
-    content: "{{question}}"
-defaultTest:
+`+testfiles.RefundPrompt+`defaultTest:
   vars: {question: "What is the refund window to return an item?"}
 tests:
   - id: rubric

@@ -25,31 +25,14 @@ func judgeProject(t testing.TB, baseURL string) *configs.Project {
 	t.Helper()
 	dir := t.TempDir()
 	write := func(name, body string) { testfiles.Write(t, dir, name, body) }
-	write("evald.yaml", `targets:
-  - name: prod
-    base_url: `+baseURL+`
-    model: sim-1
-    params: {temperature: 0.7}
-    price: {input_per_mtok: 1, output_per_mtok: 2}
-  - name: grader
-    base_url: `+baseURL+`
-    model: sim-judge
-    retries: 1
-    price: {input_per_mtok: 100, output_per_mtok: 200}
-judge: grader
-suites:
+	targets := testfiles.JudgeTargets{ProdURL: baseURL, GraderURL: baseURL, Prod: "params: {temperature: 0.7}", Grader: "retries: 1"}
+	write("evald.yaml", targets.YAML()+`suites:
   - file: suites/refunds.yaml
     targets: [prod]
 `)
 	write("suites/refunds.yaml", `name: refunds
 prompt:
-  - role: system
-    content: |
-      Answer from these facts.
-      refund window return item => you have 30 days to return an item
-  - role: user
-    content: "{{question}}"
-tests:
+`+testfiles.RefundPrompt+`tests:
   - id: window
     vars: {question: "What is the refund window to return an item?"}
     assert:

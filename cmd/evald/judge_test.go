@@ -22,35 +22,14 @@ func judgeProject(t *testing.T, baseURL string) string {
 	t.Helper()
 	dir := t.TempDir()
 	write := func(name, body string) { testfiles.Write(t, dir, name, body) }
-	write("evald.yaml", `storage:
-  sqlite: evald.db
-targets:
-  - name: prod
-    base_url: `+baseURL+`
-    model: sim-1
-    retries: 1
-    timeout: 5s
-    price: {input_per_mtok: 1, output_per_mtok: 2}
-  - name: grader
-    base_url: `+baseURL+`
-    model: sim-judge
-    retries: 1
-    timeout: 5s
-    price: {input_per_mtok: 100, output_per_mtok: 200}
-judge: grader
-suites:
+	targets := testfiles.JudgeTargets{ProdURL: baseURL, GraderURL: baseURL, Prod: "retries: 1\ntimeout: 5s", Grader: "retries: 1\ntimeout: 5s"}
+	write("evald.yaml", "storage:\n  sqlite: evald.db\n"+targets.YAML()+`suites:
   - file: suites/refunds.yaml
     targets: [prod]
 `)
 	write("suites/refunds.yaml", `name: refunds
 prompt:
-  - role: system
-    content: |
-      Answer from these facts.
-      refund window return item => you have 30 days to return an item
-  - role: user
-    content: "{{question}}"
-tests:
+`+testfiles.RefundPrompt+`tests:
   - id: window
     vars: {question: "What is the refund window to return an item?"}
     assert:

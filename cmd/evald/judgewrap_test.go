@@ -34,15 +34,8 @@ suites:
   - file: suites/refunds.yaml
     targets: [prod]
 `)
-	prompt := `- role: system
-  content: |
-    Answer from these facts.
-    refund window return item => you have 30 days to return an item
-- role: user
-  content: "{{question}}"
-`
-	write("prompts/prod.yaml", prompt)
-	cand := write("prompts/cand.yaml", prompt)
+	write("prompts/prod.yaml", testfiles.RefundPrompt)
+	cand := write("prompts/cand.yaml", testfiles.RefundPrompt)
 	write("suites/refunds.yaml", `name: refunds
 prompt: file://../prompts/prod.yaml
 tests:

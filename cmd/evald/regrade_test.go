@@ -81,25 +81,10 @@ func regradeProject(t *testing.T, prodURL, judgeURL string) (cfg, dir string) {
 	t.Helper()
 	dir = t.TempDir()
 	write := func(name, body string) { testfiles.Write(t, dir, name, body) }
-	write("evald.yaml", `storage:
-  sqlite: evald.db
-targets:
-  - name: prod
-    base_url: `+prodURL+`
-    model: sim-1
-    concurrency: 4
-    retries: 1
-    timeout: 5s
-    price: {input_per_mtok: 1, output_per_mtok: 2}
-  - name: grader
-    base_url: `+judgeURL+`
-    model: sim-judge
-    concurrency: 1
-    retries: 1
-    timeout: 5s
-    price: {input_per_mtok: 100, output_per_mtok: 200}
-judge: grader
-suites:
+	targets := testfiles.JudgeTargets{ProdURL: prodURL, GraderURL: judgeURL,
+		Prod:   "concurrency: 4\nretries: 1\ntimeout: 5s",
+		Grader: "concurrency: 1\nretries: 1\ntimeout: 5s"}
+	write("evald.yaml", "storage:\n  sqlite: evald.db\n"+targets.YAML()+`suites:
   - file: suites/refunds.yaml
     targets: [prod]
   - file: suites/faq.yaml
@@ -107,13 +92,7 @@ suites:
 `)
 	write("suites/refunds.yaml", `name: refunds
 prompt:
-  - role: system
-    content: |
-      Answer from these facts.
-      refund window return item => you have 30 days to return an item
-  - role: user
-    content: "{{question}}"
-repeats: 4
+`+testfiles.RefundPrompt+`repeats: 4
 tests:
   - id: window
     vars: {question: "What is the refund window to return an item?"}
