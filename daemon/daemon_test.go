@@ -312,6 +312,34 @@ func TestStartRunsOverdueOnce(t *testing.T) {
 	})
 }
 
+// A gate arm is marked as one from the row that starts it, so that serve's
+// catch-up never takes a running (or crashed) arm for the pair's last run.
+func TestGateArmMarkedWhileRunning(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		block := make(chan struct{})
+		h := newHarness(t, testProject([]*evals.Suite{testSuite("faq", 1)}, []string{"prod"}, "@every 1h"),
+			func(string) *fakeProvider { return &fakeProvider{block: block} }, nil)
+		ctx := context.Background()
+		done := make(chan error, 1)
+		go func() {
+			_, err := h.d.Evaluate(ctx, Request{Suite: "faq", Target: "prod", Trigger: TriggerCI, Candidate: true, Model: "m-next"})
+			done <- err
+		}()
+		synctest.Wait() // the arm is recorded and waits on the endpoint
+		runs := h.runs(t, store.RunFilter{})
+		if len(runs) != 1 || runs[0].Status != StatusRunning || !strings.Contains(runs[0].Detail, `"gate_role":"candidate"`) {
+			t.Errorf("runs while the arm runs = %+v, want one running row marked as the candidate", runs)
+		}
+		if _, ok, err := h.d.lastStart(ctx, runKey{"faq", "prod"}); err != nil || ok {
+			t.Errorf("lastStart with only a running candidate = ok %v, %v; want no production run", ok, err)
+		}
+		close(block)
+		if err := <-done; err != nil {
+			t.Fatalf("Evaluate: %v", err)
+		}
+	})
+}
+
 func TestStopInterruptsAfterGrace(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		block := make(chan struct{}) // never closed: the endpoint hangs

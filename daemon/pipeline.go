@@ -168,6 +168,16 @@ func (d *Daemon) Evaluate(ctx context.Context, req Request) (*Result, error) {
 		ThresholdsJSON: string(thresholds),
 		Cases:          len(suite.Cases),
 	}
+	if !req.production() {
+		// A gate arm says so from its first row: one still running, or
+		// abandoned by a crash, must not pass for a production run (serve's
+		// catch-up reads the role; the full detail is written at the end).
+		early, err := json.Marshal(Detail{Candidate: req.Candidate, GateRole: req.role()})
+		if err != nil {
+			return nil, fmt.Errorf("encode run detail: %w", err)
+		}
+		run.Detail = string(early)
+	}
 	run.ID, err = d.store.CreateRun(ctx, run)
 	if err != nil {
 		return nil, fmt.Errorf("record run start: %w", err)
