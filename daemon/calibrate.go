@@ -168,8 +168,9 @@ func (d *Daemon) calibrateAfter(ctx context.Context, req Request, run store.Run,
 // whatever the judge's identity, and records the result (`evald
 // calibrate`): it is stored as a manual calibration, which does not change
 // when the daemon calibrates next. It never raises an alert; when it
-// passes, it resolves an open judge_calibration_failed incident of the
-// suite's judge (queued, for the serving daemon to deliver).
+// passes with the judge identity and set of the daemon's last calibration,
+// it resolves an open judge_calibration_failed incident of the suite's
+// judge (queued, for the serving daemon to deliver).
 func (d *Daemon) Calibrate(ctx context.Context, suiteName string) (CalibrationOutcome, error) {
 	suite, err := d.suite(suiteName)
 	if err != nil {
@@ -229,10 +230,17 @@ func (d *Daemon) calibrate(ctx context.Context, suite *evals.Suite, judge *runne
 	defer cancel()
 	// After a run the calibration raises or clears the alert. A manual
 	// one only clears it: `evald calibrate` pages nobody, but when it finds
-	// the judge agreeing with its set again, the open incident has no
-	// reason left to stay open until the judge's identity next changes.
+	// the judge that failed agreeing with its set again, the open incident
+	// has no reason left to stay open until the judge's identity next
+	// changes.
 	var w store.AlertWrites
-	if trigger == store.CalibrationAfterRun || res.Status == runner.CalibrationOK {
+	clears := false
+	if trigger == store.CalibrationManual && res.Status == runner.CalibrationOK {
+		if clears, err = d.sameJudgeAsLast(wctx, row); err != nil {
+			return CalibrationOutcome{}, err
+		}
+	}
+	if trigger == store.CalibrationAfterRun || clears {
 		if w, err = d.calibrationAlert(wctx, suite, judge.Name, key, prev, runID, res, trigger, now); err != nil {
 			return CalibrationOutcome{}, err
 		}
@@ -245,6 +253,24 @@ func (d *Daemon) calibrate(ctx context.Context, suite *evals.Suite, judge *runne
 		d.alerting.worker.Kick()
 	}
 	return CalibrationOutcome{ID: id, Suite: suite.Name, JudgeTarget: judge.Name, Identity: key, SetHash: row.SetHash, Previous: prev, Result: res}, nil
+}
+
+// sameJudgeAsLast reports whether the calibration c graded with the judge
+// and set of the last calibration the daemon made after a run: the one
+// whose outcome the open incident, if any, stands for. A manual pass with
+// another judge (the endpoint served another model, or the config on disk
+// is not the one serve runs) says nothing about the judge that failed.
+func (d *Daemon) sameJudgeAsLast(ctx context.Context, c store.Calibration) (bool, error) {
+	last, err := d.store.LastCalibration(ctx, store.CalibrationQuery{Suite: c.Suite, JudgeTarget: c.JudgeTarget,
+		Trigger: store.CalibrationAfterRun, SkipStatus: runner.CalibrationInconclusive})
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("read the last judge calibration: %w", err)
+	}
+	return last.JudgeVersion == c.JudgeVersion && last.SetHash == c.SetHash &&
+		last.JudgeModel == c.JudgeModel && last.JudgeFingerprint == c.JudgeFingerprint, nil
 }
 
 // calibrationAlert decides the judge_calibration_failed incident of

@@ -373,7 +373,18 @@ func TestManualCalibrationResolves(t *testing.T) {
 		t.Fatalf("after the serving daemon's failed calibration: %d incidents, %d deliveries; want one open incident, one delivery", len(in), len(dl))
 	}
 
-	jd.flip.Store(false) // the same judge identity, agreeing again
+	// A pass by another judge (here another fingerprint) says nothing
+	// about the one that failed.
+	jd.flip.Store(false)
+	jd.drift.Store(true)
+	if out, err := cli.Calibrate(ctx, "refunds"); err != nil || out.Result.Status != runner.CalibrationOK {
+		t.Fatalf("manual Calibrate by another judge = %+v, %v; want ok", out.Result.Status, err)
+	}
+	if in, dl := calibrationAlerts(t, st); len(in) != 1 || !in[0].ResolvedAt.IsZero() || len(dl) != 1 {
+		t.Fatalf("after a pass by another judge: %d incidents (resolved %v), %d deliveries; want the incident still open", len(in), !in[0].ResolvedAt.IsZero(), len(dl))
+	}
+
+	jd.drift.Store(false) // the judge that failed, agreeing again
 	out, err := cli.Calibrate(ctx, "refunds")
 	if err != nil || out.Result.Status != runner.CalibrationOK {
 		t.Fatalf("manual Calibrate = %+v, %v; want ok", out.Result.Status, err)

@@ -15,8 +15,8 @@ import (
 
 // cmdCalibrate grades a suite's calibration set with its judge now and
 // records the result. It never raises an alert: like `evald run`, a
-// one-shot command pages nobody. A passing calibration resolves an open
-// judge_calibration_failed incident, queued for the serving daemon to
+// one-shot command pages nobody. A pass by the judge that failed resolves
+// an open judge_calibration_failed incident, queued for the serving daemon to
 // deliver. Its calibration does not change when `evald serve` calibrates
 // next. Exit 0 ok, 1 failed, 4 inconclusive (too many missing
 // grades), 2 usage.
