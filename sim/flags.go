@@ -31,7 +31,7 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&o.DriftAfter, "drift-after", o.DriftAfter, "silently update the model after `n` answered chat requests (0: never)")
 	fs.Var(&shareFlag{p: &o.DriftShare, def: DefaultDriftShare}, "drift-share", "`share` of (system prompt, question) pairs answered wrong after the update")
 	fs.IntVar(&o.JudgeDriftAfter, "judge-drift-after", o.JudgeDriftAfter, "as a judge, silently update after `n` answered grading requests: new model id and fingerprint, stricter verdicts (0: never)")
-	fs.Var(&shareFlag{p: &o.JudgeDriftShare, def: DefaultJudgeDriftShare}, "judge-drift-share", "`share` of passing verdicts the updated judge fails")
+	fs.Var(&shareFlag{p: &o.JudgeDriftShare, def: DefaultJudgeDriftShare}, "judge-drift-share", "`share` of passing llm-rubric verdicts the updated judge fails")
 	fs.Uint64Var(&o.Seed, "seed", o.Seed, "`seed` of the random faults, noise, jitter and fingerprints")
 }
 

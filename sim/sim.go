@@ -79,7 +79,8 @@ type Options struct {
 	// of the verdicts that would pass (judge.go). Ordinary answers do not
 	// change.
 	JudgeDriftAfter int
-	// JudgeDriftShare is the share of passing verdicts the updated judge
+	// JudgeDriftShare is the share of passing llm-rubric verdicts (the
+	// other graded types keep theirs) the updated judge
 	// fails. Zero means DefaultJudgeDriftShare (0.3); any negative value
 	// means none (only the judge's identity changes).
 	JudgeDriftShare float64
