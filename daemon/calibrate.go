@@ -33,6 +33,11 @@ import (
 // the new identity and the next run calibrates again, so the alert is
 // never lost.
 
+// undecided are the statuses of calibrations that concluded nothing about
+// the judge: the daemon compares with, and an incident stands for, the
+// last calibration that did.
+var undecided = []string{runner.CalibrationInconclusive, runner.CalibrationInterrupted}
+
 // JudgeIdentity is who grades: the judge target's version and the model id
 // and system fingerprint it returned ("" when it sent none).
 type JudgeIdentity struct {
@@ -132,7 +137,7 @@ func (d *Daemon) calibrateAfter(ctx context.Context, req Request, run store.Run,
 	defer unlock()
 	seen := JudgeIdentity{Version: judge.Version, Model: dominant(sum.JudgeModels), Fingerprint: dominant(sum.JudgeFingerprints)}
 	last, err := d.store.LastCalibration(ctx, store.CalibrationQuery{Suite: suite.Name, JudgeTarget: judge.Name,
-		Trigger: store.CalibrationAfterRun, SkipStatus: runner.CalibrationInconclusive})
+		Trigger: store.CalibrationAfterRun, SkipStatus: undecided})
 	var prev *store.Calibration
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -198,7 +203,15 @@ func (d *Daemon) Calibrate(ctx context.Context, suiteName string) (CalibrationOu
 func (d *Daemon) calibrate(ctx context.Context, suite *evals.Suite, judge *runner.Judge, key JudgeIdentity, prev *store.Calibration, trigger string, runID int64) (CalibrationOutcome, error) {
 	res, err := runner.Calibrate(ctx, judge, suite.Calibration, d.opts.Runner)
 	if err != nil {
-		return CalibrationOutcome{}, fmt.Errorf("calibrate judge %s of suite %s: %w", judge.Name, suite.Name, err)
+		err = fmt.Errorf("calibrate judge %s of suite %s: %w", judge.Name, suite.Name, err)
+		if res.Status == runner.CalibrationInterrupted && res.Calls > 0 {
+			// Cut short: record what the calls cost (the daily budget
+			// counts it), with no verdict and no alert.
+			if _, serr := d.saveInterrupted(ctx, suite, judge, key, trigger, runID, res); serr != nil {
+				err = errors.Join(err, serr)
+			}
+		}
+		return CalibrationOutcome{}, err
 	}
 	if key.Model == "" && key.Fingerprint == "" {
 		key.Model, key.Fingerprint = dominant(res.Models), dominant(res.Fingerprints)
@@ -255,6 +268,23 @@ func (d *Daemon) calibrate(ctx context.Context, suite *evals.Suite, judge *runne
 	return CalibrationOutcome{ID: id, Suite: suite.Name, JudgeTarget: judge.Name, Identity: key, SetHash: row.SetHash, Previous: prev, Result: res}, nil
 }
 
+// saveInterrupted records a calibration ctx cut short: its spend only.
+func (d *Daemon) saveInterrupted(ctx context.Context, suite *evals.Suite, judge *runner.Judge, key JudgeIdentity, trigger string, runID int64,
+	res runner.CalibrationResult) (int64, error) {
+	raw, err := json.Marshal(calibrationDetail{PromptTokens: res.PromptTokens, CompletionTokens: res.CompletionTokens,
+		CostUSD: res.CostUSD, Calls: res.Calls, DurationMS: res.Duration.Milliseconds()})
+	if err != nil {
+		return 0, fmt.Errorf("encode calibration detail: %w", err)
+	}
+	wctx, cancel := shutdownContext(ctx)
+	defer cancel()
+	return d.store.SaveCalibration(wctx, store.Calibration{
+		Suite: suite.Name, JudgeTarget: judge.Name, JudgeVersion: key.Version, JudgeModel: key.Model, JudgeFingerprint: key.Fingerprint,
+		SetHash: suite.Calibration.Hash, Trigger: trigger, RunID: runID, At: d.opts.Now().UTC(),
+		Items: res.Items, MaxDisagreement: res.MaxDisagreement, Status: res.Status, CostUSD: res.CostUSD, Detail: string(raw),
+	}, store.AlertWrites{})
+}
+
 // sameJudgeAsLast reports whether the calibration c graded with the judge
 // and set of the last calibration the daemon made after a run: the one
 // whose outcome the open incident, if any, stands for. A manual pass with
@@ -262,7 +292,7 @@ func (d *Daemon) calibrate(ctx context.Context, suite *evals.Suite, judge *runne
 // is not the one serve runs) says nothing about the judge that failed.
 func (d *Daemon) sameJudgeAsLast(ctx context.Context, c store.Calibration) (bool, error) {
 	last, err := d.store.LastCalibration(ctx, store.CalibrationQuery{Suite: c.Suite, JudgeTarget: c.JudgeTarget,
-		Trigger: store.CalibrationAfterRun, SkipStatus: runner.CalibrationInconclusive})
+		Trigger: store.CalibrationAfterRun, SkipStatus: undecided})
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return false, nil

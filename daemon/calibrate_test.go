@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -26,6 +27,9 @@ type judgeDrift struct {
 	next        http.Handler
 	drift, flip atomic.Bool
 	chats       atomic.Int64
+	// hang, when set, is asked with each chat request's number whether
+	// that request hangs until its context ends instead of being answered.
+	hang func(n int64) bool
 }
 
 func (h *judgeDrift) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -33,7 +37,13 @@ func (h *judgeDrift) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.next.ServeHTTP(w, r)
 		return
 	}
-	h.chats.Add(1)
+	if n := h.chats.Add(1); h.hang != nil && h.hang(n) {
+		// The server notices the client going away only once the body
+		// is read.
+		_, _ = io.Copy(io.Discard, r.Body)
+		<-r.Context().Done()
+		return
+	}
 	rec := httptest.NewRecorder()
 	h.next.ServeHTTP(rec, r)
 	body := rec.Body.Bytes()
@@ -421,4 +431,37 @@ func mustCalibrations(t *testing.T, st *store.Store) []store.Calibration {
 		t.Fatal(err)
 	}
 	return list
+}
+
+// A calibration cut short records what its judge calls cost, with no
+// verdict: it counts toward the daily budget and is never the calibration
+// the daemon compares with.
+func TestCalibrationInterruptedKeepsSpend(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	jd := &judgeDrift{}
+	proj := calibratedProject(t, jd)
+	proj.Config.Targets[1].Concurrency = 1 // the first request is answered before the second hangs
+	jd.hang = func(n int64) bool {
+		if n == 2 {
+			cancel()
+			return true
+		}
+		return false
+	}
+	d, st := gateDaemon(t, proj)
+	if _, err := d.Calibrate(ctx, "refunds"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Calibrate cut short = %v, want context.Canceled", err)
+	}
+	list := mustCalibrations(t, st)
+	if len(list) != 1 || list[0].Status != runner.CalibrationInterrupted || list[0].CostUSD <= 0 || list[0].Rate != nil {
+		t.Fatalf("calibrations = %+v, want one interrupted, with its cost and no rate", list)
+	}
+	spent, err := st.CostSince(context.Background(), "refunds", time.Now().UTC().Add(-time.Hour))
+	if err != nil || spent != list[0].CostUSD {
+		t.Errorf("spent = %v, %v; want the interrupted calibration's $%v", spent, err, list[0].CostUSD)
+	}
+	if _, err := st.LastCalibration(context.Background(), store.CalibrationQuery{Suite: "refunds", JudgeTarget: "grader", SkipStatus: undecided}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("LastCalibration skipping undecided ones = %v, want ErrNotFound", err)
+	}
 }

@@ -23,6 +23,9 @@ const (
 	// CalibrationInconclusive: the missing grades decide between ok and
 	// failed, so the calibration says neither.
 	CalibrationInconclusive = "inconclusive"
+	// CalibrationInterrupted: ctx ended before every item was graded; the
+	// result holds only what the judge's calls cost.
+	CalibrationInterrupted = "interrupted"
 )
 
 // Verdicts of a calibration item.
@@ -98,7 +101,8 @@ func (c CalibrationResult) Disagreeing() []CalibrationItemResult {
 // was given by the judge as it was then, and would hide the very change a
 // calibration is there to notice. Items are graded concurrently, as many
 // at a time as the judge's gate allows. The error is non-nil only when ctx
-// ended (the result would be partial) or for a misuse.
+// ended, with a result of status CalibrationInterrupted that holds only
+// the spend of the calls made, or for a misuse.
 func Calibrate(ctx context.Context, j *Judge, cal *evals.Calibration, opts Options) (CalibrationResult, error) {
 	if j == nil || j.Provider == nil || j.Gate == nil {
 		return CalibrationResult{}, errors.New("runner: calibration needs a judge with a provider and a gate")
@@ -123,13 +127,21 @@ func Calibrate(ctx context.Context, j *Judge, cal *evals.Calibration, opts Optio
 		})
 	}
 	wg.Wait()
-	if err := ctx.Err(); err != nil {
-		return CalibrationResult{}, err
-	}
-	for i, jc := range calls {
+	for _, jc := range calls {
 		res.PromptTokens += int64(jc.promptTokens)
 		res.CompletionTokens += int64(jc.completionTokens)
 		res.Calls += jc.calls
+	}
+	res.CostUSD = float64(res.PromptTokens)*j.Price.InputPerMTok/1e6 + float64(res.CompletionTokens)*j.Price.OutputPerMTok/1e6
+	if err := ctx.Err(); err != nil {
+		// The calls made are paid for: the spend is returned, the
+		// verdicts are not.
+		spent := CalibrationResult{Items: res.Items, MaxDisagreement: res.MaxDisagreement, Status: CalibrationInterrupted,
+			PromptTokens: res.PromptTokens, CompletionTokens: res.CompletionTokens, Calls: res.Calls, CostUSD: res.CostUSD,
+			Duration: time.Since(start)}
+		return spent, err
+	}
+	for i, jc := range calls {
 		r := &res.Results[i]
 		switch {
 		case r.Got == VerdictMissing:
@@ -147,7 +159,6 @@ func Calibrate(ctx context.Context, j *Judge, cal *evals.Calibration, opts Optio
 			res.Fingerprints[jc.fingerprint]++
 		}
 	}
-	res.CostUSD = float64(res.PromptTokens)*j.Price.InputPerMTok/1e6 + float64(res.CompletionTokens)*j.Price.OutputPerMTok/1e6
 	if graded := res.Items - res.Missing; graded > 0 {
 		res.Rate = float64(res.Disagreements) / float64(graded)
 	}

@@ -39,7 +39,7 @@ type Calibration struct {
 	// Rate is nil when no item was graded (a NaN or infinite rate too).
 	Rate            *float64
 	MaxDisagreement float64
-	Status          string // the caller's: ok | failed | inconclusive
+	Status          string // the caller's: ok | failed | inconclusive | interrupted
 	// CostUSD is what the judge's calls cost; it counts toward the suite's
 	// daily spend (CostSince). A NaN or infinite cost reads back as 0, as
 	// does one unknown in a calibration older than the column.
@@ -52,8 +52,8 @@ type CalibrationQuery struct {
 	Suite, JudgeTarget string
 	// Trigger keeps one trigger ("": any).
 	Trigger string
-	// SkipStatus leaves out calibrations of this status ("": none).
-	SkipStatus string
+	// SkipStatus leaves out calibrations of these statuses.
+	SkipStatus []string
 }
 
 const calibrationColumns = `id, suite, judge_target, judge_version, judge_model, judge_fingerprint, set_hash,
@@ -115,9 +115,9 @@ func (s *Store) LastCalibration(ctx context.Context, q CalibrationQuery) (Calibr
 		query += ` AND cal_trigger = ?`
 		args = append(args, q.Trigger)
 	}
-	if q.SkipStatus != "" {
+	for _, st := range q.SkipStatus {
 		query += ` AND status <> ?`
-		args = append(args, q.SkipStatus)
+		args = append(args, st)
 	}
 	c, err := scanCalibration(s.r.QueryRowContext(ctx, query+` ORDER BY id DESC LIMIT 1`, args...))
 	if errors.Is(err, sql.ErrNoRows) {

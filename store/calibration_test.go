@@ -56,9 +56,16 @@ func TestCalibrations(t *testing.T) {
 	}{
 		{"any", CalibrationQuery{Suite: "faq", JudgeTarget: "grader"}, mid},
 		{"after runs", CalibrationQuery{Suite: "faq", JudgeTarget: "grader", Trigger: CalibrationAfterRun}, id},
-		{"conclusive", CalibrationQuery{Suite: "faq", JudgeTarget: "grader", SkipStatus: "inconclusive"}, id},
+		{"conclusive", CalibrationQuery{Suite: "faq", JudgeTarget: "grader", SkipStatus: []string{"inconclusive"}}, id},
+		{"neither", CalibrationQuery{Suite: "faq", JudgeTarget: "grader", SkipStatus: []string{"inconclusive", first.Status}}, 0},
 	} {
 		got, err := s.LastCalibration(ctx, tc.q)
+		if tc.want == 0 {
+			if !errors.Is(err, ErrNotFound) {
+				t.Errorf("LastCalibration(%s) = %d, %v; want ErrNotFound", tc.name, got.ID, err)
+			}
+			continue
+		}
 		if err != nil || got.ID != tc.want {
 			t.Errorf("LastCalibration(%s) = %d, %v; want %d", tc.name, got.ID, err, tc.want)
 		}
