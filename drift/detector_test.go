@@ -651,3 +651,14 @@ func TestPhiAppliedOnlyWhenSignificant(t *testing.T) {
 		t.Errorf("Phi = %g, PhiMeasured = %g: want the measured φ ≥ 1, applied as 1 or as measured", last.Phi, last.PhiMeasured)
 	}
 }
+
+// A t interval over a handful of cases can reach past ±100 pp; the
+// reported interval stays within what a change of [0, 1] scores can be.
+func TestComparisonCIClipped(t *testing.T) {
+	ref := RunScores{Sum: []float64{10, 10, 10}, Count: []int{10, 10, 10}}
+	cur := RunScores{Sum: []float64{0, 0, 1}, Count: []int{1, 1, 1}}
+	c := compareAgg([]string{"a", "b", "c"}, ref, cur, true, nil)
+	if c.Delta >= -0.5 || c.CILow != -1 || c.CIHigh > 1 || c.CIHigh <= c.Delta {
+		t.Errorf("Delta %g, CI [%g, %g]; want a drop with its interval clipped at -1", c.Delta, c.CILow, c.CIHigh)
+	}
+}

@@ -37,7 +37,8 @@ type Comparison struct {
 	Delta float64 `json:"delta"`
 	// SE is the case-clustered SE of Delta, floored at 1/(2N).
 	SE float64 `json:"se"`
-	// CILow and CIHigh bound the 95 % interval Delta ± t₀.₉₇₅,N−1·SE.
+	// CILow and CIHigh bound the 95 % interval Delta ± t₀.₉₇₅,N−1·SE,
+	// clipped to [−1, 1] (scores are in [0, 1]).
 	CILow  float64 `json:"ci_low"`
 	CIHigh float64 `json:"ci_high"`
 	// Z is the test statistic (CMH/McNemar z, or t for paired-t).
@@ -343,7 +344,9 @@ func compareAgg(ids []string, ref, cur RunScores, binary bool, sel []int) Compar
 	c.CILow, c.CIHigh = ps.D, ps.D
 	if ps.N > 1 {
 		q := StudentTQuantile(0.975, float64(ps.N-1))
-		c.CILow, c.CIHigh = ps.D-q*ps.SETot, ps.D+q*ps.SETot
+		// Scores are in [0, 1], so a change is in [−1, 1]: a t interval
+		// over a handful of cases can reach past that, which says nothing.
+		c.CILow, c.CIHigh = math.Max(-1, ps.D-q*ps.SETot), math.Min(1, ps.D+q*ps.SETot)
 	}
 	if ps.N == 0 {
 		c.Test = ""
