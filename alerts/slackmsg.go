@@ -213,7 +213,11 @@ func regressionText(r *Regression) string {
 		fmt.Fprintf(&b, "\n*Runs since the change point:* %d (from run %d), against %d reference runs", r.RunsSinceChange, r.ChangeRun, r.ReferenceRuns)
 	}
 	if r.PassToFail > 0 || r.FailToPass > 0 {
-		fmt.Fprintf(&b, " · %d cases pass → fail, %d fail → pass", r.PassToFail, r.FailToPass)
+		noun := "cases"
+		if r.PassToFail == 1 {
+			noun = "case"
+		}
+		fmt.Fprintf(&b, " · %d %s pass → fail, %d fail → pass", r.PassToFail, noun, r.FailToPass)
 	}
 	return b.String()
 }

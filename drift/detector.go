@@ -466,9 +466,17 @@ func alarmMessage(cfg Config, v Verdict) string {
 	if cfg.Binary {
 		metric = "pass rate"
 	}
-	return fmt.Sprintf("%s: %s %s since run %d (95%% CI %s to %s, one-sided p = %.3g, %s); %d cases pass→fail, %d fail→pass; %s",
+	return fmt.Sprintf("%s: %s %s since run %d (95%% CI %s to %s, one-sided p = %.3g, %s); %s pass→fail, %d fail→pass; %s",
 		what, metric, pp(e.Delta), v.Evidence.FromRun, pp(e.CILow), pp(e.CIHigh), e.PDrop, EvidenceLabel,
-		e.NPassToFail, e.NFailToPass, v.Attribution)
+		caseCount(e.NPassToFail), e.NFailToPass, v.Attribution)
+}
+
+// caseCount is "1 case" or "n cases".
+func caseCount(n int) string {
+	if n == 1 {
+		return "1 case"
+	}
+	return fmt.Sprintf("%d cases", n)
 }
 
 // pp formats a difference of rates in percentage points.
