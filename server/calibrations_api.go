@@ -33,6 +33,7 @@ type calibrationJSON struct {
 	Missing          int             `json:"missing"`
 	Rate             *float64        `json:"rate"`
 	MaxDisagreement  float64         `json:"max_disagreement"`
+	CostUSD          float64         `json:"cost_usd"`
 	Detail           json.RawMessage `json:"detail"`
 }
 
@@ -60,7 +61,7 @@ func (s *Server) apiCalibrations(w http.ResponseWriter, r *http.Request) {
 		out[i] = calibrationJSON{ID: c.ID, Suite: c.Suite, JudgeTarget: c.JudgeTarget, JudgeVersion: c.JudgeVersion,
 			JudgeModel: c.JudgeModel, JudgeFingerprint: c.JudgeFingerprint, SetHash: c.SetHash, Trigger: c.Trigger, RunID: c.RunID,
 			At: c.At.UTC(), Status: c.Status, Items: c.Items, Agreements: c.Agreements, Disagreements: c.Disagreements,
-			Missing: c.Missing, Rate: c.Rate, MaxDisagreement: c.MaxDisagreement, Detail: rawJSON([]byte(c.Detail))}
+			Missing: c.Missing, Rate: c.Rate, MaxDisagreement: c.MaxDisagreement, CostUSD: c.CostUSD, Detail: rawJSON([]byte(c.Detail))}
 	}
 	writeJSON(w, http.StatusOK, out)
 }

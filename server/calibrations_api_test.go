@@ -16,7 +16,7 @@ func TestAPICalibrations(t *testing.T) {
 	for _, suite := range []string{"faq", "orders"} {
 		if _, err := st.SaveCalibration(ctx, store.Calibration{Suite: suite, JudgeTarget: "grader", JudgeVersion: "v", SetHash: "h",
 			Trigger: store.CalibrationAfterRun, RunID: 1, At: time.Now(), Items: 2, Agreements: 1, Disagreements: 1, Rate: &rate,
-			MaxDisagreement: 0.2, Status: "failed", Detail: `{"results":[{"reason":"<b>x</b>"}]}`}, store.AlertWrites{}); err != nil {
+			MaxDisagreement: 0.2, Status: "failed", CostUSD: 0.25, Detail: `{"results":[{"reason":"<b>x</b>"}]}`}, store.AlertWrites{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -25,8 +25,8 @@ func TestAPICalibrations(t *testing.T) {
 	if code != 200 || json.Unmarshal([]byte(body), &out) != nil {
 		t.Fatalf("GET /api/calibrations = %d %s", code, body)
 	}
-	if len(out) != 1 || out[0]["suite"] != "faq" || out[0]["status"] != "failed" || out[0]["rate"] != 0.5 || out[0]["detail"] == nil {
-		t.Errorf("calibrations = %v, want faq's failed one with its detail", out)
+	if len(out) != 1 || out[0]["suite"] != "faq" || out[0]["status"] != "failed" || out[0]["rate"] != 0.5 || out[0]["cost_usd"] != 0.25 || out[0]["detail"] == nil {
+		t.Errorf("calibrations = %v, want faq's failed one with its cost and detail", out)
 	}
 	if code, _ := get(t, s, "/api/calibrations?limit=0"); code != 400 {
 		t.Errorf("limit=0 = %d, want 400", code)
