@@ -51,3 +51,61 @@ func (s *Store) SaveRegrade(ctx context.Context, r Regrade) (int64, error) {
 	}
 	return id, nil
 }
+
+const regradeColumns = `id, suite, target, run_id, judge_target, judge_version, at, status,
+	graded, compared, pass_to_fail, fail_to_pass, prompt_tokens, completion_tokens, cost_usd`
+
+func scanRegrade(sc scanner) (Regrade, error) {
+	var (
+		r    Regrade
+		at   string
+		cost sql.NullFloat64
+	)
+	if err := sc.Scan(&r.ID, &r.Suite, &r.Target, &r.RunID, &r.JudgeTarget, &r.JudgeVersion, &at, &r.Status,
+		&r.Graded, &r.Compared, &r.PassToFail, &r.FailToPass, &r.PromptTokens, &r.CompletionTokens, &cost); err != nil {
+		return Regrade{}, err
+	}
+	r.CostUSD = cost.Float64
+	var err error
+	if r.At, err = parseTime(at); err != nil {
+		return Regrade{}, err
+	}
+	return r, nil
+}
+
+// Regrades lists a suite's regrades (every suite's when suite is empty),
+// newest first, at most limit (DefaultRunsLimit when 0 or less), so that
+// an auditor can see which runs were graded again, by which judge, with
+// what outcome and at what cost.
+func (s *Store) Regrades(ctx context.Context, suite string, limit int) ([]Regrade, error) {
+	if limit <= 0 {
+		limit = DefaultRunsLimit
+	}
+	query := `SELECT ` + regradeColumns + ` FROM judge_regrades`
+	var args []any
+	if suite != "" {
+		query += ` WHERE suite = ?`
+		args = append(args, suite)
+	}
+	out, err := queryAll(ctx, s.r, scanRegrade, query+` ORDER BY id DESC LIMIT ?`, append(args, limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("list regrades: %w", err)
+	}
+	return out, nil
+}
+
+// RegradesOfRun lists the regrades of one run of suite, newest first, at
+// most limit (DefaultRunsLimit when 0 or less). The suite narrows the
+// search to that suite's rows by the (suite, at, cost_usd) index, as
+// judge_regrades has no index on run_id.
+func (s *Store) RegradesOfRun(ctx context.Context, suite string, runID int64, limit int) ([]Regrade, error) {
+	if limit <= 0 {
+		limit = DefaultRunsLimit
+	}
+	out, err := queryAll(ctx, s.r, scanRegrade, `SELECT `+regradeColumns+` FROM judge_regrades
+		WHERE suite = ? AND run_id = ? ORDER BY id DESC LIMIT ?`, suite, runID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list regrades of run %d of %s: %w", runID, suite, err)
+	}
+	return out, nil
+}
