@@ -40,6 +40,7 @@ type Store interface {
 	Deliveries(ctx context.Context, limit int) ([]store.Delivery, error)
 	dashboardStore
 	calibrationStore
+	regradeStore
 }
 
 // Options configure a Server.
@@ -125,6 +126,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /api/runs/{id}", s.apiRun)
 	mux.HandleFunc("GET /api/alerts", s.apiAlerts)
 	mux.HandleFunc("GET /api/calibrations", s.apiCalibrations)
+	mux.HandleFunc("GET /api/regrades", s.apiRegrades)
 	mux.Handle("POST /api/runs", s.auth(http.HandlerFunc(s.apiTrigger)))
 	mux.Handle("POST /api/suites/{name}/signoff", s.auth(http.HandlerFunc(s.apiSignoff)))
 	mux.Handle("POST /api/silences", s.auth(http.HandlerFunc(s.apiSilence)))
