@@ -18,7 +18,8 @@ import (
 )
 
 // The run page: what ran, the thresholds it applied, the drift verdict
-// with its evidence, a diff against the baseline and every sample.
+// with its evidence, the regrades of its outputs (if any), a diff against
+// the baseline and every sample.
 //
 // The baseline: the verdict records how many reference runs it used, not
 // which, so the page compares with the newest completed run (passed or
@@ -81,6 +82,20 @@ type verdictView struct {
 	ChangeRunID int64
 }
 
+// regradeRow is one `evald regrade` of this run.
+type regradeRow struct {
+	When, WhenTitle        string
+	Judge, JudgeTitle      string
+	Status                 chip
+	PassToFail, FailToPass int
+	Compared               int
+	Cost                   string
+}
+
+// maxRunRegrades is how many regrades the run page lists, newest first;
+// GET /api/regrades has them all.
+const maxRunRegrades = 20
+
 type sideView struct {
 	Passed, Total int
 	Output        string
@@ -142,6 +157,8 @@ type runPage struct {
 	PendingDiff          string
 	SignoffCmd           string
 	Verdict              *verdictView
+	Regrades             []regradeRow
+	MoreRegrades         bool
 	Baseline             *baselineView
 	BaselineNone         string
 	Cases                []caseView
@@ -188,6 +205,17 @@ func (s *Server) pageRun(w http.ResponseWriter, r *http.Request) {
 	}
 	if v != nil {
 		p.Verdict = toVerdictView(run, v)
+	}
+	regrades, err := s.opts.Store.RegradesOfRun(ctx, run.Suite, run.ID, maxRunRegrades+1)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	if len(regrades) > maxRunRegrades {
+		regrades, p.MoreRegrades = regrades[:maxRunRegrades], true
+	}
+	for _, g := range regrades {
+		p.Regrades = append(p.Regrades, toRegradeRow(g, now))
 	}
 
 	var vs int64
@@ -275,6 +303,32 @@ func runSummary(run store.Run, d daemon.Detail, now time.Time) []kv {
 		)
 	}
 	return out
+}
+
+func toRegradeRow(g store.Regrade, now time.Time) regradeRow {
+	return regradeRow{
+		When: fmtTime(g.At), WhenTitle: fmtAgo(g.At, now),
+		Judge: g.JudgeTarget + " (version " + shortHash(g.JudgeVersion) + ")", JudgeTitle: g.JudgeVersion,
+		Status:     regradeChip(g.Status),
+		PassToFail: g.PassToFail, FailToPass: g.FailToPass, Compared: g.Compared,
+		Cost: fmtUSD(g.CostUSD),
+	}
+}
+
+func regradeChip(status string) chip {
+	switch status {
+	case daemon.RegradeAgree:
+		return chip{Class: "ok", Icon: "✓", Text: "agrees", Title: "today's judge grades the stored outputs as the run did"}
+	case daemon.RegradeDisagree:
+		return chip{Class: "warn", Icon: "⚖", Text: "disagrees", Title: "today's judge grades the same outputs differently"}
+	case daemon.RegradeErrored:
+		return chip{Class: "warn", Icon: "⚠", Text: status, Title: "more grades missing than the error budget allows"}
+	case daemon.RegradeInterrupted:
+		return chip{Class: "mute", Icon: "-", Text: status, Title: "stopped before every output was graded"}
+	case daemon.RegradeNoComparison:
+		return chip{Class: "mute", Icon: "-", Text: "no comparison", Title: "no stored output could be compared"}
+	}
+	return chip{Class: "mute", Icon: "?", Text: status}
 }
 
 func thresholdRows(run store.Run, d daemon.Detail) []thresholdRow {

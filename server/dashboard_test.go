@@ -121,7 +121,7 @@ func addRun(t *testing.T, st *store.Store, r seedRun) int64 {
 
 // seedDashboard records: faq on prod, four good runs and a regression that
 // paged on a provider identity change, with a model output that is a
-// script; tone on prod with a threshold change pending; orders on prod
+// script, regraded twice; tone on prod with a threshold change pending; orders on prod
 // with no run yet; sign-offs, an accept and a silence.
 func seedDashboard(t *testing.T, st *store.Store) {
 	t.Helper()
@@ -151,6 +151,17 @@ func seedDashboard(t *testing.T, st *store.Store) {
 			Evidence: &drift.Evidence{Label: drift.EvidenceLabel, FromRun: 5, Runs: 1, RefRuns: 4, Describe: "1 runs from run 5 pooled against 4 reference runs",
 				Pooled: drift.Comparison{Test: "cmh", N: 3, Reference: 0.67, Current: 0.33, Delta: -0.33, PassToFail: []string{"c1"}, NPassToFail: 1}},
 		}})
+	// Run 5 regraded twice, once by a judge whose name is markup.
+	for _, g := range []store.Regrade{
+		{Suite: "faq", Target: "prod", RunID: 5, JudgeTarget: "grader", JudgeVersion: "jv2-0123456789", At: at(-50 * time.Minute),
+			Status: daemon.RegradeDisagree, Graded: 3, Compared: 3, PassToFail: 2, FailToPass: 1, CostUSD: 0.0042},
+		{Suite: "faq", Target: "prod", RunID: 5, JudgeTarget: "<b>bold</b>", JudgeVersion: "jv3", At: at(-40 * time.Minute),
+			Status: daemon.RegradeAgree, Graded: 3, Compared: 3, CostUSD: 0.5},
+	} {
+		if _, err := st.SaveRegrade(ctx, g); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if _, err := st.AppendAudit(ctx, sealAt(at(-30*time.Minute), "bob", governance.ActionDriftAccepted,
 		map[string]any{"suite": "faq", "target": "prod", "reason": "the new model is fine"})); err != nil {
 		t.Fatal(err)
@@ -309,7 +320,7 @@ func TestDashboardOverview(t *testing.T) {
 		"no runs yet",              // orders
 		"silenced in 1 h",          // faq's silence
 		"in 5 min",                 // the scheduler's next run
-		"$1.25 of $5.00",           // faq: five runs at $0.25 today
+		"$1.75 of $5.00",           // faq: five runs at $0.25 and two regrades ($0.5042) today
 		`<svg class="chart spark"`, // a sparkline
 		`aria-label="pass rate of faq on prod over 5 runs: 66.7% at first, 33.3% last; 1 runs regressed"`,
 		`<meta http-equiv="refresh" content="60">`,
@@ -385,6 +396,20 @@ func TestDashboardRunPage(t *testing.T) {
 			t.Errorf("run page lacks %q", want)
 		}
 	}
+	// Its regrades, newest first, the judge's name as text.
+	regraded := regexp.MustCompile(`(?s)<section aria-labelledby="h-regrades">.*?</section>`).FindString(body)
+	for _, want := range []string{
+		"2026-11-28 11:20:00 UTC", "&lt;b&gt;bold&lt;/b&gt; (version jv3)", "agrees", "$0.50",
+		"2026-11-28 11:10:00 UTC", `title="jv2-0123456789">grader (version jv2-0123)`, "disagrees",
+		`<td class="num">2</td><td class="num">1</td><td class="num">3</td><td class="num">$0.0042</td>`,
+	} {
+		if !strings.Contains(regraded, want) {
+			t.Errorf("run page's regrades lack %q:\n%s", want, regraded)
+		}
+	}
+	if strings.Index(regraded, "jv3") > strings.Index(regraded, "jv2") || strings.Contains(regraded, "newest") {
+		t.Errorf("run page's regrades are not newest first, or claim more than there are:\n%s", regraded)
+	}
 	_, body = fetch(t, s, "/runs/5?vs=1")
 	if !strings.Contains(body, `Baseline: <a href="/runs/1">run 1</a>`) || !strings.Contains(body, "chosen in the address") {
 		t.Errorf("run page with ?vs=1 does not compare with run 1")
@@ -392,6 +417,31 @@ func TestDashboardRunPage(t *testing.T) {
 	_, body = fetch(t, s, "/runs/1")
 	if !strings.Contains(body, "No earlier completed run of faq on prod") {
 		t.Errorf("first run's page does not say it has no baseline")
+	}
+	if strings.Contains(body, "h-regrades") {
+		t.Errorf("run 1, never regraded, has a Regraded section")
+	}
+}
+
+// TestDashboardRunPageManyRegrades: the run page lists the newest
+// regrades only, and says where the rest are.
+func TestDashboardRunPageManyRegrades(t *testing.T) {
+	s, st := newDashServer(t)
+	for i := range maxRunRegrades + 1 {
+		if _, err := st.SaveRegrade(context.Background(), store.Regrade{Suite: "faq", Target: "prod", RunID: 1, JudgeTarget: "grader",
+			JudgeVersion: fmt.Sprintf("v%02d", i), At: dashNow.Add(time.Duration(i) * time.Second), Status: daemon.RegradeAgree}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, body := fetch(t, s, "/runs/1")
+	if got := strings.Count(body, "(version v"); got != maxRunRegrades {
+		t.Errorf("run page lists %d regrades, want %d", got, maxRunRegrades)
+	}
+	if strings.Contains(body, "(version v00)") || !strings.Contains(body, "(version v20)") {
+		t.Errorf("run page does not list the newest regrades")
+	}
+	if !strings.Contains(body, "<code>GET /api/regrades?suite=faq</code> lists them all") {
+		t.Errorf("run page does not say where the older regrades are")
 	}
 }
 

@@ -9,9 +9,10 @@ import (
 	"github.com/evald/evald/store"
 )
 
-// regradeStore is what the regrades API reads.
+// regradeStore is what the regrades API and the run page read.
 type regradeStore interface {
 	Regrades(ctx context.Context, suite string, limit int) ([]store.Regrade, error)
+	RegradesOfRun(ctx context.Context, suite string, runID int64, limit int) ([]store.Regrade, error)
 }
 
 type regradeJSON struct {
