@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/evald/evald/api"
@@ -53,17 +54,28 @@ func (s *Server) apiSuites(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
+// queryLimit reads ?limit= of a list endpoint: 1 to 10000, 100 when absent.
+// On a bad value it answers 400 and returns false.
+func queryLimit(w http.ResponseWriter, q url.Values) (int, bool) {
+	v := q.Get("limit")
+	if v == "" {
+		return 100, true
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 10000 {
+		writeError(w, http.StatusBadRequest, "limit must be a whole number from 1 to 10000")
+		return 0, false
+	}
+	return n, true
+}
+
 func (s *Server) apiRuns(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	f := store.RunFilter{Suite: q.Get("suite"), Target: q.Get("target"), Limit: 100}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 10000 {
-			writeError(w, http.StatusBadRequest, "limit must be a whole number from 1 to 10000")
-			return
-		}
-		f.Limit = n
+	limit, ok := queryLimit(w, q)
+	if !ok {
+		return
 	}
+	f := store.RunFilter{Suite: q.Get("suite"), Target: q.Get("target"), Limit: limit}
 	runs, err := s.opts.Store.Runs(r.Context(), f)
 	if err != nil {
 		s.internalError(w, r, err)

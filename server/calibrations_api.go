@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/evald/evald/store"
@@ -42,14 +41,9 @@ type calibrationJSON struct {
 // judge's reasons: untrusted text, to be escaped by whoever renders it.
 func (s *Server) apiCalibrations(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	limit := 100
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 10000 {
-			writeError(w, http.StatusBadRequest, "limit must be a whole number from 1 to 10000")
-			return
-		}
-		limit = n
+	limit, ok := queryLimit(w, q)
+	if !ok {
+		return
 	}
 	list, err := s.opts.Store.Calibrations(r.Context(), q.Get("suite"), limit)
 	if err != nil {

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/evald/evald/store"
@@ -39,14 +38,9 @@ type regradeJSON struct {
 // the judge was paid, which counts toward the suite's daily budget.
 func (s *Server) apiRegrades(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	limit := 100
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 10000 {
-			writeError(w, http.StatusBadRequest, "limit must be a whole number from 1 to 10000")
-			return
-		}
-		limit = n
+	limit, ok := queryLimit(w, q)
+	if !ok {
+		return
 	}
 	list, err := s.opts.Store.Regrades(r.Context(), q.Get("suite"), limit)
 	if err != nil {
