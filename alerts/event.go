@@ -314,7 +314,9 @@ func NewRegression(suite, target string, v drift.Verdict, identity *drift.Identi
 		ChangeRun: v.ChangeRun, ReferenceRuns: v.RefRuns, Cases: v.N, Attribution: v.Attribution,
 	}
 	if v.SETot > 0 {
-		r.DeltaLow, r.DeltaHigh = v.D-1.96*v.SETot, v.D+1.96*v.SETot
+		// Scores are in [0, 1]: the interval is clipped to what a change
+		// can be, as the drift package's own intervals are.
+		r.DeltaLow, r.DeltaHigh = math.Max(-1, v.D-1.96*v.SETot), math.Min(1, v.D+1.96*v.SETot)
 	}
 	if e := v.Evidence; e != nil {
 		p := e.Pooled

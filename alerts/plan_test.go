@@ -1,6 +1,7 @@
 package alerts
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -220,5 +221,16 @@ func TestNewRegression(t *testing.T) {
 	}
 	if got := RunURL("", 43); got != "" {
 		t.Errorf("RunURL(\"\", 43) = %q, want \"\"", got)
+	}
+}
+
+// A later run without pooled evidence carries D ± 1.96·SE, clipped to
+// what a change of [0, 1] scores can be.
+func TestRegressionIntervalClipped(t *testing.T) {
+	v := sampleVerdict()
+	v.Evidence, v.D, v.SETot = nil, -0.6, 0.3
+	r := NewRegression("faq", "prod", v, nil, t0).Regression
+	if r.DeltaLow != -1 || math.Abs(r.DeltaHigh-(-0.6+1.96*0.3)) > 1e-12 {
+		t.Errorf("interval = [%g, %g], want [-1, %g]", r.DeltaLow, r.DeltaHigh, -0.6+1.96*0.3)
 	}
 }

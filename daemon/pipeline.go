@@ -455,13 +455,16 @@ func ptr(f float64) *float64 { return &f }
 // thresholds nobody signed off. Nothing is sent to the endpoint.
 func (d *Daemon) refuse(ctx context.Context, suite *evals.Suite, target configs.Target, req Request, gov ThresholdCheck) (*Result, error) {
 	now := d.opts.Now().UTC()
-	run := store.Run{
-		Suite: suite.Name, Target: target.Name, Trigger: req.Trigger, Status: StatusRunning, StartedAt: now,
-		SuiteVersion: suite.Version, PromptVersion: suite.PromptVersion, TargetVersion: target.Version(), Cases: len(suite.Cases),
-	}
 	detail, err := json.Marshal(Detail{PendingSignoff: gov.Changes, SignoffHash: gov.Signed.Hash, Candidate: req.Candidate, GateRole: req.role()})
 	if err != nil {
 		return nil, fmt.Errorf("encode refused run detail: %w", err)
+	}
+	// The detail (a gate arm's role among it) is in the first row, as for
+	// any run (see Evaluate).
+	run := store.Run{
+		Suite: suite.Name, Target: target.Name, Trigger: req.Trigger, Status: StatusRunning, StartedAt: now,
+		SuiteVersion: suite.Version, PromptVersion: suite.PromptVersion, TargetVersion: target.Version(), Cases: len(suite.Cases),
+		Detail: string(detail),
 	}
 	id, err := d.store.CreateRun(ctx, run)
 	if err != nil {
