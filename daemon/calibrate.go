@@ -208,6 +208,9 @@ func (d *Daemon) calibrate(ctx context.Context, suite *evals.Suite, judge *runne
 			// Cut short: record what the calls cost (the daily budget
 			// counts it), with no verdict and no alert.
 			if _, serr := d.saveInterrupted(ctx, suite, judge, key, trigger, runID, res); serr != nil {
+				// Logged here: the caller drops errors of a stopped context.
+				d.log.Error("record an interrupted calibration's spend", "suite", suite.Name, "judge", judge.Name,
+					"cost_usd", res.CostUSD, "err", serr)
 				err = errors.Join(err, serr)
 			}
 		}
@@ -249,7 +252,7 @@ func (d *Daemon) calibrate(ctx context.Context, suite *evals.Suite, judge *runne
 	var w store.AlertWrites
 	clears := false
 	if trigger == store.CalibrationManual && res.Status == runner.CalibrationOK {
-		if clears, err = d.sameJudgeAsLast(wctx, row); err != nil {
+		if clears, err = d.sameJudgeAsLast(wctx, row, res); err != nil {
 			return CalibrationOutcome{}, err
 		}
 	}
@@ -271,7 +274,9 @@ func (d *Daemon) calibrate(ctx context.Context, suite *evals.Suite, judge *runne
 // saveInterrupted records a calibration ctx cut short: its spend only.
 func (d *Daemon) saveInterrupted(ctx context.Context, suite *evals.Suite, judge *runner.Judge, key JudgeIdentity, trigger string, runID int64,
 	res runner.CalibrationResult) (int64, error) {
-	raw, err := json.Marshal(calibrationDetail{PromptTokens: res.PromptTokens, CompletionTokens: res.CompletionTokens,
+	// No verdict per item, but the same shape as any calibration's detail.
+	raw, err := json.Marshal(calibrationDetail{Results: []runner.CalibrationItemResult{}, Models: map[string]int{}, Fingerprints: map[string]int{},
+		PromptTokens: res.PromptTokens, CompletionTokens: res.CompletionTokens,
 		CostUSD: res.CostUSD, Calls: res.Calls, DurationMS: res.Duration.Milliseconds()})
 	if err != nil {
 		return 0, fmt.Errorf("encode calibration detail: %w", err)
@@ -285,12 +290,22 @@ func (d *Daemon) saveInterrupted(ctx context.Context, suite *evals.Suite, judge 
 	}, store.AlertWrites{})
 }
 
-// sameJudgeAsLast reports whether the calibration c graded with the judge
-// and set of the last calibration the daemon made after a run: the one
-// whose outcome the open incident, if any, stands for. A manual pass with
-// another judge (the endpoint served another model, or the config on disk
-// is not the one serve runs) says nothing about the judge that failed.
-func (d *Daemon) sameJudgeAsLast(ctx context.Context, c store.Calibration) (bool, error) {
+// sameJudgeAsLast reports whether the manual calibration c, whose calls
+// saw the identities of res, graded with the judge and set of the last
+// calibration the daemon made after a run: the one whose outcome the open
+// incident, if any, stands for. A manual pass with another judge (the
+// endpoint served another model, or the config on disk is not the one
+// serve runs) says nothing about the judge that failed. Target version and
+// set must be the same; the model and the fingerprint match when either
+// calibration saw the other's among its answers, since a provider's
+// fingerprints vary between requests and the two were keyed on different
+// samples (the run's grades, and the calibration's own calls).
+//
+// The check reads before the calibration's write transaction: a serve
+// committing a failed calibration for a new identity in between could be
+// resolved by this pass. `evald calibrate` is a person's act in its own
+// process, and the window is the length of a few reads; it is accepted.
+func (d *Daemon) sameJudgeAsLast(ctx context.Context, c store.Calibration, res runner.CalibrationResult) (bool, error) {
 	last, err := d.store.LastCalibration(ctx, store.CalibrationQuery{Suite: c.Suite, JudgeTarget: c.JudgeTarget,
 		Trigger: store.CalibrationAfterRun, SkipStatus: undecided})
 	switch {
@@ -299,8 +314,16 @@ func (d *Daemon) sameJudgeAsLast(ctx context.Context, c store.Calibration) (bool
 	case err != nil:
 		return false, fmt.Errorf("read the last judge calibration: %w", err)
 	}
-	return last.JudgeVersion == c.JudgeVersion && last.SetHash == c.SetHash &&
-		last.JudgeModel == c.JudgeModel && last.JudgeFingerprint == c.JudgeFingerprint, nil
+	if last.JudgeVersion != c.JudgeVersion || last.SetHash != c.SetHash {
+		return false, nil
+	}
+	var seen calibrationDetail // what the failed calibration's own calls saw
+	_ = json.Unmarshal([]byte(last.Detail), &seen)
+	match := func(lastKey, key string, lastSaw, saw map[string]int) bool {
+		return lastKey == key || lastSaw[key] > 0 || saw[lastKey] > 0
+	}
+	return match(last.JudgeModel, c.JudgeModel, seen.Models, res.Models) &&
+		match(last.JudgeFingerprint, c.JudgeFingerprint, seen.Fingerprints, res.Fingerprints), nil
 }
 
 // calibrationAlert decides the judge_calibration_failed incident of

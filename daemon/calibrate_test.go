@@ -465,3 +465,47 @@ func TestCalibrationInterruptedKeepsSpend(t *testing.T) {
 		t.Errorf("LastCalibration skipping undecided ones = %v, want ErrNotFound", err)
 	}
 }
+
+// A provider's fingerprints vary between requests: the manual pass counts
+// as the failing judge's when either calibration saw the other's identity.
+func TestSameJudgeAsLast(t *testing.T) {
+	ctx := context.Background()
+	d, st := gateDaemon(t, calibratedProject(t, &judgeDrift{}))
+	detail := `{"models":{"m1":3},"fingerprints":{"fp_a":1,"fp_b":2}}`
+	if _, err := st.SaveCalibration(ctx, store.Calibration{Suite: "refunds", JudgeTarget: "grader", JudgeVersion: "v1", JudgeModel: "m1",
+		JudgeFingerprint: "fp_a", SetHash: "h1", Trigger: store.CalibrationAfterRun, RunID: 1, At: time.Now(), Items: 3,
+		Status: runner.CalibrationFailed, Detail: detail}, store.AlertWrites{}); err != nil {
+		t.Fatal(err)
+	}
+	manual := func(version, model, fp, hash string) store.Calibration {
+		return store.Calibration{Suite: "refunds", JudgeTarget: "grader", JudgeVersion: version, JudgeModel: model, JudgeFingerprint: fp, SetHash: hash}
+	}
+	saw := func(model string, fps ...string) runner.CalibrationResult {
+		r := runner.CalibrationResult{Models: map[string]int{model: 3}, Fingerprints: map[string]int{}}
+		for _, f := range fps {
+			r.Fingerprints[f]++
+		}
+		return r
+	}
+	for _, tc := range []struct {
+		name string
+		c    store.Calibration
+		res  runner.CalibrationResult
+		want bool
+	}{
+		{"same key", manual("v1", "m1", "fp_a", "h1"), saw("m1", "fp_a"), true},
+		{"a fingerprint the failed one saw", manual("v1", "m1", "fp_b", "h1"), saw("m1", "fp_b"), true},
+		{"the manual one saw the failed key", manual("v1", "m1", "fp_c", "h1"), saw("m1", "fp_c", "fp_c", "fp_a"), true},
+		{"another fingerprint altogether", manual("v1", "m1", "fp_c", "h1"), saw("m1", "fp_c"), false},
+		{"another model", manual("v1", "m2", "fp_a", "h1"), saw("m2", "fp_a"), false},
+		{"another target version", manual("v2", "m1", "fp_a", "h1"), saw("m1", "fp_a"), false},
+		{"another set", manual("v1", "m1", "fp_a", "h2"), saw("m1", "fp_a"), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := d.sameJudgeAsLast(ctx, tc.c, tc.res)
+			if err != nil || got != tc.want {
+				t.Errorf("sameJudgeAsLast = %v, %v; want %v", got, err, tc.want)
+			}
+		})
+	}
+}

@@ -440,7 +440,7 @@ func TestDashboardRunPageManyRegrades(t *testing.T) {
 	if strings.Contains(body, "(version v00)") || !strings.Contains(body, "(version v20)") {
 		t.Errorf("run page does not list the newest regrades")
 	}
-	if !strings.Contains(body, "<code>GET /api/regrades?suite=faq</code> lists them all") {
+	if !strings.Contains(body, "<code>GET /api/regrades?suite=faq&amp;limit=10000</code> lists the suite's regrades") {
 		t.Errorf("run page does not say where the older regrades are")
 	}
 }
