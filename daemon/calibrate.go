@@ -1,13 +1,10 @@
 package daemon
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
 	"sync"
 	"time"
 
@@ -97,16 +94,6 @@ func (l *calibrationLocks) lock(suite, judge string) func() {
 	return m.Unlock
 }
 
-// dominant is the key seen most often ("" for none; ties go to the
-// smallest key, so the choice is repeatable).
-func dominant(m map[string]int) string {
-	keys := slices.SortedFunc(maps.Keys(m), func(a, b string) int { return cmp.Or(cmp.Compare(m[b], m[a]), cmp.Compare(a, b)) })
-	if len(keys) == 0 || m[keys[0]] <= 0 {
-		return ""
-	}
-	return keys[0]
-}
-
 // changed reports whether the judge seen in a run, with the set of hash,
 // is not the one last calibrated. A run whose judge returned neither model
 // nor fingerprint (all its grades from other sources, or an endpoint that
@@ -135,7 +122,7 @@ func (d *Daemon) calibrateAfter(ctx context.Context, req Request, run store.Run,
 	log := d.log.With("suite", suite.Name, "judge", judge.Name, "run_id", run.ID)
 	unlock := d.calib.lock(suite.Name, judge.Name)
 	defer unlock()
-	seen := JudgeIdentity{Version: judge.Version, Model: dominant(sum.JudgeModels), Fingerprint: dominant(sum.JudgeFingerprints)}
+	seen := JudgeIdentity{Version: judge.Version, Model: runner.Dominant(sum.JudgeModels), Fingerprint: runner.Dominant(sum.JudgeFingerprints)}
 	last, err := d.store.LastCalibration(ctx, store.CalibrationQuery{Suite: suite.Name, JudgeTarget: judge.Name,
 		Trigger: store.CalibrationAfterRun, SkipStatus: undecided})
 	var prev *store.Calibration
@@ -217,7 +204,7 @@ func (d *Daemon) calibrate(ctx context.Context, suite *evals.Suite, judge *runne
 		return CalibrationOutcome{}, err
 	}
 	if key.Model == "" && key.Fingerprint == "" {
-		key.Model, key.Fingerprint = dominant(res.Models), dominant(res.Fingerprints)
+		key.Model, key.Fingerprint = runner.Dominant(res.Models), runner.Dominant(res.Fingerprints)
 	}
 	detail := calibrationDetail{
 		Results: res.Results, Models: res.Models, Fingerprints: res.Fingerprints,

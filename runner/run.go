@@ -1,8 +1,10 @@
 package runner
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -83,6 +85,17 @@ type Sample struct {
 	JudgeCostUSD          float64
 	JudgeCalls            int
 	JudgeCacheHits        int
+}
+
+// Dominant is the key counted most often in a count map such as
+// Summary.Models ("" for none; ties go to the smallest key, so the choice
+// is repeatable).
+func Dominant(m map[string]int) string {
+	keys := slices.SortedFunc(maps.Keys(m), func(a, b string) int { return cmp.Or(cmp.Compare(m[b], m[a]), cmp.Compare(a, b)) })
+	if len(keys) == 0 || m[keys[0]] <= 0 {
+		return ""
+	}
+	return keys[0]
 }
 
 // Valid reports whether the sample counts as behaviour (it was scored).

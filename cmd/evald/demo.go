@@ -17,6 +17,7 @@ import (
 	"github.com/evald/evald/configs"
 	"github.com/evald/evald/daemon"
 	"github.com/evald/evald/evals"
+	"github.com/evald/evald/runner"
 	"github.com/evald/evald/scoring"
 	"github.com/evald/evald/sim"
 )
@@ -160,10 +161,10 @@ func printRunLine(w io.Writer, res *daemon.Result) {
 		line += fmt.Sprintf(" pass %.2f [%.2f-%.2f]  score %.2f", *r.PassRate, lo, hi, *r.MeanScore)
 	}
 	// Model ids come from the endpoints: one line, cut short.
-	if m := mostSeen(res.Summary.Models); m != "" {
+	if m := runner.Dominant(res.Summary.Models); m != "" {
 		line += "  model " + oneLine(m, 40)
 	}
-	if m := mostSeen(res.Summary.JudgeModels); m != "" {
+	if m := runner.Dominant(res.Summary.JudgeModels); m != "" {
 		line += "  judge " + oneLine(m, 40)
 	}
 	if r.Verdict != "" {
@@ -185,18 +186,6 @@ func printRunLine(w io.Writer, res *daemon.Result) {
 		fmt.Fprintf(w, "          >> judge calibration %s (target %s, model %s): %d of %d items disagree, limit %.0f%%%s\n",
 			cr.Status, c.JudgeTarget, orDash(oneLine(c.Identity.Model, 40)), cr.Disagreements, cr.Items, 100*cr.MaxDisagreement, missing)
 	}
-}
-
-// mostSeen is the key counted most often ("" for none; ties go to the
-// smallest key, so a line does not change from one print to the next).
-func mostSeen(m map[string]int) string {
-	best := ""
-	for k, n := range m {
-		if n > 0 && (best == "" || n > m[best] || n == m[best] && k < best) {
-			best = k
-		}
-	}
-	return best
 }
 
 // demoJudgeModel is the model of the demo's judge target, which its
