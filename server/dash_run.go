@@ -206,7 +206,7 @@ func (s *Server) pageRun(w http.ResponseWriter, r *http.Request) {
 	if v != nil {
 		p.Verdict = toVerdictView(run, v)
 	}
-	regrades, err := s.opts.Store.RegradesOfRun(ctx, run.Suite, run.ID, maxRunRegrades+1)
+	regrades, err := s.opts.Store.Regrades(ctx, store.RegradeFilter{Suite: run.Suite, RunID: run.ID, Limit: maxRunRegrades + 1})
 	if err != nil {
 		s.pageError(w, r, err)
 		return

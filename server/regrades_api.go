@@ -10,8 +10,7 @@ import (
 
 // regradeStore is what the regrades API and the run page read.
 type regradeStore interface {
-	Regrades(ctx context.Context, suite string, limit int) ([]store.Regrade, error)
-	RegradesOfRun(ctx context.Context, suite string, runID int64, limit int) ([]store.Regrade, error)
+	Regrades(ctx context.Context, f store.RegradeFilter) ([]store.Regrade, error)
 }
 
 type regradeJSON struct {
@@ -42,7 +41,7 @@ func (s *Server) apiRegrades(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	list, err := s.opts.Store.Regrades(r.Context(), q.Get("suite"), limit)
+	list, err := s.opts.Store.Regrades(r.Context(), store.RegradeFilter{Suite: q.Get("suite"), Limit: limit})
 	if err != nil {
 		s.internalError(w, r, err)
 		return

@@ -73,39 +73,36 @@ func scanRegrade(sc scanner) (Regrade, error) {
 	return r, nil
 }
 
-// Regrades lists a suite's regrades (every suite's when suite is empty),
-// newest first, at most limit (DefaultRunsLimit when 0 or less), so that
-// an auditor can see which runs were graded again, by which judge, with
-// what outcome and at what cost.
-func (s *Store) Regrades(ctx context.Context, suite string, limit int) ([]Regrade, error) {
-	if limit <= 0 {
-		limit = DefaultRunsLimit
-	}
-	query := `SELECT ` + regradeColumns + ` FROM judge_regrades`
-	var args []any
-	if suite != "" {
-		query += ` WHERE suite = ?`
-		args = append(args, suite)
-	}
-	out, err := queryAll(ctx, s.r, scanRegrade, query+` ORDER BY id DESC LIMIT ?`, append(args, limit)...)
-	if err != nil {
-		return nil, fmt.Errorf("list regrades: %w", err)
-	}
-	return out, nil
+// RegradeFilter selects regrades: of one suite ("": every suite's), and
+// of one of its runs (0: every run's), at most Limit (DefaultRunsLimit when
+// 0 or less). A run filter goes with its suite, whose (suite, at, cost_usd)
+// index narrows the search: judge_regrades has no index on run_id.
+type RegradeFilter struct {
+	Suite string
+	RunID int64
+	Limit int
 }
 
-// RegradesOfRun lists the regrades of one run of suite, newest first, at
-// most limit (DefaultRunsLimit when 0 or less). The suite narrows the
-// search to that suite's rows by the (suite, at, cost_usd) index, as
-// judge_regrades has no index on run_id.
-func (s *Store) RegradesOfRun(ctx context.Context, suite string, runID int64, limit int) ([]Regrade, error) {
-	if limit <= 0 {
-		limit = DefaultRunsLimit
+// Regrades lists the regrades f selects, newest first, so that an auditor
+// can see which runs were graded again, by which judge, with what outcome
+// and at what cost.
+func (s *Store) Regrades(ctx context.Context, f RegradeFilter) ([]Regrade, error) {
+	if f.Limit <= 0 {
+		f.Limit = DefaultRunsLimit
 	}
-	out, err := queryAll(ctx, s.r, scanRegrade, `SELECT `+regradeColumns+` FROM judge_regrades
-		WHERE suite = ? AND run_id = ? ORDER BY id DESC LIMIT ?`, suite, runID, limit)
+	query := `SELECT ` + regradeColumns + ` FROM judge_regrades WHERE 1 = 1`
+	var args []any
+	if f.Suite != "" {
+		query += ` AND suite = ?`
+		args = append(args, f.Suite)
+	}
+	if f.RunID != 0 {
+		query += ` AND run_id = ?`
+		args = append(args, f.RunID)
+	}
+	out, err := queryAll(ctx, s.r, scanRegrade, query+` ORDER BY id DESC LIMIT ?`, append(args, f.Limit)...)
 	if err != nil {
-		return nil, fmt.Errorf("list regrades of run %d of %s: %w", runID, suite, err)
+		return nil, fmt.Errorf("list regrades: %w", err)
 	}
 	return out, nil
 }

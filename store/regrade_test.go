@@ -13,7 +13,7 @@ func TestRegrades(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTest(t)
 	t0 := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
-	if list, err := s.Regrades(ctx, "", 0); err != nil || len(list) != 0 {
+	if list, err := s.Regrades(ctx, RegradeFilter{}); err != nil || len(list) != 0 {
 		t.Fatalf("Regrades(none) = %v, %v, want none", list, err)
 	}
 	saved := []Regrade{
@@ -43,39 +43,39 @@ func TestRegrades(t *testing.T) {
 		return ids
 	}
 
-	faq, err := s.Regrades(ctx, "faq", 0)
+	faq, err := s.Regrades(ctx, RegradeFilter{Suite: "faq"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff([]Regrade{saved[3], saved[2], saved[0]}, faq); diff != "" {
 		t.Errorf("Regrades(faq), newest first, NaN cost as 0 (-want +got):\n%s", diff)
 	}
-	all, err := s.Regrades(ctx, "", 0)
+	all, err := s.Regrades(ctx, RegradeFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got, want := byID(all...), byID(saved[3], saved[2], saved[1], saved[0]); !cmp.Equal(got, want) {
 		t.Errorf("Regrades(every suite) = ids %v, want %v", got, want)
 	}
-	if two, _ := s.Regrades(ctx, "", 2); !cmp.Equal(byID(two...), byID(saved[3], saved[2])) {
+	if two, _ := s.Regrades(ctx, RegradeFilter{Suite: "", Limit: 2}); !cmp.Equal(byID(two...), byID(saved[3], saved[2])) {
 		t.Errorf("Regrades(limit 2) = ids %v, want the newest two", byID(two...))
 	}
-	if none, err := s.Regrades(ctx, "billing", 0); err != nil || len(none) != 0 {
+	if none, err := s.Regrades(ctx, RegradeFilter{Suite: "billing"}); err != nil || len(none) != 0 {
 		t.Errorf("Regrades(billing) = %v, %v, want none", none, err)
 	}
 
 	// One run's: run 7 of faq, not run 3 of orders nor run 9.
-	ofRun, err := s.RegradesOfRun(ctx, "faq", 7, 0)
+	ofRun, err := s.Regrades(ctx, RegradeFilter{Suite: "faq", RunID: 7})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff([]Regrade{saved[3], saved[0]}, ofRun); diff != "" {
-		t.Errorf("RegradesOfRun(faq, 7) (-want +got):\n%s", diff)
+		t.Errorf("Regrades(faq, run 7) (-want +got):\n%s", diff)
 	}
-	if one, _ := s.RegradesOfRun(ctx, "faq", 7, 1); !cmp.Equal(byID(one...), byID(saved[3])) {
-		t.Errorf("RegradesOfRun(faq, 7, limit 1) = ids %v, want the newest", byID(one...))
+	if one, _ := s.Regrades(ctx, RegradeFilter{Suite: "faq", RunID: 7, Limit: 1}); !cmp.Equal(byID(one...), byID(saved[3])) {
+		t.Errorf("Regrades(faq, run 7, limit 1) = ids %v, want the newest", byID(one...))
 	}
-	if other, _ := s.RegradesOfRun(ctx, "orders", 7, 0); len(other) != 0 {
-		t.Errorf("RegradesOfRun(orders, 7) = %d rows, want none: run 7's regrades are faq's", len(other))
+	if other, _ := s.Regrades(ctx, RegradeFilter{Suite: "orders", RunID: 7}); len(other) != 0 {
+		t.Errorf("Regrades(orders, run 7) = %d rows, want none: run 7's regrades are faq's", len(other))
 	}
 }
