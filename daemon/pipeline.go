@@ -473,7 +473,7 @@ func (d *Daemon) refuse(ctx context.Context, suite *evals.Suite, target configs.
 	// Once created, the run is closed even if ctx ended meanwhile.
 	wctx, cancel := shutdownContext(ctx)
 	defer cancel()
-	run.ID, run.Status, run.FinishedAt, run.Detail = id, StatusRefused, now, string(detail)
+	run.ID, run.Status, run.FinishedAt = id, StatusRefused, now
 	run.ErrorText = "threshold change pending sign-off"
 	if err := d.store.FinishRun(wctx, run); err != nil {
 		return nil, fmt.Errorf("record refused run: %w", err)

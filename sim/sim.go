@@ -79,10 +79,10 @@ type Options struct {
 	// of the verdicts that would pass (judge.go). Ordinary answers do not
 	// change.
 	JudgeDriftAfter int
-	// JudgeDriftShare is the share of passing llm-rubric verdicts (the
-	// other graded types keep theirs) the updated judge
-	// fails. Zero means DefaultJudgeDriftShare (0.3); any negative value
-	// means none (only the judge's identity changes).
+	// JudgeDriftShare is the share of passing llm-rubric verdicts that the
+	// updated judge fails (the other graded types keep theirs). Zero means
+	// DefaultJudgeDriftShare (0.3); any negative value means none (only
+	// the judge's identity changes).
 	JudgeDriftShare float64
 	// Seed seeds the random faults, noise, latency jitter and fingerprint
 	// draws (PCG). Given the same order of requests, a server replays the
