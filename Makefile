@@ -1,8 +1,13 @@
 # The same commands CI runs (.ci/run).
-.PHONY: test lint bench demo build
+.PHONY: test test-race lint bench demo build
 
+# The README's test command; CI runs it with GOFLAGS=-race (test-race),
+# which needs a C compiler.
 test:
-	go vet ./... && go test -race -count=1 ./...
+	go vet ./... && go test -count=1 ./...
+
+test-race:
+	GOFLAGS=-race $(MAKE) test
 
 lint:
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))"
