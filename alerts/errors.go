@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/slack-go/slack"
+
+	"github.com/evald/evald/internal/redact"
 )
 
 // SendError is the error of a failed send. Its text is safe to log and
@@ -142,22 +144,9 @@ func scrub(err error, secrets ...string) error {
 			text = strings.ReplaceAll(text, ue.URL, RedactURL(ue.URL))
 		}
 	}
-	for _, s := range secrets {
-		text = redactText(text, s)
-	}
+	text = redact.Text(text, secrets...)
 	if text == err.Error() {
 		return err
 	}
 	return errors.New(text)
-}
-
-// redactText replaces a secret and its usual encodings in s.
-func redactText(s, secret string) string {
-	if len(secret) < 4 {
-		return s
-	}
-	for _, form := range []string{secret, url.QueryEscape(secret), url.PathEscape(secret), strconv.Quote(secret)[1 : len(strconv.Quote(secret))-1]} {
-		s = strings.ReplaceAll(s, form, Redacted)
-	}
-	return s
 }

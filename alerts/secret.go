@@ -5,10 +5,12 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+
+	"github.com/evald/evald/internal/redact"
 )
 
 // Redacted is what a secret prints as.
-const Redacted = "<secret>"
+const Redacted = redact.Mark
 
 // Secret holds a credential: a Slack webhook URL or bot token, a webhook
 // URL or its HMAC secret. It prints, marshals and logs as "<secret>"; only

@@ -30,7 +30,7 @@ func (o *OpenAI) Embed(ctx context.Context, texts []string) ([][]float64, Respon
 	req := openai.EmbeddingRequestStrings{Input: texts, Model: openai.EmbeddingModel(o.embedModel)}
 	resp, err := o.client.CreateEmbeddings(context.WithValue(ctx, captureKey{}, hdr), req)
 	if err != nil {
-		return nil, Response{}, classify(ctx, err, hdr.retryAfter)
+		return nil, Response{}, classify(ctx, err, hdr.retryAfter, o.apiKey)
 	}
 	out := Response{Model: string(resp.Model), PromptTokens: resp.Usage.PromptTokens}
 	vecs := make([][]float64, len(texts))

@@ -18,6 +18,7 @@ import (
 
 	"github.com/evald/evald/configs"
 	"github.com/evald/evald/evals"
+	"github.com/evald/evald/internal/redact"
 )
 
 // OpenAI is a Provider for any OpenAI-compatible chat completions endpoint,
@@ -29,6 +30,10 @@ type OpenAI struct {
 	// embedding_model, else DefaultEmbeddingModel (or as set with
 	// WithEmbeddingModel).
 	embedModel string
+	// apiKey is redacted from every error: a provider or a proxy in front
+	// of it may echo the key (or the whole Authorization header) in its
+	// error body, and error texts are stored and shown on the dashboard.
+	apiKey string
 }
 
 var _ Provider = (*OpenAI)(nil)
@@ -95,7 +100,7 @@ func NewOpenAI(t configs.Target, apiKey string, hc *http.Client) (*OpenAI, error
 		}
 		req.Tools = tools
 	}
-	o := &OpenAI{client: openai.NewClientWithConfig(cfg), tmpl: req, embedModel: DefaultEmbeddingModel}
+	o := &OpenAI{client: openai.NewClientWithConfig(cfg), tmpl: req, embedModel: DefaultEmbeddingModel, apiKey: apiKey}
 	return o.WithEmbeddingModel(t.EmbeddingModel), nil
 }
 
@@ -109,7 +114,7 @@ func (o *OpenAI) Complete(ctx context.Context, messages []evals.Message) (Respon
 	hdr := &captured{}
 	resp, err := o.client.CreateChatCompletion(context.WithValue(ctx, captureKey{}, hdr), req)
 	if err != nil {
-		return Response{}, classify(ctx, err, hdr.retryAfter)
+		return Response{}, classify(ctx, err, hdr.retryAfter, o.apiKey)
 	}
 	if len(resp.Choices) == 0 {
 		return Response{}, &CallError{Class: ClassBadReply, Status: http.StatusOK, Err: errors.New("response has no choices")}
@@ -131,7 +136,18 @@ func (o *OpenAI) Complete(ctx context.Context, messages []evals.Message) (Respon
 
 // classify maps a go-openai or transport error to a CallError. The request
 // URL is dropped from transport errors: it may carry credentials in a query.
-func classify(ctx context.Context, err error, retryAfter time.Duration) *CallError {
+// The API key is redacted from the text, whatever the server echoed.
+func classify(ctx context.Context, err error, retryAfter time.Duration, apiKey string) *CallError {
+	ce := classifyErr(ctx, err, retryAfter)
+	if ce.Err != nil && apiKey != "" {
+		if text := ce.Err.Error(); redact.Text(text, apiKey) != text {
+			ce.Err = errors.New(redact.Text(text, apiKey))
+		}
+	}
+	return ce
+}
+
+func classifyErr(ctx context.Context, err error, retryAfter time.Duration) *CallError {
 	var apiErr *openai.APIError
 	var reqErr *openai.RequestError
 	switch {

@@ -203,6 +203,15 @@ func TestRunRetries(t *testing.T) {
 			io.WriteString(w, `{"error":{"message":"no such model"}}`)
 		}, 99, 3, ClassClient, 1},
 		{"content filter is behaviour", func(w http.ResponseWriter) { io.WriteString(w, completion("", "m", "", "content_filter")) }, 99, 3, ClassRefused, 1},
+		// A provider or proxy echoing the key: the text is kept, the key is not.
+		{"401 echoing the key", func(w http.ResponseWriter) {
+			w.WriteHeader(401)
+			io.WriteString(w, `{"error":{"message":"Incorrect API key provided: sk-secret-key-123."}}`)
+		}, 99, 3, ClassClient, 1},
+		{"502 echoing the header", func(w http.ResponseWriter) {
+			w.WriteHeader(502)
+			io.WriteString(w, `<html>upstream refused Authorization: Bearer sk-secret-key-123</html>`)
+		}, 99, 1, ClassServer, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -225,6 +234,9 @@ func TestRunRetries(t *testing.T) {
 			}
 			if strings.Contains(s.ErrText, "sk-secret-key-123") {
 				t.Errorf("ErrText leaks the API key: %q", s.ErrText)
+			}
+			if strings.Contains(tt.name, "echoing") && !strings.Contains(s.ErrText, "<secret>") {
+				t.Errorf("ErrText = %q, want the server's text with the key redacted", s.ErrText)
 			}
 			if tt.wantClass == ClassRefused && (!s.Valid() || s.Pass) {
 				t.Errorf("a refusal must be scored (valid, failing): valid=%v pass=%v", s.Valid(), s.Pass)
