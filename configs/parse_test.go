@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -263,6 +264,27 @@ func TestTargetVersionNeverHoldsTheKey(t *testing.T) {
 	other.APIKeyEnv = ""
 	if got, want := tg.Version(), other.Version(); got != want {
 		t.Errorf("Version() with api_key_env = %s, without = %s; want equal", got, want)
+	}
+}
+
+// A secret pasted where a variable's name belongs must not be echoed by the
+// error, which may reach a log, a CI transcript or, on reload, an alert.
+func TestEnvFieldNeverEchoesItsValue(t *testing.T) {
+	const pasted = "sk-proj-PASTED-123456"
+	for _, field := range []string{
+		"server: {tokens_env: %q}\ntargets: [{name: t, base_url: 'http://127.0.0.1/v1', model: m}]\n",
+		"targets: [{name: t, base_url: 'http://127.0.0.1/v1', model: m, api_key_env: %q}]\n",
+		"targets: [{name: t, base_url: 'http://127.0.0.1/v1', model: m}]\nalerts: {slack: {webhook_url_env: %q}}\n",
+		"targets: [{name: t, base_url: 'http://127.0.0.1/v1', model: m}]\nalerts: {webhook: {url_env: U, secret_env: %q}}\n",
+	} {
+		_, err := Parse(files("evald.yaml", fmt.Sprintf(field, pasted)), "evald.yaml")
+		if err == nil || !strings.Contains(err.Error(), "must name an environment variable") {
+			t.Errorf("Parse(%q) = %v, want the env-name error", field, err)
+			continue
+		}
+		if strings.Contains(err.Error(), "PASTED") {
+			t.Errorf("Parse(%q) error echoes the value: %v", field, err)
+		}
 	}
 }
 

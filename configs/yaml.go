@@ -3,6 +3,7 @@ package configs
 import (
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -82,8 +83,15 @@ func (d *decoder) env(n *yaml.Node, field string) string {
 	if !ok {
 		return ""
 	}
-	if !envName.MatchString(s) {
-		d.FailGot(n, field, ErrInvalid, "must name an environment variable, like OPENAI_API_KEY (the value stays in the environment)")
+	if envName.MatchString(s) {
+		return s
+	}
+	// The value is never echoed: what was written here instead of a name
+	// is often the secret itself.
+	if name := strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(s, "$"), "{"), "}"); strings.HasPrefix(s, "$") && envName.MatchString(name) {
+		d.Fail(n, field, ErrInvalid, "must name an environment variable without the $: %s", name)
+	} else {
+		d.Fail(n, field, ErrInvalid, "must name an environment variable (letters, digits and _), like OPENAI_API_KEY, not hold a value: the value stays in the environment")
 	}
 	return s
 }
