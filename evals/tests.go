@@ -319,11 +319,12 @@ func (l *loader) csv(name string, data []byte) []rawCase {
 		if errors.Is(err, io.EOF) {
 			break
 		}
+		if errors.Is(err, csv.ErrFieldCount) {
+			l.fieldCount(name, err, len(rec), len(header))
+			continue
+		}
 		if err != nil {
 			l.csvErr(name, err)
-			if errors.Is(err, csv.ErrFieldCount) {
-				continue
-			}
 			break
 		}
 		line, _ := r.FieldPos(0)
@@ -358,6 +359,22 @@ func (l *loader) csv(name string, data []byte) []rawCase {
 }
 
 func clipQuote(s string) string { return `"` + strings.ReplaceAll(strictyaml.Clip(s), `"`, `\"`) + `"` }
+
+// fieldCount reports a row with more or fewer fields than the header
+// (encoding/csv's "wrong number of fields" names neither count): one more
+// is, nearly always, a comma in an unquoted value.
+func (l *loader) fieldCount(name string, err error, got, want int) {
+	line := 0
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		line = pe.StartLine
+	}
+	hint := "quote values that contain commas"
+	if got < want {
+		hint = "a row needs a value, empty or not, for every column"
+	}
+	l.p.Addf(name, line, "", "", ErrSyntax, "row has %d fields, the header has %d (%s)", got, want, hint)
+}
 
 func (l *loader) csvErr(name string, err error) {
 	var pe *csv.ParseError

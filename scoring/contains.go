@@ -48,7 +48,7 @@ func (c *containsChecker) reason(out Output, _ outcome, negated bool) string {
 	if c.fold {
 		what = "contain (ignoring case) "
 	}
-	return expect(negated, what+quote(c.want, maxQuoted))
+	return expect(negated, what+quote(c.want, maxQuoted)) + got(out)
 }
 
 // foldCase applies full Unicode case folding. ASCII text, the common case,

@@ -6,7 +6,7 @@ func TestContains(t *testing.T) {
 	runChecks(t, []checkCase{
 		{name: "found", spec: Spec{Type: "contains", Value: "30 days"}, out: text("You have 30 days."), pass: true},
 		{name: "missing", spec: Spec{Type: "contains", Value: "30 days"}, out: text("You have a month."),
-			reason: `expected output to contain "30 days"`},
+			reason: `expected output to contain "30 days" (got "You have a month.")`},
 		{name: "case matters", spec: Spec{Type: "contains", Value: "paris"}, out: text("Paris")},
 		{name: "white space matters", spec: Spec{Type: "contains", Value: "30 days"}, out: text("30\tdays")},
 		{name: "empty output", spec: Spec{Type: "contains", Value: "x"}, out: text("")},
@@ -15,7 +15,7 @@ func TestContains(t *testing.T) {
 		{name: "not-contains absent", spec: Spec{Type: "not-contains", Value: "as an ai"}, out: text("Sure!"), pass: true},
 		{name: "not-contains empty output", spec: Spec{Type: "not-contains", Value: "x"}, out: text(""), pass: true},
 		{name: "not-contains present", spec: Spec{Type: "not-contains", Value: "sorry"}, out: text("I'm sorry"),
-			reason: `expected output not to contain "sorry"`},
+			reason: `expected output not to contain "sorry" (got "I'm sorry")`},
 	})
 }
 
@@ -28,9 +28,9 @@ func TestIContains(t *testing.T) {
 		{name: "kelvin sign", spec: Spec{Type: "icontains", Value: "k"}, out: text("\u212a"), pass: true},
 		{name: "accents still matter", spec: Spec{Type: "icontains", Value: "cafe"}, out: text("CAFÉ")},
 		{name: "missing", spec: Spec{Type: "icontains", Value: "Rome"}, out: text("PARIS"),
-			reason: `expected output to contain (ignoring case) "Rome"`},
+			reason: `expected output to contain (ignoring case) "Rome" (got "PARIS")`},
 		{name: "not-icontains present", spec: Spec{Type: "not-icontains", Value: "as an ai"}, out: text("As an AI, I cannot"),
-			reason: `expected output not to contain (ignoring case) "as an ai"`},
+			reason: `expected output not to contain (ignoring case) "as an ai" (got "As an AI, I cannot")`},
 		{name: "not-icontains absent", spec: Spec{Type: "not-icontains", Value: "as an ai"}, out: text("Sure."), pass: true},
 	})
 }
@@ -39,7 +39,7 @@ func TestContainsAny(t *testing.T) {
 	runChecks(t, []checkCase{
 		{name: "one of a list", spec: Spec{Type: "contains-any", Value: []any{"cat", "dog"}}, out: text("hot dog"), pass: true},
 		{name: "none of a list", spec: Spec{Type: "contains-any", Value: []any{"cat", "dog"}}, out: text("bird"),
-			reason: `expected output to contain one of "cat", "dog"`},
+			reason: `expected output to contain one of "cat", "dog" (got "bird")`},
 		{name: "comma-separated string", spec: Spec{Type: "contains-any", Value: "cat, dog"}, out: text("a dog"), pass: true},
 		{name: "comma-separated string trims items", spec: Spec{Type: "contains-any", Value: " cat ,, dog "}, out: text("adog"), pass: true},
 		{name: "quoted item keeps its comma", spec: Spec{Type: "contains-any", Value: `"1,000", in stock`}, out: text("We have 1,000 units"), pass: true},
@@ -49,12 +49,12 @@ func TestContainsAny(t *testing.T) {
 		{name: "empty output", spec: Spec{Type: "contains-any", Value: []any{"a"}}, out: text("")},
 		{name: "icontains-any", spec: Spec{Type: "icontains-any", Value: "CAT, Dog"}, out: text("A DOG"), pass: true},
 		{name: "icontains-any none", spec: Spec{Type: "icontains-any", Value: "cat, dog"}, out: text("bird"),
-			reason: `expected output to contain one of "cat", "dog" (ignoring case)`},
+			reason: `expected output to contain one of "cat", "dog" (ignoring case) (got "bird")`},
 		{name: "not-contains-any clean", spec: Spec{Type: "not-contains-any", Value: []any{"cat", "dog"}}, out: text("bird"), pass: true},
 		{name: "not-contains-any found", spec: Spec{Type: "not-contains-any", Value: []any{"cat", "dog"}}, out: text("my dog"),
-			reason: `expected output not to contain any of "cat", "dog" (found "dog")`},
+			reason: `expected output not to contain any of "cat", "dog" (found "dog") (got "my dog")`},
 		{name: "not-icontains-any found", spec: Spec{Type: "not-icontains-any", Value: []any{"cat", "DOG"}}, out: text("my Dog"),
-			reason: `expected output not to contain any of "cat", "DOG" (ignoring case) (found "DOG")`},
+			reason: `expected output not to contain any of "cat", "DOG" (ignoring case) (found "DOG") (got "my Dog")`},
 	})
 }
 
@@ -62,17 +62,17 @@ func TestContainsAll(t *testing.T) {
 	runChecks(t, []checkCase{
 		{name: "all", spec: Spec{Type: "contains-all", Value: []any{"a", "b"}}, out: text("ba"), pass: true},
 		{name: "one missing", spec: Spec{Type: "contains-all", Value: []any{"a", "b", "c"}}, out: text("a"),
-			reason: `expected output to contain all of "a", "b", "c" (missing "b", "c")`},
+			reason: `expected output to contain all of "a", "b", "c" (missing "b", "c") (got "a")`},
 		{name: "comma-separated", spec: Spec{Type: "contains-all", Value: "30 days, receipt"}, out: text("30 days with a receipt"), pass: true},
 		{name: "case matters", spec: Spec{Type: "contains-all", Value: "Days"}, out: text("days")},
 		{name: "icontains-all", spec: Spec{Type: "icontains-all", Value: "FOO,bar"}, out: text("foo BAR"), pass: true},
 		{name: "icontains-all missing", spec: Spec{Type: "icontains-all", Value: "FOO,baz"}, out: text("foo BAR"),
-			reason: `expected output to contain all of "FOO", "baz" (ignoring case) (missing "baz")`},
+			reason: `expected output to contain all of "FOO", "baz" (ignoring case) (missing "baz") (got "foo BAR")`},
 		{name: "not-contains-all with all", spec: Spec{Type: "not-contains-all", Value: []any{"a", "b"}}, out: text("ab"),
-			reason: `expected output not to contain all of "a", "b"`},
+			reason: `expected output not to contain all of "a", "b" (got "ab")`},
 		{name: "not-contains-all with some", spec: Spec{Type: "not-contains-all", Value: []any{"a", "b"}}, out: text("a"), pass: true},
 		{name: "long lists are cut in reasons", spec: Spec{Type: "contains-all", Value: "a,b,c,d,e,f,g"}, out: text(""),
-			reason: `expected output to contain all of "a", "b", "c", "d", "e", … (missing "a", "b", "c", "d", "e", …)`},
+			reason: `expected output to contain all of "a", "b", "c", "d", "e", … (missing "a", "b", "c", "d", "e", …) (got empty output)`},
 	})
 }
 

@@ -38,7 +38,7 @@ func (c *containsAllChecker) check(out Output) outcome {
 func (c *containsAllChecker) reason(out Output, _ outcome, negated bool) string {
 	msg := expect(negated, "contain all of "+quoteList(c.want)) + caseNote(c.fold)
 	if negated {
-		return msg
+		return msg + got(out)
 	}
 	text := out.Text
 	if c.fold {
@@ -50,5 +50,5 @@ func (c *containsAllChecker) reason(out Output, _ outcome, negated bool) string 
 			missing = append(missing, c.want[i])
 		}
 	}
-	return msg + " (missing " + quoteList(missing) + ")"
+	return msg + " (missing " + quoteList(missing) + ")" + got(out)
 }

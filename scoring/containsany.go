@@ -62,14 +62,14 @@ func (c *containsAnyChecker) check(out Output) outcome {
 
 func (c *containsAnyChecker) reason(out Output, _ outcome, negated bool) string {
 	if !negated {
-		return expect(false, "contain one of "+quoteList(c.want)) + caseNote(c.fold)
+		return expect(false, "contain one of "+quoteList(c.want)) + caseNote(c.fold) + got(out)
 	}
 	text := out.Text
 	if c.fold {
 		text = foldCase(text)
 	}
 	i := max(found(text, c.needles), 0)
-	return expect(true, "contain any of "+quoteList(c.want)) + caseNote(c.fold) + " (found " + quote(c.want[i], 40) + ")"
+	return expect(true, "contain any of "+quoteList(c.want)) + caseNote(c.fold) + " (found " + quote(c.want[i], 40) + ")" + got(out)
 }
 
 func caseNote(fold bool) string {

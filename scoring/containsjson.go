@@ -80,9 +80,9 @@ func candidates(v any) []any {
 func (c *containsJSONChecker) reason(out Output, _ outcome, negated bool) string {
 	switch {
 	case negated && c.schema != nil:
-		return "expected output not to contain JSON matching the schema"
+		return "expected output not to contain JSON matching the schema" + got(out)
 	case negated:
-		return "expected output not to contain JSON"
+		return "expected output not to contain JSON" + got(out)
 	}
 	found, _, mismatch := c.search(out.Text)
 	if found && mismatch != nil {

@@ -16,7 +16,11 @@
 // also exists negated with the "not-" prefix, which inverts the verdict and,
 // for the graded types (rouge-n), turns the score s into 1-s. A Result's
 // Score is always in [0,1], and its Reason, set on failures, is one short
-// line that quotes at most about 80 runes of the output.
+// line that quotes at most about 80 runes of the output. The types that
+// match the output's text (equals, the contains family, starts-with, regex,
+// is-json, contains-json, levenshtein, rouge-n) end it, in both forms, with
+// the output's first 80 runes Go-quoted, (got "..."), so that a text report
+// shows what the model said.
 //
 // # Model-graded assertions
 //

@@ -54,9 +54,9 @@ func (c *isJSONChecker) judge(text string) error {
 func (c *isJSONChecker) reason(out Output, _ outcome, negated bool) string {
 	if negated {
 		if c.schema != nil {
-			return "expected output not to be JSON matching the schema"
+			return "expected output not to be JSON matching the schema" + got(out)
 		}
-		return "expected output not to be valid JSON"
+		return "expected output not to be valid JSON" + got(out)
 	}
 	err := c.judge(out.Text)
 	var ve *jsonschema.ValidationError

@@ -48,10 +48,10 @@ func TestIsJSON(t *testing.T) {
 		}}, out: text(`[1, 2.5]`)},
 		{name: "not-is-json on prose", spec: Spec{Type: "not-is-json"}, out: text("hello"), pass: true},
 		{name: "not-is-json on JSON", spec: Spec{Type: "not-is-json"}, out: text("{}"),
-			reason: "expected output not to be valid JSON"},
+			reason: `expected output not to be valid JSON (got "{}")`},
 		{name: "not-is-json with schema on mismatching JSON", spec: Spec{Type: "not-is-json", Value: latLong}, out: text(`{}`), pass: true},
 		{name: "not-is-json with schema on matching JSON", spec: Spec{Type: "not-is-json", Value: latLong}, out: text(`{"latitude": 1, "longitude": 2}`),
-			reason: "expected output not to be JSON matching the schema"},
+			reason: `expected output not to be JSON matching the schema (got "{\"latitude\": 1, \"longitude\": 2}")`},
 	})
 }
 
@@ -85,10 +85,10 @@ func TestContainsJSON(t *testing.T) {
 			reason: `expected output to contain JSON (an object or list) (got "no json")`},
 		{name: "not-contains-json on prose", spec: Spec{Type: "not-contains-json"}, out: text("plain [1] text"), pass: true},
 		{name: "not-contains-json on JSON", spec: Spec{Type: "not-contains-json"}, out: text(`x {"a": 1}`),
-			reason: "expected output not to contain JSON"},
+			reason: `expected output not to contain JSON (got "x {\"a\": 1}")`},
 		{name: "not-contains-json with schema, no match", spec: Spec{Type: "not-contains-json", Value: named}, out: text(`{"id": 1}`), pass: true},
 		{name: "not-contains-json with schema, match", spec: Spec{Type: "not-contains-json", Value: named}, out: text(`{"name": "a"}`),
-			reason: "expected output not to contain JSON matching the schema"},
+			reason: `expected output not to contain JSON matching the schema (got "{\"name\": \"a\"}")`},
 	})
 }
 

@@ -37,12 +37,12 @@ func (c *levenshteinChecker) check(out Output) outcome {
 func (c *levenshteinChecker) reason(out Output, _ outcome, negated bool) string {
 	a := []rune(out.Text)
 	if negated {
-		return fmt.Sprintf("expected levenshtein distance above %d, got %d", c.max, boundedDistance(a, c.want, c.max))
+		return fmt.Sprintf("levenshtein distance %d is not above threshold %d", boundedDistance(a, c.want, c.max), c.max) + got(out)
 	}
 	if len(a)*len(c.want) <= maxExactCells {
-		return fmt.Sprintf("levenshtein distance %d is above threshold %d", editDistance(a, c.want), c.max)
+		return fmt.Sprintf("levenshtein distance %d is above threshold %d", editDistance(a, c.want), c.max) + got(out)
 	}
-	return fmt.Sprintf("levenshtein distance is above threshold %d", c.max)
+	return fmt.Sprintf("levenshtein distance is above threshold %d", c.max) + got(out)
 }
 
 // maxExactCells bounds the table a failure reason may fill to report the

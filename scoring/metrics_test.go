@@ -12,24 +12,24 @@ func TestLevenshtein(t *testing.T) {
 		{name: "identical", spec: Spec{Type: "levenshtein", Value: "hello world"}, out: text("hello world"), pass: true},
 		{name: "within default 5", spec: Spec{Type: "levenshtein", Value: "abcdefghij"}, out: text("abcde"), pass: true},
 		{name: "beyond default 5", spec: Spec{Type: "levenshtein", Value: "abcdefghij"}, out: text("abcd"),
-			reason: "levenshtein distance 6 is above threshold 5"},
+			reason: `levenshtein distance 6 is above threshold 5 (got "abcd")`},
 		{name: "kitten sitting within 3", spec: Spec{Type: "levenshtein", Value: "kitten", Threshold: ptr(3)}, out: text("sitting"), pass: true},
 		{name: "kitten sitting beyond 2", spec: Spec{Type: "levenshtein", Value: "kitten", Threshold: ptr(2)}, out: text("sitting"),
-			reason: "levenshtein distance 3 is above threshold 2"},
+			reason: `levenshtein distance 3 is above threshold 2 (got "sitting")`},
 		{name: "fractional threshold rounds down", spec: Spec{Type: "levenshtein", Value: "kitten", Threshold: ptr(2.9)}, out: text("sitting")},
 		{name: "threshold 0 is exact match", spec: Spec{Type: "levenshtein", Value: "abc", Threshold: ptr(0)}, out: text("abd")},
 		{name: "code points not bytes", spec: Spec{Type: "levenshtein", Value: "😀😀", Threshold: ptr(2)}, out: text(""), pass: true},
 		{name: "code points beyond", spec: Spec{Type: "levenshtein", Value: "😀😀", Threshold: ptr(1)}, out: text("")},
 		{name: "trailing newline costs one", spec: Spec{Type: "levenshtein", Value: "yes", Threshold: ptr(0)}, out: text("yes\n"),
-			reason: "levenshtein distance 1 is above threshold 0"},
+			reason: `levenshtein distance 1 is above threshold 0 (got "yes\n")`},
 		{name: "number value", spec: Spec{Type: "levenshtein", Value: 1234.0, Threshold: ptr(1)}, out: text("1235"), pass: true},
 		{name: "empty value", spec: Spec{Type: "levenshtein", Value: "", Threshold: ptr(3)}, out: text("abc"), pass: true},
 		{name: "long output", spec: Spec{Type: "levenshtein", Value: strings.Repeat("ab", 5000)}, out: text(strings.Repeat("ab", 4999) + "ba"), pass: true},
 		{name: "long output beyond", spec: Spec{Type: "levenshtein", Value: strings.Repeat("ab", 5000)}, out: text(strings.Repeat("ab", 4990) + strings.Repeat("cd", 10)),
-			reason: "levenshtein distance is above threshold 5"},
+			reason: `levenshtein distance is above threshold 5 (got "` + strings.Repeat("ab", 40) + `…")`},
 		{name: "not-levenshtein far", spec: Spec{Type: "not-levenshtein", Value: "kitten", Threshold: ptr(2)}, out: text("sitting"), pass: true},
 		{name: "not-levenshtein near", spec: Spec{Type: "not-levenshtein", Value: "kitten", Threshold: ptr(3)}, out: text("sitting"),
-			reason: "expected levenshtein distance above 3, got 3"},
+			reason: `levenshtein distance 3 is not above threshold 3 (got "sitting")`},
 	})
 }
 
@@ -83,7 +83,7 @@ func TestRouge(t *testing.T) {
 		{name: "a repeated reference word counts once in the output", spec: Spec{Type: "rouge-n", Value: "the cat sat on the mat"},
 			out: text("the cat sat on the mat"), pass: true, graded: true, score: 5.0 / 6},
 		{name: "half the reference", spec: Spec{Type: "rouge-n", Value: "the quick brown fox"}, out: text("The fox jumps"),
-			graded: true, score: 0.5, reason: "rouge-n score 0.50 is below threshold 0.75"},
+			graded: true, score: 0.5, reason: `rouge-n score 0.50 is below threshold 0.75 (got "The fox jumps")`},
 		{name: "custom threshold", spec: Spec{Type: "rouge-n", Value: "the quick brown fox", Threshold: ptr(0.5)}, out: text("The fox jumps"),
 			pass: true, graded: true, score: 0.5},
 		{name: "the final period is a word", spec: Spec{Type: "rouge-n", Value: "You have 30 days."}, out: text("you have 30 days"),
@@ -97,7 +97,7 @@ func TestRouge(t *testing.T) {
 		{name: "not-rouge-n on a partial match", spec: Spec{Type: "not-rouge-n", Value: "the quick brown fox"}, out: text("the fox"),
 			pass: true, graded: true, score: 0.5},
 		{name: "not-rouge-n on the same text", spec: Spec{Type: "not-rouge-n", Value: "hello world"}, out: text("hello world"),
-			graded: true, score: 0, reason: "rouge-n score 1.00 is not below threshold 0.75"},
+			graded: true, score: 0, reason: `rouge-n score 1.00 is not below threshold 0.75 (got "hello world")`},
 	})
 }
 

@@ -61,10 +61,10 @@ func (c *rougeChecker) score(text string) float64 {
 
 func (c *rougeChecker) reason(out Output, o outcome, negated bool) string {
 	if negated {
-		return fmt.Sprintf("rouge-n score %.2f is not below threshold %s", o.score, jsNumber(c.min))
+		return fmt.Sprintf("rouge-n score %.2f is not below threshold %s", o.score, jsNumber(c.min)) + got(out)
 	}
 	if out.Text == "" {
 		return fmt.Sprintf("rouge-n score 0 is below threshold %s: empty output", jsNumber(c.min))
 	}
-	return fmt.Sprintf("rouge-n score %.2f is below threshold %s", o.score, jsNumber(c.min))
+	return fmt.Sprintf("rouge-n score %.2f is below threshold %s", o.score, jsNumber(c.min)) + got(out)
 }

@@ -5,9 +5,7 @@ import (
 	"errors"
 	"io"
 	"math"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -80,14 +78,14 @@ func (d *Decoder) Parse(data []byte) *yaml.Node {
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
-		d.syntax(err)
+		d.syntax(data, err)
 		return nil
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
 		line := extra.Line
 		if err != nil {
-			d.syntax(err)
+			d.syntax(data, err)
 			return nil
 		}
 		d.Problems.Addf(d.File, line+d.LineOffset, "", "", ErrSyntax, "a second YAML document: one file holds one document")
@@ -108,22 +106,6 @@ func (d *Decoder) Document(data []byte) *yaml.Node {
 		d.Problems.Addf(d.File, 0, "", "", ErrMissing, "empty file")
 	}
 	return root
-}
-
-var yamlLine = regexp.MustCompile(`^yaml: (?:line (\d+): )?`)
-
-// syntax records a yaml.v3 error, moving its "line N" into the position.
-func (d *Decoder) syntax(err error) {
-	msg := err.Error()
-	line := 0
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
-		line, _ = strconv.Atoi(m[1])
-		msg = msg[len(m[0]):]
-	}
-	if line > 0 {
-		line += d.LineOffset
-	}
-	d.Problems.Addf(d.File, line, "", "", ErrSyntax, "%s", msg)
 }
 
 // Fields checks that n is a mapping with string keys drawn from known, and

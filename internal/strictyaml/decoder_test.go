@@ -32,8 +32,8 @@ func TestParse(t *testing.T) {
 		{"empty", "", "f.yaml: empty file"},
 		{"comment only", "# nothing\n", "f.yaml: empty file"},
 		{"two documents", "a: 1\n---\nb: 2\n", "f.yaml:2: a second YAML document: one file holds one document"},
-		{"syntax", "a: [1\n", "f.yaml:1: did not find expected ',' or ']'"},
-		{"syntax in second document", "a: 1\n---\nb: [\n", "f.yaml:3: did not find expected node content"},
+		{"syntax", "a: [1\n", "f.yaml:1: a [ list without its closing ] or a comma (yaml: did not find expected ',' or ']')"},
+		{"syntax in second document", "a: 1\n---\nb: [\n", "f.yaml:3: a value is missing, or a bracket is out of place (yaml: did not find expected node content)"},
 		{"fine", "a: 1\n", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -53,7 +53,7 @@ func TestParseLineOffset(t *testing.T) {
 	}
 	root := d.Parse([]byte(`{"a": "x"}`))
 	d.FailGot(root.Content[1], "a", ErrInvalid, "bad")
-	want := "d.jsonl:7: did not find expected ',' or ']'\nd.jsonl:7: a: bad (got \"x\")"
+	want := "d.jsonl:7: a [ list without its closing ] or a comma (yaml: did not find expected ',' or ']')\nd.jsonl:7: a: bad (got \"x\")"
 	if got := p.Err().Error(); got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
