@@ -257,3 +257,16 @@ func FuzzJudgeReply(f *testing.F) {
 		_, _ = ParseJudgePrompt("llm-rubric", s)
 	})
 }
+
+// A judge's reason is model text and reaches terminals as it is: escape
+// sequences must not survive into it.
+func TestJudgeReasonDropsControlCharacters(t *testing.T) {
+	reply := `{"reason": "JUDGE \u001b[31mRED \u001b]0;TITLE\u0007 \u001b[2K\u0000end\ttab", "pass": false, "score": 0}`
+	r := grade(t, Spec{Type: "llm-rubric", Value: "is polite"}, &fakeJudge{reply: reply}, Output{Text: "hi"})
+	if strings.ContainsFunc(r.Reason, func(c rune) bool { return c < 0x20 || c == 0x7f }) {
+		t.Errorf("Reason = %q, want no control characters", r.Reason)
+	}
+	if !strings.Contains(r.Reason, "RED") || !strings.Contains(r.Reason, "end tab") {
+		t.Errorf("Reason = %q, want the judge's words kept", r.Reason)
+	}
+}

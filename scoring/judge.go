@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"strings"
+	"unicode"
 )
 
 // JudgeMessage is one chat message sent to the judge.
@@ -129,7 +130,16 @@ const maxJudgeQuoted = 300
 // maxMissingQuoted bounds the raw judge text a missing grade keeps, in runes.
 const maxMissingQuoted = 4000
 
-// oneLine folds a judge's text into one line of bounded length.
+// oneLine folds a judge's text into one line of bounded length. The judge
+// is a model, so its text is untrusted: control characters other than
+// whitespace (an ESC starting a terminal escape sequence, BEL, NUL) become
+// U+FFFD, since reasons are printed to terminals as they are.
 func oneLine(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) && !unicode.IsSpace(r) {
+			return '\uFFFD'
+		}
+		return r
+	}, s)
 	return truncate(strings.Join(strings.Fields(s), " "), maxJudgeQuoted)
 }
