@@ -15,6 +15,11 @@ type Config struct {
 	Judge  string
 	Suites []SuiteRef
 	Alerts Alerts
+	// EnvLines is the line of each field that names an environment
+	// variable, by field path ("targets[0].api_key_env"), for the problems
+	// of unset variables (see EnvRefs). Configs built by hand leave it nil
+	// and their problems name no line.
+	EnvLines map[string]int
 }
 
 // Storage says where the SQLite database lives (resolved against the config's folder).

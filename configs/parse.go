@@ -116,6 +116,7 @@ func parseConfig(src source, name string, p *evals.Problems) *Config {
 		return cfg
 	}
 	d := newDecoder(name, p)
+	cfg.EnvLines = d.envLines
 	root := d.Document(data)
 	if root == nil {
 		return cfg

@@ -99,6 +99,8 @@ func TestParse(t *testing.T) {
 			Webhook:  &WebhookAlerts{URLEnv: "EVALD_WEBHOOK_URL", SecretEnv: "EVALD_WEBHOOK_SECRET"},
 			Renotify: 6 * time.Hour,
 		},
+		EnvLines: map[string]int{"server.tokens_env": 5, "targets[0].api_key_env": 9,
+			"alerts.slack.webhook_url_env": 24, "alerts.webhook.url_env": 25, "alerts.webhook.secret_env": 25},
 	}
 	if diff := cmp.Diff(want, cfg); diff != "" {
 		t.Errorf("Parse mismatch (-want +got):\n%s", diff)
@@ -136,7 +138,8 @@ alerts:
 			},
 			Concurrency: DefaultConcurrency, Timeout: DefaultTimeout, Retries: DefaultRetries, Line: 3,
 		}},
-		Alerts: Alerts{Slack: &SlackAlerts{TokenEnv: "SLACK_BOT_TOKEN", Channel: "#llm-alerts"}, Renotify: DefaultRenotify},
+		Alerts:   Alerts{Slack: &SlackAlerts{TokenEnv: "SLACK_BOT_TOKEN", Channel: "#llm-alerts"}, Renotify: DefaultRenotify},
+		EnvLines: map[string]int{"alerts.slack.token_env": 12},
 	}
 	if diff := cmp.Diff(want, cfg); diff != "" {
 		t.Errorf("Parse mismatch (-want +got):\n%s", diff)

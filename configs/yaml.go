@@ -18,13 +18,16 @@ import (
 // and the JSON values of response_format and tools.
 type decoder struct {
 	*strictyaml.Decoder
+	// envLines records where each environment variable is named, for the
+	// problems of unset variables (Config.Unset).
+	envLines map[string]int
 }
 
 func newDecoder(file string, p *evals.Problems) *decoder {
 	d := strictyaml.New(file, p)
 	d.Show = shown
 	d.Hint = hint
-	return &decoder{d}
+	return &decoder{Decoder: d, envLines: map[string]int{}}
 }
 
 // shown is strictyaml.Shown except that scalars other than strings show as
@@ -83,6 +86,7 @@ func (d *decoder) env(n *yaml.Node, field string) string {
 	if !ok {
 		return ""
 	}
+	d.envLines[field] = d.Line(strictyaml.Deref(n))
 	if envName.MatchString(s) {
 		return s
 	}

@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+
+	"github.com/evald/evald/configs"
 )
 
 func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -17,6 +20,12 @@ func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
+	// Validation is about the files: CI may validate without the secrets,
+	// so an unset variable is a warning, not a failure. It is still said
+	// where it is named, so that a daemon that cannot run is no surprise.
+	for _, w := range unsetWarnings(proj, os.Getenv) {
+		fmt.Fprintln(stderr, w)
+	}
 	cases := 0
 	for _, s := range proj.Suites {
 		cases += len(s.Cases)
@@ -26,4 +35,41 @@ func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fmt.Fprintf(stdout, "  %-20s %3d cases x %d  suite %s  prompt %s\n", s.Name, len(s.Cases), s.Repeats, s.Version[:12], s.PromptVersion[:12])
 	}
 	return nil
+}
+
+// unsetWarnings is a problem per field of the config naming a variable that
+// getenv leaves empty, each saying what will fail for want of it.
+func unsetWarnings(proj *configs.Project, getenv func(string) string) []error {
+	cfg := proj.Config
+	judges, runs := map[string]bool{}, map[string]bool{}
+	if cfg.Judge != "" {
+		judges[cfg.Judge] = true
+	}
+	for i, ref := range cfg.Suites {
+		for _, t := range ref.Targets {
+			runs[t] = true
+		}
+		if s := proj.Suites[i]; s != nil && s.Judge != "" {
+			judges[s.Judge] = true
+		}
+	}
+	var out []error
+	for _, ref := range cfg.EnvRefs() {
+		if getenv(ref.Var) != "" {
+			continue
+		}
+		what := "evald serve will refuse to start" // the alert sinks'
+		switch {
+		case ref.Field == "server.tokens_env":
+			what = "the HTTP API will refuse every change"
+		case ref.Target != "" && judges[ref.Target] && runs[ref.Target]:
+			what = "runs against this target and grading by this judge will fail"
+		case ref.Target != "" && judges[ref.Target]:
+			what = "grading by this judge will fail"
+		case ref.Target != "":
+			what = "runs against this target will fail"
+		}
+		out = append(out, cfg.Unset(ref, "warning: "+what))
+	}
+	return out
 }

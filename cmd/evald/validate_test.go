@@ -1,0 +1,80 @@
+package main
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+// TestValidateWarnsOfUnsetVariables: validation is about the files (CI may
+// validate without secrets), so an unset variable is no error, but each
+// one the config names is reported where it is named, with what follows.
+func TestValidateWarnsOfUnsetVariables(t *testing.T) {
+	cfg := project(t, "http://127.0.0.1:1/v1", "0.9")
+	b, _ := os.ReadFile(cfg)
+	body := strings.Replace(string(b), "storage:\n", "server:\n  tokens_env: EVALD_TEST_UNSET_TOKENS\nstorage:\n", 1)
+	body = strings.Replace(body, "    model: sim-1\n", "    api_key_env: EVALD_TEST_UNSET_KEY\n    model: sim-1\n", 1)
+	body = strings.Replace(body, "suites:\n", `  - name: grader
+    base_url: http://127.0.0.1:1/v1
+    api_key_env: EVALD_TEST_SET_KEY
+    model: judge-1
+judge: grader
+suites:
+`, 1)
+	body += "alerts:\n  webhook: {url_env: EVALD_TEST_UNSET_HOOK, secret_env: EVALD_TEST_UNSET_HOOK_SECRET}\n"
+	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("EVALD_TEST_SET_KEY", "sk-do-not-print")
+	for _, v := range []string{"EVALD_TEST_UNSET_TOKENS", "EVALD_TEST_UNSET_KEY", "EVALD_TEST_UNSET_HOOK", "EVALD_TEST_UNSET_HOOK_SECRET"} {
+		t.Setenv(v, "") // empty is unset: there is no key in it
+	}
+
+	code, out, errOut := evald(t, "validate", "--config", cfg)
+	if code != exitOK {
+		t.Fatalf("validate = exit %d, stderr %q; want 0: variables are not the files' problem", code, errOut)
+	}
+	if !strings.Contains(out, ": ok (2 targets, 1 suites, 3 cases)") {
+		t.Errorf("validate stdout = %q, want ok", out)
+	}
+	want := []string{
+		cfg + ":2: server.tokens_env: environment variable EVALD_TEST_UNSET_TOKENS is not set (warning: the HTTP API will refuse every change)",
+		cfg + ":8: targets[0].api_key_env: environment variable EVALD_TEST_UNSET_KEY is not set (warning: runs against this target will fail)",
+		cfg + ":23: alerts.webhook.url_env: environment variable EVALD_TEST_UNSET_HOOK is not set (warning: evald serve will refuse to start)",
+		cfg + ":23: alerts.webhook.secret_env: environment variable EVALD_TEST_UNSET_HOOK_SECRET is not set (warning: evald serve will refuse to start)",
+	}
+	if got := strings.Split(strings.TrimSpace(errOut), "\n"); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("validate stderr:\n%s\nwant:\n%s", errOut, strings.Join(want, "\n"))
+	}
+	if strings.Contains(out+errOut, "sk-do-not-print") {
+		t.Error("validate printed a secret's value")
+	}
+
+	// Once set, nothing is said.
+	for _, v := range []string{"EVALD_TEST_UNSET_TOKENS", "EVALD_TEST_UNSET_KEY", "EVALD_TEST_UNSET_HOOK", "EVALD_TEST_UNSET_HOOK_SECRET"} {
+		t.Setenv(v, "x")
+	}
+	if code, _, errOut := evald(t, "validate", "--config", cfg); code != exitOK || errOut != "" {
+		t.Errorf("validate with every variable set = exit %d, stderr %q; want 0 and nothing", code, errOut)
+	}
+}
+
+// TestValidateNamesJudgeUse: a judge's key variable says grading fails.
+func TestValidateNamesJudgeUse(t *testing.T) {
+	cfg := project(t, "http://127.0.0.1:1/v1", "0.9")
+	b, _ := os.ReadFile(cfg)
+	body := strings.Replace(string(b), "suites:\n", `  - name: grader
+    base_url: http://127.0.0.1:1/v1
+    api_key_env: EVALD_TEST_UNSET_JUDGE_KEY
+    model: judge-1
+judge: grader
+suites:
+`, 1)
+	os.WriteFile(cfg, []byte(body), 0o644)
+	t.Setenv("EVALD_TEST_UNSET_JUDGE_KEY", "")
+	code, _, errOut := evald(t, "validate", "--config", cfg)
+	want := cfg + ":13: targets[1].api_key_env: environment variable EVALD_TEST_UNSET_JUDGE_KEY is not set (warning: grading by this judge will fail)"
+	if code != exitOK || strings.TrimSpace(errOut) != want {
+		t.Errorf("validate = exit %d, stderr %q; want 0 and %q", code, errOut, want)
+	}
+}
