@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -215,8 +216,11 @@ func configName(p *configs.Project) string {
 // ErrUnknown is returned for a suite or target that the config lacks.
 var ErrUnknown = errors.New("unknown name")
 
-// ErrSecret is returned when a target's API key variable is named but unset.
-var ErrSecret = errors.New("secret not set")
+// ErrSecret is matched by the error of a variable the config names for a
+// secret (a target's api_key_env, an alert sink's) that the environment
+// leaves empty. The error is a *configs.FieldError naming the config's
+// file, line and field, like every other configuration problem.
+var ErrSecret = configs.ErrEnvUnset
 
 // provider returns the target's provider, building it on first use.
 func (d *Daemon) provider(t configs.Target) (runner.Provider, error) {
@@ -225,7 +229,7 @@ func (d *Daemon) provider(t configs.Target) (runner.Provider, error) {
 	if p, ok := d.providers[t.Name]; ok {
 		return p, nil
 	}
-	p, err := d.newProviderLocked(t, "target")
+	p, err := d.newProviderLocked(t, "")
 	if err != nil {
 		return nil, err
 	}
@@ -234,17 +238,29 @@ func (d *Daemon) provider(t configs.Target) (runner.Provider, error) {
 }
 
 // newProviderLocked builds t's provider with its API key from the
-// environment; what names the target's role in errors ("target", "judge
-// target").
-func (d *Daemon) newProviderLocked(t configs.Target, what string) (runner.Provider, error) {
+// environment; note says in errors what the key is for ("" for a run, or
+// the judge's use).
+func (d *Daemon) newProviderLocked(t configs.Target, note string) (runner.Provider, error) {
 	key := ""
 	if t.APIKeyEnv != "" {
 		key = d.opts.Getenv(t.APIKeyEnv)
 		if key == "" {
-			return nil, fmt.Errorf("%s %q: %w: environment variable %s is empty", what, t.Name, ErrSecret, t.APIKeyEnv)
+			return nil, unsetKey(d.project.Config, t, note)
 		}
 	}
 	return d.opts.NewProvider(t, key)
+}
+
+// unsetKey is the problem of t's API key variable being empty, placed at
+// the target's api_key_env in cfg; it matches ErrSecret.
+func unsetKey(cfg *configs.Config, t configs.Target, note string) error {
+	ref, ok := cfg.TargetKey(t.Name)
+	if !ok || ref.Var != t.APIKeyEnv {
+		// A target of a configuration since reloaded: no line to point at.
+		ref = configs.EnvRef{Field: "api_key_env", Var: t.APIKeyEnv, Target: t.Name}
+		note = strings.TrimPrefix(note+"; ", "; ") + fmt.Sprintf("target %q", t.Name)
+	}
+	return cfg.Unset(ref, note)
 }
 
 // Store returns the daemon's store.

@@ -237,6 +237,11 @@ func TestEvaluateUnknownAndSecret(t *testing.T) {
 	if !errors.Is(err, ErrSecret) || !strings.Contains(err.Error(), "EVALD_TEST_KEY_UNSET") {
 		t.Errorf("Evaluate(unset key) = %v, want ErrSecret naming the variable", err)
 	}
+	// Placed like every other configuration problem: the field that names it.
+	var fe *configs.FieldError
+	if !errors.As(err, &fe) || fe.Field != "targets[0].api_key_env" {
+		t.Errorf("Evaluate(unset key) = %v, want a FieldError at targets[0].api_key_env", err)
+	}
 }
 
 func TestScheduleSkipsWhileRunning(t *testing.T) {

@@ -97,7 +97,7 @@ func (d *Daemon) providerOf(req Request, t configs.Target) (runner.Provider, err
 	key := ""
 	if t.APIKeyEnv != "" {
 		if key = d.opts.Getenv(t.APIKeyEnv); key == "" {
-			return nil, fmt.Errorf("target %q: %w: environment variable %s is empty", t.Name, ErrSecret, t.APIKeyEnv)
+			return nil, unsetKey(d.Project().Config, t, "")
 		}
 	}
 	return d.opts.NewProvider(t, key)

@@ -106,7 +106,7 @@ func (d *Daemon) judgeProvider(t configs.Target) (runner.JudgeProvider, error) {
 	if p, ok := d.judges[t.Name]; ok {
 		return p, nil
 	}
-	p, err := d.newProviderLocked(t, "judge target")
+	p, err := d.newProviderLocked(t, "the judge's key")
 	if err != nil {
 		return nil, err
 	}

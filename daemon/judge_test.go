@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"math"
 	"net/http"
@@ -181,6 +182,19 @@ func TestEvaluateJudgeMissing(t *testing.T) {
 	_, err := d.Evaluate(context.Background(), Request{Suite: "refunds", Target: "prod", Trigger: TriggerManual})
 	if err == nil || !strings.Contains(err.Error(), "no judge") {
 		t.Errorf("Evaluate without a judge = %v, want an error saying there is no judge", err)
+	}
+}
+
+// TestEvaluateJudgeKeyUnset: the judge's unset key is placed at its field
+// and says it is the judge's.
+func TestEvaluateJudgeKeyUnset(t *testing.T) {
+	proj := judgeProject(t, simURL(t, nil))
+	proj.Config.Targets[1].APIKeyEnv = "EVALD_TEST_UNSET_JUDGE_KEY"
+	d := testDaemon(t, Options{Project: proj, Store: testStore(t), Getenv: func(string) string { return "" }})
+	_, err := d.Evaluate(context.Background(), Request{Suite: "refunds", Target: "prod", Trigger: TriggerManual})
+	want := proj.Config.File + ": targets[1].api_key_env: environment variable EVALD_TEST_UNSET_JUDGE_KEY is not set (the judge's key)"
+	if !errors.Is(err, ErrSecret) || err.Error() != want {
+		t.Errorf("Evaluate with the judge's key unset = %v, want ErrSecret %q", err, want)
 	}
 }
 
