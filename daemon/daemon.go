@@ -66,6 +66,8 @@ type Options struct {
 	OnRun func(*Result)
 	// Alerts turns on incidents and deliveries to the config's sinks (serve
 	// and demo). One-shot commands leave it off: a CI gate pages nobody.
+	// With it, New and Reload refuse a configuration whose scheduled runs
+	// or sinks need a variable that Getenv leaves empty.
 	Alerts bool
 	// QueueAlerts plans alerts and writes them to the store's outbox but
 	// sends nothing and needs none of the sinks' secrets: a one-shot command
@@ -162,6 +164,13 @@ func New(opts Options) (*Daemon, error) {
 	d.runCtx, d.cancelRuns = context.WithCancel(context.Background())
 	d.stopping = make(chan struct{})
 	d.bgCtx, d.cancelBg = context.WithCancel(context.Background())
+	if opts.Alerts {
+		// Serving: refuse at once what every tick, or every page, would
+		// fail on.
+		if err := CheckSecrets(opts.Project, opts.Getenv); err != nil {
+			return nil, err
+		}
+	}
 	if opts.Alerts || opts.QueueAlerts {
 		getenv := opts.Getenv
 		if !opts.Alerts {

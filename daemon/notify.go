@@ -31,7 +31,8 @@ type alerting struct {
 }
 
 // newAlerting builds the sinks the config names; the log sink is always on.
-// A sink whose secret variable is empty is a configuration error.
+// A sink whose secret variable is empty is a configuration error (New has
+// reported them all already: see CheckSecrets).
 func newAlerting(cfg *configs.Config, getenv func(string) string, log *slog.Logger, reg prometheus.Registerer, hc *http.Client, out alerts.Outbox) (*alerting, error) {
 	sinks := []alerts.Sink{&alerts.LogSink{Logger: log.With("component", "alerts")}}
 	secret := func(env, what string) (alerts.Secret, error) {
@@ -40,7 +41,11 @@ func newAlerting(cfg *configs.Config, getenv func(string) string, log *slog.Logg
 		}
 		v := getenv(env)
 		if v == "" {
-			return "", fmt.Errorf("alerts.%s: environment variable %s is empty", what, env)
+			ref, ok := cfg.EnvRef("alerts." + what)
+			if !ok {
+				ref = configs.EnvRef{Field: "alerts." + what, Var: env}
+			}
+			return "", cfg.Unset(ref, "")
 		}
 		return alerts.Secret(v), nil
 	}

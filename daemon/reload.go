@@ -17,11 +17,19 @@ import (
 // of changed targets are rebuilt on next use, and runs in flight finish with
 // the configuration they started with. The caller validates proj first; a
 // configuration that fails to load never reaches Reload (see ReloadFailed).
+// A serving daemon (Options.Alerts) also refuses one whose scheduled runs
+// or alert sinks need a variable the environment leaves empty: the old
+// configuration stays in force, as for an invalid one.
 func (d *Daemon) Reload(ctx context.Context, proj *configs.Project) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.stopped {
 		return ErrStopped
+	}
+	if d.opts.Alerts {
+		if err := CheckSecrets(proj, d.opts.Getenv); err != nil {
+			return err
+		}
 	}
 	old := d.project
 	d.project = proj

@@ -69,6 +69,11 @@ type serveOptions struct {
 // serveProject runs the daemon and its HTTP server until ctx ends. Cleanups
 // run in reverse order of setup.
 func serveProject(ctx context.Context, o serveOptions) (err error) {
+	// A daemon whose every tick would fail on a missing key, or whose
+	// pages could never leave, is worse than one that does not start.
+	if err := daemon.CheckSecrets(o.project, os.Getenv); err != nil {
+		return usageErr("%w", err)
+	}
 	var cleanups []func(context.Context) error
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.grace+15*time.Second)
@@ -113,6 +118,10 @@ func serveProject(ctx context.Context, o serveOptions) (err error) {
 	tokens, err := tokensFrom(o.project.Config.Server.TokensEnv)
 	if err != nil {
 		return usageErr("%w", err)
+	}
+	if ref, ok := o.project.Config.EnvRef("server.tokens_env"); ok && tokens == nil {
+		// The dashboard and the schedules work without; changes over HTTP do not.
+		o.log.Warn("the HTTP API refuses every change", "err", o.project.Config.Unset(ref, ""))
 	}
 	addr := o.addr
 	if addr == "" {
