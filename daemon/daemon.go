@@ -93,6 +93,8 @@ type Daemon struct {
 	// grades caches judge answers for every run (runner.GradeCache).
 	grades  *runner.GradeCache
 	running map[runKey]bool // (suite, target) pairs with a run in flight
+	// startFails holds each pair's start failure until a run starts.
+	startFails map[runKey]StartFailure
 	// pendingSeen remembers pending threshold changes already reported.
 	pendingSeen map[string]bool
 	cron        *cron.Cron
@@ -159,6 +161,7 @@ func New(opts Options) (*Daemon, error) {
 		grades:      runner.NewGradeCache(opts.GradeCacheSize).WithProbe(opts.GradeProbeEvery, opts.Now),
 		metrics:     newMetrics(opts.Registry),
 		running:     map[runKey]bool{},
+		startFails:  map[runKey]StartFailure{},
 		pendingSeen: map[string]bool{},
 	}
 	d.runCtx, d.cancelRuns = context.WithCancel(context.Background())

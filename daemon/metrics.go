@@ -19,6 +19,7 @@ type metrics struct {
 	cost          *prometheus.CounterVec
 	providerErrs  *prometheus.CounterVec
 	skipped       *prometheus.CounterVec
+	startFailures *prometheus.CounterVec
 	reloadOK      prometheus.Gauge
 	reloadTime    prometheus.Gauge
 	configHash    prometheus.Gauge
@@ -55,6 +56,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}, []string{"target", "class"}),
 		skipped: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "evald_skipped_runs_total", Help: "Scheduled runs not started, by reason (still_running, budget).",
+		}, []string{"suite", "target", "reason"}),
+		startFailures: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "evald_run_start_failures_total",
+			Help: "Scheduled or triggered runs that failed to start or to be recorded, by reason (secret, config, other).",
 		}, []string{"suite", "target", "reason"}),
 		reloadOK: f.NewGauge(prometheus.GaugeOpts{
 			Name: "evald_config_last_reload_successful", Help: "1 if the last configuration load succeeded.",

@@ -176,9 +176,8 @@ func (d *Daemon) launchLocked(k runKey, trigger string) {
 		if trigger == TriggerSchedule && d.overBudget(k) {
 			return
 		}
-		if _, err := d.Evaluate(d.runCtx, Request{Suite: k.suite, Target: k.target, Trigger: trigger}); err != nil {
-			d.log.Error("run failed to start or record", "suite", k.suite, "target", k.target, "err", err)
-		}
+		_, err := d.Evaluate(d.runCtx, Request{Suite: k.suite, Target: k.target, Trigger: trigger})
+		d.noteStart(k, err)
 	})
 }
 

@@ -3,11 +3,14 @@ package daemon
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"testing/synctest"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/evald/evald/configs"
 	"github.com/evald/evald/evals"
@@ -116,4 +119,66 @@ func TestReloadRefusesUnsetSecrets(t *testing.T) {
 			t.Errorf("runs = %d, want 1 (the old hourly schedule stays)", n)
 		}
 	})
+}
+
+// TestStartFailuresAreVisible: a run that cannot start is counted by
+// reason and remembered for its pair until one starts; the message names
+// the variable and holds no value.
+func TestStartFailuresAreVisible(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
+		key := ""
+		getenv := func(string) string {
+			mu.Lock()
+			defer mu.Unlock()
+			return key
+		}
+		proj := testProject([]*evals.Suite{testSuite("faq", 1)}, []string{"prod"}, "@every 1h")
+		proj.Config.Targets[0].APIKeyEnv = "PROD_KEY"
+		h := newHarness(t, proj, func(string) *fakeProvider { return &fakeProvider{} }, func(o *Options) { o.Getenv = getenv })
+		ctx := context.Background()
+		if _, ok := h.d.StartFailure("faq", "prod"); ok {
+			t.Error("a start failure before any run")
+		}
+		if err := h.d.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait() // the run due at start fails
+		if got := testutil.ToFloat64(h.d.metrics.startFailures.WithLabelValues("faq", "prod", "secret")); got != 1 {
+			t.Errorf("evald_run_start_failures_total{reason=secret} = %v, want 1", got)
+		}
+		f, ok := h.d.StartFailure("faq", "prod")
+		if !ok || f.Reason != "secret" || !strings.Contains(f.Err, "targets[0].api_key_env: environment variable PROD_KEY is not set") || f.At.IsZero() {
+			t.Errorf("StartFailure = %+v, %v; want reason secret naming the field", f, ok)
+		}
+		mu.Lock()
+		key = "sk-do-not-show"
+		mu.Unlock()
+		if err := h.d.Trigger("faq", "prod", TriggerManual); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if f, ok := h.d.StartFailure("faq", "prod"); ok {
+			t.Errorf("StartFailure after a run started = %+v, want none", f)
+		}
+		if err := h.d.Stop(ctx); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestStartFailureReason(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		want string
+	}{
+		{(&configs.Config{}).Unset(configs.EnvRef{Field: "targets[0].api_key_env", Var: "K"}, ""), "secret"},
+		{fmt.Errorf("%w: no suite named x", ErrUnknown), "config"},
+		{fmt.Errorf("%w: candidate prompt", ErrInvalid), "config"},
+		{errors.New("record run start: database is locked"), "other"},
+	} {
+		if got := startFailureReason(tt.err); got != tt.want {
+			t.Errorf("startFailureReason(%v) = %q, want %q", tt.err, got, tt.want)
+		}
+	}
 }

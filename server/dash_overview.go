@@ -34,10 +34,11 @@ type pairStatus struct {
 }
 
 // statusOf derives a pair's status from its newest run (latest, perhaps
-// still running), its newest finished run (last) and its active silence.
-// It only reads what the daemon recorded: the run status, the drift
-// verdict and the pending sign-off in the run's detail.
-func statusOf(latest, last *store.Run, silence *store.Silence, now time.Time) pairStatus {
+// still running), its newest finished run (last), its active silence and
+// the daemon's start failure of the pair (nil when its runs start). It
+// only reads what the daemon recorded: the run status, the drift verdict
+// and the pending sign-off in the run's detail.
+func statusOf(latest, last *store.Run, silence *store.Silence, fail *daemon.StartFailure, now time.Time) pairStatus {
 	var ps pairStatus
 	add := func(class, icon, text, title string) {
 		ps.Chips = append(ps.Chips, chip{Class: class, Icon: icon, Text: text, Title: title})
@@ -46,6 +47,12 @@ func statusOf(latest, last *store.Run, silence *store.Silence, now time.Time) pa
 		if ps.Attention == "" {
 			ps.Attention = why
 		}
+	}
+	if fail != nil {
+		// First: the last verdict, however good, is all there will be
+		// until this is fixed.
+		add("bad", "⚠", "cannot start", "the newest run failed to start "+fmtAgo(fail.At, now)+": "+fail.Err)
+		attention("runs fail to start: " + fail.Err)
 	}
 	if last == nil {
 		add("mute", "…", "no runs yet", "the scheduler has not finished a run of this pair")
@@ -132,6 +139,14 @@ func (s *Server) newestRuns(ctx context.Context, suite, target string) (latest, 
 		}
 	}
 	return latest, last, nil
+}
+
+// startFailure is the daemon's start failure of the pair, nil if none.
+func (s *Server) startFailure(suite, target string) *daemon.StartFailure {
+	if f, ok := s.opts.Daemon.StartFailure(suite, target); ok {
+		return &f
+	}
+	return nil
 }
 
 func silenceFor(silences []store.Silence, suite, target string) *store.Silence {
@@ -231,7 +246,7 @@ func (s *Server) overviewRow(ctx context.Context, pair daemon.Pair, silences []s
 	if err != nil {
 		return row, err
 	}
-	row.Status = statusOf(latest, last, silenceFor(silences, pair.Suite, pair.Target), now)
+	row.Status = statusOf(latest, last, silenceFor(silences, pair.Suite, pair.Target), s.startFailure(pair.Suite, pair.Target), now)
 	var threshold *float64
 	if last != nil {
 		row.LastRun, row.LastTitle, row.LastHref = fmtAgo(last.StartedAt, now), fmtTime(last.StartedAt), runHref(last.ID)

@@ -153,7 +153,7 @@ func (s *Server) pageSuite(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, err)
 		return
 	}
-	p.Status = statusOf(latest, last, silenceFor(silences, suite, target), now)
+	p.Status = statusOf(latest, last, silenceFor(silences, suite, target), s.startFailure(suite, target), now)
 	for _, rg := range suiteRanges {
 		q := url.Values{"range": {rg.key}}
 		p.Ranges = append(p.Ranges, rangeLink{Label: rg.key, Href: href + "?" + q.Encode(), Current: rg.key == rangeKey})

@@ -23,16 +23,27 @@ import (
 // NextRun completes the shared fakeDaemon: nothing is scheduled.
 func (f *fakeDaemon) NextRun(string, string) time.Time { return time.Time{} }
 
+// StartFailure completes the shared fakeDaemon: every run starts.
+func (f *fakeDaemon) StartFailure(string, string) (daemon.StartFailure, bool) {
+	return daemon.StartFailure{}, false
+}
+
 // dashDaemon is the fake daemon of the dashboard tests: its own pairs and
 // a scheduler that runs everything at next.
 type dashDaemon struct {
 	fakeDaemon
 	pairs []daemon.Pair
 	next  time.Time
+	// fails are the pairs' start failures, by "suite/target".
+	fails map[string]daemon.StartFailure
 }
 
 func (d *dashDaemon) Pairs() []daemon.Pair                   { return d.pairs }
 func (d *dashDaemon) NextRun(suite, target string) time.Time { return d.next }
+func (d *dashDaemon) StartFailure(suite, target string) (daemon.StartFailure, bool) {
+	f, ok := d.fails[suite+"/"+target]
+	return f, ok
+}
 
 // dashNow is the dashboard's clock in these tests.
 var dashNow = time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
@@ -342,6 +353,37 @@ func TestDashboardOverview(t *testing.T) {
 	}
 }
 
+// TestDashboardStartFailure: a pair whose runs cannot start needs
+// attention, whatever its last finished run said; the banner says why.
+func TestDashboardStartFailure(t *testing.T) {
+	s, _ := newDashServer(t)
+	d := s.opts.Daemon.(*dashDaemon)
+	d.pairs = d.pairs[2:] // orders alone: no runs, no attention so far
+	_, body := fetch(t, s, "/")
+	if !strings.Contains(body, "All 1 suite × target pairs are healthy") {
+		t.Fatalf("overview of orders alone does not call it healthy")
+	}
+	d.fails = map[string]daemon.StartFailure{"orders/prod": {At: dashNow.Add(-3 * time.Minute), Reason: "secret",
+		Err: "evald.yaml:6: targets[0].api_key_env: environment variable PROD_KEY is not set"}}
+	_, body = fetch(t, s, "/")
+	for _, want := range []string{
+		"1 of 1 suite × target pairs need attention",
+		`<a href="/suites/orders/prod">orders on prod</a>: runs fail to start: evald.yaml:6: targets[0].api_key_env: environment variable PROD_KEY is not set`,
+		"cannot start",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("overview with a start failure lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "are healthy") {
+		t.Errorf("overview calls a pair whose runs cannot start healthy")
+	}
+	_, body = fetch(t, s, "/suites/orders/prod")
+	if !strings.Contains(body, "cannot start") {
+		t.Errorf("suite page does not show the start failure")
+	}
+}
+
 func TestDashboardSuitePage(t *testing.T) {
 	s, _ := newDashServer(t)
 	_, body := fetch(t, s, "/suites/faq/prod")
@@ -521,7 +563,7 @@ func TestStatusOf(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ps := statusOf(tt.latest, tt.last, tt.silence, dashNow)
+			ps := statusOf(tt.latest, tt.last, tt.silence, nil, dashNow)
 			if ps.Attention != tt.attention {
 				t.Errorf("statusOf(%s).Attention = %q, want %q", tt.name, ps.Attention, tt.attention)
 			}
@@ -536,6 +578,23 @@ func TestStatusOf(t *testing.T) {
 				t.Errorf("statusOf(%s) chips = %q, want one saying %q", tt.name, texts, tt.text)
 			}
 		})
+	}
+}
+
+// TestStatusOfStartFailure: a pair whose newest run could not start needs
+// attention first, whatever its last finished run said.
+func TestStatusOfStartFailure(t *testing.T) {
+	fail := &daemon.StartFailure{At: dashNow.Add(-time.Minute), Reason: "other", Err: "record run start: disk full"}
+	ok := &store.Run{ID: 7, Status: "passed", VerdictDetail: `{"kind":"ok"}`, StartedAt: dashNow.Add(-time.Hour)}
+	regressed := &store.Run{ID: 8, Status: "regressed", VerdictDetail: `{"kind":"regressed"}`, StartedAt: dashNow.Add(-time.Hour)}
+	for _, last := range []*store.Run{nil, ok, regressed} {
+		ps := statusOf(nil, last, nil, fail, dashNow)
+		if want := "runs fail to start: record run start: disk full"; ps.Attention != want {
+			t.Errorf("statusOf(last %v).Attention = %q, want %q", last, ps.Attention, want)
+		}
+		if c := ps.Chips[0]; c.Text != "cannot start" || c.Icon == "" || !strings.Contains(c.Title, "disk full") {
+			t.Errorf("statusOf(last %v) first chip = %+v, want cannot start with the error", last, c)
+		}
 	}
 }
 

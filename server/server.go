@@ -29,6 +29,8 @@ type Daemon interface {
 	// NextRun is when the scheduler next starts suite on target (zero when
 	// it is not scheduled or the scheduler is not running).
 	NextRun(suite, target string) time.Time
+	// StartFailure is why the pair's newest run could not start, if so.
+	StartFailure(suite, target string) (daemon.StartFailure, bool)
 }
 
 // Store is what the server reads.

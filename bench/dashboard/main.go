@@ -120,6 +120,9 @@ func (d benchDaemon) Trigger(string, string, string) error { return nil }
 func (d benchDaemon) Ready(context.Context) error          { return nil }
 func (d benchDaemon) Pairs() []daemon.Pair                 { return d.pairs }
 func (d benchDaemon) NextRun(string, string) time.Time     { return d.next }
+func (d benchDaemon) StartFailure(string, string) (daemon.StartFailure, bool) {
+	return daemon.StartFailure{}, false
+}
 func (d benchDaemon) Signoff(context.Context, string, string, string) ([]governance.Change, error) {
 	return nil, errors.New("read-only")
 }
