@@ -22,11 +22,15 @@ import (
 // the baseline and every sample.
 //
 // The baseline: the verdict records how many reference runs it used, not
-// which, so the page compares with the newest completed run (passed or
-// failed) of the same segment (same suite and target versions) before the
-// change the verdict points at (its change run, or the first run of its
-// evidence), else before this run; failing that, with the newest earlier
-// run of any version. ?vs=RUN_ID compares with any other run.
+// which, so the page compares with the newest completed production run
+// (passed or failed) of the same segment (same suite and target versions)
+// before the change the verdict points at (its change run, or the first
+// run of its evidence), else before this run; failing that, with the
+// newest earlier production run of any version. Candidates (and the
+// production arm of a side-by-side gate) are never picked: they measured
+// something else. A candidate's own page compares with the baseline its
+// gate used, recorded in its detail. ?vs=RUN_ID compares with any other
+// run.
 
 type kv struct{ K, V, Title string }
 
@@ -157,6 +161,7 @@ type runPage struct {
 	PendingDiff          string
 	SignoffCmd           string
 	Verdict              *verdictView
+	NoVerdict            string // why Verdict is nil
 	Regrades             []regradeRow
 	MoreRegrades         bool
 	Baseline             *baselineView
@@ -206,6 +211,7 @@ func (s *Server) pageRun(w http.ResponseWriter, r *http.Request) {
 	if v != nil {
 		p.Verdict = toVerdictView(run, v)
 	}
+	p.NoVerdict = noVerdict(d)
 	regrades, err := s.opts.Store.Regrades(ctx, store.RegradeFilter{Suite: run.Suite, RunID: run.ID, Limit: maxRunRegrades + 1})
 	if err != nil {
 		s.pageError(w, r, err)
@@ -225,13 +231,23 @@ func (s *Server) pageRun(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	base, note, warning, err := s.baseline(ctx, run, v, vs)
+	var (
+		base          store.Run
+		note, warning string
+	)
+	if vs == 0 && isCandidate(d) {
+		base, note, p.BaselineNone, err = s.gateBaseline(ctx, d)
+	} else {
+		base, note, warning, err = s.baseline(ctx, run, v, vs)
+	}
 	switch {
+	case err == nil && p.BaselineNone != "":
+		// Nothing to diff against, and the page says why.
 	case errors.Is(err, store.ErrNotFound) && vs > 0:
 		s.pageNotFound(w, r, fmt.Sprintf("There is no run %d to compare with.", vs))
 		return
 	case errors.Is(err, store.ErrNotFound):
-		p.BaselineNone = "No earlier completed run of " + run.Suite + " on " + run.Target + " to compare with."
+		p.BaselineNone = "No earlier completed production run of " + run.Suite + " on " + run.Target + " to compare with."
 	case err != nil:
 		s.pageError(w, r, err)
 		return
@@ -502,12 +518,12 @@ func (s *Server) baseline(ctx context.Context, run store.Run, v *drift.Verdict, 
 			before = v.Evidence.FromRun
 		}
 	}
-	base, err = s.opts.Store.PreviousRun(ctx, run, before, completed...)
+	base, err = s.previousProduction(ctx, run, before)
 	if err == nil {
 		if before < run.ID {
-			return base, fmt.Sprintf("the last completed run of the same segment before the change the verdict points at (run %d)", before), "", nil
+			return base, fmt.Sprintf("the last completed production run of the same segment before the change the verdict points at (run %d)", before), "", nil
 		}
-		return base, "the previous completed run of the same segment (same suite and target versions)", "", nil
+		return base, "the previous completed production run of the same segment (same suite and target versions)", "", nil
 	}
 	if !errors.Is(err, store.ErrNotFound) {
 		return base, "", "", err
@@ -517,11 +533,81 @@ func (s *Server) baseline(ctx context.Context, run store.Run, v *drift.Verdict, 
 		return base, "", "", err
 	}
 	for _, r := range runs {
-		if slices.Contains(completed, r.Status) || r.Status == daemon.StatusRegressed {
-			return r, "the previous completed run (none of this run's segment came before it)", versionWarning(run, r), nil
+		if (slices.Contains(completed, r.Status) || r.Status == daemon.StatusRegressed) && daemon.IsProductionRun(r) {
+			return r, "the previous completed production run (none of this run's segment came before it)", versionWarning(run, r), nil
 		}
 	}
 	return base, "", "", fmt.Errorf("baseline of run %d: %w", run.ID, store.ErrNotFound)
+}
+
+// previousProduction is the newest completed production run of run's
+// segment before run beforeID: the runs of CI gates in between are passed
+// over, one query each (a gate stores one or two runs per pull request).
+func (s *Server) previousProduction(ctx context.Context, run store.Run, beforeID int64) (store.Run, error) {
+	for {
+		prev, err := s.opts.Store.PreviousRun(ctx, run, beforeID, completed...)
+		if err != nil || daemon.IsProductionRun(prev) {
+			return prev, err
+		}
+		beforeID = prev.ID
+	}
+}
+
+// isCandidate reports whether a run's detail marks it as a CI gate's
+// candidate.
+func isCandidate(d daemon.Detail) bool {
+	return d.Candidate || d.GateRole == daemon.RoleCandidate
+}
+
+// gateBaseline is what a candidate's page diffs against: the baseline its
+// gate compared it with, never the previous run, which may be another
+// candidate. none says why there is nothing to diff against (the gate had
+// no baseline, or it came from another server's database).
+func (s *Server) gateBaseline(ctx context.Context, d daemon.Detail) (base store.Run, note, none string, err error) {
+	if d.Gate == nil || d.Gate.Baseline.RunID == 0 {
+		return base, "", "The CI gate compared this candidate with no baseline: its thresholds alone decided. Compare with a run by adding ?vs=RUN_ID to this page's address.", nil
+	}
+	b := d.Gate.Baseline
+	if remoteSource(b.Source) {
+		return base, "", fmt.Sprintf("The CI gate's baseline, run %d of %s, is not in this database.", b.RunID, b.Source), nil
+	}
+	base, err = s.opts.Store.Run(ctx, b.RunID)
+	if errors.Is(err, store.ErrNotFound) {
+		return base, "", fmt.Sprintf("The CI gate's baseline, run %d, is no longer in this database.", b.RunID), nil
+	}
+	if err != nil {
+		return base, "", "", err
+	}
+	how := "--baseline " + b.Mode
+	if b.Mode == daemon.BaselineSideBySide {
+		how = "production's arm, run side by side"
+	}
+	return base, "the baseline the CI gate compared it with (" + how + ")", "", nil
+}
+
+// remoteSource reports whether a gate's baseline came from another
+// server (`evald run --server URL`): its run ids are that database's.
+func remoteSource(source string) bool {
+	return strings.HasPrefix(source, "http://") || strings.HasPrefix(source, "https://")
+}
+
+// noVerdict says why a run has no drift verdict: the runs of a CI gate are
+// never fed to the detector.
+func noVerdict(d daemon.Detail) string {
+	switch {
+	case isCandidate(d):
+		compared := "not compared with a baseline"
+		if g := d.Gate; g != nil && g.Baseline.RunID > 0 {
+			compared = fmt.Sprintf("compared with run %d", g.Baseline.RunID)
+			if remoteSource(g.Baseline.Source) {
+				compared += " of " + g.Baseline.Source
+			}
+		}
+		return "Candidate run (CI gate): drift is not evaluated; " + compared + "."
+	case d.GateRole == daemon.RoleReference:
+		return "Production's arm of a side-by-side CI gate: drift is not evaluated; the candidate was compared with it."
+	}
+	return "No drift verdict: the run was not compared (refused, or still running)."
 }
 
 func versionWarning(run, base store.Run) string {

@@ -71,6 +71,7 @@ func sealAt(at time.Time, actor, action string, payload any) store.SealFunc {
 
 type seedRun struct {
 	suite, status string
+	trigger       string // default schedule
 	at            time.Time
 	pass          []bool // one sample per case c1, c2, c3...
 	outputs       map[int]string
@@ -83,7 +84,10 @@ type seedRun struct {
 func addRun(t *testing.T, st *store.Store, r seedRun) int64 {
 	t.Helper()
 	ctx := context.Background()
-	id, err := st.CreateRun(ctx, store.Run{Suite: r.suite, Target: "prod", Trigger: "schedule", StartedAt: r.at,
+	if r.trigger == "" {
+		r.trigger = "schedule"
+	}
+	id, err := st.CreateRun(ctx, store.Run{Suite: r.suite, Target: "prod", Trigger: r.trigger, StartedAt: r.at,
 		SuiteVersion: "sv1", PromptVersion: "pv1", TargetVersion: "tv1", ThresholdsJSON: `{"pass_rate":0.8,"mean_score":0.7}`, Cases: len(r.pass)})
 	if err != nil {
 		t.Fatal(err)
@@ -457,11 +461,97 @@ func TestDashboardRunPage(t *testing.T) {
 		t.Errorf("run page with ?vs=1 does not compare with run 1")
 	}
 	_, body = fetch(t, s, "/runs/1")
-	if !strings.Contains(body, "No earlier completed run of faq on prod") {
+	if !strings.Contains(body, "No earlier completed production run of faq on prod") {
 		t.Errorf("first run's page does not say it has no baseline")
 	}
 	if strings.Contains(body, "h-regrades") {
 		t.Errorf("run 1, never regraded, has a Regraded section")
+	}
+}
+
+// TestDashboardRunPageCandidates: a candidate's page diffs against the
+// baseline its gate used and says why it has no drift verdict; production
+// pages never pick a candidate as their previous run.
+func TestDashboardRunPageCandidates(t *testing.T) {
+	s, st := newDashServer(t)
+	at := func(d time.Duration) time.Time { return dashNow.Add(d) }
+	gate := func(base int64, mode, source string) daemon.Detail {
+		return daemon.Detail{Candidate: true, GateRole: daemon.RoleCandidate, Gate: &daemon.GateVerdict{Decision: daemon.DecisionUnchanged,
+			Baseline: daemon.GateSide{RunID: base, Mode: mode, Source: source}}}
+	}
+	// Runs 7 and 8: candidates of the same segment as production, 8
+	// compared with run 2 by id.
+	addRun(t, st, seedRun{suite: "faq", status: "passed", trigger: "ci", at: at(-4 * time.Minute), pass: []bool{true, true, true}, model: "m-2",
+		detail: gate(4, daemon.BaselineLatest, "store")})
+	cand := addRun(t, st, seedRun{suite: "faq", status: "passed", trigger: "ci", at: at(-3 * time.Minute), pass: []bool{true, false, true}, model: "m-2",
+		detail: gate(2, daemon.BaselineRun, "store")})
+	// Run 9: a candidate compared with a run of another server.
+	remote := addRun(t, st, seedRun{suite: "faq", status: "passed", trigger: "ci", at: at(-2 * time.Minute), pass: []bool{true, true, true}, model: "m-2",
+		detail: gate(41, daemon.BaselineLatest, "https://evald.example.com")})
+	// Run 10: a candidate with --baseline none.
+	alone := addRun(t, st, seedRun{suite: "faq", status: "passed", trigger: "ci", at: at(-90 * time.Second), pass: []bool{true, true, true}, model: "m-2",
+		detail: daemon.Detail{Candidate: true, GateRole: daemon.RoleCandidate}})
+	// Run 11: production's arm of a side-by-side gate.
+	arm := addRun(t, st, seedRun{suite: "faq", status: "passed", trigger: "ci", at: at(-80 * time.Second), pass: []bool{true, true, true}, model: "m-2",
+		detail: daemon.Detail{GateRole: daemon.RoleReference}})
+	// Run 12: production again.
+	prod := addRun(t, st, seedRun{suite: "faq", status: "passed", at: at(-time.Minute), pass: []bool{true, true, true}, model: "m-2",
+		verdict: drift.Verdict{Kind: drift.KindOK, Message: "ok", H: 15.7}})
+
+	_, body := fetch(t, s, fmt.Sprintf("/runs/%d", cand))
+	for _, want := range []string{
+		`Baseline: <a href="/runs/2">run 2</a>`,
+		"the baseline the CI gate compared it with (--baseline run)",
+		"Candidate run (CI gate): drift is not evaluated; compared with run 2.",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("candidate run page lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "No drift verdict: the run was not compared") || strings.Contains(body, `Baseline: <a href="/runs/7">`) {
+		t.Errorf("candidate run page compares with the previous candidate, or says it was not compared")
+	}
+
+	_, body = fetch(t, s, fmt.Sprintf("/runs/%d", remote))
+	for _, want := range []string{
+		"Candidate run (CI gate): drift is not evaluated; compared with run 41 of https://evald.example.com.",
+		"run 41 of https://evald.example.com, is not in this database",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("remote-baseline candidate page lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "Baseline: <a") {
+		t.Errorf("remote-baseline candidate page diffs against a local run")
+	}
+
+	_, body = fetch(t, s, fmt.Sprintf("/runs/%d", alone))
+	if want := "Candidate run (CI gate): drift is not evaluated; not compared with a baseline."; !strings.Contains(body, want) || strings.Contains(body, "Baseline: <a") {
+		t.Errorf("candidate page without a baseline lacks %q, or diffs against a run", want)
+	}
+
+	_, body = fetch(t, s, fmt.Sprintf("/runs/%d", arm))
+	if want := "Production&#39;s arm of a side-by-side CI gate: drift is not evaluated"; !strings.Contains(body, want) {
+		t.Errorf("side-by-side production arm page lacks %q", want)
+	}
+
+	// Production skips the gate's runs: run 5 regressed, so run 4.
+	_, body = fetch(t, s, fmt.Sprintf("/runs/%d", prod))
+	if want := `Baseline: <a href="/runs/4">run 4</a>`; !strings.Contains(body, want) {
+		t.Errorf("production run page after candidates lacks %q", want)
+	}
+	// Whatever the segment: runs of another version fall back on the
+	// previous completed production run, never a candidate.
+	other := addRun(t, st, seedRun{suite: "faq", status: "passed", trigger: "ci", at: at(-30 * time.Second), pass: []bool{true, true, true}, model: "m-2",
+		detail: gate(prod, daemon.BaselineLatest, "store")})
+	if err := st.ImportRuns(context.Background(), []store.Run{{Suite: "faq", Target: "prod", Trigger: "schedule", Status: "passed",
+		StartedAt: at(-10 * time.Second), FinishedAt: at(-5 * time.Second), SuiteVersion: "sv2", PromptVersion: "pv2", TargetVersion: "tv1", Cases: 3}}); err != nil {
+		t.Fatal(err)
+	}
+	runs, _ := st.Runs(context.Background(), store.RunFilter{Suite: "faq", Limit: 1})
+	_, body = fetch(t, s, fmt.Sprintf("/runs/%d", runs[0].ID))
+	if want := fmt.Sprintf(`Baseline: <a href="/runs/%d">run %d</a>`, prod, prod); !strings.Contains(body, want) {
+		t.Errorf("first run of a new segment lacks %q (the previous production run, not candidate %d)", want, other)
 	}
 }
 
