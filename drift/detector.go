@@ -466,8 +466,14 @@ func alarmMessage(cfg Config, v Verdict) string {
 	if cfg.Binary {
 		metric = "pass rate"
 	}
-	return fmt.Sprintf("%s: %s %s since run %d (95%% CI %s to %s, one-sided p = %.3g, %s); %s pass→fail, %d fail→pass; %s",
-		what, metric, pp(e.Delta), v.Evidence.FromRun, pp(e.CILow), pp(e.CIHigh), e.PDrop, EvidenceLabel,
+	// The estimated change point is often the run that pages: "since run
+	// 28" on run 28's own line reads as if it were an earlier one.
+	since := fmt.Sprintf("since run %d", v.Evidence.FromRun)
+	if v.Evidence.FromRun == v.RunID {
+		since = "at this run"
+	}
+	return fmt.Sprintf("%s: %s %s %s (95%% CI %s to %s, one-sided p = %.3g, %s); %s pass→fail, %d fail→pass; %s",
+		what, metric, pp(e.Delta), since, pp(e.CILow), pp(e.CIHigh), e.PDrop, EvidenceLabel,
 		caseCount(e.NPassToFail), e.NFailToPass, v.Attribution)
 }
 

@@ -490,11 +490,28 @@ func TestDeterministicSuite(t *testing.T) {
 	if !v.Page {
 		t.Errorf("a deterministic 10 pp drop did not page: %s", v.Message)
 	}
+	// The change began with the run that pages: "since run 26" on run 26
+	// reads as if it were an earlier one.
+	if want := "regression: pass rate -10.0 pp at this run (95% CI"; v.Evidence.FromRun != 26 || !strings.HasPrefix(v.Message, want) {
+		t.Errorf("message of a page whose evidence starts at the run itself = %q (from run %d), want it to start %q", v.Message, v.Evidence.FromRun, want)
+	}
 	if _, err := json.Marshal(v); err != nil {
 		t.Errorf("verdict does not encode: %v", err)
 	}
 	if _, err := json.Marshal(st); err != nil {
 		t.Errorf("state does not encode: %v", err)
+	}
+}
+
+func TestAlarmMessageNamesTheChangeRun(t *testing.T) {
+	v := Verdict{RunID: 30, Kind: KindRegressed, Attribution: AttributionSilent,
+		Evidence: &Evidence{FromRun: 28, Pooled: Comparison{Delta: -0.2, CILow: -0.3, CIHigh: -0.1, PDrop: 0.001, NPassToFail: 1}}}
+	if got, want := alarmMessage(binCfg, v), "regression: pass rate -20.0 pp since run 28 (95% CI -30.0 pp to -10.0 pp, one-sided p = 0.001, "+EvidenceLabel+"); 1 case pass→fail, 0 fail→pass; "+AttributionSilent; got != want {
+		t.Errorf("alarmMessage = %q, want %q", got, want)
+	}
+	v.RunID = 28
+	if got := alarmMessage(binCfg, v); !strings.Contains(got, "-20.0 pp at this run (") || strings.Contains(got, "since") {
+		t.Errorf("alarmMessage when the change began at this run = %q, want \"at this run\"", got)
 	}
 }
 
