@@ -198,7 +198,7 @@ func (d *Daemon) Evaluate(ctx context.Context, req Request) (*Result, error) {
 		}
 	}()
 	log := d.log.With("suite", suite.Name, "target", target.Name, "run_id", run.ID)
-	log.Info("run started", "trigger", req.Trigger, "role", req.role(), "cases", len(suite.Cases), "repeats", suite.Repeats)
+	log.Info("run started", withNonEmpty([]any{"trigger", req.Trigger}, "role", req.role(), "cases", len(suite.Cases), "repeats", suite.Repeats)...)
 
 	w := &sampleWriter{d: d, target: target.Name, runID: run.ID, cases: make([]CaseFailure, len(suite.Cases)), scores: caseScores{}}
 	rt := runner.Target{
@@ -331,8 +331,13 @@ func (d *Daemon) Evaluate(ctx context.Context, req Request) (*Result, error) {
 		d.metrics.passRate.WithLabelValues(suite.Name, target.Name).Set(sum.PassRate)
 		d.metrics.meanScore.WithLabelValues(suite.Name, target.Name).Set(sum.MeanScore)
 	}
-	log.Info("run finished", "status", run.Status, "pass_rate", sum.PassRate, "mean_score", sum.MeanScore,
-		"samples", sum.Samples, "errors", sum.Errors, "cost_usd", sum.CostUSD, "judge_cost_usd", sum.JudgeCostUSD, "duration_ms", run.DurationMS)
+	gate := ""
+	if res.Gate != nil {
+		gate = res.Gate.Decision
+	}
+	log.Info("run finished", withNonEmpty([]any{"status", run.Status}, "role", req.role(), "verdict", run.Verdict, "gate", gate,
+		"pass_rate", sum.PassRate, "mean_score", sum.MeanScore, "samples", sum.Samples, "errors", sum.Errors,
+		"cost_usd", sum.CostUSD, "judge_cost_usd", sum.JudgeCostUSD, "duration_ms", run.DurationMS)...)
 	res.Calibration = d.calibrateAfter(ctx, req, run, suite, judge, sum)
 	if d.opts.OnRun != nil {
 		d.opts.OnRun(res)
@@ -498,4 +503,17 @@ func (d *Daemon) notePending(suite string, gov ThresholdCheck) {
 		d.log.Warn("threshold change pending sign-off: enforcing the signed-off values",
 			"suite", suite, "changes", strings.TrimSpace(governance.FormatDiff(gov.Changes)), "sign_off", governance.SignoffCommand(suite))
 	}
+}
+
+// withNonEmpty appends the key-value pairs kv to attrs, leaving out those
+// whose value is an empty string: a production run has no gate role, a
+// candidate no drift verdict, and role="" reads as a role named "".
+func withNonEmpty(attrs []any, kv ...any) []any {
+	for i := 0; i+1 < len(kv); i += 2 {
+		if v, ok := kv[i+1].(string); ok && v == "" {
+			continue
+		}
+		attrs = append(attrs, kv[i], kv[i+1])
+	}
+	return attrs
 }
