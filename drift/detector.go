@@ -478,11 +478,14 @@ func alarmMessage(cfg Config, v Verdict) string {
 }
 
 // caseCount is "1 case" or "n cases".
-func caseCount(n int) string {
+func caseCount(n int) string { return count(n, "case") }
+
+// count is "1 noun" or "n nouns".
+func count(n int, noun string) string {
 	if n == 1 {
-		return "1 case"
+		return "1 " + noun
 	}
-	return fmt.Sprintf("%d cases", n)
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // pp formats a difference of rates in percentage points.
@@ -513,7 +516,7 @@ func buildEvidence(cfg Config, ref Reference, p *Pool, tags map[string][]string)
 			e.ByTag[i].Q = q
 		}
 	}
-	e.Describe = fmt.Sprintf("%d runs from run %d pooled against %d reference runs (%s)", p.Runs, p.FirstRun, len(ref.Runs), e.Pooled.Test)
+	e.Describe = fmt.Sprintf("%s from run %d pooled against %s (%s)", count(p.Runs, "run"), p.FirstRun, count(len(ref.Runs), "reference run"), e.Pooled.Test)
 	return e
 }
 

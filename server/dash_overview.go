@@ -122,16 +122,27 @@ func statusOf(latest, last *store.Run, silence *store.Silence, fail *daemon.Star
 	return ps
 }
 
+// newestWindow is how many of a pair's newest runs newestRuns reads.
+const newestWindow = 50
+
 // newestRuns returns a pair's newest run and its newest finished one
 // (nil when none).
 func (s *Server) newestRuns(ctx context.Context, suite, target string) (latest, last *store.Run, err error) {
-	runs, err := s.opts.Store.Runs(ctx, store.RunFilter{Suite: suite, Target: target, Limit: 2})
+	// A pair's health is production's: the runs of CI gates (candidates,
+	// side-by-side arms) are passed over, or a regressed candidate would
+	// show production as regressed. A window of runs is read at once, since
+	// a busy repository may gate several pull requests between two
+	// scheduled runs.
+	runs, err := s.opts.Store.Runs(ctx, store.RunFilter{Suite: suite, Target: target, Limit: newestWindow})
 	if err != nil {
 		return nil, nil, err
 	}
 	for i := range runs {
-		if i == 0 {
-			latest = &runs[0]
+		if !daemon.IsProductionRun(runs[i]) {
+			continue
+		}
+		if latest == nil {
+			latest = &runs[i]
 		}
 		if runs[i].Status != store.StatusRunning {
 			last = &runs[i]
@@ -378,9 +389,9 @@ func sparkline(pts []store.TrendPoint, threshold *float64, what string) chartVie
 			last = fmtPct(pt.PassRate)
 		}
 	}
-	label := fmt.Sprintf("pass rate of %s over %d runs: %s at first, %s last", what, runs, first, last)
+	label := fmt.Sprintf("pass rate of %s over %s: %s at first, %s last", what, nRuns(runs), first, last)
 	if regressed > 0 {
-		label += fmt.Sprintf("; %d runs regressed", regressed)
+		label += fmt.Sprintf("; %s regressed", nRuns(regressed))
 	}
 	v := p.view("spark", label)
 	v.Bands = []pathView{{D: band(xs, lo, hi), Class: "band"}}
@@ -394,3 +405,11 @@ func sparkline(pts []store.TrendPoint, threshold *float64, what string) chartVie
 }
 
 func mid(a, b time.Time) time.Time { return a.Add(b.Sub(a) / 2) }
+
+// nRuns is "1 run" or "n runs".
+func nRuns(n int) string {
+	if n == 1 {
+		return "1 run"
+	}
+	return fmt.Sprintf("%d runs", n)
+}

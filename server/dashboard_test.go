@@ -163,7 +163,7 @@ func seedDashboard(t *testing.T, st *store.Store) {
 			Attribution: "provider (identity changed at run 5)",
 			Identity: &drift.IdentityChange{Run: 5, Changes: []drift.SourceChange{{Source: "target", Reason: `new model "m-2"`,
 				Before: drift.Distribution{Models: map[string]int{"m-1": 12}}, After: drift.Distribution{Models: map[string]int{"m-2": 3}}}}},
-			Evidence: &drift.Evidence{Label: drift.EvidenceLabel, FromRun: 5, Runs: 1, RefRuns: 4, Describe: "1 runs from run 5 pooled against 4 reference runs",
+			Evidence: &drift.Evidence{Label: drift.EvidenceLabel, FromRun: 5, Runs: 1, RefRuns: 4, Describe: "1 run from run 5 pooled against 4 reference runs",
 				Pooled: drift.Comparison{Test: "cmh", N: 3, Reference: 0.67, Current: 0.33, Delta: -0.33, PassToFail: []string{"c1"}, NPassToFail: 1}},
 		}})
 	// Run 5 regraded twice, once by a judge whose name is markup.
@@ -337,7 +337,7 @@ func TestDashboardOverview(t *testing.T) {
 		"in 5 min",                 // the scheduler's next run
 		"$1.75 of $5.00",           // faq: five runs at $0.25 and two regrades ($0.5042) today
 		`<svg class="chart spark"`, // a sparkline
-		`aria-label="pass rate of faq on prod over 5 runs: 66.7% at first, 33.3% last; 1 runs regressed"`,
+		`aria-label="pass rate of faq on prod over 5 runs: 66.7% at first, 33.3% last; 1 run regressed"`,
 		`<meta http-equiv="refresh" content="60">`,
 	} {
 		if !strings.Contains(body, want) {
@@ -472,6 +472,30 @@ func TestDashboardRunPage(t *testing.T) {
 // TestDashboardRunPageCandidates: a candidate's page diffs against the
 // baseline its gate used and says why it has no drift verdict; production
 // pages never pick a candidate as their previous run.
+// A CI gate's runs are not production's: a regressed candidate must not
+// make a pair look regressed, nor enter its sparkline.
+func TestDashboardOverviewPassesOverGateRuns(t *testing.T) {
+	s, st := newDashServer(t)
+	cand := daemon.Detail{Candidate: true, GateRole: daemon.RoleCandidate}
+	addRun(t, st, seedRun{suite: "orders", status: "regressed", trigger: "ci", at: dashNow.Add(-2 * time.Minute), pass: []bool{false, false, true}, model: "m-2", detail: cand})
+	addRun(t, st, seedRun{suite: "faq", status: "regressed", trigger: "ci", at: dashNow.Add(-time.Minute), pass: []bool{false, false, false}, model: "m-2", detail: cand})
+	addRun(t, st, seedRun{suite: "faq", status: "passed", trigger: "ci", at: dashNow.Add(-30 * time.Second), pass: []bool{true, true, true}, model: "m-2",
+		detail: daemon.Detail{GateRole: daemon.RoleReference}})
+	_, body := fetch(t, s, "/")
+	for _, want := range []string{
+		"2 of 3 suite × target pairs need attention",
+		"no runs yet", // orders: its only run is a candidate
+		`aria-label="pass rate of faq on prod over 5 runs: 66.7% at first, 33.3% last`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("overview with CI gate runs lacks %q", want)
+		}
+	}
+	if strings.Contains(body, `<a href="/suites/orders/prod">orders on prod</a>: regressed`) {
+		t.Errorf("overview shows orders regressed by a candidate run")
+	}
+}
+
 func TestDashboardRunPageCandidates(t *testing.T) {
 	s, st := newDashServer(t)
 	at := func(d time.Duration) time.Time { return dashNow.Add(d) }

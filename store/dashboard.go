@@ -40,11 +40,12 @@ func (p TrendPoint) Total() int {
 	return n
 }
 
-// Trend returns the pass rate of the finished runs of suite
-// on target that started at or after since, oldest first, in at most
+// Trend returns the pass rate of the finished production runs of suite
+// on target (CI gates' candidates and arms are left out) that started at
+// or after since, oldest first, in at most
 // maxPoints points: one per run while there are no more than maxPoints
 // runs, else one per time bucket of equal width from the first run to the
-// last. It reads the runs_pair_started index only, and groups in Go: a
+// last. It walks the runs_pair_started index, and groups in Go: a
 // GROUP BY on a time expression sorts every row, which costs more than
 // reading them.
 func (s *Store) Trend(ctx context.Context, suite, target string, since time.Time, maxPoints int) ([]TrendPoint, error) {
@@ -68,6 +69,8 @@ func (s *Store) trend(ctx context.Context, suite, target string, since time.Time
 	rows, err := s.r.QueryContext(ctx, `SELECT id, started_at, status, pass_rate, cases, errors
 		FROM runs
 		WHERE suite = ? AND target = ? AND started_at >= ? AND status <> ?
+		  AND NOT (json_valid(detail) AND (coalesce(json_extract(detail, '$.candidate'), 0) <> 0
+		       OR coalesce(json_extract(detail, '$.gate_role'), '') <> ''))
 		ORDER BY started_at`,
 		suite, target, formatTime(since), StatusRunning)
 	if err != nil {

@@ -277,7 +277,7 @@ func (sim *suiteSim) run(rng *rand.Rand, id int64, at time.Time, p Plan, day, sl
 				v.Message = fmt.Sprintf("regression: pass rate %+.1f pp since run %d; %s", 100*dd, id, v.Attribution)
 				v.Evidence = &drift.Evidence{Label: drift.EvidenceLabel, FromRun: id, Runs: 1, RefRuns: 10,
 					Pooled:   drift.Comparison{Test: "cmh-exact-midp", N: p.Cases, Reference: sim.base, Current: rate, Delta: dd, SE: 0.02, CILow: dd - 0.04, CIHigh: dd + 0.04, PDrop: 1e-9, NPassToFail: len(failed)},
-					Describe: fmt.Sprintf("1 runs from run %d pooled against 10 reference runs (cmh-exact-midp)", id)}
+					Describe: fmt.Sprintf("1 run from run %d pooled against 10 reference runs (cmh-exact-midp)", id)}
 				status = daemon.StatusRegressed
 			}
 		}
