@@ -65,6 +65,11 @@ func (c *Config) EnvRef(field string) (EnvRef, bool) {
 // TargetKey returns the api_key_env field of the named target; ok is false
 // when the target names no variable (a local endpoint without a key).
 func (c *Config) TargetKey(target string) (EnvRef, bool) {
+	if target == "" {
+		// Fields outside targets (server.tokens_env, the alert sinks)
+		// carry no target: "" must not match them.
+		return EnvRef{}, false
+	}
 	for _, r := range c.EnvRefs() {
 		if r.Target == target {
 			return r, true

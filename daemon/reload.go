@@ -55,6 +55,9 @@ func (d *Daemon) Reload(ctx context.Context, proj *configs.Project) error {
 		d.cron, d.entries = c, entries
 		c.Start()
 	}
+	// A new configuration may have fixed what kept pairs from starting (and
+	// may have dropped pairs): their next runs say again if not.
+	clear(d.startFails)
 	d.metrics.reloadOK.Set(1)
 	d.metrics.reloadTime.Set(float64(d.opts.Now().Unix()))
 	d.metrics.configHash.Set(configHash(proj))

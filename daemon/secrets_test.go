@@ -63,6 +63,20 @@ func envOf(set ...string) func(string) string {
 	}
 }
 
+// With no judge configured, a graded suite needs no judge's key, and the
+// fields outside targets (server.tokens_env here) must not stand in for
+// one: the HTTP server works without tokens.
+func TestCheckSecretsWithoutJudge(t *testing.T) {
+	proj := secretsProject()
+	proj.Config.Judge = ""
+	proj.Config.Alerts = configs.Alerts{}
+	proj.Config.Server.TokensEnv = "API_TOKENS"
+	proj.Config.EnvLines["server.tokens_env"] = 3
+	if err := CheckSecrets(proj, envOf("PROD_KEY")); err != nil {
+		t.Errorf("CheckSecrets without a judge and with API_TOKENS unset = %v, want nil", err)
+	}
+}
+
 // TestServingRefusesUnsetSecrets: a serving daemon whose scheduled runs, or
 // whose alerts, need a variable the environment leaves empty does not
 // start; it says each, where it is named. Unscheduled targets are left to
@@ -150,6 +164,21 @@ func TestStartFailuresAreVisible(t *testing.T) {
 		f, ok := h.d.StartFailure("faq", "prod")
 		if !ok || f.Reason != "secret" || !strings.Contains(f.Err, "targets[0].api_key_env: environment variable PROD_KEY is not set") || f.At.IsZero() {
 			t.Errorf("StartFailure = %+v, %v; want reason secret naming the field", f, ok)
+		}
+		// A reload may fix the cause: the pair's failure is forgotten until
+		// its next run says again.
+		if err := h.d.Reload(ctx, proj); err != nil {
+			t.Error(err)
+		}
+		if f, ok := h.d.StartFailure("faq", "prod"); ok {
+			t.Errorf("StartFailure after a reload = %+v, want none", f)
+		}
+		if err := h.d.Trigger("faq", "prod", TriggerManual); err != nil {
+			t.Error(err)
+		}
+		synctest.Wait()
+		if _, ok := h.d.StartFailure("faq", "prod"); !ok {
+			t.Error("no StartFailure after the next run failed to start again")
 		}
 		mu.Lock()
 		key = "sk-do-not-show"

@@ -29,6 +29,13 @@ func (d *Daemon) StartFailure(suite, target string) (StartFailure, bool) {
 	return f, ok
 }
 
+// clearStartFailure forgets k's start failure: a run of k has started.
+func (d *Daemon) clearStartFailure(k runKey) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delete(d.startFails, k)
+}
+
 // noteStart records how a launched run of k went: err is Evaluate's.
 func (d *Daemon) noteStart(k runKey, err error) {
 	if err != nil && errors.Is(err, context.Canceled) && d.runCtx.Err() != nil {
