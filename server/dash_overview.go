@@ -133,23 +133,28 @@ func (s *Server) newestRuns(ctx context.Context, suite, target string) (latest, 
 	// show production as regressed. A window of runs is read at once, since
 	// a busy repository may gate several pull requests between two
 	// scheduled runs.
-	runs, err := s.opts.Store.Runs(ctx, store.RunFilter{Suite: suite, Target: target, Limit: newestWindow})
-	if err != nil {
-		return nil, nil, err
+	var before int64
+	for {
+		runs, err := s.opts.Store.Runs(ctx, store.RunFilter{Suite: suite, Target: target, BeforeID: before, Limit: newestWindow})
+		if err != nil {
+			return nil, nil, err
+		}
+		for i := range runs {
+			if !daemon.IsProductionRun(runs[i]) {
+				continue
+			}
+			if latest == nil {
+				latest = &runs[i]
+			}
+			if runs[i].Status != store.StatusRunning {
+				return latest, &runs[i], nil
+			}
+		}
+		if len(runs) < newestWindow {
+			return latest, nil, nil
+		}
+		before = runs[len(runs)-1].ID
 	}
-	for i := range runs {
-		if !daemon.IsProductionRun(runs[i]) {
-			continue
-		}
-		if latest == nil {
-			latest = &runs[i]
-		}
-		if runs[i].Status != store.StatusRunning {
-			last = &runs[i]
-			break
-		}
-	}
-	return latest, last, nil
 }
 
 // startFailure is the daemon's start failure of the pair, nil if none.

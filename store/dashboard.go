@@ -10,7 +10,8 @@ import (
 )
 
 // The dashboard's reads. They never read samples except for one run's page,
-// and the trend of a pair reads the runs_pair_started index alone (0003).
+// and the trend of a pair walks the runs_pair_started index (0003), reading
+// each run's detail only to pass over CI gates' runs.
 
 // TrendPoint summarises the finished runs of one suite on one target that
 // started within one time bucket (see Trend).
