@@ -44,6 +44,8 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 type projectFlags struct {
 	config string
 	db     string
+	// def is --config's default, for cmdLine to leave out.
+	def string
 }
 
 func (p *projectFlags) register(fs *flag.FlagSet) {
@@ -51,8 +53,18 @@ func (p *projectFlags) register(fs *flag.FlagSet) {
 	if def == "" {
 		def = "evald.yaml"
 	}
+	p.def = def
 	fs.StringVar(&p.config, "config", def, "config `file` (default ./evald.yaml or $EVALD_CONFIG)")
 	fs.StringVar(&p.db, "db", "", "SQLite database `file` (default: the config's storage.sqlite)")
+}
+
+// cmdLine writes follow-up commands that reach this config and database.
+func (p *projectFlags) cmdLine() cmdLine {
+	c := cmdLine{prog: selfName(), db: p.db}
+	if p.config != p.def {
+		c.config = p.config
+	}
+	return c
 }
 
 // load reads the config and every suite; any problem is a usage error (exit 2).

@@ -41,7 +41,7 @@ func TestThresholdGovernance(t *testing.T) {
 	if code != exitRefused {
 		t.Fatalf("run with an unsigned change = exit %d, want %d; stderr %q", code, exitRefused, errOut)
 	}
-	for _, want := range []string{"pass_rate 0.90 -> 0.80 (loosened)", "evald signoff --by NAME --reason TEXT faq"} {
+	for _, want := range []string{"pass_rate 0.90 -> 0.80 (loosened)", "evald signoff --config " + cfg + " --by NAME --reason TEXT faq"} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("refusal message %q lacks %q", errOut, want)
 		}

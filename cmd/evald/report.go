@@ -37,6 +37,8 @@ type runReport struct {
 	cached    bool
 	cacheHits int
 	cases     []caseRow
+	// cmd writes the commands the reports tell the user to run.
+	cmd cmdLine
 }
 
 // caseRow is one case of a run, from its stored samples.

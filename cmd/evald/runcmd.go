@@ -140,7 +140,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 
 	// Choose each job's baseline and estimate it before anything is sent:
 	// a bad name, prompt or baseline is found before the first request.
-	g := &gateRun{opts: &o, d: d, remote: remote, prompt: prompt, stderr: stderr, db: pf.dbPath(proj)}
+	g := &gateRun{opts: &o, d: d, remote: remote, prompt: prompt, stderr: stderr, db: pf.dbPath(proj), cmd: pf.cmdLine()}
 	plans := make([]jobPlan, len(jobs))
 	total := 0.0
 	for i, j := range jobs {
@@ -203,7 +203,11 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if res.Run.Status == daemon.StatusRefused {
 			fmt.Fprintf(stderr, "evald run: %s: refused: its thresholds differ from the signed-off ones:\n%s", res.Suite.Name,
 				indent(governance.FormatDiff(res.Governance.Changes)))
-			fmt.Fprintf(stderr, "To put them in force, record who and why:\n  %s\n", governance.SignoffCommand(res.Suite.Name))
+			fmt.Fprintf(stderr, "To put them in force, record who and why:\n  %s\n", rep.cmd.signoff(res.Suite.Name))
+		}
+		if v := res.Verdict; v != nil && v.Page && !rep.candidate {
+			fmt.Fprintf(stderr, "evald run: %s on %s: %s: %s\nIf the new behaviour is fine, accept it (the drift reference re-anchors):\n  %s\n",
+				res.Run.Suite, res.Run.Target, v.Kind, v.Message, rep.cmd.accept(res.Run.Target, res.Run.Suite))
 		}
 		code = worse(code, exitCodeOf(res.Run.Status))
 		var be *budgetError
@@ -310,6 +314,7 @@ type gateRun struct {
 	prompt []evals.Message
 	stderr io.Writer
 	db     string
+	cmd    cmdLine
 }
 
 // jobPlan is a job with its baseline chosen and its cost estimated.
@@ -437,13 +442,13 @@ func (g *gateRun) execute(ctx context.Context, p jobPlan) (*runReport, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &runReport{res: res}, nil
+		return &runReport{res: res, cmd: g.cmd}, nil
 	}
 	gr, err := g.d.Gate(ctx, p.gate)
 	if err != nil {
 		return nil, err
 	}
-	return &runReport{res: gr.Candidate, prod: gr.Production, candidate: true, mode: p.mode, prompt: g.opts.prompt, model: g.opts.model}, nil
+	return &runReport{res: gr.Candidate, prod: gr.Production, candidate: true, mode: p.mode, prompt: g.opts.prompt, model: g.opts.model, cmd: g.cmd}, nil
 }
 
 func exitCodeOf(status string) int {
