@@ -148,3 +148,22 @@ func TestAuditVerifyTamper(t *testing.T) {
 		})
 	}
 }
+
+// TestRefusedRunJSON: a refused run sent nothing, and its JSON says so
+// with empty objects, as every other status prints them, never null.
+func TestRefusedRunJSON(t *testing.T) {
+	cfg := project(t, simServer(t, sim.Options{WrongRate: -1}), "0.9")
+	if code, _, errOut := evald(t, "run", "--config", cfg, "faq"); code != exitOK {
+		t.Fatalf("first run = exit %d: %s", code, errOut)
+	}
+	edit(t, filepath.Join(filepath.Dir(cfg), "suites/faq.yaml"), "pass_rate: 0.9", "pass_rate: 0.8")
+	code, out, errOut := evald(t, "run", "--config", cfg, "--format", "json", "faq")
+	if code != exitRefused {
+		t.Fatalf("run = exit %d, want %d: %s", code, exitRefused, errOut)
+	}
+	for _, want := range []string{`"status":"refused"`, `"provider":{"models":{},"fingerprints":{}}`, `"errors_by_class":{}`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("refused run JSON lacks %s:\n%s", want, out)
+		}
+	}
+}

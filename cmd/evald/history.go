@@ -109,7 +109,12 @@ func providerOf(detail string) providerJSON {
 		Fingerprints map[string]int `json:"fingerprints"`
 	}
 	_ = json.Unmarshal([]byte(detail), &d)
-	p := providerJSON{Models: d.Models, Fingerprints: d.Fingerprints}
+	return nonNilProvider(providerJSON{Models: d.Models, Fingerprints: d.Fingerprints})
+}
+
+// nonNilProvider makes nil maps empty, so that JSON shows {} rather than
+// null for a run that got no answer.
+func nonNilProvider(p providerJSON) providerJSON {
 	if p.Models == nil {
 		p.Models = map[string]int{}
 	}

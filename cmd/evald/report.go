@@ -213,6 +213,12 @@ func toRunJSON(rep *runReport) runJSON {
 	case v != nil:
 		j.Regression.Verdict = v.Kind
 	}
+	// A refused run measured nothing: its maps are empty, as the
+	// other statuses print them, not null.
+	j.Provider = nonNilProvider(j.Provider)
+	if j.ErrorsByClass == nil {
+		j.ErrorsByClass = map[string]int{}
+	}
 	if j.ThresholdFailures == nil {
 		j.ThresholdFailures = []evals.ThresholdFailure{}
 	}
