@@ -210,15 +210,23 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 				res.Run.Suite, res.Run.Target, v.Kind, v.Message, rep.cmd.accept(res.Run.Target, res.Run.Suite))
 		}
 		code = worse(code, exitCodeOf(res.Run.Status))
+		left := len(plans) - i - 1
 		var be *budgetError
 		if errors.As(context.Cause(ctx), &be) {
 			fmt.Fprintf(stderr, "evald run: %v: %s on %s stopped, run %d stored %s", be, res.Run.Suite, res.Run.Target, res.Run.ID, res.Run.Status)
-			if left := len(plans) - i - 1; left > 0 {
+			if left > 0 {
 				fmt.Fprintf(stderr, "; %d more runs not started", left)
 			}
 			fmt.Fprintln(stderr)
 			code = worse(code, exitNoResult)
 			break
+		}
+		if why := incomplete(rep); why != "" {
+			fmt.Fprintf(stderr, "evald run: %s", why)
+			if ctx.Err() != nil && left > 0 {
+				fmt.Fprintf(stderr, "; %d more runs not started", left)
+			}
+			fmt.Fprintln(stderr)
 		}
 		if ctx.Err() != nil {
 			break
@@ -449,6 +457,33 @@ func (g *gateRun) execute(ctx context.Context, p jobPlan) (*runReport, error) {
 		return nil, err
 	}
 	return &runReport{res: gr.Candidate, prod: gr.Production, candidate: true, mode: p.mode, prompt: g.opts.prompt, model: g.opts.model, cmd: g.cmd}, nil
+}
+
+// incomplete says in one sentence why a run could not be completed (exit
+// 4), from what its result knows; "" for a run that completed.
+func incomplete(rep *runReport) string {
+	res := rep.res
+	r, s := res.Run, res.Summary
+	kind := ""
+	if rep.candidate {
+		kind = " (candidate)"
+	}
+	head := fmt.Sprintf("%s on %s%s: %s: ", r.Suite, r.Target, kind, r.Status)
+	planned := r.Cases * max(res.Suite.Repeats, 1)
+	switch r.Status {
+	case daemon.StatusErrored:
+		if s.Outcome == runner.Errored {
+			return head + fmt.Sprintf("%d of %d samples missing (%s), over the %g%% error budget",
+				s.Errors, planned, classes(s.ErrorsByClass), 100*runner.DefaultErrorBudget)
+		}
+		if r.ErrorText != "" {
+			return head + r.ErrorText
+		}
+		return head + "the run could not be completed"
+	case daemon.StatusInterrupted:
+		return head + fmt.Sprintf("stopped after %d of %d samples; run %d keeps them", s.Samples, planned, r.ID)
+	}
+	return ""
 }
 
 func exitCodeOf(status string) int {
