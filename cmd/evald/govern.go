@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -81,7 +82,19 @@ func (c *changeFlags) parse(name string, args []string, stderr io.Writer, byHelp
 	if err != nil {
 		return "", err
 	}
-	if len(pos) == 1 && pos[0] == "list" && name == "silence" {
+	if len(pos) > 0 && pos[0] == "list" && name == "silence" {
+		if len(pos) > 1 {
+			return "", usageErr("list takes no suite name: it lists every silence (got %q)", pos[1:])
+		}
+		var other []string
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name != "config" && f.Name != "db" {
+				other = append(other, "--"+f.Name)
+			}
+		})
+		if len(other) > 0 {
+			return "", usageErr("list takes only --config and --db (got %s)", strings.Join(other, ", "))
+		}
 		return "list", nil
 	}
 	return oneSuite(pos)

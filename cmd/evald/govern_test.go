@@ -167,3 +167,23 @@ func TestRefusedRunJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestSilenceListUsage: silence list says what it takes when given more.
+func TestSilenceListUsage(t *testing.T) {
+	cfg := project(t, "http://127.0.0.1:1/v1", "0.9")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"extra"}, `evald silence: list takes no suite name: it lists every silence (got ["extra"])`},
+		{[]string{"--target", "prod"}, "evald silence: list takes only --config and --db (got --target)"},
+	} {
+		code, _, errOut := evald(t, append([]string{"silence", "list", "--config", cfg}, tc.args...)...)
+		if code != exitUsage || strings.TrimSpace(errOut) != tc.want {
+			t.Errorf("silence list %v = exit %d, %q; want %d, %q", tc.args, code, errOut, exitUsage, tc.want)
+		}
+	}
+	if code, out, errOut := evald(t, "silence", "list", "--config", cfg); code != exitOK || !strings.HasPrefix(out, "SUITE") {
+		t.Errorf("silence list = exit %d, %q %q", code, out, errOut)
+	}
+}
