@@ -27,7 +27,7 @@ import (
 const demoGradeProbe = 10 * time.Second
 
 func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("demo", stderr)
+	fs := newFlagSet("demo", stdout, stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "HTTP listen `address` (a busy port falls back to a free one)")
 	db := fs.String("db", "", "SQLite database `file` (default: a new one in a temporary folder)")
 	dur := fs.Duration("for", 0, "stop by itself after this `duration` (0: run until Ctrl-C)")

@@ -12,7 +12,7 @@ import (
 )
 
 func cmdHistory(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("history", stderr)
+	fs := newFlagSet("history", stdout, stderr)
 	var pf projectFlags
 	pf.register(fs)
 	asJSON := fs.Bool("json", false, "print one JSON object per run")

@@ -40,7 +40,7 @@ func (o *runOptions) candidate() bool { return o.prompt != "" || o.model != "" |
 var formats = []string{"text", "json", "markdown", "junit"}
 
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("run", stderr)
+	fs := newFlagSet("run", stdout, stderr)
 	var pf projectFlags
 	pf.register(fs)
 	var o runOptions

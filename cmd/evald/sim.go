@@ -13,10 +13,10 @@ import (
 )
 
 func cmdSim(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("sim", stderr)
+	fs := newFlagSet("sim", stdout, stderr)
 	addr := fs.String("addr", "127.0.0.1:8090", "listen `address`")
 	var opts sim.Options
-	opts.RegisterFlags(fs)
+	opts.RegisterFlags(fs.FlagSet)
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
