@@ -92,7 +92,7 @@ func TestValidate(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("validate = exit %d, stderr %q", code, errOut)
 	}
-	if !strings.Contains(out, "ok (1 targets, 1 suites, 3 cases)") {
+	if !strings.Contains(out, "ok (1 target, 1 suite, 3 cases)") {
 		t.Errorf("validate output = %q", out)
 	}
 
@@ -259,4 +259,24 @@ func TestRunIncompleteSaysWhy(t *testing.T) {
 			t.Errorf("stderr = %q, want the interrupted run named with what it kept", errb.String())
 		}
 	})
+}
+
+// TestRunUnknownNames: a suite or target name that is not in the config
+// gets the near miss, or the names there are.
+func TestRunUnknownNames(t *testing.T) {
+	cfg := project(t, "http://127.0.0.1:1/v1", "0.9")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"fqa"}, `no suite named "fqa" in ` + cfg + ` (did you mean faq?)`},
+		{[]string{"billing"}, `no suite named "billing" in ` + cfg + ` (known: faq)`},
+		{[]string{"--target", "prd", "faq"}, `--target: no target named "prd" in ` + cfg + ` (did you mean prod?)`},
+		{[]string{"--target", "staging", "faq"}, `--target: no target named "staging" in ` + cfg + ` (known: prod)`},
+	} {
+		code, _, errOut := evald(t, append([]string{"run", "--config", cfg}, tc.args...)...)
+		if code != exitUsage || strings.TrimSpace(errOut) != "evald run: "+tc.want {
+			t.Errorf("run %v = exit %d, %q; want %d, %q", tc.args, code, errOut, exitUsage, tc.want)
+		}
+	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/evald/evald/daemon"
 	"github.com/evald/evald/evals"
 	"github.com/evald/evald/governance"
+	"github.com/evald/evald/internal/strictyaml"
 	"github.com/evald/evald/runner"
 	"github.com/evald/evald/store"
 )
@@ -286,7 +287,11 @@ type job struct{ suite, target string }
 // plan expands suite names (none: every suite) into (suite, target) jobs.
 func plan(proj *configs.Project, names []string, target string) ([]job, error) {
 	if target != "" && !slices.ContainsFunc(proj.Config.Targets, func(t configs.Target) bool { return t.Name == target }) {
-		return nil, usageErr("--target: no target named %q in %s", target, proj.Config.File)
+		names := make([]string, len(proj.Config.Targets))
+		for i, t := range proj.Config.Targets {
+			names[i] = t.Name
+		}
+		return nil, usageErr("--target: no target named %q in %s%s", target, proj.Config.File, strictyaml.Suggest(target, names))
 	}
 	var jobs []job
 	matched := map[string]bool{}
@@ -305,7 +310,11 @@ func plan(proj *configs.Project, names []string, target string) ([]job, error) {
 	}
 	for _, n := range names {
 		if !matched[n] {
-			return nil, usageErr("no suite named %q in %s", n, proj.Config.File)
+			known := make([]string, len(proj.Suites))
+			for i, s := range proj.Suites {
+				known[i] = s.Name
+			}
+			return nil, usageErr("no suite named %q in %s%s", n, proj.Config.File, strictyaml.Suggest(n, known))
 		}
 	}
 	if len(jobs) == 0 {
