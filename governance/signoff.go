@@ -166,11 +166,12 @@ func clone(p *float64) *float64 {
 // thresholds, for `evald run` to print when it refuses, with the suite name
 // shell-quoted when it needs to be.
 func SignoffCommand(suite string) string {
-	return "evald signoff --by NAME --reason TEXT " + shellQuote(suite)
+	return "evald signoff --by NAME --reason TEXT " + ShellQuote(suite)
 }
 
-// shellQuote quotes s for a POSIX shell unless it is made of safe characters.
-func shellQuote(s string) string {
+// ShellQuote quotes s for a POSIX shell unless it is made of safe
+// characters, so that a printed command can be pasted as it is.
+func ShellQuote(s string) string {
 	safe := s != ""
 	for _, r := range s {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:@+=,", r)) {

@@ -29,10 +29,14 @@ type Target struct {
 	Judge *Judge
 }
 
+// DefaultErrorBudget is the share of a run's samples that may be missing
+// before it ends errored, unless Options.ErrorBudget says otherwise.
+const DefaultErrorBudget = 0.10
+
 // Options tune one run.
 type Options struct {
 	// ErrorBudget is the largest share of samples that may be missing before
-	// the run ends errored (default 0.10).
+	// the run ends errored (default DefaultErrorBudget).
 	ErrorBudget float64
 	// BackoffBase and BackoffMax bound the jittered exponential backoff
 	// between attempts (defaults 500ms and 30s). A Retry-After from the
@@ -44,7 +48,7 @@ type Options struct {
 
 func (o Options) withDefaults() Options {
 	if o.ErrorBudget <= 0 {
-		o.ErrorBudget = 0.10
+		o.ErrorBudget = DefaultErrorBudget
 	}
 	if o.BackoffBase <= 0 {
 		o.BackoffBase = 500 * time.Millisecond

@@ -21,7 +21,7 @@ import (
 // next. Exit 0 ok, 1 failed, 4 inconclusive (too many missing
 // grades), 2 usage.
 func cmdCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("calibrate", stderr)
+	fs := newFlagSet("calibrate", stdout, stderr)
 	var pf projectFlags
 	pf.register(fs)
 	pos, err := parseArgs(fs, args)

@@ -27,7 +27,7 @@ import (
 const demoGradeProbe = 10 * time.Second
 
 func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("demo", stderr)
+	fs := newFlagSet("demo", stdout, stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "HTTP listen `address` (a busy port falls back to a free one)")
 	db := fs.String("db", "", "SQLite database `file` (default: a new one in a temporary folder)")
 	dur := fs.Duration("for", 0, "stop by itself after this `duration` (0: run until Ctrl-C)")
@@ -93,12 +93,19 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		defer s.h.Close()
 	}
 
+	// The demo's project is embedded; a copy on disk, next to the
+	// database unless --db says otherwise, gives the commands it prints
+	// (accept, history) a config to read from any folder.
+	dir, err := os.MkdirTemp("", "evald-demo-")
+	if err != nil {
+		return err
+	}
+	if err := os.CopyFS(dir, configs.DemoFS()); err != nil {
+		return fmt.Errorf("write the demo's project files: %w", err)
+	}
+	cmd := cmdLine{prog: selfName(), config: filepath.Join(dir, "evald.yaml"), db: *db}
 	if *db == "" {
-		dir, err := os.MkdirTemp("", "evald-demo-")
-		if err != nil {
-			return err
-		}
-		*db = filepath.Join(dir, "evald.db")
+		*db = filepath.Join(dir, "evald.db") // the copied config's storage.sqlite
 	}
 	if !portFree(*addr) {
 		fmt.Fprintf(stdout, "%s is busy; using a free port instead\n", *addr)
@@ -123,7 +130,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		judgeUpdate = fmt.Sprintf("silent update after %d runs of %s", *judgeDriftAfter, strings.Join(judged, ", "))
 	}
 	fmt.Fprintf(stdout, "simulated judge at %s grades the model-graded assertions of %s (%s)\n", judgeURL, strings.Join(judged, ", "), judgeUpdate)
-	fmt.Fprintf(stdout, "database: %s\n", *db)
+	fmt.Fprintf(stdout, "database: %s\nproject files (a copy of the embedded demo): %s\n", *db, dir)
 	return serveProject(ctx, serveOptions{
 		project: proj, dbPath: *db, addr: *addr, grace: 5 * time.Second, log: log, stdout: stdout,
 		// Cached grades hide a changed judge until one request goes to it
@@ -138,12 +145,12 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 				fmt.Fprintf(stdout, "scheduled %s on %v: %s\n", r.File, r.Targets, r.Schedule)
 			}
 			fmt.Fprintf(stdout, "judge calibrations: http://%s/api/calibrations\n", httpAddr)
-			fmt.Fprintln(stdout, "Ctrl-C stops; try: evald history --db "+*db)
+			fmt.Fprintln(stdout, "Ctrl-C stops; try: "+cmd.command("history"))
 		},
 		onRun: func(res *daemon.Result) {
 			mu.Lock()
 			defer mu.Unlock()
-			printRunLine(stdout, res)
+			printRunLine(stdout, res, cmd)
 			if slices.Contains(judged, res.Run.Suite) {
 				if judgedRuns++; judgedRuns == *judgeDriftAfter {
 					judge.UpdateJudge()
@@ -153,7 +160,9 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	})
 }
 
-func printRunLine(w io.Writer, res *daemon.Result) {
+// printRunLine prints a run of the demo; cmd writes the commands it
+// suggests.
+func printRunLine(w io.Writer, res *daemon.Result, cmd cmdLine) {
 	r := res.Run
 	line := fmt.Sprintf("%s  run %-4d %-15s on %-5s %-11s", r.FinishedAt.Local().Format("15:04:05"), r.ID, r.Suite, r.Target, r.Status)
 	if r.PassRate != nil {
@@ -174,7 +183,7 @@ func printRunLine(w io.Writer, res *daemon.Result) {
 	if v := res.Verdict; v != nil && (v.Page || v.Identity != nil) {
 		fmt.Fprintf(w, "          >> %s\n", v.Message)
 		if v.Page {
-			fmt.Fprintf(w, "          >> to accept the new behaviour: evald accept --db DB --target %s --by NAME --reason TEXT %s\n", r.Target, r.Suite)
+			fmt.Fprintf(w, "          >> to accept the new behaviour: %s\n", cmd.accept(r.Target, r.Suite))
 		}
 	}
 	if c := res.Calibration; c != nil {

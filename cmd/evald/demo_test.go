@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/evald/evald/daemon"
+	"github.com/evald/evald/drift"
 	"github.com/evald/evald/store"
 )
 
@@ -171,4 +172,43 @@ func TestDemoJudgeDrift(t *testing.T) {
 	if det.Judge == nil || det.Judge.Models[updated] != runs[0].Samples || det.Models["sim-1"] != runs[0].Samples {
 		t.Errorf("run %d: answered by %v, graded by %+v; want sim-1, and every sample by %s", runs[0].ID, det.Models, det.Judge, updated)
 	}
+}
+
+// TestDemoPrintedCommands: the commands the demo prints work as printed
+// from any folder: they name the demo's database and a copy of its
+// project on disk, which `evald accept` needs.
+func TestDemoPrintedCommands(t *testing.T) {
+	lines, db := demoOutput(t, func(l string) bool { return strings.Contains(l, " faq ") && strings.Contains(l, " run ") }, "--drift-after", "0")
+	out := strings.Join(lines, "\n")
+	t.Chdir(t.TempDir())
+	args := pasted(t, out, "history")
+	if got := strings.Join(args, " "); !strings.Contains(got, "--config ") || !strings.Contains(got, "--db "+db) {
+		t.Errorf("printed history command %q, want the demo's --config and --db %s", got, db)
+	}
+	code, hist, errOut := evald(t, args...)
+	if code != exitOK || !strings.Contains(hist, "faq") {
+		t.Fatalf("the printed %q = exit %d: %s%s", args, code, hist, errOut)
+	}
+	// The accept command the demo prints on a page carries the same flags.
+	var b strings.Builder
+	printRunLine(&b, &daemon.Result{Run: store.Run{Suite: "faq", Target: "prod", Status: daemon.StatusRegressed},
+		Verdict: &drift.Verdict{Kind: drift.KindRegressed, Page: true, Message: "pass rate down"}}, demoCmd(args))
+	accept := pasted(t, b.String(), "accept")
+	if code, out, errOut := evald(t, accept...); code != exitOK || !strings.Contains(out, "accepted by alice") {
+		t.Errorf("the printed %q = exit %d: %s%s", accept, code, out, errOut)
+	}
+}
+
+// demoCmd reads the --config and --db of a printed command back.
+func demoCmd(args []string) cmdLine {
+	var c cmdLine
+	for i := 0; i+1 < len(args); i++ {
+		switch args[i] {
+		case "--config":
+			c.config = args[i+1]
+		case "--db":
+			c.db = args[i+1]
+		}
+	}
+	return c
 }

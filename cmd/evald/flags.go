@@ -1,34 +1,105 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/evald/evald/configs"
 	"github.com/evald/evald/store"
 )
 
-// newFlagSet returns a flag set that reports errors instead of exiting.
-func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("evald "+name, flag.ContinueOnError)
+// flagSet is a command's flags with what its help says. Help asked for
+// (-h, --help) goes to stdout; a flag error goes to stderr with the help.
+type flagSet struct {
+	*flag.FlagSet
+	cmd            command
+	stdout, stderr io.Writer
+}
+
+// newFlagSet returns the flag set of the command called name, which
+// reports errors instead of exiting.
+func newFlagSet(name string, stdout, stderr io.Writer) *flagSet {
+	c, _ := lookup(name)
+	c.name = name
+	fs := &flagSet{FlagSet: flag.NewFlagSet("evald "+name, flag.ContinueOnError), cmd: c, stdout: stdout, stderr: stderr}
 	fs.SetOutput(stderr)
+	fs.Usage = func() { fs.help(fs.Output(), nil) }
 	return fs
+}
+
+// help prints the command's usage lines, what it does and its flags; with
+// pos naming one of its subcommands, the subcommand's alone.
+func (fs *flagSet) help(w io.Writer, pos []string) {
+	c := fs.cmd
+	var lines []string
+	summary, only := c.summary, []string(nil)
+	if len(pos) > 0 {
+		if i := slices.IndexFunc(c.subs, func(s subcommand) bool { return s.name == pos[0] }); i >= 0 {
+			s := c.subs[i]
+			lines = []string{c.name + " " + s.name + " " + s.args}
+			summary, only = s.summary, s.flags
+		}
+	}
+	if lines == nil {
+		if c.args != "" || len(c.subs) == 0 {
+			lines = append(lines, c.name+" "+c.args)
+		}
+		for _, s := range c.subs {
+			lines = append(lines, c.name+" "+s.name+" "+s.args)
+		}
+	}
+	for i, l := range lines {
+		prefix := "       evald "
+		if i == 0 {
+			prefix = "usage: evald "
+		}
+		fmt.Fprintln(w, strings.TrimRight(prefix+l, " "))
+	}
+	fmt.Fprintf(w, "\n%s\n", summary)
+	// The flags shown: all of them, or a subcommand's; a copy prints them,
+	// so that the command's own output is left as it is.
+	shown := flag.NewFlagSet(fs.Name(), flag.ContinueOnError)
+	shown.SetOutput(w)
+	n := 0
+	fs.VisitAll(func(f *flag.Flag) {
+		if only == nil || slices.Contains(only, f.Name) {
+			shown.Var(f.Value, f.Name, f.Usage)
+			shown.Lookup(f.Name).DefValue = f.DefValue
+			n++
+		}
+	})
+	if n > 0 {
+		fmt.Fprintln(w, "\nflags:")
+		shown.PrintDefaults()
+	}
 }
 
 // parseArgs parses flags that may stand before or after the positional
 // arguments, as people type them, and returns the positional ones.
-func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+func parseArgs(fs *flagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, &exitError{code: exitOK}
-			}
+		// What the flag package prints (an error, then the help) is held
+		// until it is known whether help was asked for.
+		var held bytes.Buffer
+		fs.SetOutput(&held)
+		err := fs.Parse(args)
+		fs.SetOutput(fs.stderr)
+		if errors.Is(err, flag.ErrHelp) {
+			fs.help(fs.stdout, pos)
+			return nil, &exitError{code: exitOK}
+		}
+		if err != nil {
+			_, _ = held.WriteTo(fs.stderr)
 			return nil, &exitError{code: exitUsage}
 		}
 		args = fs.Args()
@@ -41,23 +112,36 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 }
 
 // projectFlags are the --config and --db flags every store-using command takes.
+// config is --config as given ("" when not), file the config to read.
 type projectFlags struct {
 	config string
 	db     string
 }
 
-func (p *projectFlags) register(fs *flag.FlagSet) {
-	def := os.Getenv("EVALD_CONFIG")
-	if def == "" {
-		def = "evald.yaml"
-	}
-	fs.StringVar(&p.config, "config", def, "config `file` (default ./evald.yaml or $EVALD_CONFIG)")
+func (p *projectFlags) register(fs *flagSet) {
+	fs.StringVar(&p.config, "config", "", "config `file` (default: $EVALD_CONFIG when set, else ./evald.yaml)")
 	fs.StringVar(&p.db, "db", "", "SQLite database `file` (default: the config's storage.sqlite)")
+}
+
+// file is the config to read: --config, else $EVALD_CONFIG, else ./evald.yaml.
+func (p *projectFlags) file() string {
+	if p.config != "" {
+		return p.config
+	}
+	if env := os.Getenv("EVALD_CONFIG"); env != "" {
+		return env
+	}
+	return "evald.yaml"
+}
+
+// cmdLine writes follow-up commands that reach this config and database.
+func (p *projectFlags) cmdLine() cmdLine {
+	return cmdLine{prog: selfName(), config: p.config, db: p.db}
 }
 
 // load reads the config and every suite; any problem is a usage error (exit 2).
 func (p *projectFlags) load() (*configs.Project, error) {
-	proj, err := configs.Load(p.config)
+	proj, err := configs.Load(p.file())
 	if err != nil {
 		return nil, &exitError{code: exitUsage, err: err}
 	}
@@ -72,7 +156,7 @@ func (p *projectFlags) dbPath(proj *configs.Project) string {
 	case proj != nil && proj.Config.Storage.SQLite != "":
 		return proj.Config.Storage.SQLite
 	}
-	return filepath.Join(filepath.Dir(p.config), "evald.db")
+	return filepath.Join(filepath.Dir(p.file()), "evald.db")
 }
 
 func newLogger(w io.Writer, level slog.Level) *slog.Logger {

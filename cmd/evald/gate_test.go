@@ -342,6 +342,35 @@ func TestRunDryRun(t *testing.T) {
 	}
 }
 
+// TestRunDryRunBaselineField pins what cli.md says of the dry run's
+// baseline: a candidate's says how it was chosen, a production run,
+// which has none, leaves it out.
+func TestRunDryRunBaselineField(t *testing.T) {
+	base, _ := countingSim(t)
+	p := newGateProj(t, base, gateOpts{prodFacts: 30})
+	for _, tc := range []struct {
+		args []string
+		want string // "" for no baseline field
+	}{
+		{nil, ""},
+		{[]string{"--baseline", "none"}, "none"},
+		{[]string{"--model", "sim-2"}, daemon.BaselineSideBySide},
+	} {
+		args := append(append([]string{"run", "--config", p.cfg, "--dry-run", "--format", "json"}, tc.args...), "facts")
+		code, out, errOut := evald(t, args...)
+		if code != exitOK {
+			t.Fatalf("%v = exit %d: %s", args, code, errOut)
+		}
+		var got map[string]any
+		if err := json.Unmarshal([]byte(out), &got); err != nil {
+			t.Fatalf("%v printed %q: %v", args, out, err)
+		}
+		if b, ok := got["baseline"]; ok != (tc.want != "") || ok && b != tc.want {
+			t.Errorf("%v: baseline %v (present %v), want %q", tc.args, b, ok, tc.want)
+		}
+	}
+}
+
 // TestRunBudget: --budget-usd refuses a run whose estimate exceeds it
 // (nothing sent), and stops a run whose actual spend reaches it (exit 4,
 // the run stored interrupted).

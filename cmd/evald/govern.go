@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -66,8 +67,8 @@ type changeFlags struct {
 
 // parse registers and parses the flags (extra adds the command's own) and
 // returns the suite named on the command line ("list" for `silence list`).
-func (c *changeFlags) parse(name string, args []string, stderr io.Writer, byHelp, reasonHelp string, withTarget bool, extra func(*flag.FlagSet)) (suite string, err error) {
-	fs := newFlagSet(name, stderr)
+func (c *changeFlags) parse(name string, args []string, stdout, stderr io.Writer, byHelp, reasonHelp string, withTarget bool, extra func(*flag.FlagSet)) (suite string, err error) {
+	fs := newFlagSet(name, stdout, stderr)
 	c.pf.register(fs)
 	if withTarget {
 		fs.StringVar(&c.target, "target", "", "the `target` (required)")
@@ -75,13 +76,25 @@ func (c *changeFlags) parse(name string, args []string, stderr io.Writer, byHelp
 	fs.StringVar(&c.by, "by", "", byHelp)
 	fs.StringVar(&c.rs, "reason", "", reasonHelp)
 	if extra != nil {
-		extra(fs)
+		extra(fs.FlagSet)
 	}
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return "", err
 	}
-	if len(pos) == 1 && pos[0] == "list" && name == "silence" {
+	if len(pos) > 0 && pos[0] == "list" && name == "silence" {
+		if len(pos) > 1 {
+			return "", usageErr("list takes no suite name: it lists every silence (got %q)", pos[1:])
+		}
+		var other []string
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name != "config" && f.Name != "db" {
+				other = append(other, "--"+f.Name)
+			}
+		})
+		if len(other) > 0 {
+			return "", usageErr("list takes only --config and --db (got %s)", strings.Join(other, ", "))
+		}
 		return "list", nil
 	}
 	return oneSuite(pos)
@@ -89,7 +102,7 @@ func (c *changeFlags) parse(name string, args []string, stderr io.Writer, byHelp
 
 func cmdSignoff(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var c changeFlags
-	suite, err := c.parse("signoff", args, stderr, "who signs off (required)", "why the thresholds change (required)", false, nil)
+	suite, err := c.parse("signoff", args, stdout, stderr, "who signs off (required)", "why the thresholds change (required)", false, nil)
 	if err != nil {
 		return err
 	}
@@ -110,7 +123,7 @@ func cmdSignoff(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 func cmdAccept(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var c changeFlags
-	suite, err := c.parse("accept", args, stderr, "who accepts (required)", "why the new behaviour is fine (required)", true, nil)
+	suite, err := c.parse("accept", args, stdout, stderr, "who accepts (required)", "why the new behaviour is fine (required)", true, nil)
 	if err != nil {
 		return err
 	}
@@ -129,7 +142,7 @@ func cmdAccept(ctx context.Context, args []string, stdout, stderr io.Writer) err
 func cmdSilence(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var c changeFlags
 	var dur time.Duration
-	suite, err := c.parse("silence", args, stderr, "who silences (required)", "why (required)", true, func(fs *flag.FlagSet) {
+	suite, err := c.parse("silence", args, stdout, stderr, "who silences (required)", "why (required)", true, func(fs *flag.FlagSet) {
 		fs.DurationVar(&dur, "for", 24*time.Hour, "how long the silence lasts (at most 720h)")
 	})
 	if err != nil {
@@ -168,7 +181,7 @@ func cmdSilence(ctx context.Context, args []string, stdout, stderr io.Writer) er
 }
 
 func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("audit", stderr)
+	fs := newFlagSet("audit", stdout, stderr)
 	var pf projectFlags
 	pf.register(fs)
 	asJSON := fs.Bool("json", false, "print one JSON object per entry")

@@ -41,7 +41,7 @@ func TestThresholdGovernance(t *testing.T) {
 	if code != exitRefused {
 		t.Fatalf("run with an unsigned change = exit %d, want %d; stderr %q", code, exitRefused, errOut)
 	}
-	for _, want := range []string{"pass_rate 0.90 -> 0.80 (loosened)", "evald signoff --by NAME --reason TEXT faq"} {
+	for _, want := range []string{"pass_rate 0.90 -> 0.80 (loosened)", "evald signoff --config " + cfg + " --by NAME --reason TEXT faq"} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("refusal message %q lacks %q", errOut, want)
 		}
@@ -146,5 +146,44 @@ func TestAuditVerifyTamper(t *testing.T) {
 				t.Errorf("audit verify after %s = exit %d %q, want %d naming %q", tt.name, code, errOut, exitFailed, tt.want)
 			}
 		})
+	}
+}
+
+// TestRefusedRunJSON: a refused run sent nothing, and its JSON says so
+// with empty objects, as every other status prints them, never null.
+func TestRefusedRunJSON(t *testing.T) {
+	cfg := project(t, simServer(t, sim.Options{WrongRate: -1}), "0.9")
+	if code, _, errOut := evald(t, "run", "--config", cfg, "faq"); code != exitOK {
+		t.Fatalf("first run = exit %d: %s", code, errOut)
+	}
+	edit(t, filepath.Join(filepath.Dir(cfg), "suites/faq.yaml"), "pass_rate: 0.9", "pass_rate: 0.8")
+	code, out, errOut := evald(t, "run", "--config", cfg, "--format", "json", "faq")
+	if code != exitRefused {
+		t.Fatalf("run = exit %d, want %d: %s", code, exitRefused, errOut)
+	}
+	for _, want := range []string{`"status":"refused"`, `"provider":{"models":{},"fingerprints":{}}`, `"errors_by_class":{}`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("refused run JSON lacks %s:\n%s", want, out)
+		}
+	}
+}
+
+// TestSilenceListUsage: silence list says what it takes when given more.
+func TestSilenceListUsage(t *testing.T) {
+	cfg := project(t, "http://127.0.0.1:1/v1", "0.9")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"extra"}, `evald silence: list takes no suite name: it lists every silence (got ["extra"])`},
+		{[]string{"--target", "prod"}, "evald silence: list takes only --config and --db (got --target)"},
+	} {
+		code, _, errOut := evald(t, append([]string{"silence", "list", "--config", cfg}, tc.args...)...)
+		if code != exitUsage || strings.TrimSpace(errOut) != tc.want {
+			t.Errorf("silence list %v = exit %d, %q; want %d, %q", tc.args, code, errOut, exitUsage, tc.want)
+		}
+	}
+	if code, out, errOut := evald(t, "silence", "list", "--config", cfg); code != exitOK || !strings.HasPrefix(out, "SUITE") {
+		t.Errorf("silence list = exit %d, %q %q", code, out, errOut)
 	}
 }

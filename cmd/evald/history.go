@@ -12,7 +12,7 @@ import (
 )
 
 func cmdHistory(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("history", stderr)
+	fs := newFlagSet("history", stdout, stderr)
 	var pf projectFlags
 	pf.register(fs)
 	asJSON := fs.Bool("json", false, "print one JSON object per run")
@@ -51,16 +51,35 @@ func cmdHistory(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fmt.Fprintln(tw, "RUN\tSTARTED\tSUITE\tTARGET\tTRIGGER\tSTATUS\tPASS RATE\tMEAN SCORE\tVERDICT")
 	for _, r := range runs {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.StartedAt.Local().Format("2006-01-02 15:04:05"),
-			r.Suite, r.Target, r.Trigger, r.Status, fmtRate(r.PassRate), fmtRate(r.MeanScore), orDash(r.Verdict))
+			r.Suite, r.Target, triggerText(r), r.Status, fmtRate(r.PassRate), fmtRate(r.MeanScore), orDash(r.Verdict))
 	}
 	return tw.Flush()
 }
 
+// triggerText is a run's trigger as the table shows it: a gate run of
+// `evald run`, which does not measure production, says which side it was.
+func triggerText(r store.Run) string {
+	switch role := roleOf(r.Detail); {
+	case role.GateRole == daemon.RoleReference:
+		return r.Trigger + " (side-by-side baseline)"
+	case role.Candidate || role.GateRole == daemon.RoleCandidate:
+		return r.Trigger + " (candidate)"
+	}
+	return r.Trigger
+}
+
+// historyRun is one line of `evald history --json`. Candidate marks a
+// candidate run of `evald run` (--prompt, --model, --baseline) and GateRole
+// a gate run's side (candidate, side_by_side_baseline): neither measures
+// production. Verdict, the drift verdict, is null for a run without one
+// (refused, candidate, still running).
 type historyRun struct {
 	RunID         int64          `json:"run_id"`
 	Suite         string         `json:"suite"`
 	Target        string         `json:"target"`
 	Trigger       string         `json:"trigger"`
+	Candidate     bool           `json:"candidate"`
+	GateRole      string         `json:"gate_role,omitempty"`
 	Status        string         `json:"status"`
 	StartedAt     string         `json:"started_at"`
 	FinishedAt    *string        `json:"finished_at"`
@@ -71,7 +90,7 @@ type historyRun struct {
 	TargetVersion string         `json:"target_version"`
 	Provider      providerJSON   `json:"provider"`
 	Judge         *judgeJSON     `json:"judge,omitempty"`
-	Verdict       string         `json:"verdict"`
+	Verdict       *string        `json:"verdict"`
 	Cases         int            `json:"cases"`
 	Samples       int            `json:"samples"`
 	Errors        int            `json:"errors"`
@@ -90,15 +109,32 @@ func historyJSON(r store.Run) historyRun {
 		RunID: r.ID, Suite: r.Suite, Target: r.Target, Trigger: r.Trigger, Status: r.Status,
 		StartedAt: r.StartedAt.UTC().Format(timeFormat), PassRate: r.PassRate, MeanScore: r.MeanScore,
 		SuiteVersion: r.SuiteVersion, PromptVersion: r.PromptVersion, TargetVersion: r.TargetVersion,
-		Verdict: r.Verdict, Cases: r.Cases, Samples: r.Samples, Errors: r.Errors, CostUSD: r.CostUSD, DurationMS: r.DurationMS,
+		Cases: r.Cases, Samples: r.Samples, Errors: r.Errors, CostUSD: r.CostUSD, DurationMS: r.DurationMS,
 	}
 	if !r.FinishedAt.IsZero() {
 		s := r.FinishedAt.UTC().Format(timeFormat)
 		h.FinishedAt = &s
 	}
+	if r.Verdict != "" {
+		h.Verdict = &r.Verdict
+	}
+	role := roleOf(r.Detail)
+	h.Candidate, h.GateRole = role.Candidate, role.GateRole
 	h.Provider = providerOf(r.Detail)
 	h.Judge = judgeOf(r.Detail)
 	return h
+}
+
+// runRole is what a run's detail says of its part in a gate comparison.
+type runRole struct {
+	Candidate bool   `json:"candidate"`
+	GateRole  string `json:"gate_role"`
+}
+
+func roleOf(detail string) runRole {
+	var r runRole
+	_ = json.Unmarshal([]byte(detail), &r)
+	return r
 }
 
 const timeFormat = "2006-01-02T15:04:05.000Z07:00"
@@ -109,7 +145,12 @@ func providerOf(detail string) providerJSON {
 		Fingerprints map[string]int `json:"fingerprints"`
 	}
 	_ = json.Unmarshal([]byte(detail), &d)
-	p := providerJSON{Models: d.Models, Fingerprints: d.Fingerprints}
+	return nonNilProvider(providerJSON{Models: d.Models, Fingerprints: d.Fingerprints})
+}
+
+// nonNilProvider makes nil maps empty, so that JSON shows {} rather than
+// null for a run that got no answer.
+func nonNilProvider(p providerJSON) providerJSON {
 	if p.Models == nil {
 		p.Models = map[string]int{}
 	}

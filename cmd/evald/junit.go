@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/evald/evald/daemon"
-	"github.com/evald/evald/governance"
 )
 
 // JUnit XML, as the common JUnit XSD (the Ant/Jenkins schema CI systems
@@ -95,7 +94,7 @@ func junitSuiteOf(rep *runReport) junitSuite {
 	if r.Status == daemon.StatusRefused {
 		s.Cases = append(s.Cases, junitCase{ClassName: class + ".governance", Name: "thresholds signed off", Time: seconds(0),
 			Error: &junitProblem{Message: "refused: the suite's thresholds differ from the signed-off ones", Type: "refused",
-				Text: "To put them in force, record who and why: " + governance.SignoffCommand(r.Suite)}})
+				Text: "To put them in force, record who and why: " + rep.cmd.signoff(r.Suite)}})
 	}
 	for _, c := range rep.cases {
 		tc := junitCase{ClassName: class, Name: c.ID, Time: seconds(c.LatencyMS)}

@@ -2,7 +2,10 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -89,7 +92,7 @@ func TestValidate(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("validate = exit %d, stderr %q", code, errOut)
 	}
-	if !strings.Contains(out, "ok (1 targets, 1 suites, 3 cases)") {
+	if !strings.Contains(out, "ok (1 target, 1 suite, 3 cases)") {
 		t.Errorf("validate output = %q", out)
 	}
 
@@ -215,5 +218,65 @@ func TestRunOutFile(t *testing.T) {
 	b, err := os.ReadFile(out)
 	if err != nil || !json.Valid(bytes.TrimSpace(b)) {
 		t.Errorf("--out file = %q, %v; want one JSON line", b, err)
+	}
+}
+
+// TestRunIncompleteSaysWhy: a run that cannot be completed (exit 4) says
+// why on stderr, in one line per run, from what the run knows.
+func TestRunIncompleteSaysWhy(t *testing.T) {
+	t.Run("errored", func(t *testing.T) {
+		down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}))
+		defer down.Close()
+		cfg := project(t, down.URL+"/v1", "0.9")
+		code, _, errOut := evald(t, "run", "--config", cfg, "--format", "json", "faq")
+		want := "evald run: faq on prod: errored: 6 of 6 samples missing (server_error 6), over the 10% error budget\n"
+		if code != exitNoResult || !strings.Contains(errOut, want) {
+			t.Errorf("run = exit %d, stderr %q; want %d and %q", code, errOut, exitNoResult, want)
+		}
+	})
+	t.Run("interrupted", func(t *testing.T) {
+		// The endpoint holds every request until the run is stopped, as
+		// Ctrl-C stops it.
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		held := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			cancel()
+			// Read to the end, so that the server notices the client go.
+			io.Copy(io.Discard, r.Body)
+			<-r.Context().Done()
+		}))
+		defer held.Close()
+		cfg := project(t, held.URL+"/v1", "0.9")
+		var out, errb bytes.Buffer
+		err := cmdRun(ctx, []string{"--config", cfg, "faq"}, &out, &errb)
+		var ee *exitError
+		if !errors.As(err, &ee) || ee.code != exitNoResult {
+			t.Fatalf("run = %v, want exit %d", err, exitNoResult)
+		}
+		if !strings.Contains(errb.String(), "evald run: faq on prod: interrupted: stopped after 0 of 6 samples; run 1 keeps them\n") {
+			t.Errorf("stderr = %q, want the interrupted run named with what it kept", errb.String())
+		}
+	})
+}
+
+// TestRunUnknownNames: a suite or target name that is not in the config
+// gets the near miss, or the names there are.
+func TestRunUnknownNames(t *testing.T) {
+	cfg := project(t, "http://127.0.0.1:1/v1", "0.9")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"fqa"}, `no suite named "fqa" in ` + cfg + ` (did you mean faq?)`},
+		{[]string{"billing"}, `no suite named "billing" in ` + cfg + ` (known: faq)`},
+		{[]string{"--target", "prd", "faq"}, `--target: no target named "prd" in ` + cfg + ` (did you mean prod?)`},
+		{[]string{"--target", "staging", "faq"}, `--target: no target named "staging" in ` + cfg + ` (known: prod)`},
+	} {
+		code, _, errOut := evald(t, append([]string{"run", "--config", cfg}, tc.args...)...)
+		if code != exitUsage || strings.TrimSpace(errOut) != "evald run: "+tc.want {
+			t.Errorf("run %v = exit %d, %q; want %d, %q", tc.args, code, errOut, exitUsage, tc.want)
+		}
 	}
 }

@@ -6,7 +6,6 @@ import (
 
 	"github.com/evald/evald/daemon"
 	"github.com/evald/evald/drift"
-	"github.com/evald/evald/governance"
 )
 
 // markdownReport renders one run for a pull request comment or a CI step
@@ -72,7 +71,7 @@ func verdictLine(rep *runReport) string {
 	}
 	switch r.Status {
 	case daemon.StatusRefused:
-		return fmt.Sprintf("**REFUSED**: the suite's thresholds differ from the signed-off ones; to put them in force run `%s`.", governance.SignoffCommand(r.Suite))
+		return fmt.Sprintf("**REFUSED**: the suite's thresholds differ from the signed-off ones; to put them in force run `%s`.", rep.cmd.signoff(r.Suite))
 	case daemon.StatusErrored, daemon.StatusInterrupted:
 		why := "too many requests got no usable answer"
 		if r.Status == daemon.StatusInterrupted {

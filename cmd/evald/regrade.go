@@ -16,7 +16,7 @@ import (
 )
 
 func cmdRegrade(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("regrade", stderr)
+	fs := newFlagSet("regrade", stdout, stderr)
 	var pf projectFlags
 	pf.register(fs)
 	runID := fs.Int64("run", 0, "the `ID` of the run whose stored outputs are graded again (required)")

@@ -37,6 +37,8 @@ type runReport struct {
 	cached    bool
 	cacheHits int
 	cases     []caseRow
+	// cmd writes the commands the reports tell the user to run.
+	cmd cmdLine
 }
 
 // caseRow is one case of a run, from its stored samples.
@@ -210,6 +212,12 @@ func toRunJSON(rep *runReport) runJSON {
 		}
 	case v != nil:
 		j.Regression.Verdict = v.Kind
+	}
+	// A refused run measured nothing: its maps are empty, as the
+	// other statuses print them, not null.
+	j.Provider = nonNilProvider(j.Provider)
+	if j.ErrorsByClass == nil {
+		j.ErrorsByClass = map[string]int{}
 	}
 	if j.ThresholdFailures == nil {
 		j.ThresholdFailures = []evals.ThresholdFailure{}

@@ -16,6 +16,7 @@ import (
 	"github.com/evald/evald/daemon"
 	"github.com/evald/evald/evals"
 	"github.com/evald/evald/governance"
+	"github.com/evald/evald/internal/strictyaml"
 	"github.com/evald/evald/runner"
 	"github.com/evald/evald/store"
 )
@@ -40,7 +41,7 @@ func (o *runOptions) candidate() bool { return o.prompt != "" || o.model != "" |
 var formats = []string{"text", "json", "markdown", "junit"}
 
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("run", stderr)
+	fs := newFlagSet("run", stdout, stderr)
 	var pf projectFlags
 	pf.register(fs)
 	var o runOptions
@@ -140,7 +141,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 
 	// Choose each job's baseline and estimate it before anything is sent:
 	// a bad name, prompt or baseline is found before the first request.
-	g := &gateRun{opts: &o, d: d, remote: remote, prompt: prompt, stderr: stderr, db: pf.dbPath(proj)}
+	g := &gateRun{opts: &o, d: d, remote: remote, prompt: prompt, stderr: stderr, db: pf.dbPath(proj), cmd: pf.cmdLine()}
 	plans := make([]jobPlan, len(jobs))
 	total := 0.0
 	for i, j := range jobs {
@@ -203,18 +204,30 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if res.Run.Status == daemon.StatusRefused {
 			fmt.Fprintf(stderr, "evald run: %s: refused: its thresholds differ from the signed-off ones:\n%s", res.Suite.Name,
 				indent(governance.FormatDiff(res.Governance.Changes)))
-			fmt.Fprintf(stderr, "To put them in force, record who and why:\n  %s\n", governance.SignoffCommand(res.Suite.Name))
+			fmt.Fprintf(stderr, "To put them in force, record who and why:\n  %s\n", rep.cmd.signoff(res.Suite.Name))
+		}
+		if v := res.Verdict; v != nil && v.Page && !rep.candidate {
+			fmt.Fprintf(stderr, "evald run: %s on %s: %s: %s\nIf the new behaviour is fine, accept it (the drift reference re-anchors):\n  %s\n",
+				res.Run.Suite, res.Run.Target, v.Kind, v.Message, rep.cmd.accept(res.Run.Target, res.Run.Suite))
 		}
 		code = worse(code, exitCodeOf(res.Run.Status))
+		left := len(plans) - i - 1
 		var be *budgetError
 		if errors.As(context.Cause(ctx), &be) {
 			fmt.Fprintf(stderr, "evald run: %v: %s on %s stopped, run %d stored %s", be, res.Run.Suite, res.Run.Target, res.Run.ID, res.Run.Status)
-			if left := len(plans) - i - 1; left > 0 {
+			if left > 0 {
 				fmt.Fprintf(stderr, "; %d more runs not started", left)
 			}
 			fmt.Fprintln(stderr)
 			code = worse(code, exitNoResult)
 			break
+		}
+		if why := incomplete(rep); why != "" {
+			fmt.Fprintf(stderr, "evald run: %s", why)
+			if ctx.Err() != nil && left > 0 {
+				fmt.Fprintf(stderr, "; %d more runs not started", left)
+			}
+			fmt.Fprintln(stderr)
 		}
 		if ctx.Err() != nil {
 			break
@@ -274,7 +287,11 @@ type job struct{ suite, target string }
 // plan expands suite names (none: every suite) into (suite, target) jobs.
 func plan(proj *configs.Project, names []string, target string) ([]job, error) {
 	if target != "" && !slices.ContainsFunc(proj.Config.Targets, func(t configs.Target) bool { return t.Name == target }) {
-		return nil, usageErr("--target: no target named %q in %s", target, proj.Config.File)
+		names := make([]string, len(proj.Config.Targets))
+		for i, t := range proj.Config.Targets {
+			names[i] = t.Name
+		}
+		return nil, usageErr("--target: no target named %q in %s%s", target, proj.Config.File, strictyaml.Suggest(target, names))
 	}
 	var jobs []job
 	matched := map[string]bool{}
@@ -293,7 +310,11 @@ func plan(proj *configs.Project, names []string, target string) ([]job, error) {
 	}
 	for _, n := range names {
 		if !matched[n] {
-			return nil, usageErr("no suite named %q in %s", n, proj.Config.File)
+			known := make([]string, len(proj.Suites))
+			for i, s := range proj.Suites {
+				known[i] = s.Name
+			}
+			return nil, usageErr("no suite named %q in %s%s", n, proj.Config.File, strictyaml.Suggest(n, known))
 		}
 	}
 	if len(jobs) == 0 {
@@ -310,6 +331,7 @@ type gateRun struct {
 	prompt []evals.Message
 	stderr io.Writer
 	db     string
+	cmd    cmdLine
 }
 
 // jobPlan is a job with its baseline chosen and its cost estimated.
@@ -437,13 +459,40 @@ func (g *gateRun) execute(ctx context.Context, p jobPlan) (*runReport, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &runReport{res: res}, nil
+		return &runReport{res: res, cmd: g.cmd}, nil
 	}
 	gr, err := g.d.Gate(ctx, p.gate)
 	if err != nil {
 		return nil, err
 	}
-	return &runReport{res: gr.Candidate, prod: gr.Production, candidate: true, mode: p.mode, prompt: g.opts.prompt, model: g.opts.model}, nil
+	return &runReport{res: gr.Candidate, prod: gr.Production, candidate: true, mode: p.mode, prompt: g.opts.prompt, model: g.opts.model, cmd: g.cmd}, nil
+}
+
+// incomplete says in one sentence why a run could not be completed (exit
+// 4), from what its result knows; "" for a run that completed.
+func incomplete(rep *runReport) string {
+	res := rep.res
+	r, s := res.Run, res.Summary
+	kind := ""
+	if rep.candidate {
+		kind = " (candidate)"
+	}
+	head := fmt.Sprintf("%s on %s%s: %s: ", r.Suite, r.Target, kind, r.Status)
+	planned := r.Cases * max(res.Suite.Repeats, 1)
+	switch r.Status {
+	case daemon.StatusErrored:
+		if s.Outcome == runner.Errored {
+			return head + fmt.Sprintf("%d of %d samples missing (%s), over the %g%% error budget",
+				s.Errors, planned, classes(s.ErrorsByClass), 100*runner.DefaultErrorBudget)
+		}
+		if r.ErrorText != "" {
+			return head + r.ErrorText
+		}
+		return head + "the run could not be completed"
+	case daemon.StatusInterrupted:
+		return head + fmt.Sprintf("stopped after %d of %d samples; run %d keeps them", s.Samples, planned, r.ID)
+	}
+	return ""
 }
 
 func exitCodeOf(status string) int {

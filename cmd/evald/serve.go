@@ -21,7 +21,7 @@ import (
 )
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("serve", stderr)
+	fs := newFlagSet("serve", stdout, stderr)
 	var pf projectFlags
 	pf.register(fs)
 	addr := fs.String("addr", "", "HTTP listen `address` (default: the config's server.addr, else 127.0.0.1:8080)")
@@ -42,7 +42,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
-	reload := func() (*configs.Project, error) { return configs.Load(pf.config) }
+	reload := func() (*configs.Project, error) { return configs.Load(pf.file()) }
 	return serveProject(ctx, serveOptions{
 		project: proj, dbPath: pf.dbPath(proj), addr: *addr, grace: *grace, jitter: *jitter,
 		log: log, stdout: stdout, hup: hup, reload: reload,

@@ -13,11 +13,11 @@ import (
 )
 
 func cmdSim(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("sim", stderr)
+	fs := newFlagSet("sim", stdout, stderr)
 	addr := fs.String("addr", "127.0.0.1:8090", "listen `address`")
 	// A real endpoint takes time to answer; the contract's default latency.
 	opts := sim.Options{Latency: 50 * time.Millisecond}
-	opts.RegisterFlags(fs)
+	opts.RegisterFlags(fs.FlagSet)
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err

@@ -34,7 +34,7 @@ suites:
 	if code != exitOK {
 		t.Fatalf("validate = exit %d, stderr %q; want 0: variables are not the files' problem", code, errOut)
 	}
-	if !strings.Contains(out, ": ok (2 targets, 1 suites, 3 cases)") {
+	if !strings.Contains(out, ": ok (2 targets, 1 suite, 3 cases)") {
 		t.Errorf("validate stdout = %q, want ok", out)
 	}
 	want := []string{
