@@ -162,7 +162,7 @@ func cmdSilence(ctx context.Context, args []string, stdout, stderr io.Writer) er
 				if !now.Before(s.Start) && now.Before(s.Until) {
 					state = "active"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.Suite, s.Target, s.By, s.Until.Local().Format("2006-01-02 15:04"), state, s.Reason)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.Suite, s.Target, s.By, s.Until.Local().Format("2006-01-02 15:04"), state, printable(s.Reason))
 			}
 			return tw.Flush()
 		})

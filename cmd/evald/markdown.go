@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"strings"
+	"unicode"
 
 	"github.com/evald/evald/daemon"
 	"github.com/evald/evald/drift"
@@ -215,6 +216,9 @@ func md(s string) string {
 		case '@':
 			b.WriteString("@\u200b")
 		default:
+			if unicode.IsControl(r) {
+				r = '\uFFFD' // an escape sequence must not reach a terminal or a CI log
+			}
 			b.WriteRune(r)
 		}
 	}

@@ -296,7 +296,7 @@ func writeText(w io.Writer, rep *runReport) {
 				fmt.Fprintf(w, "  ... and %d more failing cases\n", len(res.FailedCases)-10)
 				break
 			}
-			fmt.Fprintf(w, "  fail  %-24s %d/%d passed  %s\n", c.ID, c.Passed, c.Samples, strings.Join(c.Reasons, "; "))
+			fmt.Fprintf(w, "  fail  %-24s %d/%d passed  %s\n", printable(c.ID), c.Passed, c.Samples, printable(strings.Join(c.Reasons, "; ")))
 		}
 	}
 	fmt.Fprintf(w, "  tokens %d in / %d out, cost $%.4f, %s\n", s.PromptTokens, s.CompletionTokens, s.CostUSD, (time.Duration(r.DurationMS) * time.Millisecond).String())
@@ -313,9 +313,9 @@ func textCases(w io.Writer, label string, cs []daemon.CaseChange, n int) {
 		}
 		why := ""
 		if len(c.Reasons) > 0 {
-			why = "  (" + strings.Join(c.Reasons, "; ") + ")"
+			why = "  (" + printable(strings.Join(c.Reasons, "; ")) + ")"
 		}
-		fmt.Fprintf(w, "  %-10s  %-20s %d/%d -> %d/%d  %q%s\n", label, c.ID, c.BaselinePassed, c.BaselineSamples, c.CandidatePassed, c.CandidateSamples,
+		fmt.Fprintf(w, "  %-10s  %-20s %d/%d -> %d/%d  %q%s\n", label, printable(c.ID), c.BaselinePassed, c.BaselineSamples, c.CandidatePassed, c.CandidateSamples,
 			clipText(c.CandidateOutput, 80), why)
 	}
 }

@@ -120,13 +120,14 @@ func TestJUnitGolden(t *testing.T) {
 
 func TestMarkdownEscape(t *testing.T) {
 	for in, want := range map[string]string{
-		"a|b":            `a\|b`,
-		"**x**":          `\*\*x\*\*`,
-		"<b>hi</b>":      `\<b\>hi\</b\>`,
-		"line\n\nbreak":  "line break",
-		"ping @team":     "ping @\u200bteam",
-		"[a](http://b)":  `\[a\](http://b)`,
-		"&amp; `code` ~": `\&amp; \` + "`code\\`" + ` \~`,
+		"a|b":             `a\|b`,
+		"**x**":           `\*\*x\*\*`,
+		"<b>hi</b>":       `\<b\>hi\</b\>`,
+		"line\n\nbreak":   "line break",
+		"ping @team":      "ping @\u200bteam",
+		"[a](http://b)":   `\[a\](http://b)`,
+		"&amp; `code` ~":  `\&amp; \` + "`code\\`" + ` \~`,
+		"\x1b[31mred\x07": "\uFFFD\\[31mred\uFFFD",
 	} {
 		if got := md(in); got != want {
 			t.Errorf("md(%q) = %q, want %q", in, got, want)
