@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -131,7 +132,9 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	fmt.Fprintf(stdout, "simulated judge at %s grades the model-graded assertions of %s (%s)\n", judgeURL, strings.Join(judged, ", "), judgeUpdate)
 	fmt.Fprintf(stdout, "database: %s\nproject files (a copy of the embedded demo): %s\n", *db, dir)
-	return serveProject(ctx, serveOptions{
+	start := time.Now()
+	tally := demoTally{runs: map[string]map[string]int{}}
+	err = serveProject(ctx, serveOptions{
 		project: proj, dbPath: *db, addr: *addr, grace: 5 * time.Second, log: log, stdout: stdout,
 		// Cached grades hide a changed judge until one request goes to it
 		// again; the demo's schedules run in seconds, so that is every
@@ -151,6 +154,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			mu.Lock()
 			defer mu.Unlock()
 			printRunLine(stdout, res, cmd)
+			tally.add(res)
 			if slices.Contains(judged, res.Run.Suite) {
 				if judgedRuns++; judgedRuns == *judgeDriftAfter {
 					judge.UpdateJudge()
@@ -158,6 +162,64 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			}
 		},
 	})
+	if err != nil {
+		return err
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	tally.print(stdout, proj, time.Since(start), *db, cmd)
+	return nil
+}
+
+// demoTally is what the demo saw, for the summary it closes with.
+type demoTally struct {
+	runs  map[string]map[string]int // suite -> status -> runs
+	pages []string
+}
+
+func (t *demoTally) add(res *daemon.Result) {
+	r := res.Run
+	if t.runs[r.Suite] == nil {
+		t.runs[r.Suite] = map[string]int{}
+	}
+	t.runs[r.Suite][r.Status]++
+	if v := res.Verdict; v != nil && v.Page {
+		t.pages = append(t.pages, fmt.Sprintf("%s on %s, run %d: %s", r.Suite, r.Target, r.ID, v.Kind))
+	}
+}
+
+// print writes the runs per suite, in the config's order, the pages and
+// where the database is.
+func (t *demoTally) print(w io.Writer, proj *configs.Project, took time.Duration, db string, cmd cmdLine) {
+	total := 0
+	for _, byStatus := range t.runs {
+		for _, n := range byStatus {
+			total += n
+		}
+	}
+	fmt.Fprintf(w, "\nevald demo stopped after %s: %s\n", took.Round(time.Second), plural(total, "run"))
+	for _, s := range proj.Suites {
+		byStatus := t.runs[s.Name]
+		n, parts := 0, []string{}
+		for _, status := range slices.Sorted(maps.Keys(byStatus)) {
+			n += byStatus[status]
+			parts = append(parts, fmt.Sprintf("%d %s", byStatus[status], status))
+		}
+		detail := ""
+		if n > 0 {
+			detail = " (" + strings.Join(parts, ", ") + ")"
+		}
+		fmt.Fprintf(w, "  %-16s %s%s\n", s.Name, plural(n, "run"), detail)
+	}
+	if len(t.pages) == 0 {
+		fmt.Fprintln(w, "pages: none")
+	} else {
+		fmt.Fprintf(w, "pages: %d\n", len(t.pages))
+		for _, p := range t.pages {
+			fmt.Fprintf(w, "  %s\n", p)
+		}
+	}
+	fmt.Fprintf(w, "database: %s (kept; see %s)\n", db, cmd.command("history"))
 }
 
 // printRunLine prints a run of the demo; cmd writes the commands it

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evald/evald/configs"
 	"github.com/evald/evald/daemon"
 	"github.com/evald/evald/drift"
 	"github.com/evald/evald/store"
@@ -211,4 +212,38 @@ func demoCmd(args []string) cmdLine {
 		}
 	}
 	return c
+}
+
+// TestDemoSummary: when the demo stops it sums up: runs per suite, the
+// pages, and where the database stays.
+func TestDemoSummary(t *testing.T) {
+	lines, db := demoOutput(t, func(l string) bool { return strings.Contains(l, " faq ") && strings.Contains(l, " run ") }, "--drift-after", "0")
+	out := strings.Join(lines, "\n")
+	i := strings.Index(out, "evald demo stopped after ")
+	if i < 0 {
+		t.Fatalf("no summary at the end:\n%s", out)
+	}
+	summary := out[i:]
+	for _, want := range []string{"  faq              1 run (1 ", "  support-quality  ", "pages: none\n", "database: " + db + " (kept; see evald history --config "} {
+		if !strings.Contains(summary, want) {
+			t.Errorf("summary lacks %q:\n%s", want, summary)
+		}
+	}
+
+	// Pages are listed, with the run that paged.
+	tally := demoTally{runs: map[string]map[string]int{}}
+	tally.add(&daemon.Result{Run: store.Run{ID: 7, Suite: "faq", Target: "prod", Status: daemon.StatusRegressed},
+		Verdict: &drift.Verdict{Kind: drift.KindProviderChanged, Page: true}})
+	tally.add(&daemon.Result{Run: store.Run{ID: 8, Suite: "faq", Target: "prod", Status: daemon.StatusPassed}})
+	proj, err := configs.Demo("http://127.0.0.1:1/v1", "http://127.0.0.1:2/v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	tally.print(&b, proj, 90*time.Second, "x.db", cmdLine{})
+	for _, want := range []string{"stopped after 1m30s: 2 runs\n", "  faq              2 runs (1 passed, 1 regressed)\n", "  tone             0 runs\n", "pages: 1\n  faq on prod, run 7: provider_changed\n"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, b.String())
+		}
+	}
 }
