@@ -63,16 +63,13 @@ func (c *Config) EnvRef(field string) (EnvRef, bool) {
 }
 
 // TargetKey returns the api_key_env field of the named target; ok is false
-// when the target names no variable (a local endpoint without a key).
+// when there is no such target or it names no variable (a local endpoint
+// without a key).
 func (c *Config) TargetKey(target string) (EnvRef, bool) {
-	if target == "" {
-		// Fields outside targets (server.tokens_env, the alert sinks)
-		// carry no target: "" must not match them.
-		return EnvRef{}, false
-	}
-	for _, r := range c.EnvRefs() {
-		if r.Target == target {
-			return r, true
+	for i, t := range c.Targets {
+		if t.Name == target && t.APIKeyEnv != "" {
+			field := strictyaml.Key(strictyaml.Index("targets", i), "api_key_env")
+			return EnvRef{Field: field, Var: t.APIKeyEnv, Line: c.EnvLines[field], Target: t.Name}, true
 		}
 	}
 	return EnvRef{}, false

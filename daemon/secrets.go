@@ -24,9 +24,6 @@ func CheckSecrets(proj *configs.Project, getenv func(string) string) error {
 		}
 	}
 	needTarget := func(target, note string) {
-		if target == "" {
-			return // no judge configured: the run says so itself
-		}
 		if ref, ok := cfg.TargetKey(target); ok {
 			need(ref.Field, note)
 		}
