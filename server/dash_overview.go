@@ -122,39 +122,25 @@ func statusOf(latest, last *store.Run, silence *store.Silence, fail *daemon.Star
 	return ps
 }
 
-// newestWindow is how many of a pair's newest runs newestRuns reads.
-const newestWindow = 50
-
-// newestRuns returns a pair's newest run and its newest finished one
-// (nil when none).
+// newestRuns returns a pair's newest production run and its newest
+// finished one (nil when none). A pair's health is production's: the runs
+// of CI gates (candidates, side-by-side arms) are left out, or a regressed
+// candidate would show production as regressed.
 func (s *Server) newestRuns(ctx context.Context, suite, target string) (latest, last *store.Run, err error) {
-	// A pair's health is production's: the runs of CI gates (candidates,
-	// side-by-side arms) are passed over, or a regressed candidate would
-	// show production as regressed. A window of runs is read at once, since
-	// a busy repository may gate several pull requests between two
-	// scheduled runs.
-	var before int64
-	for {
-		runs, err := s.opts.Store.Runs(ctx, store.RunFilter{Suite: suite, Target: target, BeforeID: before, Limit: newestWindow})
-		if err != nil {
-			return nil, nil, err
-		}
-		for i := range runs {
-			if !daemon.IsProductionRun(runs[i]) {
-				continue
-			}
-			if latest == nil {
-				latest = &runs[i]
-			}
-			if runs[i].Status != store.StatusRunning {
-				return latest, &runs[i], nil
-			}
-		}
-		if len(runs) < newestWindow {
-			return latest, nil, nil
-		}
-		before = runs[len(runs)-1].ID
+	runs, err := s.opts.Store.Runs(ctx, store.RunFilter{Suite: suite, Target: target, Production: true, Limit: 2})
+	if err != nil {
+		return nil, nil, err
 	}
+	for i := range runs {
+		if i == 0 {
+			latest = &runs[0]
+		}
+		if runs[i].Status != store.StatusRunning {
+			last = &runs[i]
+			break
+		}
+	}
+	return latest, last, nil
 }
 
 // startFailure is the daemon's start failure of the pair, nil if none.

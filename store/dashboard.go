@@ -66,14 +66,15 @@ type trendRun struct {
 	cases, errors int
 }
 
+// trendQuery reads a pair's finished production runs since a time, in the
+// order of the runs_pair_started index.
+const trendQuery = `SELECT id, started_at, status, pass_rate, cases, errors
+	FROM runs
+	WHERE suite = ? AND target = ? AND started_at >= ? AND status <> ? AND ` + productionRun + `
+	ORDER BY started_at`
+
 func (s *Store) trend(ctx context.Context, suite, target string, since time.Time, maxPoints int) ([]TrendPoint, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, started_at, status, pass_rate, cases, errors
-		FROM runs
-		WHERE suite = ? AND target = ? AND started_at >= ? AND status <> ?
-		  AND NOT (json_valid(detail) AND (coalesce(json_extract(detail, '$.candidate'), 0) <> 0
-		       OR coalesce(json_extract(detail, '$.gate_role'), '') <> ''))
-		ORDER BY started_at`,
-		suite, target, formatTime(since), StatusRunning)
+	rows, err := s.r.QueryContext(ctx, trendQuery, suite, target, formatTime(since), StatusRunning)
 	if err != nil {
 		return nil, err
 	}

@@ -57,7 +57,16 @@ type RunFilter struct {
 	Limit int
 	// BeforeID, when positive, keeps runs with ID < BeforeID (paging back).
 	BeforeID int64
+	// Production leaves out the runs of CI gates: candidates and the arms
+	// of side-by-side comparisons (see productionRun).
+	Production bool
 }
+
+// productionRun is the SQL condition of a run that is not a CI gate's: its
+// detail marks neither a candidate nor a gate role (daemon.IsProductionRun
+// reads the same two fields).
+const productionRun = `NOT (json_valid(detail) AND (coalesce(json_extract(detail, '$.candidate'), 0) <> 0
+	OR coalesce(json_extract(detail, '$.gate_role'), '') <> ''))`
 
 // DefaultRunsLimit is how many runs Runs returns when the filter sets no limit.
 const DefaultRunsLimit = 100
@@ -305,6 +314,9 @@ func (s *Store) queryRuns(ctx context.Context, f RunFilter) ([]Run, error) {
 	if f.BeforeID > 0 {
 		where = append(where, "id < ?")
 		args = append(args, f.BeforeID)
+	}
+	if f.Production {
+		where = append(where, productionRun)
 	}
 	q := `SELECT ` + runColumns + ` FROM runs`
 	if len(where) > 0 {

@@ -208,7 +208,11 @@ func TestRunsFilterAndOrder(t *testing.T) {
 		{Suite: "chat", Target: "prod", Trigger: "ci", StartedAt: t0.Add(2 * time.Minute)},
 		{Suite: "faq", Target: "prod", Trigger: "schedule", StartedAt: t0.Add(3 * time.Minute)},
 		{Suite: "faq", Target: "prod", Trigger: "manual", StartedAt: t0.Add(4 * time.Minute)},
+		{Suite: "faq", Target: "prod", Trigger: "ci", StartedAt: t0.Add(5 * time.Minute), Detail: `{"candidate":true,"gate_role":"candidate"}`},
+		{Suite: "faq", Target: "prod", Trigger: "ci", StartedAt: t0.Add(6 * time.Minute), Detail: `{"gate_role":"reference"}`},
 	})
+	gates := ids[5:]
+	ids = ids[:5]
 	// Run 0 passed, run 3 failed, the rest still running.
 	for i, status := range map[int]string{0: "passed", 3: "failed"} {
 		if err := s.FinishRun(ctx, Run{ID: ids[i], Status: status}); err != nil {
@@ -229,16 +233,17 @@ func TestRunsFilterAndOrder(t *testing.T) {
 		history bool
 		want    []int64
 	}{
-		{"all newest first", RunFilter{}, false, []int64{ids[4], ids[3], ids[2], ids[1], ids[0]}},
-		{"suite", RunFilter{Suite: "faq"}, false, []int64{ids[4], ids[3], ids[1], ids[0]}},
-		{"suite and target", RunFilter{Suite: "faq", Target: "prod"}, false, []int64{ids[4], ids[3], ids[0]}},
-		{"latest of pair", RunFilter{Suite: "faq", Target: "prod", Limit: 1}, false, []int64{ids[4]}},
+		{"all newest first", RunFilter{}, false, []int64{gates[1], gates[0], ids[4], ids[3], ids[2], ids[1], ids[0]}},
+		{"production", RunFilter{Suite: "faq", Target: "prod", Production: true, Limit: 2}, false, []int64{ids[4], ids[3]}},
+		{"suite", RunFilter{Suite: "faq"}, false, []int64{gates[1], gates[0], ids[4], ids[3], ids[1], ids[0]}},
+		{"suite and target", RunFilter{Suite: "faq", Target: "prod"}, false, []int64{gates[1], gates[0], ids[4], ids[3], ids[0]}},
+		{"latest of pair", RunFilter{Suite: "faq", Target: "prod", Limit: 1}, false, []int64{gates[1]}},
 		{"trigger", RunFilter{Trigger: "schedule"}, false, []int64{ids[3], ids[0]}},
-		{"status", RunFilter{Status: StatusRunning}, false, []int64{ids[4], ids[2], ids[1]}},
+		{"status", RunFilter{Status: StatusRunning}, false, []int64{gates[1], gates[0], ids[4], ids[2], ids[1]}},
 		{"before id", RunFilter{BeforeID: ids[3], Limit: 2}, false, []int64{ids[2], ids[1]}},
 		{"no match", RunFilter{Suite: "nope"}, false, []int64{}},
-		{"history oldest first", RunFilter{}, true, []int64{ids[0], ids[1], ids[2], ids[3], ids[4]}},
-		{"history newest two, oldest first", RunFilter{Suite: "faq", Limit: 2}, true, []int64{ids[3], ids[4]}},
+		{"history oldest first", RunFilter{}, true, []int64{ids[0], ids[1], ids[2], ids[3], ids[4], gates[0], gates[1]}},
+		{"history newest two, oldest first", RunFilter{Suite: "faq", Limit: 2}, true, []int64{gates[0], gates[1]}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var runs []Run
@@ -274,7 +279,7 @@ func TestRunsFilterAndOrder(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, want := len(all), DefaultRunsLimit+len(ids); got != want {
+		if got, want := len(all), DefaultRunsLimit+len(ids)+len(gates); got != want {
 			t.Errorf("len(History(no limit)) = %d, want %d (all)", got, want)
 		}
 	})
