@@ -343,16 +343,16 @@ func (b *Baseline) Shares(suite *evals.Suite) int {
 
 // IsProductionRun reports whether a stored run measured production: any
 // trigger, but not a candidate nor production's side of a side-by-side
-// comparison (see Detail.Candidate and Detail.GateRole).
+// comparison (see Detail.Candidate and Detail.GateRole). A detail that
+// does not decode marks nothing, as in store.RunFilter.Production, whose
+// SQL decides the same for runs read in bulk.
 func IsProductionRun(r store.Run) bool {
 	var det struct {
 		Candidate bool   `json:"candidate"`
 		GateRole  string `json:"gate_role"`
 	}
-	if r.Detail != "" {
-		if err := json.Unmarshal([]byte(r.Detail), &det); err != nil {
-			return false
-		}
+	if r.Detail != "" && json.Unmarshal([]byte(r.Detail), &det) != nil {
+		return true
 	}
 	return !det.Candidate && det.GateRole == ""
 }
@@ -379,14 +379,14 @@ func (d *Daemon) LatestBaseline(ctx context.Context, suite, target string) (*Bas
 }
 
 func (d *Daemon) latestProduction(ctx context.Context, suite, target string) (store.Run, error) {
-	f := store.RunFilter{Suite: suite, Target: target, Limit: 200}
+	f := store.RunFilter{Suite: suite, Target: target, Production: true, Limit: 200}
 	for {
 		runs, err := d.store.Runs(ctx, f)
 		if err != nil {
 			return store.Run{}, err
 		}
 		for _, r := range runs {
-			if IsCompletedRun(r) && IsProductionRun(r) {
+			if IsCompletedRun(r) {
 				return r, nil
 			}
 		}

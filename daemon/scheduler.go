@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -96,29 +95,21 @@ func interval(s cron.Schedule, now time.Time) time.Duration {
 	return s.Next(next).Sub(next)
 }
 
-// lastStartLookback is how many of a pair's latest runs lastStart reads to
-// find its last production run.
-const lastStartLookback = 50
-
 // lastStart returns when the pair's last production run started. The arms
 // of a CI gate (`evald run --prompt/--model/--baseline`, or through
 // --server) are stored with the pair but measured something else, so they
-// do not stand in for a scheduled run. When the latest runs are all gate
-// arms, the pair counts as never run: one catch-up run too many is cheaper
-// than a missed one.
+// do not stand in for a scheduled run.
 func (d *Daemon) lastStart(ctx context.Context, k runKey) (time.Time, bool, error) {
-	runs, err := d.store.Runs(ctx, storeFilter(k, lastStartLookback))
+	f := storeFilter(k, 1)
+	f.Production = true
+	runs, err := d.store.Runs(ctx, f)
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("last run of %s on %s: %w", k.suite, k.target, err)
 	}
-	for _, r := range runs {
-		var det Detail
-		if r.Detail != "" && json.Unmarshal([]byte(r.Detail), &det) == nil && (det.Candidate || det.GateRole != "") {
-			continue
-		}
-		return r.StartedAt, true, nil
+	if len(runs) == 0 {
+		return time.Time{}, false, nil
 	}
-	return time.Time{}, false, nil
+	return runs[0].StartedAt, true, nil
 }
 
 // tick is the cron job of one pair.

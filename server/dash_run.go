@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -518,7 +517,7 @@ func (s *Server) baseline(ctx context.Context, run store.Run, v *drift.Verdict, 
 			before = v.Evidence.FromRun
 		}
 	}
-	base, err = s.previousProduction(ctx, run, before)
+	base, err = s.opts.Store.PreviousRun(ctx, run, before, completed...)
 	if err == nil {
 		if before < run.ID {
 			return base, fmt.Sprintf("the last completed production run of the same segment before the change the verdict points at (run %d)", before), "", nil
@@ -528,29 +527,16 @@ func (s *Server) baseline(ctx context.Context, run store.Run, v *drift.Verdict, 
 	if !errors.Is(err, store.ErrNotFound) {
 		return base, "", "", err
 	}
-	runs, err := s.opts.Store.Runs(ctx, store.RunFilter{Suite: run.Suite, Target: run.Target, BeforeID: run.ID, Limit: 100})
+	runs, err := s.opts.Store.Runs(ctx, store.RunFilter{Suite: run.Suite, Target: run.Target, BeforeID: run.ID, Production: true, Limit: 100})
 	if err != nil {
 		return base, "", "", err
 	}
 	for _, r := range runs {
-		if (slices.Contains(completed, r.Status) || r.Status == daemon.StatusRegressed) && daemon.IsProductionRun(r) {
+		if daemon.IsCompletedRun(r) {
 			return r, "the previous completed production run (none of this run's segment came before it)", versionWarning(run, r), nil
 		}
 	}
 	return base, "", "", fmt.Errorf("baseline of run %d: %w", run.ID, store.ErrNotFound)
-}
-
-// previousProduction is the newest completed production run of run's
-// segment before run beforeID: the runs of CI gates in between are passed
-// over, one query each (a gate stores one or two runs per pull request).
-func (s *Server) previousProduction(ctx context.Context, run store.Run, beforeID int64) (store.Run, error) {
-	for {
-		prev, err := s.opts.Store.PreviousRun(ctx, run, beforeID, completed...)
-		if err != nil || daemon.IsProductionRun(prev) {
-			return prev, err
-		}
-		beforeID = prev.ID
-	}
 }
 
 // isCandidate reports whether a run's detail marks it as a CI gate's

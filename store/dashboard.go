@@ -235,13 +235,13 @@ func (s *Store) RunPoints(ctx context.Context, suite, target string, since time.
 	return out, nil
 }
 
-// PreviousRun returns the newest run before run beforeID of the same suite
-// on the same target, made from the same suite and target versions, whose
-// status is one of statuses (any when none is given); an error wrapping
-// ErrNotFound when there is none.
+// PreviousRun returns the newest production run (CI gates' runs are left
+// out) before run beforeID of the same suite on the same target, made from
+// the same suite and target versions, whose status is one of statuses (any
+// when none is given); an error wrapping ErrNotFound when there is none.
 func (s *Store) PreviousRun(ctx context.Context, r Run, beforeID int64, statuses ...string) (Run, error) {
 	q := `SELECT ` + runColumns + ` FROM runs
-		WHERE suite = ? AND target = ? AND id < ? AND suite_version = ? AND target_version = ?`
+		WHERE suite = ? AND target = ? AND id < ? AND suite_version = ? AND target_version = ? AND ` + productionRun
 	args := []any{r.Suite, r.Target, beforeID, r.SuiteVersion, r.TargetVersion}
 	if len(statuses) > 0 {
 		q += ` AND status IN (?` + strings.Repeat(`, ?`, len(statuses)-1) + `)`
