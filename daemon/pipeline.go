@@ -182,9 +182,12 @@ func (d *Daemon) Evaluate(ctx context.Context, req Request) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("record run start: %w", err)
 	}
-	// The run started: whatever kept the pair from starting is over, even
-	// though this run takes a while to finish.
-	d.clearStartFailure(runKey{suite.Name, target.Name})
+	// A production run started: whatever kept the pair from starting is
+	// over, even though this run takes a while to finish. (A CI gate's arm
+	// says nothing of production's schedule.)
+	if req.production() {
+		d.clearStartFailure(runKey{suite.Name, target.Name})
+	}
 	finished := false
 	defer func() {
 		if finished {

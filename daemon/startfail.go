@@ -36,17 +36,14 @@ func (d *Daemon) clearStartFailure(k runKey) {
 	delete(d.startFails, k)
 }
 
-// noteStart records how a launched run of k went: err is Evaluate's.
+// noteStart records a launched run of k that failed, err being Evaluate's
+// (a run that starts clears the pair's failure itself).
 func (d *Daemon) noteStart(k runKey, err error) {
-	if err != nil && errors.Is(err, context.Canceled) && d.runCtx.Err() != nil {
-		return // stopping: the pair did not fail
+	if err == nil || errors.Is(err, context.Canceled) && d.runCtx.Err() != nil {
+		return // started, or stopping: the pair did not fail
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if err == nil {
-		delete(d.startFails, k)
-		return
-	}
 	reason := startFailureReason(err)
 	d.metrics.startFailures.WithLabelValues(k.suite, k.target, reason).Inc()
 	d.startFails[k] = StartFailure{At: d.opts.Now().UTC(), Reason: reason, Err: err.Error()}
