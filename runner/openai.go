@@ -140,8 +140,8 @@ func (o *OpenAI) Complete(ctx context.Context, messages []evals.Message) (Respon
 func classify(ctx context.Context, err error, retryAfter time.Duration, apiKey string) *CallError {
 	ce := classifyErr(ctx, err, retryAfter)
 	if ce.Err != nil && apiKey != "" {
-		if text := ce.Err.Error(); redact.Text(text, apiKey) != text {
-			ce.Err = errors.New(redact.Text(text, apiKey))
+		if text, clean := ce.Err.Error(), redact.Text(ce.Err.Error(), apiKey); clean != text {
+			ce.Err = errors.New(clean)
 		}
 	}
 	return ce
