@@ -58,7 +58,7 @@ func TestDemo(t *testing.T) {
 	// One suite shows the judge: every case graded by it, and a
 	// calibration set to grade again when the judge changes.
 	for _, s := range proj.Suites {
-		c, _, graded := firstGraded(s)
+		c, _, graded := s.FirstGraded()
 		if s.Name != "support-quality" {
 			if graded {
 				t.Errorf("suite %s: case %s is model-graded; only support-quality should be", s.Name, c.ID)

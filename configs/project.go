@@ -11,7 +11,6 @@ import (
 
 	"github.com/evald/evald/evals"
 	"github.com/evald/evald/internal/strictyaml"
-	"github.com/evald/evald/scoring"
 )
 
 // Project is a config with its suites loaded.
@@ -70,7 +69,7 @@ func loadProject(src source, name string) (*Project, error) {
 				Err: evals.Because(ErrInvalid, "unknown target %q (targets in %s: %s)", s.Judge, name, strings.Join(targets, ", "))})
 		}
 		if s.Judge == "" && cfg.Judge == "" {
-			if c, typ, ok := firstGraded(s); ok {
+			if c, typ, ok := s.FirstGraded(); ok {
 				file, line := sourceLine(c.Source, s.File)
 				errs = append(errs, &FieldError{File: file, Line: line, Field: "assert",
 					Err: evals.Because(ErrMissing, "%s (case %s) needs a judge: set judge: to a target in the suite or in %s", typ, c.ID, name)})
@@ -159,19 +158,6 @@ func (t Target) Version() string {
 	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
-}
-
-// firstGraded returns the first case with a model-graded assertion, and
-// that assertion's type.
-func firstGraded(s *evals.Suite) (*evals.Case, string, bool) {
-	for i := range s.Cases {
-		for _, a := range s.Cases[i].Asserts {
-			if _, ok := a.(scoring.Graded); ok {
-				return &s.Cases[i], a.Spec().Type, true
-			}
-		}
-	}
-	return nil, "", false
 }
 
 // sourceLine splits a case's Source ("suites/faq.yaml:14") into its file

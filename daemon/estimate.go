@@ -132,7 +132,7 @@ func (d *Daemon) Estimate(ctx context.Context, g GateRequest, candidate bool) (E
 	if mt := target.Params.MaxTokens; mt != nil && *mt > 0 {
 		e.MaxCostUSD = float64(e.PromptTokens)*in + float64(e.Requests)*float64(*mt)*out
 	}
-	jt, graded, err := d.judgeTargetOf(suite, needsJudge(suite))
+	jt, graded, err := d.judgeTargetOf(suite, suite.NeedsJudge())
 	if err != nil {
 		return Estimate{}, err
 	}

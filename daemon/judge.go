@@ -6,7 +6,6 @@ import (
 	"github.com/evald/evald/configs"
 	"github.com/evald/evald/evals"
 	"github.com/evald/evald/runner"
-	"github.com/evald/evald/scoring"
 )
 
 // DefaultJudgeSeed is the seed a judge target is asked for when its config
@@ -33,25 +32,10 @@ func judgeTarget(t configs.Target) configs.Target {
 	return t
 }
 
-// needsJudge reports whether any case of the suite has a model-graded
-// assertion. A calibration set alone does not make a run need the judge
-// (runs never calibrate; serve calibrates after runs the judge graded, and
-// `evald calibrate` asks for the judge itself).
-func needsJudge(s *evals.Suite) bool {
-	for _, c := range s.Cases {
-		for _, a := range c.Asserts {
-			if _, ok := a.(scoring.Graded); ok {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // judgeFor returns the judge of a suite: the suite's `judge:` target, else
 // the config's. It is nil when the suite has no model-graded assertion.
 func (d *Daemon) judgeFor(suite *evals.Suite) (*runner.Judge, error) {
-	return d.judgeWhen(suite, needsJudge(suite))
+	return d.judgeWhen(suite, suite.NeedsJudge())
 }
 
 // judgeWhen returns the judge of suite when need is true, else nil.

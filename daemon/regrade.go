@@ -220,7 +220,7 @@ func (d *Daemon) Regrade(ctx context.Context, runID int64, suiteName string, opt
 		return nil, fmt.Errorf("%w: run %d graded suite version %s, the config now has suite version %s",
 			ErrSuiteChanged, runID, shortVersion(run.SuiteVersion), shortVersion(suite.Version))
 	}
-	if !needsJudge(suite) {
+	if !suite.NeedsJudge() {
 		return nil, fmt.Errorf("%w: suite %q has no model-graded assertions: there is no judge's grade to check", ErrCannotRegrade, suiteName)
 	}
 	judge, err := d.judgeFor(suite)

@@ -35,7 +35,7 @@ func CheckSecrets(proj *configs.Project, getenv func(string) string) error {
 		for _, t := range ref.Targets {
 			needTarget(t, "")
 		}
-		if s := proj.Suites[i]; s != nil && needsJudge(s) {
+		if s := proj.Suites[i]; s != nil && s.NeedsJudge() {
 			judge := s.Judge
 			if judge == "" {
 				judge = cfg.Judge

@@ -58,3 +58,26 @@ type Suite struct {
 	// Version is the sha256 of the canonical suite (see DESIGN.md "Versions").
 	Version string
 }
+
+// FirstGraded returns the first case with a model-graded assertion
+// (scoring.Graded) and that assertion's type; ok is false when no case has
+// one.
+func (s *Suite) FirstGraded() (c *Case, typ string, ok bool) {
+	for i := range s.Cases {
+		for _, a := range s.Cases[i].Asserts {
+			if _, ok := a.(scoring.Graded); ok {
+				return &s.Cases[i], a.Spec().Type, true
+			}
+		}
+	}
+	return nil, "", false
+}
+
+// NeedsJudge reports whether a run of the suite asks a judge: whether any
+// case has a model-graded assertion. A calibration set alone does not make
+// a run need the judge (runs never calibrate; serve calibrates after runs
+// the judge graded, and `evald calibrate` asks for the judge itself).
+func (s *Suite) NeedsJudge() bool {
+	_, _, ok := s.FirstGraded()
+	return ok
+}

@@ -17,9 +17,7 @@ import (
 
 	"github.com/evald/evald/configs"
 	"github.com/evald/evald/daemon"
-	"github.com/evald/evald/evals"
 	"github.com/evald/evald/runner"
-	"github.com/evald/evald/scoring"
 	"github.com/evald/evald/sim"
 )
 
@@ -274,9 +272,7 @@ func demoJudgeModel(proj *configs.Project) string {
 func judgedSuites(proj *configs.Project) []string {
 	var out []string
 	for _, s := range proj.Suites {
-		if slices.ContainsFunc(s.Cases, func(c evals.Case) bool {
-			return slices.ContainsFunc(c.Asserts, func(a scoring.Assertion) bool { _, ok := a.(scoring.Graded); return ok })
-		}) {
+		if s.NeedsJudge() {
 			out = append(out, s.Name)
 		}
 	}
