@@ -12,6 +12,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/evald/evald/governance"
+	"github.com/evald/evald/internal/plural"
 )
 
 // Slack Block Kit limits the renderer stays within.
@@ -213,11 +214,7 @@ func regressionText(r *Regression) string {
 		fmt.Fprintf(&b, "\n*Runs since the change point:* %d (from run %d), against %d reference runs", r.RunsSinceChange, r.ChangeRun, r.ReferenceRuns)
 	}
 	if r.PassToFail > 0 || r.FailToPass > 0 {
-		noun := "cases"
-		if r.PassToFail == 1 {
-			noun = "case"
-		}
-		fmt.Fprintf(&b, " · %d %s pass → fail, %d fail → pass", r.PassToFail, noun, r.FailToPass)
+		fmt.Fprintf(&b, " · %s pass → fail, %d fail → pass", plural.N(r.PassToFail, "case"), r.FailToPass)
 	}
 	return b.String()
 }

@@ -6,6 +6,8 @@ import (
 	"math"
 	"slices"
 	"time"
+
+	"github.com/evald/evald/internal/plural"
 )
 
 // Verdict kinds, one per run.
@@ -474,18 +476,7 @@ func alarmMessage(cfg Config, v Verdict) string {
 	}
 	return fmt.Sprintf("%s: %s %s %s (95%% CI %s to %s, one-sided p = %.3g, %s); %s pass→fail, %d fail→pass; %s",
 		what, metric, pp(e.Delta), since, pp(e.CILow), pp(e.CIHigh), e.PDrop, EvidenceLabel,
-		caseCount(e.NPassToFail), e.NFailToPass, v.Attribution)
-}
-
-// caseCount is "1 case" or "n cases".
-func caseCount(n int) string { return count(n, "case") }
-
-// count is "1 noun" or "n nouns".
-func count(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
+		plural.N(e.NPassToFail, "case"), e.NFailToPass, v.Attribution)
 }
 
 // pp formats a difference of rates in percentage points.
@@ -516,7 +507,7 @@ func buildEvidence(cfg Config, ref Reference, p *Pool, tags map[string][]string)
 			e.ByTag[i].Q = q
 		}
 	}
-	e.Describe = fmt.Sprintf("%s from run %d pooled against %s (%s)", count(p.Runs, "run"), p.FirstRun, count(len(ref.Runs), "reference run"), e.Pooled.Test)
+	e.Describe = fmt.Sprintf("%s from run %d pooled against %s (%s)", plural.N(p.Runs, "run"), p.FirstRun, plural.N(len(ref.Runs), "reference run"), e.Pooled.Test)
 	return e
 }
 

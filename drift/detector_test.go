@@ -515,17 +515,6 @@ func TestAlarmMessageNamesTheChangeRun(t *testing.T) {
 	}
 }
 
-func TestCount(t *testing.T) {
-	for n, want := range map[int]string{0: "0 runs", 1: "1 run", 2: "2 runs"} {
-		if got := count(n, "run"); got != want {
-			t.Errorf("count(%d, run) = %q, want %q", n, got, want)
-		}
-	}
-	if got := count(1, "reference run"); got != "1 reference run" {
-		t.Errorf("count(1, reference run) = %q", got)
-	}
-}
-
 func TestARL0For(t *testing.T) {
 	for _, tc := range []struct {
 		interval, budget time.Duration

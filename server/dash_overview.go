@@ -15,6 +15,7 @@ import (
 	"github.com/evald/evald/daemon"
 	"github.com/evald/evald/drift"
 	"github.com/evald/evald/governance"
+	"github.com/evald/evald/internal/plural"
 	"github.com/evald/evald/store"
 )
 
@@ -380,9 +381,9 @@ func sparkline(pts []store.TrendPoint, threshold *float64, what string) chartVie
 			last = fmtPct(pt.PassRate)
 		}
 	}
-	label := fmt.Sprintf("pass rate of %s over %s: %s at first, %s last", what, nRuns(runs), first, last)
+	label := fmt.Sprintf("pass rate of %s over %s: %s at first, %s last", what, plural.N(runs, "run"), first, last)
 	if regressed > 0 {
-		label += fmt.Sprintf("; %s regressed", nRuns(regressed))
+		label += fmt.Sprintf("; %s regressed", plural.N(regressed, "run"))
 	}
 	v := p.view("spark", label)
 	v.Bands = []pathView{{D: band(xs, lo, hi), Class: "band"}}
@@ -396,11 +397,3 @@ func sparkline(pts []store.TrendPoint, threshold *float64, what string) chartVie
 }
 
 func mid(a, b time.Time) time.Time { return a.Add(b.Sub(a) / 2) }
-
-// nRuns is "1 run" or "n runs".
-func nRuns(n int) string {
-	if n == 1 {
-		return "1 run"
-	}
-	return fmt.Sprintf("%d runs", n)
-}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/evald/evald/configs"
 	"github.com/evald/evald/daemon"
+	"github.com/evald/evald/internal/plural"
 	"github.com/evald/evald/runner"
 	"github.com/evald/evald/sim"
 )
@@ -195,7 +196,7 @@ func (t *demoTally) print(w io.Writer, proj *configs.Project, took time.Duration
 			total += n
 		}
 	}
-	fmt.Fprintf(w, "\nevald demo stopped after %s: %s\n", took.Round(time.Second), plural(total, "run"))
+	fmt.Fprintf(w, "\nevald demo stopped after %s: %s\n", took.Round(time.Second), plural.N(total, "run"))
 	for _, s := range proj.Suites {
 		byStatus := t.runs[s.Name]
 		n, parts := 0, []string{}
@@ -207,7 +208,7 @@ func (t *demoTally) print(w io.Writer, proj *configs.Project, took time.Duration
 		if n > 0 {
 			detail = " (" + strings.Join(parts, ", ") + ")"
 		}
-		fmt.Fprintf(w, "  %-16s %s%s\n", s.Name, plural(n, "run"), detail)
+		fmt.Fprintf(w, "  %-16s %s%s\n", s.Name, plural.N(n, "run"), detail)
 	}
 	if len(t.pages) == 0 {
 		fmt.Fprintln(w, "pages: none")

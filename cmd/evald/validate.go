@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/evald/evald/configs"
+	"github.com/evald/evald/internal/plural"
 )
 
 func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -30,7 +31,7 @@ func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	for _, s := range proj.Suites {
 		cases += len(s.Cases)
 	}
-	fmt.Fprintf(stdout, "%s: ok (%s, %s, %s)\n", pf.file(), plural(len(proj.Config.Targets), "target"), plural(len(proj.Suites), "suite"), plural(cases, "case"))
+	fmt.Fprintf(stdout, "%s: ok (%s, %s, %s)\n", pf.file(), plural.N(len(proj.Config.Targets), "target"), plural.N(len(proj.Suites), "suite"), plural.N(cases, "case"))
 	for _, s := range proj.Suites {
 		fmt.Fprintf(stdout, "  %-20s %3d cases x %d  suite %s  prompt %s\n", s.Name, len(s.Cases), s.Repeats, s.Version[:12], s.PromptVersion[:12])
 	}
@@ -72,12 +73,4 @@ func unsetWarnings(proj *configs.Project, getenv func(string) string) []error {
 		out = append(out, cfg.Unset(ref, "warning: "+what))
 	}
 	return out
-}
-
-// plural is "1 suite", "2 suites".
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }
