@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/evald/evald/internal/testfiles"
 )
 
 const (
@@ -247,8 +249,8 @@ func TestSecret(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logs logBuffer
-	logs.logger().Info("configured", "token", s)
+	var logs testfiles.Logs
+	logs.Logger().Info("configured", "token", s)
 	texts := []string{
 		s.String(), fmt.Sprint(s), fmt.Sprintf("%s|%v|%q|%x|%#v|%+v|%d", s, s, s, s, s, config{s}, s),
 		string(js), logs.String(),

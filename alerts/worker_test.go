@@ -10,6 +10,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/evald/evald/internal/testfiles"
 )
 
 // harness wires a worker to an in-memory outbox and a fake clock.
@@ -18,7 +20,7 @@ type harness struct {
 	clock   *fakeClock
 	outbox  *memOutbox
 	planner *Planner
-	logs    *logBuffer
+	logs    *testfiles.Logs
 	reg     *prometheus.Registry
 	metrics *Metrics
 	sinks   []Sink
@@ -29,14 +31,14 @@ func newHarness(t *testing.T, sinks ...Sink) *harness {
 	reg := prometheus.NewRegistry()
 	return &harness{
 		t: t, clock: newFakeClock(t0), outbox: newMemOutbox(), planner: &Planner{Sinks: sinks, NewID: seqIDs()},
-		logs: &logBuffer{}, reg: reg, metrics: NewMetrics(reg), sinks: sinks,
+		logs: &testfiles.Logs{}, reg: reg, metrics: NewMetrics(reg), sinks: sinks,
 	}
 }
 
 // worker builds a new worker over the harness's outbox: a fresh process.
 func (h *harness) worker() *Worker {
 	return &Worker{
-		Outbox: h.outbox, Sinks: h.sinks, Clock: h.clock, Logger: h.logs.logger(), Metrics: h.metrics,
+		Outbox: h.outbox, Sinks: h.sinks, Clock: h.clock, Logger: h.logs.Logger(), Metrics: h.metrics,
 		Backoff: func(attempt int) time.Duration { return time.Duration(attempt) * time.Second },
 	}
 }
@@ -250,7 +252,7 @@ func TestWorkerPermanentFailureStops(t *testing.T) {
 // into it, renotify and resolution are also broadcast to the channel.
 func TestWorkerThreading(t *testing.T) {
 	api := newSlackAPI(t)
-	h := newHarness(t, api.bot(), &LogSink{Logger: (&logBuffer{}).logger()})
+	h := newHarness(t, api.bot(), &LogSink{Logger: (&testfiles.Logs{}).Logger()})
 	w := h.worker()
 	steps := []struct {
 		at   time.Duration
@@ -400,8 +402,8 @@ func TestWorkerCrashWindow(t *testing.T) {
 
 func TestWorkerSilence(t *testing.T) {
 	api := newSlackAPI(t)
-	var logs logBuffer
-	h := newHarness(t, api.bot(), &LogSink{Logger: logs.logger()})
+	var logs testfiles.Logs
+	h := newHarness(t, api.bot(), &LogSink{Logger: logs.Logger()})
 	w := h.worker()
 	ev := sampleEvent()
 	if d := h.raise(&ev, true); d.Action != ActionSuppress {
@@ -501,8 +503,8 @@ func TestMetricsNames(t *testing.T) {
 }
 
 func TestLogSink(t *testing.T) {
-	var logs logBuffer
-	sink := &LogSink{Logger: logs.logger()}
+	var logs testfiles.Logs
+	sink := &LogSink{Logger: logs.Logger()}
 	if _, err := sink.Send(context.Background(), testDelivery(t, sink)); err != nil {
 		t.Fatal(err)
 	}

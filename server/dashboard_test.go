@@ -5,18 +5,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/evald/evald/daemon"
 	"github.com/evald/evald/drift"
 	"github.com/evald/evald/governance"
+	"github.com/evald/evald/internal/testfiles"
 	"github.com/evald/evald/store"
 )
 
@@ -730,9 +729,9 @@ func TestDashboardInternalError(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	var logs strings.Builder
+	var logs testfiles.Logs
 	s, err := New(Options{Addr: "127.0.0.1:0", Daemon: &dashDaemon{pairs: []daemon.Pair{{Suite: "faq", Target: "prod"}}},
-		Store: failingStore{st}, Logger: slog.New(slog.NewTextHandler(&syncWriter{w: &logs}, nil))})
+		Store: failingStore{st}, Logger: logs.Logger()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -753,16 +752,4 @@ func TestDashboardInternalError(t *testing.T) {
 	if log := logs.String(); !strings.Contains(log, "request_id="+id[1]) || !strings.Contains(log, "disk I/O error") {
 		t.Errorf("the log lacks the request id %s with the cause: %s", id[1], log)
 	}
-}
-
-// syncWriter serialises writes of the server's goroutines to w.
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
 }
