@@ -41,7 +41,7 @@ func cmdHistory(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		for _, r := range runs {
-			if err := enc.Encode(historyJSON(r)); err != nil {
+			if err := enc.Encode(historyJSON(r, detailOf(r))); err != nil {
 				return err
 			}
 		}
@@ -51,21 +51,29 @@ func cmdHistory(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fmt.Fprintln(tw, "RUN\tSTARTED\tSUITE\tTARGET\tTRIGGER\tSTATUS\tPASS RATE\tMEAN SCORE\tVERDICT")
 	for _, r := range runs {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.StartedAt.Local().Format("2006-01-02 15:04:05"),
-			r.Suite, r.Target, triggerText(r), r.Status, fmtRate(r.PassRate), fmtRate(r.MeanScore), orDash(r.Verdict))
+			r.Suite, r.Target, triggerText(r.Trigger, detailOf(r)), r.Status, fmtRate(r.PassRate), fmtRate(r.MeanScore), orDash(r.Verdict))
 	}
 	return tw.Flush()
 }
 
+// detailOf decodes a run's detail once for every field history shows; a
+// detail that does not decode (or is empty) shows as none.
+func detailOf(r store.Run) daemon.Detail {
+	var d daemon.Detail
+	_ = json.Unmarshal([]byte(r.Detail), &d)
+	return d
+}
+
 // triggerText is a run's trigger as the table shows it: a gate run of
 // `evald run`, which does not measure production, says which side it was.
-func triggerText(r store.Run) string {
-	switch role := roleOf(r.Detail); {
-	case role.GateRole == daemon.RoleReference:
-		return r.Trigger + " (side-by-side baseline)"
-	case role.Candidate || role.GateRole == daemon.RoleCandidate:
-		return r.Trigger + " (candidate)"
+func triggerText(trigger string, d daemon.Detail) string {
+	switch {
+	case d.GateRole == daemon.RoleReference:
+		return trigger + " (side-by-side baseline)"
+	case d.Candidate || d.GateRole == daemon.RoleCandidate:
+		return trigger + " (candidate)"
 	}
-	return r.Trigger
+	return trigger
 }
 
 // historyRun is one line of `evald history --json`. Candidate marks a
@@ -104,7 +112,7 @@ type providerJSON struct {
 	Fingerprints map[string]int `json:"fingerprints"`
 }
 
-func historyJSON(r store.Run) historyRun {
+func historyJSON(r store.Run, d daemon.Detail) historyRun {
 	h := historyRun{
 		RunID: r.ID, Suite: r.Suite, Target: r.Target, Trigger: r.Trigger, Status: r.Status,
 		StartedAt: r.StartedAt.UTC().Format(timeFormat), PassRate: r.PassRate, MeanScore: r.MeanScore,
@@ -118,35 +126,13 @@ func historyJSON(r store.Run) historyRun {
 	if r.Verdict != "" {
 		h.Verdict = &r.Verdict
 	}
-	role := roleOf(r.Detail)
-	h.Candidate, h.GateRole = role.Candidate, role.GateRole
-	h.Provider = providerOf(r.Detail)
-	h.Judge = judgeOf(r.Detail)
+	h.Candidate, h.GateRole = d.Candidate, d.GateRole
+	h.Provider = nonNilProvider(providerJSON{Models: d.Models, Fingerprints: d.Fingerprints})
+	h.Judge = judgeOf(d.Judge)
 	return h
 }
 
-// runRole is what a run's detail says of its part in a gate comparison.
-type runRole struct {
-	Candidate bool   `json:"candidate"`
-	GateRole  string `json:"gate_role"`
-}
-
-func roleOf(detail string) runRole {
-	var r runRole
-	_ = json.Unmarshal([]byte(detail), &r)
-	return r
-}
-
 const timeFormat = "2006-01-02T15:04:05.000Z07:00"
-
-func providerOf(detail string) providerJSON {
-	var d struct {
-		Models       map[string]int `json:"models"`
-		Fingerprints map[string]int `json:"fingerprints"`
-	}
-	_ = json.Unmarshal([]byte(detail), &d)
-	return nonNilProvider(providerJSON{Models: d.Models, Fingerprints: d.Fingerprints})
-}
 
 // nonNilProvider makes nil maps empty, so that JSON shows {} rather than
 // null for a run that got no answer.
@@ -172,17 +158,14 @@ type judgeJSON struct {
 }
 
 // judgeOf reads the judge from a run's detail; nil when the run had none.
-func judgeOf(detail string) *judgeJSON {
-	var d struct {
-		Judge *daemon.JudgeDetail `json:"judge"`
-	}
-	if json.Unmarshal([]byte(detail), &d) != nil || d.Judge == nil {
+func judgeOf(jd *daemon.JudgeDetail) *judgeJSON {
+	if jd == nil {
 		return nil
 	}
 	j := &judgeJSON{
-		Target: d.Judge.Target, Models: d.Judge.Models, Fingerprints: d.Judge.Fingerprints,
-		Tokens:  tokensJSON{Prompt: d.Judge.PromptTokens, Completion: d.Judge.CompletionTokens},
-		CostUSD: d.Judge.CostUSD,
+		Target: jd.Target, Models: jd.Models, Fingerprints: jd.Fingerprints,
+		Tokens:  tokensJSON{Prompt: jd.PromptTokens, Completion: jd.CompletionTokens},
+		CostUSD: jd.CostUSD,
 	}
 	if j.Models == nil {
 		j.Models = map[string]int{}

@@ -179,7 +179,7 @@ func toRunJSON(rep *runReport) runJSON {
 		PassRate: r.PassRate, MeanScore: r.MeanScore,
 		Thresholds: res.Suite.Thresholds, ThresholdFailures: res.ThresholdFailures,
 		Provider:       providerJSON{Models: s.Models, Fingerprints: s.Fingerprints},
-		Judge:          judgeOf(r.Detail),
+		Judge:          judgeOf(detailOf(r).Judge),
 		Tokens:         tokensJSON{Prompt: s.PromptTokens, Completion: s.CompletionTokens},
 		CostUSD:        s.CostUSD,
 		Errors:         s.Errors,
