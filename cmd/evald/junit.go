@@ -140,10 +140,7 @@ func junitSuiteOf(rep *runReport) junitSuite {
 		s.Cases = append(s.Cases, tc)
 	}
 	if r.Status == daemon.StatusErrored || r.Status == daemon.StatusInterrupted {
-		msg := "the run could not be completed"
-		if r.ErrorText != "" {
-			msg += ": " + r.ErrorText
-		}
+		msg := "the run could not be completed: " + incompleteWhy(rep)
 		s.Cases = append(s.Cases, junitCase{ClassName: class, Name: "run completed", Time: seconds(0),
 			Error: &junitProblem{Message: msg, Type: r.Status}})
 	}

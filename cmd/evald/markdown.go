@@ -74,14 +74,7 @@ func verdictLine(rep *runReport) string {
 	case daemon.StatusRefused:
 		return fmt.Sprintf("**REFUSED**: the suite's thresholds differ from the signed-off ones; to put them in force run `%s`.", rep.cmd.signoff(r.Suite))
 	case daemon.StatusErrored, daemon.StatusInterrupted:
-		why := "too many requests got no usable answer"
-		if r.Status == daemon.StatusInterrupted {
-			why = "it was stopped before the end"
-		}
-		if r.ErrorText != "" {
-			why = r.ErrorText
-		}
-		return fmt.Sprintf("**%s**: the run could not be completed: %s.", strings.ToUpper(r.Status), md(why))
+		return fmt.Sprintf("**%s**: the run could not be completed: %s.", strings.ToUpper(r.Status), md(incompleteWhy(rep)))
 	case daemon.StatusRegressed:
 		return fmt.Sprintf("**REGRESSED**%s: %s.", against, md(g.Message))
 	}

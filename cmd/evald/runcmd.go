@@ -469,28 +469,39 @@ func (g *gateRun) execute(ctx context.Context, p jobPlan) (*runReport, error) {
 }
 
 // incomplete says in one sentence why a run could not be completed (exit
-// 4), from what its result knows; "" for a run that completed.
+// 4), naming the run; "" for a run that completed.
 func incomplete(rep *runReport) string {
-	res := rep.res
-	r, s := res.Run, res.Summary
+	why := incompleteWhy(rep)
+	if why == "" {
+		return ""
+	}
+	r := rep.res.Run
 	kind := ""
 	if rep.candidate {
 		kind = " (candidate)"
 	}
-	head := fmt.Sprintf("%s on %s%s: %s: ", r.Suite, r.Target, kind, r.Status)
+	return fmt.Sprintf("%s on %s%s: %s: %s", r.Suite, r.Target, kind, r.Status, why)
+}
+
+// incompleteWhy is why a run could not be completed, from what its result
+// knows, for stderr and the markdown and JUnit reports alike; "" for a run
+// that completed.
+func incompleteWhy(rep *runReport) string {
+	res := rep.res
+	r, s := res.Run, res.Summary
 	planned := r.Cases * max(res.Suite.Repeats, 1)
 	switch r.Status {
 	case daemon.StatusErrored:
 		if s.Outcome == runner.Errored {
-			return head + fmt.Sprintf("%d of %d samples missing (%s), over the %g%% error budget",
+			return fmt.Sprintf("%d of %d samples missing (%s), over the %g%% error budget",
 				s.Errors, planned, classes(s.ErrorsByClass), 100*runner.DefaultErrorBudget)
 		}
 		if r.ErrorText != "" {
-			return head + r.ErrorText
+			return r.ErrorText
 		}
-		return head + "the run could not be completed"
+		return "the run could not be completed"
 	case daemon.StatusInterrupted:
-		return head + fmt.Sprintf("stopped after %d of %d samples; run %d keeps them", s.Samples, planned, r.ID)
+		return fmt.Sprintf("stopped after %d of %d samples; run %d keeps them", s.Samples, planned, r.ID)
 	}
 	return ""
 }
