@@ -173,6 +173,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 // demoTally is what the demo saw, for the summary it closes with.
 type demoTally struct {
 	runs  map[string]map[string]int // suite -> status -> runs
+	total int
 	pages []string
 }
 
@@ -182,6 +183,7 @@ func (t *demoTally) add(res *daemon.Result) {
 		t.runs[r.Suite] = map[string]int{}
 	}
 	t.runs[r.Suite][r.Status]++
+	t.total++
 	if v := res.Verdict; v != nil && v.Page {
 		t.pages = append(t.pages, fmt.Sprintf("%s on %s, run %d: %s", r.Suite, r.Target, r.ID, v.Kind))
 	}
@@ -190,13 +192,7 @@ func (t *demoTally) add(res *daemon.Result) {
 // print writes the runs per suite, in the config's order, the pages and
 // where the database is.
 func (t *demoTally) print(w io.Writer, proj *configs.Project, took time.Duration, db string, cmd cmdLine) {
-	total := 0
-	for _, byStatus := range t.runs {
-		for _, n := range byStatus {
-			total += n
-		}
-	}
-	fmt.Fprintf(w, "\nevald demo stopped after %s: %s\n", took.Round(time.Second), plural.N(total, "run"))
+	fmt.Fprintf(w, "\nevald demo stopped after %s: %s\n", took.Round(time.Second), plural.N(t.total, "run"))
 	for _, s := range proj.Suites {
 		byStatus := t.runs[s.Name]
 		n, parts := 0, []string{}

@@ -76,7 +76,7 @@ func TestVersion(t *testing.T) {
 		{&debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: []debug.BuildSetting{{Key: "vcs.revision", Value: "abc123"}, {Key: "vcs.modified", Value: "true"}}}, "devel abc123 (modified)"},
 		{&debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}, "devel"},
 	} {
-		if got := versionOf(tc.bi, tc.bi != nil); got != tc.want {
+		if got := versionOf(tc.bi); got != tc.want {
 			t.Errorf("versionOf(%+v) = %q, want %q", tc.bi, got, tc.want)
 		}
 	}

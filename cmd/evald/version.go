@@ -17,8 +17,8 @@ func cmdVersion(_ context.Context, args []string, stdout, stderr io.Writer) erro
 	if len(pos) > 0 {
 		return usageErr("takes no arguments (got %q)", pos)
 	}
-	bi, ok := debug.ReadBuildInfo()
-	fmt.Fprintf(stdout, "evald %s\n", versionOf(bi, ok))
+	bi, _ := debug.ReadBuildInfo() // nil when it has none
+	fmt.Fprintf(stdout, "evald %s\n", versionOf(bi))
 	return nil
 }
 
@@ -26,8 +26,8 @@ func cmdVersion(_ context.Context, args []string, stdout, stderr io.Writer) erro
 // (a tag, or a pseudo-version for a build from a checkout), else "devel"
 // with the VCS revision when the build has one: `go run` and `go test`
 // record no module version.
-func versionOf(bi *debug.BuildInfo, ok bool) string {
-	if !ok || bi == nil {
+func versionOf(bi *debug.BuildInfo) string {
+	if bi == nil {
 		return "devel"
 	}
 	if v := bi.Main.Version; v != "" && v != "(devel)" {
