@@ -166,7 +166,17 @@ func clone(p *float64) *float64 {
 // thresholds, for `evald run` to print when it refuses, with the suite name
 // shell-quoted when it needs to be.
 func SignoffCommand(suite string) string {
-	return "evald signoff --by NAME --reason TEXT " + ShellQuote(suite)
+	args := SignoffArgs(suite)
+	for i, a := range args {
+		args[i] = ShellQuote(a)
+	}
+	return "evald signoff " + strings.Join(args, " ")
+}
+
+// SignoffArgs are the arguments of `evald signoff` for suite, with NAME
+// and TEXT standing for who signs off and why; unquoted.
+func SignoffArgs(suite string) []string {
+	return []string{"--by", "NAME", "--reason", "TEXT", suite}
 }
 
 // ShellQuote quotes s for a POSIX shell unless it is made of safe

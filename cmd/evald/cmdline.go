@@ -43,7 +43,7 @@ func (c cmdLine) command(sub string, args ...string) string {
 
 // signoff is the command that signs off suite's current thresholds.
 func (c cmdLine) signoff(suite string) string {
-	return c.command("signoff", "--by", "NAME", "--reason", "TEXT", suite)
+	return c.command("signoff", governance.SignoffArgs(suite)...)
 }
 
 // accept is the command that accepts the new behaviour of suite on target.
