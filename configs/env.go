@@ -36,8 +36,10 @@ func (c *Config) EnvRefs() []EnvRef {
 		}
 	}
 	add("server.tokens_env", c.Server.TokensEnv, "")
-	for i, t := range c.Targets {
-		add(strictyaml.Key(strictyaml.Index("targets", i), "api_key_env"), t.APIKeyEnv, t.Name)
+	for i := range c.Targets {
+		if ref, ok := c.targetKey(i); ok {
+			out = append(out, ref)
+		}
 	}
 	if s := c.Alerts.Slack; s != nil {
 		add("alerts.slack.webhook_url_env", s.WebhookURLEnv, "")
@@ -67,12 +69,21 @@ func (c *Config) EnvRef(field string) (EnvRef, bool) {
 // without a key).
 func (c *Config) TargetKey(target string) (EnvRef, bool) {
 	for i, t := range c.Targets {
-		if t.Name == target && t.APIKeyEnv != "" {
-			field := strictyaml.Key(strictyaml.Index("targets", i), "api_key_env")
-			return EnvRef{Field: field, Var: t.APIKeyEnv, Line: c.EnvLines[field], Target: t.Name}, true
+		if t.Name == target {
+			return c.targetKey(i)
 		}
 	}
 	return EnvRef{}, false
+}
+
+// targetKey is the api_key_env field of c.Targets[i], if it names one.
+func (c *Config) targetKey(i int) (EnvRef, bool) {
+	t := c.Targets[i]
+	if t.APIKeyEnv == "" {
+		return EnvRef{}, false
+	}
+	field := strictyaml.Key(strictyaml.Index("targets", i), "api_key_env")
+	return EnvRef{Field: field, Var: t.APIKeyEnv, Line: c.EnvLines[field], Target: t.Name}, true
 }
 
 // Unset is the problem of ref's variable being empty, placed like every
