@@ -97,8 +97,7 @@ func TestValidate(t *testing.T) {
 	}
 
 	suite := filepath.Join(filepath.Dir(cfg), "suites/faq.yaml")
-	b, _ := os.ReadFile(suite)
-	os.WriteFile(suite, []byte(strings.Replace(string(b), "value: \"30 days\"", "value: \"30 days\"\n        threshold: 3", 1)), 0o644)
+	edit(t, suite, "value: \"30 days\"", "value: \"30 days\"\n        threshold: 3")
 	code, _, errOut = evald(t, "validate", "--config", cfg)
 	if code != exitUsage {
 		t.Errorf("validate of a bad suite = exit %d, want %d", code, exitUsage)

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -299,17 +298,12 @@ func TestRegradeSuiteChanged(t *testing.T) {
 
 	// The warranty case is dropped from the suite.
 	path := filepath.Join(dir, "suites/refunds.yaml")
-	b, _ := os.ReadFile(path)
-	edited := strings.Replace(string(b), `  - id: warranty
+	edit(t, path, `  - id: warranty
     vars: {question: "How long do I have to return an item?"}
     assert:
       - type: llm-rubric
         value: mentions warranty coverage terms
-`, "", 1)
-	if edited == string(b) {
-		t.Fatal("the suite edit did not apply")
-	}
-	os.WriteFile(path, []byte(edited), 0o644)
+`, "")
 
 	code, _, errOut := evald(t, "regrade", "--config", cfg, "--run", fmt.Sprint(id), "refunds")
 	if code != exitUsage || !strings.Contains(errOut, h.SuiteVersion[:12]) || !strings.Contains(errOut, "--allow-suite-change") {

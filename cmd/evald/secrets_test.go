@@ -13,14 +13,7 @@ import (
 // withKeyEnv names an API key variable on the project's target.
 func withKeyEnv(t *testing.T, cfg, name string) {
 	t.Helper()
-	b, err := os.ReadFile(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body := strings.Replace(string(b), "    model: sim-1\n", "    api_key_env: "+name+"\n    model: sim-1\n", 1)
-	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	edit(t, cfg, "    model: sim-1\n", "    api_key_env: "+name+"\n    model: sim-1\n")
 }
 
 // TestRunUnsetKeyNamesTheField: a run whose key variable is unset is a
@@ -45,10 +38,8 @@ func TestServeRefusesUnsetSecrets(t *testing.T) {
 	}
 	cfg := project(t, "http://127.0.0.1:1/v1", "0.9")
 	withKeyEnv(t, cfg, "EVALD_TEST_UNSET_KEY")
-	b, _ := os.ReadFile(cfg)
-	body := strings.Replace(string(b), "targets: [prod]\n", "targets: [prod]\n    schedule: \"@every 1h\"\n", 1) +
-		"alerts:\n  slack: {webhook_url_env: EVALD_TEST_UNSET_SLACK}\n"
-	os.WriteFile(cfg, []byte(body), 0o644)
+	edit(t, cfg, "targets: [prod]\n", "targets: [prod]\n    schedule: \"@every 1h\"\n")
+	appendTo(t, cfg, "alerts:\n  slack: {webhook_url_env: EVALD_TEST_UNSET_SLACK}\n")
 	t.Setenv("EVALD_TEST_UNSET_KEY", "")
 	t.Setenv("EVALD_TEST_UNSET_SLACK", "")
 

@@ -98,16 +98,13 @@ func TestServeSurvivesKill9(t *testing.T) {
 	cfg := project(t, srv.URL+"/v1", "0.5")
 	// 80 cases at concurrency 2: a run takes about a second.
 	suite := filepath.Join(filepath.Dir(cfg), "suites/faq.yaml")
-	b, _ := os.ReadFile(suite)
 	var more strings.Builder
 	for i := range 80 {
 		more.WriteString("  - vars: {question: \"What is the refund window in days? (" + itoa(i) + ")\"}\n    assert:\n      - type: contains\n        value: \"30 days\"\n")
 	}
-	body := strings.Replace(string(b), "tests:\n", "tests:\n"+more.String(), 1)
-	body = strings.Replace(body, "repeats: 2", "repeats: 1", 1)
-	os.WriteFile(suite, []byte(body), 0o644)
-	cb, _ := os.ReadFile(cfg)
-	os.WriteFile(cfg, []byte(strings.Replace(string(cb), "targets: [prod]\n", "targets: [prod]\n    schedule: \"@every 3s\"\n", 1)+""), 0o644)
+	edit(t, suite, "tests:\n", "tests:\n"+more.String())
+	edit(t, suite, "repeats: 2", "repeats: 1")
+	edit(t, cfg, "targets: [prod]\n", "targets: [prod]\n    schedule: \"@every 3s\"\n")
 	db := filepath.Join(filepath.Dir(cfg), "evald.db")
 
 	// At debug level the daemon logs each committed batch of samples.

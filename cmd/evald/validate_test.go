@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"strings"
 	"testing"
 )
@@ -11,20 +10,16 @@ import (
 // one the config names is reported where it is named, with what follows.
 func TestValidateWarnsOfUnsetVariables(t *testing.T) {
 	cfg := project(t, "http://127.0.0.1:1/v1", "0.9")
-	b, _ := os.ReadFile(cfg)
-	body := strings.Replace(string(b), "storage:\n", "server:\n  tokens_env: EVALD_TEST_UNSET_TOKENS\nstorage:\n", 1)
-	body = strings.Replace(body, "    model: sim-1\n", "    api_key_env: EVALD_TEST_UNSET_KEY\n    model: sim-1\n", 1)
-	body = strings.Replace(body, "suites:\n", `  - name: grader
+	edit(t, cfg, "storage:\n", "server:\n  tokens_env: EVALD_TEST_UNSET_TOKENS\nstorage:\n")
+	withKeyEnv(t, cfg, "EVALD_TEST_UNSET_KEY")
+	edit(t, cfg, "suites:\n", `  - name: grader
     base_url: http://127.0.0.1:1/v1
     api_key_env: EVALD_TEST_SET_KEY
     model: judge-1
 judge: grader
 suites:
-`, 1)
-	body += "alerts:\n  webhook: {url_env: EVALD_TEST_UNSET_HOOK, secret_env: EVALD_TEST_UNSET_HOOK_SECRET}\n"
-	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
-		t.Fatal(err)
-	}
+`)
+	appendTo(t, cfg, "alerts:\n  webhook: {url_env: EVALD_TEST_UNSET_HOOK, secret_env: EVALD_TEST_UNSET_HOOK_SECRET}\n")
 	t.Setenv("EVALD_TEST_SET_KEY", "sk-do-not-print")
 	for _, v := range []string{"EVALD_TEST_UNSET_TOKENS", "EVALD_TEST_UNSET_KEY", "EVALD_TEST_UNSET_HOOK", "EVALD_TEST_UNSET_HOOK_SECRET"} {
 		t.Setenv(v, "") // empty is unset: there is no key in it
@@ -62,15 +57,13 @@ suites:
 // TestValidateNamesJudgeUse: a judge's key variable says grading fails.
 func TestValidateNamesJudgeUse(t *testing.T) {
 	cfg := project(t, "http://127.0.0.1:1/v1", "0.9")
-	b, _ := os.ReadFile(cfg)
-	body := strings.Replace(string(b), "suites:\n", `  - name: grader
+	edit(t, cfg, "suites:\n", `  - name: grader
     base_url: http://127.0.0.1:1/v1
     api_key_env: EVALD_TEST_UNSET_JUDGE_KEY
     model: judge-1
 judge: grader
 suites:
-`, 1)
-	os.WriteFile(cfg, []byte(body), 0o644)
+`)
 	t.Setenv("EVALD_TEST_UNSET_JUDGE_KEY", "")
 	code, _, errOut := evald(t, "validate", "--config", cfg)
 	want := cfg + ":13: targets[1].api_key_env: environment variable EVALD_TEST_UNSET_JUDGE_KEY is not set (warning: grading by this judge will fail)"
