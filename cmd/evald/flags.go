@@ -83,6 +83,17 @@ func (fs *flagSet) help(w io.Writer, pos []string) {
 	}
 }
 
+// subFlags are the flags the command's subcommand sub takes, as its help
+// lists them (nil when there is no such subcommand).
+func (fs *flagSet) subFlags(sub string) []string {
+	for _, s := range fs.cmd.subs {
+		if s.name == sub {
+			return s.flags
+		}
+	}
+	return nil
+}
+
 // parseArgs parses flags that may stand before or after the positional
 // arguments, as people type them, and returns the positional ones.
 func parseArgs(fs *flagSet, args []string) ([]string, error) {

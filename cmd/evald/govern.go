@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -86,14 +87,15 @@ func (c *changeFlags) parse(name string, args []string, stdout, stderr io.Writer
 		if len(pos) > 1 {
 			return "", usageErr("list takes no suite name: it lists every silence (got %q)", pos[1:])
 		}
+		takes := fs.subFlags("list")
 		var other []string
 		fs.Visit(func(f *flag.Flag) {
-			if f.Name != "config" && f.Name != "db" {
+			if !slices.Contains(takes, f.Name) {
 				other = append(other, "--"+f.Name)
 			}
 		})
 		if len(other) > 0 {
-			return "", usageErr("list takes only --config and --db (got %s)", strings.Join(other, ", "))
+			return "", usageErr("list takes only --%s (got %s)", strings.Join(takes, " and --"), strings.Join(other, ", "))
 		}
 		return "list", nil
 	}
@@ -190,7 +192,7 @@ func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	if len(pos) != 1 || (pos[0] != "log" && pos[0] != "verify") {
-		return usageErr("usage: evald audit log [--json] | evald audit verify")
+		return usageErr("takes log or verify (got %q); see evald help audit", pos)
 	}
 	st, err := pf.openStore(ctx)
 	if err != nil {
