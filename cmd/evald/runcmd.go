@@ -287,11 +287,11 @@ type job struct{ suite, target string }
 // plan expands suite names (none: every suite) into (suite, target) jobs.
 func plan(proj *configs.Project, names []string, target string) ([]job, error) {
 	if target != "" && !slices.ContainsFunc(proj.Config.Targets, func(t configs.Target) bool { return t.Name == target }) {
-		names := make([]string, len(proj.Config.Targets))
+		known := make([]string, len(proj.Config.Targets))
 		for i, t := range proj.Config.Targets {
-			names[i] = t.Name
+			known[i] = t.Name
 		}
-		return nil, usageErr("--target: no target named %q in %s%s", target, proj.Config.File, strictyaml.Suggest(target, names))
+		return nil, usageErr("--target: no target named %q in %s%s", target, proj.Config.File, strictyaml.Suggest(target, known))
 	}
 	var jobs []job
 	matched := map[string]bool{}
