@@ -125,48 +125,52 @@ func (d *Daemon) execute(ctx context.Context, req Request, run store.Run, suite 
 	return a.pair.run(ctx, a.side, runner.Arm{Suite: suite, Target: rt, Emit: record}, d.opts.Runner)
 }
 
-// judge compares a finished candidate run with its baseline and sets the
-// run's status: regressed on a significant drop of at least min_effect,
-// errored when a side-by-side baseline could not be measured. Runs without
-// a baseline (--baseline none) keep their threshold verdict.
-func (d *Daemon) judge(req Request, run *store.Run, res *Result) {
-	a := req.gate
+// gateDecision is decideGate's verdict on a finished candidate run.
+type gateDecision struct {
+	Verdict *GateVerdict
+	// Untrustworthy is set when the comparison could not be made for a
+	// reason that makes a candidate judged on its thresholds errored: the
+	// side-by-side baseline could not be measured, or no case has answers
+	// on both sides.
+	Untrustworthy bool
+}
+
+// decideGate compares a finished candidate run (outcome, its gate arm a)
+// with its baseline: regressed on a significant drop of at least
+// min_effect. It is nil for a production run, for production's arm of a
+// side-by-side comparison and for a candidate without a baseline
+// (--baseline none), which keep their threshold verdict.
+func decideGate(a *gateArm, suite *evals.Suite, outcome runner.Outcome) *gateDecision {
 	if a == nil || a.role != RoleCandidate {
-		return
+		return nil
 	}
 	base := a.baseline
 	if a.other != nil {
 		base = a.other.asBaseline()
 	}
 	if base == nil {
-		return
+		return nil
 	}
 	minEffect := drift.DefaultMinEffect
-	if m := res.Suite.MinEffect; m != nil && *m > 0 {
+	if m := suite.MinEffect; m != nil && *m > 0 {
 		minEffect = *m
 	}
-	v := compareGate(base, a.cases, res.Suite, minEffect)
-	res.Gate = v
-	judged := run.Status == StatusPassed || run.Status == StatusFailed
+	v := compareGate(base, a.cases, suite, minEffect)
+	g := &gateDecision{Verdict: v}
 	switch {
-	case res.Summary.Outcome != runner.Completed:
+	case outcome != runner.Completed:
 		v.Decision = DecisionNoComparison
 		v.Message = "the candidate run did not complete: nothing to compare"
 	case a.other != nil && a.other.sum.Outcome != runner.Completed:
 		v.Decision = DecisionNoComparison
 		v.Message = fmt.Sprintf("the side-by-side production run ended %s: no trustworthy comparison", a.other.sum.Outcome)
-		if judged {
-			run.Status, run.ErrorText = StatusErrored, v.Message
-		}
+		g.Untrustworthy = true
 	case v.PassRate.N == 0:
 		v.Decision = DecisionNoComparison
 		v.Message = "no case has answers on both sides: nothing to compare"
-		if judged {
-			run.Status, run.ErrorText = StatusErrored, v.Message
-		}
-	case v.Decision == DecisionRegressed && judged:
-		run.Status = StatusRegressed
+		g.Untrustworthy = true
 	}
+	return g
 }
 
 // gateArm is one run of a gate comparison, shared between Gate and the

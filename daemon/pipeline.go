@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 
@@ -122,233 +123,277 @@ type JudgeDetail struct {
 // Evaluate runs one suite on one target and records everything. The error is
 // non-nil only when the run could not be recorded or started (unknown names,
 // missing secret, store failure); endpoint failures end in StatusErrored.
+// Each step is a method below, in the order Evaluate calls them.
 func (d *Daemon) Evaluate(ctx context.Context, req Request) (*Result, error) {
+	ev, err := d.prepare(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	refused, err := d.govern(ctx, ev)
+	if err != nil {
+		return nil, err
+	}
+	if refused {
+		return d.refuse(ctx, ev)
+	}
+	if err := d.startRun(ctx, ev); err != nil {
+		return nil, err
+	}
+	sum, tally, err := d.executeRun(ctx, ev)
+	if err != nil {
+		return nil, d.closeErrored(ctx, ev.run, err)
+	}
+	c := classify(classifyInput{
+		Suite: ev.suite, Summary: sum, Cases: tally.cases, Gov: ev.gov,
+		Candidate: req.Candidate, Role: req.role(), Judge: judgeDetail(ev.judge, sum),
+		Gate: decideGate(req.gate, ev.suite, sum.Outcome),
+	})
+	res, err := d.record(ctx, ev, sum, tally.scores, c)
+	if err != nil {
+		return nil, d.closeErrored(ctx, ev.run, err)
+	}
+	d.report(ev, res)
+	res.Calibration = d.calibrateAfter(ctx, req, res.Run, ev.suite, ev.judge, sum)
+	if d.opts.OnRun != nil {
+		d.opts.OnRun(res)
+	}
+	return res, nil
+}
+
+// evaluation is one Evaluate call as it goes through its steps.
+type evaluation struct {
+	req    Request
+	suite  *evals.Suite
+	target configs.Target
+	prov   runner.Provider
+	judge  *runner.Judge
+	gov    ThresholdCheck
+	// run is the stored run, from startRun on; record completes it.
+	run store.Run
+	log *slog.Logger
+}
+
+// prepare resolves the request's names, provider and judge, and records
+// the suite and target versions it will run.
+func (d *Daemon) prepare(ctx context.Context, req Request) (*evaluation, error) {
 	suite, target, err := d.resolve(req)
 	if err != nil {
 		return nil, err
 	}
-	prov, err := d.providerOf(req, target)
-	if err != nil {
+	ev := &evaluation{req: req, suite: suite, target: target}
+	if ev.prov, err = d.providerOf(req, target); err != nil {
 		return nil, err
 	}
-	judge, err := d.judgeFor(suite)
-	if err != nil {
+	if ev.judge, err = d.judgeFor(suite); err != nil {
 		return nil, err
 	}
 	if err := d.saveVersions(ctx, suite, target); err != nil {
 		return nil, err
 	}
-	gov, err := d.CheckThresholds(ctx, suite)
+	return ev, nil
+}
+
+// govern checks the suite's thresholds against the signed-off ones and
+// sets ev.gov. It reports whether the run is refused (a CI run of an
+// unsigned change); otherwise the daemon keeps enforcing what was signed
+// off, and ev.suite carries those thresholds.
+func (d *Daemon) govern(ctx context.Context, ev *evaluation) (refused bool, err error) {
+	if ev.gov, err = d.CheckThresholds(ctx, ev.suite); err != nil {
+		return false, err
+	}
+	if !ev.gov.Pending() {
+		return false, nil
+	}
+	if ev.req.Trigger == TriggerCI {
+		return true, nil
+	}
+	if ev.suite, err = enforce(ev.suite, ev.gov.Signed.Set); err != nil {
+		return false, err
+	}
+	d.notePending(ev.suite.Name, ev.gov)
+	return false, nil
+}
+
+// newRun is the first row of ev's run.
+func (d *Daemon) newRun(ev *evaluation) store.Run {
+	return store.Run{
+		Suite:         ev.suite.Name,
+		Target:        ev.target.Name,
+		Trigger:       ev.req.Trigger,
+		Status:        StatusRunning,
+		StartedAt:     d.opts.Now().UTC(),
+		SuiteVersion:  ev.suite.Version,
+		PromptVersion: ev.suite.PromptVersion,
+		TargetVersion: ev.target.Version(),
+		Cases:         len(ev.suite.Cases),
+	}
+}
+
+// startRun records the run as running.
+func (d *Daemon) startRun(ctx context.Context, ev *evaluation) error {
+	thresholds, err := json.Marshal(ev.suite.Thresholds)
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("encode thresholds: %w", err)
 	}
-	if gov.Pending() {
-		if req.Trigger == TriggerCI {
-			return d.refuse(ctx, suite, target, req, gov)
-		}
-		// The daemon keeps enforcing what was signed off.
-		if suite, err = enforce(suite, gov.Signed.Set); err != nil {
-			return nil, err
-		}
-		d.notePending(suite.Name, gov)
-	}
-	thresholds, err := json.Marshal(suite.Thresholds)
-	if err != nil {
-		return nil, fmt.Errorf("encode thresholds: %w", err)
-	}
-	run := store.Run{
-		Suite:          suite.Name,
-		Target:         target.Name,
-		Trigger:        req.Trigger,
-		Status:         StatusRunning,
-		StartedAt:      d.opts.Now().UTC(),
-		SuiteVersion:   suite.Version,
-		PromptVersion:  suite.PromptVersion,
-		TargetVersion:  target.Version(),
-		ThresholdsJSON: string(thresholds),
-		Cases:          len(suite.Cases),
-	}
-	if !req.production() {
+	run := d.newRun(ev)
+	run.ThresholdsJSON = string(thresholds)
+	if !ev.req.production() {
 		// A gate arm says so from its first row: one still running, or
 		// abandoned by a crash, must not pass for a production run (serve's
 		// catch-up reads the role; the full detail is written at the end).
-		early, err := json.Marshal(Detail{Candidate: req.Candidate, GateRole: req.role()})
+		early, err := json.Marshal(Detail{Candidate: ev.req.Candidate, GateRole: ev.req.role()})
 		if err != nil {
-			return nil, fmt.Errorf("encode run detail: %w", err)
+			return fmt.Errorf("encode run detail: %w", err)
 		}
 		run.Detail = string(early)
 	}
-	run.ID, err = d.store.CreateRun(ctx, run)
-	if err != nil {
-		return nil, fmt.Errorf("record run start: %w", err)
+	if run.ID, err = d.store.CreateRun(ctx, run); err != nil {
+		return fmt.Errorf("record run start: %w", err)
 	}
+	ev.run = run
 	// A production run started: whatever kept the pair from starting is
 	// over, even though this run takes a while to finish. (A CI gate's arm
 	// says nothing of production's schedule.)
-	if req.production() {
-		d.clearStartFailure(runKey{suite.Name, target.Name})
+	if ev.req.production() {
+		d.clearStartFailure(runKey{run.Suite, run.Target})
 	}
-	finished := false
-	defer func() {
-		if finished {
-			return
-		}
-		// An error stopped the pipeline after the run was recorded as
-		// started: close it as errored rather than leave it "running".
-		gctx, cancel := shutdownContext(ctx)
-		defer cancel()
-		r := run
-		r.Status, r.FinishedAt, r.ErrorText = StatusErrored, d.opts.Now().UTC(), "evald could not record the run's result; see its log"
-		if ferr := d.store.FinishRun(gctx, r); ferr != nil {
-			d.log.Error("close a run left unfinished by an error", "run_id", r.ID, "err", ferr)
-		}
-	}()
-	log := d.log.With("suite", suite.Name, "target", target.Name, "run_id", run.ID)
-	log.Info("run started", withNonEmpty([]any{"trigger", req.Trigger}, "role", req.role(), "cases", len(suite.Cases), "repeats", suite.Repeats)...)
+	ev.log = d.log.With("suite", run.Suite, "target", run.Target, "run_id", run.ID)
+	ev.log.Info("run started", withNonEmpty([]any{"trigger", ev.req.Trigger}, "role", ev.req.role(), "cases", len(ev.suite.Cases), "repeats", ev.suite.Repeats)...)
+	return nil
+}
 
-	w := &sampleWriter{d: d, target: target.Name, runID: run.ID, cases: make([]CaseFailure, len(suite.Cases)), scores: caseScores{}}
+// executeRun runs the suite and writes its samples, the last of them even
+// when ctx is done.
+func (d *Daemon) executeRun(ctx context.Context, ev *evaluation) (runner.Summary, *sampleWriter, error) {
+	w := &sampleWriter{d: d, target: ev.target.Name, runID: ev.run.ID, cases: make([]CaseFailure, len(ev.suite.Cases)), scores: caseScores{}}
 	rt := runner.Target{
-		Name:     target.Name,
-		Provider: prov,
-		Gate:     d.gates.For(target.Name, target.Concurrency, target.RPS),
-		Timeout:  target.Timeout,
-		Retries:  target.Retries,
-		Price:    target.Price,
-		Judge:    judge,
+		Name:     ev.target.Name,
+		Provider: ev.prov,
+		Gate:     d.gates.For(ev.target.Name, ev.target.Concurrency, ev.target.RPS),
+		Timeout:  ev.target.Timeout,
+		Retries:  ev.target.Retries,
+		Price:    ev.target.Price,
+		Judge:    ev.judge,
 	}
-	sum, err := d.execute(ctx, req, run, suite, rt, w.add)
+	sum, err := d.execute(ctx, ev.req, ev.run, ev.suite, rt, w.add)
 	if err != nil {
-		return nil, err
+		return sum, nil, err
 	}
-	// From here on the run is recorded even if ctx is done.
 	wctx, cancel := shutdownContext(ctx)
 	defer cancel()
 	if err := w.flush(wctx); err != nil {
-		return nil, err
+		return sum, nil, err
 	}
+	return sum, w, nil
+}
 
-	res := &Result{Suite: suite, Target: target, Summary: sum, Governance: gov}
-	for i, c := range w.cases {
-		if c.Samples > 0 && c.Passed < c.Samples {
-			c.ID = suite.Cases[i].ID
-			res.FailedCases = append(res.FailedCases, c)
-		}
-	}
-	valid := sum.ValidCases > 0
-	switch sum.Outcome {
-	case runner.Interrupted:
-		run.Status = StatusInterrupted
-	case runner.Errored:
-		run.Status = StatusErrored
-	default:
-		res.ThresholdFailures = suite.Thresholds.Check(sum.PassRate, sum.MeanScore, valid)
-		run.Status = StatusPassed
-		if len(res.ThresholdFailures) > 0 {
-			run.Status = StatusFailed
-		}
-	}
+// record writes the end of ev's run as c classifies it. A production run
+// is fed to the drift detector first, and ends in the same transaction as
+// its verdict, the detector state and its alerts; a gate's run just ends.
+// It writes even when ctx is done.
+func (d *Daemon) record(ctx context.Context, ev *evaluation, sum runner.Summary, scores caseScores, c classification) (*Result, error) {
+	wctx, cancel := shutdownContext(ctx)
+	defer cancel()
+	run := &ev.run
+	run.Status, run.ErrorText = c.Status, c.ErrorText
 	run.FinishedAt = d.opts.Now().UTC()
 	run.Samples, run.Errors = sum.Samples, sum.Errors
-	if valid {
+	if sum.ValidCases > 0 {
 		run.PassRate, run.MeanScore = ptr(sum.PassRate), ptr(sum.MeanScore)
 	}
 	run.PromptTokens, run.CompletionTokens = sum.PromptTokens, sum.CompletionTokens
 	run.CostUSD, run.JudgeCostUSD = sum.CostUSD, sum.JudgeCostUSD
 	run.DurationMS = sum.Duration.Milliseconds()
-	d.judge(req, &run, res)
-	detail, err := json.Marshal(Detail{
-		ThresholdFailures: res.ThresholdFailures,
-		Models:            sum.Models,
-		Fingerprints:      sum.Fingerprints,
-		ErrorsByClass:     sum.ErrorsByClass,
-		ValidCases:        sum.ValidCases,
-		FailedCases:       res.FailedCases,
-		PendingSignoff:    gov.Changes,
-		SignoffHash:       gov.Signed.Hash,
-		Candidate:         req.Candidate,
-		GateRole:          req.role(),
-		Gate:              res.Gate,
-		Judge:             judgeDetail(judge, sum),
-	})
+	detail, err := json.Marshal(c.Detail)
 	if err != nil {
 		return nil, fmt.Errorf("encode run detail: %w", err)
 	}
 	run.Detail = string(detail)
-
-	// Drift: every production run is fed to the detector (errored and
-	// interrupted runs are skipped by it and leave its statistic alone).
-	// Candidate runs never touch it.
-	var (
-		st      drift.State
-		verdict drift.Verdict
-	)
-	if req.production() {
-		if st, verdict, err = d.detect(wctx, run, suite, sum, w.scores); err != nil {
-			return nil, err
-		}
-		if run.Status == StatusPassed || run.Status == StatusFailed {
-			// A scorer change (the judge alone changed) pages, but the
-			// model under test did not regress.
-			if verdict.Kind == drift.KindRegressed || verdict.Kind == drift.KindProviderChanged {
-				run.Status = StatusRegressed
-			}
-		}
-	}
-	if req.production() {
-		// The run ends in the same transaction as its verdict, the
-		// detector state and its alerts.
-		res.BaselineRuns = st.Ref.Runs
-		writes, err := d.runAlerts(wctx, req, run, suite, res, verdict, st, gov)
-		if err != nil {
-			return nil, err
-		}
-		if err := d.saveVerdict(wctx, run, st, verdict, writes); err != nil {
-			return nil, err
-		}
-		finished = true
-		if d.alerting != nil && len(writes.Deliveries) > 0 {
-			d.alerting.worker.Kick()
-		}
-		run.Verdict = verdict.Kind
-		res.Verdict = &verdict
-		switch {
-		case verdict.Page && verdict.Kind == drift.KindScorerChanged:
-			log.Warn("scorer changed: the judge's grades moved", "verdict", verdict.Kind, "message", verdict.Message, "attribution", verdict.Attribution)
-		case verdict.Page:
-			log.Warn("regression detected", "verdict", verdict.Kind, "message", verdict.Message, "attribution", verdict.Attribution)
-		}
-	} else {
-		if err := d.store.FinishRun(wctx, run); err != nil {
+	res := &Result{Suite: ev.suite, Target: ev.target, Summary: sum, Governance: ev.gov,
+		ThresholdFailures: c.ThresholdFailures, FailedCases: c.FailedCases, Gate: c.Detail.Gate}
+	if !ev.req.production() {
+		if err := d.store.FinishRun(wctx, *run); err != nil {
 			return nil, fmt.Errorf("record run end: %w", err)
 		}
-		finished = true
-		if res.Gate.Regressed() {
-			log.Warn("candidate regressed against its baseline", "baseline_run_id", res.Gate.Baseline.RunID, "message", res.Gate.Message)
-		}
+		res.Run = *run
+		return res, nil
 	}
-	res.Run = run
-	d.metrics.runs.WithLabelValues(suite.Name, target.Name, run.Status).Inc()
-	d.metrics.cost.WithLabelValues(suite.Name, target.Name).Add(sum.CostUSD)
-	if judge != nil && sum.JudgeCostUSD > 0 {
+	// Every production run is fed to the detector (errored and interrupted
+	// runs are skipped by it and leave its statistic alone).
+	st, verdict, err := d.detect(wctx, *run, ev.suite, sum, scores)
+	if err != nil {
+		return nil, err
+	}
+	run.Status = withVerdict(run.Status, verdict)
+	res.BaselineRuns = st.Ref.Runs
+	writes, err := d.runAlerts(wctx, ev.req, *run, ev.suite, res, verdict, st, ev.gov)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.saveVerdict(wctx, *run, st, verdict, writes); err != nil {
+		return nil, err
+	}
+	if d.alerting != nil && len(writes.Deliveries) > 0 {
+		d.alerting.worker.Kick()
+	}
+	run.Verdict = verdict.Kind
+	res.Run, res.Verdict = *run, &verdict
+	return res, nil
+}
+
+// withVerdict is a production run's status once the drift detector judged
+// it: a completed run that regressed, or whose provider changed, is
+// regressed. A scorer change (the judge alone changed) pages, but the model
+// under test did not regress.
+func withVerdict(status string, v drift.Verdict) string {
+	if (status == StatusPassed || status == StatusFailed) &&
+		(v.Kind == drift.KindRegressed || v.Kind == drift.KindProviderChanged) {
+		return StatusRegressed
+	}
+	return status
+}
+
+// closeErrored closes run as errored after err stopped the pipeline once
+// the run was recorded as started, rather than leave it "running", and
+// returns err.
+func (d *Daemon) closeErrored(ctx context.Context, run store.Run, err error) error {
+	gctx, cancel := shutdownContext(ctx)
+	defer cancel()
+	run.Status, run.FinishedAt, run.ErrorText = StatusErrored, d.opts.Now().UTC(), "evald could not record the run's result; see its log"
+	if ferr := d.store.FinishRun(gctx, run); ferr != nil {
+		d.log.Error("close a run left unfinished by an error", "run_id", run.ID, "err", ferr)
+	}
+	return err
+}
+
+// report counts a recorded run in the metrics and logs its end.
+func (d *Daemon) report(ev *evaluation, res *Result) {
+	run, sum, log := res.Run, res.Summary, ev.log
+	switch v := res.Verdict; {
+	case v != nil && v.Page && v.Kind == drift.KindScorerChanged:
+		log.Warn("scorer changed: the judge's grades moved", "verdict", v.Kind, "message", v.Message, "attribution", v.Attribution)
+	case v != nil && v.Page:
+		log.Warn("regression detected", "verdict", v.Kind, "message", v.Message, "attribution", v.Attribution)
+	case res.Gate.Regressed():
+		log.Warn("candidate regressed against its baseline", "baseline_run_id", res.Gate.Baseline.RunID, "message", res.Gate.Message)
+	}
+	d.metrics.runs.WithLabelValues(run.Suite, run.Target, run.Status).Inc()
+	d.metrics.cost.WithLabelValues(run.Suite, run.Target).Add(sum.CostUSD)
+	if ev.judge != nil && sum.JudgeCostUSD > 0 {
 		// Grading is spent on the judge target, for the suite it graded.
-		d.metrics.cost.WithLabelValues(suite.Name, judge.Name).Add(sum.JudgeCostUSD)
+		d.metrics.cost.WithLabelValues(run.Suite, ev.judge.Name).Add(sum.JudgeCostUSD)
 	}
-	if valid && sum.Outcome == runner.Completed && req.production() {
-		d.metrics.passRate.WithLabelValues(suite.Name, target.Name).Set(sum.PassRate)
-		d.metrics.meanScore.WithLabelValues(suite.Name, target.Name).Set(sum.MeanScore)
+	if sum.ValidCases > 0 && sum.Outcome == runner.Completed && ev.req.production() {
+		d.metrics.passRate.WithLabelValues(run.Suite, run.Target).Set(sum.PassRate)
+		d.metrics.meanScore.WithLabelValues(run.Suite, run.Target).Set(sum.MeanScore)
 	}
 	gate := ""
 	if res.Gate != nil {
 		gate = res.Gate.Decision
 	}
-	log.Info("run finished", withNonEmpty([]any{"status", run.Status}, "role", req.role(), "verdict", run.Verdict, "gate", gate,
+	log.Info("run finished", withNonEmpty([]any{"status", run.Status}, "role", ev.req.role(), "verdict", run.Verdict, "gate", gate,
 		"pass_rate", sum.PassRate, "mean_score", sum.MeanScore, "samples", sum.Samples, "errors", sum.Errors,
 		"cost_usd", sum.CostUSD, "judge_cost_usd", sum.JudgeCostUSD, "duration_ms", run.DurationMS)...)
-	res.Calibration = d.calibrateAfter(ctx, req, run, suite, judge, sum)
-	if d.opts.OnRun != nil {
-		d.opts.OnRun(res)
-	}
-	return res, nil
 }
 
 func (d *Daemon) saveVersions(ctx context.Context, suite *evals.Suite, t configs.Target) error {
@@ -464,19 +509,15 @@ func ptr(f float64) *float64 { return &f }
 
 // refuse records a run that governance refused: the suite file changes
 // thresholds nobody signed off. Nothing is sent to the endpoint.
-func (d *Daemon) refuse(ctx context.Context, suite *evals.Suite, target configs.Target, req Request, gov ThresholdCheck) (*Result, error) {
-	now := d.opts.Now().UTC()
-	detail, err := json.Marshal(Detail{PendingSignoff: gov.Changes, SignoffHash: gov.Signed.Hash, Candidate: req.Candidate, GateRole: req.role()})
+func (d *Daemon) refuse(ctx context.Context, ev *evaluation) (*Result, error) {
+	detail, err := json.Marshal(Detail{PendingSignoff: ev.gov.Changes, SignoffHash: ev.gov.Signed.Hash, Candidate: ev.req.Candidate, GateRole: ev.req.role()})
 	if err != nil {
 		return nil, fmt.Errorf("encode refused run detail: %w", err)
 	}
 	// The detail (a gate arm's role among it) is in the first row, as for
-	// any run (see Evaluate).
-	run := store.Run{
-		Suite: suite.Name, Target: target.Name, Trigger: req.Trigger, Status: StatusRunning, StartedAt: now,
-		SuiteVersion: suite.Version, PromptVersion: suite.PromptVersion, TargetVersion: target.Version(), Cases: len(suite.Cases),
-		Detail: string(detail),
-	}
+	// any run (see startRun).
+	run := d.newRun(ev)
+	run.Detail = string(detail)
 	id, err := d.store.CreateRun(ctx, run)
 	if err != nil {
 		return nil, fmt.Errorf("record refused run: %w", err)
@@ -484,14 +525,14 @@ func (d *Daemon) refuse(ctx context.Context, suite *evals.Suite, target configs.
 	// Once created, the run is closed even if ctx ended meanwhile.
 	wctx, cancel := shutdownContext(ctx)
 	defer cancel()
-	run.ID, run.Status, run.FinishedAt = id, StatusRefused, now
+	run.ID, run.Status, run.FinishedAt = id, StatusRefused, run.StartedAt
 	run.ErrorText = "threshold change pending sign-off"
 	if err := d.store.FinishRun(wctx, run); err != nil {
 		return nil, fmt.Errorf("record refused run: %w", err)
 	}
-	d.metrics.runs.WithLabelValues(suite.Name, target.Name, StatusRefused).Inc()
-	d.log.Info("run refused: threshold change pending sign-off", "suite", suite.Name, "target", target.Name, "run_id", id)
-	res := &Result{Run: run, Suite: suite, Target: target, Governance: gov}
+	d.metrics.runs.WithLabelValues(run.Suite, run.Target, StatusRefused).Inc()
+	d.log.Info("run refused: threshold change pending sign-off", "suite", run.Suite, "target", run.Target, "run_id", id)
+	res := &Result{Run: run, Suite: ev.suite, Target: ev.target, Governance: ev.gov}
 	if d.opts.OnRun != nil {
 		d.opts.OnRun(res)
 	}
