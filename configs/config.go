@@ -51,6 +51,16 @@ type Target struct {
 	Timeout time.Duration // per request, default 30s
 	Retries int           // default 4
 	Price   Price
+	// MaxResponseBytes caps the body read per request (default 4 MiB):
+	// a longer answer is a bad_response (too_large), never read further.
+	MaxResponseBytes int64
+	// MaxUsageTokens is the largest token count a response may report
+	// (default 10 million); above it, or negative, the response is a
+	// bad_response.
+	MaxUsageTokens int
+	// FollowRedirects lets requests follow an endpoint's redirects; the
+	// key is never sent on to another scheme, host or port.
+	FollowRedirects bool
 	// Line is where the target is defined in the config, for error messages.
 	Line int
 }

@@ -20,13 +20,15 @@ func TestDemo(t *testing.T) {
 		Name: DemoTarget, BaseURL: "http://127.0.0.1:9999/v1", Model: "sim-1",
 		Params:      Params{Temperature: ptr(0.7), ResponseFormat: "json_object"},
 		Concurrency: 8, Timeout: 10 * time.Second, Retries: 2,
-		Price: Price{InputPerMTok: 0.15, OutputPerMTok: 0.60},
+		Price:            Price{InputPerMTok: 0.15, OutputPerMTok: 0.60},
+		MaxResponseBytes: DefaultMaxResponseBytes, MaxUsageTokens: DefaultMaxUsageTokens,
 	}, {
 		// No sampling parameters: the daemon asks a judge for temperature
 		// 0 and its default seed.
 		Name: DemoJudge, BaseURL: "http://127.0.0.1:9998/v1", Model: "sim-judge-1",
 		Concurrency: DefaultConcurrency, Timeout: 10 * time.Second, Retries: 2,
-		Price: Price{InputPerMTok: 2.50, OutputPerMTok: 10.00},
+		Price:            Price{InputPerMTok: 2.50, OutputPerMTok: 10.00},
+		MaxResponseBytes: DefaultMaxResponseBytes, MaxUsageTokens: DefaultMaxUsageTokens,
 	}}
 	if diff := cmp.Diff(want, cfg.Targets, cmp.FilterPath(func(p cmp.Path) bool { return p.Last().String() == ".Line" }, cmp.Ignore())); diff != "" {
 		t.Errorf("demo targets mismatch (-want +got):\n%s", diff)

@@ -30,6 +30,11 @@ const (
 	DefaultTimeout     = 30 * time.Second
 	DefaultRetries     = 4
 	DefaultRenotify    = 6 * time.Hour
+	// DefaultMaxResponseBytes caps the body read from a target per request.
+	DefaultMaxResponseBytes = 4 << 20
+	// DefaultMaxUsageTokens is the largest token count one response may
+	// report (prompt or completion): above it the count is not believed.
+	DefaultMaxUsageTokens = 10_000_000
 )
 
 // Parse reads the config file name (a slash path) from fsys. Relative paths
@@ -95,7 +100,7 @@ func (osFiles) loadSuite(name string) (*evals.Suite, error) { return evals.LoadF
 
 var (
 	topKeys     = []string{"storage", "server", "targets", "judge", "suites", "alerts"}
-	targetKeys  = []string{"name", "base_url", "api_key_env", "model", "embedding_model", "params", "concurrency", "rps", "timeout", "retries", "price"}
+	targetKeys  = []string{"name", "base_url", "api_key_env", "model", "embedding_model", "params", "concurrency", "rps", "timeout", "retries", "price", "max_response_bytes", "max_usage_tokens", "follow_redirects"}
 	paramKeys   = []string{"temperature", "top_p", "max_tokens", "seed", "response_format", "tools"}
 	suiteRefKey = []string{"file", "targets", "schedule", "budget_usd_per_day"}
 	targetName  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
@@ -252,7 +257,8 @@ func (d *decoder) targets(n *yaml.Node) []Target {
 }
 
 func (d *decoder) target(n *yaml.Node, field string) (Target, bool) {
-	t := Target{Concurrency: DefaultConcurrency, Timeout: DefaultTimeout, Retries: DefaultRetries, Line: d.Line(strictyaml.Deref(n))}
+	t := Target{Concurrency: DefaultConcurrency, Timeout: DefaultTimeout, Retries: DefaultRetries,
+		MaxResponseBytes: DefaultMaxResponseBytes, MaxUsageTokens: DefaultMaxUsageTokens, Line: d.Line(strictyaml.Deref(n))}
 	f, ok := d.Fields(n, field, "a target {name, base_url, model, ...}", targetKeys...)
 	if !ok {
 		return t, false
@@ -304,6 +310,27 @@ func (d *decoder) target(n *yaml.Node, field string) (Target, bool) {
 				d.FailGot(v, strictyaml.Key(field, "retries"), ErrInvalid, "must be in [0,100]")
 			}
 			t.Retries = r
+		}
+	}
+	if v := f["max_response_bytes"]; v != nil {
+		if b, ok := d.Integer(v, strictyaml.Key(field, "max_response_bytes")); ok {
+			if b < 1024 || b > 1<<30 {
+				d.FailGot(v, strictyaml.Key(field, "max_response_bytes"), ErrInvalid, "must be in [1024, 1073741824]")
+			}
+			t.MaxResponseBytes = int64(b)
+		}
+	}
+	if v := f["max_usage_tokens"]; v != nil {
+		if m, ok := d.Integer(v, strictyaml.Key(field, "max_usage_tokens")); ok {
+			if m < 1 {
+				d.FailGot(v, strictyaml.Key(field, "max_usage_tokens"), ErrInvalid, "must be at least 1")
+			}
+			t.MaxUsageTokens = m
+		}
+	}
+	if v := f["follow_redirects"]; v != nil {
+		if b, ok := d.Bool(v, strictyaml.Key(field, "follow_redirects")); ok {
+			t.FollowRedirects = b
 		}
 	}
 	if v := f["price"]; v != nil && !strictyaml.IsNull(v) {

@@ -85,6 +85,9 @@ func TestParse(t *testing.T) {
 			Retries:     4,
 			Price:       Price{InputPerMTok: 0.15, OutputPerMTok: 0.60},
 			Line:        7,
+
+			MaxResponseBytes: DefaultMaxResponseBytes,
+			MaxUsageTokens:   DefaultMaxUsageTokens,
 		}},
 		Judge: "prod",
 		Suites: []SuiteRef{{
@@ -137,6 +140,7 @@ alerts:
 					"name": "lookup", "parameters": map[string]any{"type": "object"}}}},
 			},
 			Concurrency: DefaultConcurrency, Timeout: DefaultTimeout, Retries: DefaultRetries, Line: 3,
+			MaxResponseBytes: DefaultMaxResponseBytes, MaxUsageTokens: DefaultMaxUsageTokens,
 		}},
 		Alerts:   Alerts{Slack: &SlackAlerts{TokenEnv: "SLACK_BOT_TOKEN", Channel: "#llm-alerts"}, Renotify: DefaultRenotify},
 		EnvLines: map[string]int{"alerts.slack.token_env": 12},

@@ -1,6 +1,8 @@
 package daemon
 
 import (
+	"math"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
 
@@ -83,6 +85,15 @@ func (m *metrics) observeSample(target string, s runner.Sample) {
 		return
 	}
 	m.latency.WithLabelValues(target).Observe(s.Latency.Seconds())
-	m.tokens.WithLabelValues(target, "prompt").Add(float64(s.PromptTokens))
-	m.tokens.WithLabelValues(target, "completion").Add(float64(s.CompletionTokens))
+	add(m.tokens.WithLabelValues(target, "prompt"), float64(s.PromptTokens))
+	add(m.tokens.WithLabelValues(target, "completion"), float64(s.CompletionTokens))
+}
+
+// add adds v to a counter when it is a positive number. The runner refuses
+// negative counts at the boundary; this keeps a counter from panicking
+// ("counter cannot decrease") whatever reaches it.
+func add(c prometheus.Counter, v float64) {
+	if v > 0 && !math.IsInf(v, 0) {
+		c.Add(v)
+	}
 }

@@ -378,10 +378,10 @@ func (d *Daemon) report(ev *evaluation, res *Result) {
 		log.Warn("candidate regressed against its baseline", "baseline_run_id", res.Gate.Baseline.RunID, "message", res.Gate.Message)
 	}
 	d.metrics.runs.WithLabelValues(run.Suite, run.Target, run.Status).Inc()
-	d.metrics.cost.WithLabelValues(run.Suite, run.Target).Add(sum.CostUSD)
+	add(d.metrics.cost.WithLabelValues(run.Suite, run.Target), sum.CostUSD)
 	if ev.judge != nil && sum.JudgeCostUSD > 0 {
 		// Grading is spent on the judge target, for the suite it graded.
-		d.metrics.cost.WithLabelValues(run.Suite, ev.judge.Name).Add(sum.JudgeCostUSD)
+		add(d.metrics.cost.WithLabelValues(run.Suite, ev.judge.Name), sum.JudgeCostUSD)
 	}
 	if sum.ValidCases > 0 && sum.Outcome == runner.Completed && ev.req.production() {
 		d.metrics.passRate.WithLabelValues(run.Suite, run.Target).Set(sum.PassRate)

@@ -32,6 +32,12 @@ func (o *OpenAI) Embed(ctx context.Context, texts []string) ([][]float64, Respon
 	if err != nil {
 		return nil, Response{}, classify(ctx, err, hdr.retryAfter, o.apiKey)
 	}
+	if err := checkTokens("prompt_tokens", resp.Usage.PromptTokens, o.maxTokens); err != nil {
+		return nil, Response{}, err
+	}
+	if err := checkTokens("total_tokens", resp.Usage.TotalTokens, o.maxTokens); err != nil {
+		return nil, Response{}, err
+	}
 	out := Response{Model: string(resp.Model), PromptTokens: resp.Usage.PromptTokens}
 	vecs := make([][]float64, len(texts))
 	for _, d := range resp.Data {

@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"time"
 
@@ -33,6 +34,9 @@ func execute(ctx context.Context, suite *evals.Suite, caseIndex, repeat int, t T
 		if ctx.Err() != nil || !errors.As(err, &ce) || !ce.Retryable() || attempt == t.Retries {
 			break
 		}
+		if lastErr = tooLong(ctx, ce, opts); lastErr != err {
+			break
+		}
 		if wait(ctx, backoff(attempt, ce.RetryAfter, opts)) != nil {
 			break
 		}
@@ -42,7 +46,33 @@ func execute(ctx context.Context, suite *evals.Suite, caseIndex, repeat int, t T
 		return s
 	}
 	s.ErrClass, s.ErrText = classOf(lastErr), lastErr.Error()
+	var ce *CallError
+	if errors.As(lastErr, &ce) {
+		s.ErrStatus = ce.Status
+	}
 	return s
+}
+
+// tooLong returns ce unchanged when the wait it asks for (Retry-After) fits
+// the run, and otherwise ce with the reason evald does not wait: a wait
+// longer than Options.MaxRetryAfter, or past the run's deadline, ends the
+// sample's retries at once rather than holding the run.
+func tooLong(ctx context.Context, ce *CallError, opts Options) error {
+	if ce.RetryAfter <= 0 {
+		return ce
+	}
+	why := ""
+	if dl, ok := ctx.Deadline(); ok && time.Now().Add(ce.RetryAfter).After(dl) {
+		why = fmt.Sprintf("the endpoint asked to wait %s before retrying, past the run's timeout: not retried", ce.RetryAfter.Round(time.Second))
+	} else if ce.RetryAfter > opts.MaxRetryAfter {
+		why = fmt.Sprintf("the endpoint asked to wait %s before retrying, more than the %s evald waits: not retried", ce.RetryAfter.Round(time.Second), opts.MaxRetryAfter)
+	}
+	if why == "" {
+		return ce
+	}
+	out := *ce
+	out.Err = fmt.Errorf("%w; %s", ce.Err, why)
+	return &out
 }
 
 func attemptOnce(ctx context.Context, msgs []evals.Message, t Target) (Response, time.Duration, error) {
@@ -115,7 +145,7 @@ func lastUser(msgs []evals.Message) string {
 // in [d/2, d].
 func backoff(attempt int, retryAfter time.Duration, o Options) time.Duration {
 	if retryAfter > 0 {
-		return min(retryAfter, o.MaxRetryAfter)
+		return min(retryAfter, o.MaxRetryAfter) // tooLong has refused longer waits
 	}
 	d := o.BackoffBase << min(attempt, 20)
 	if d <= 0 || d > o.BackoffMax {

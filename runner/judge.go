@@ -127,6 +127,9 @@ func (c *judgeCall) ask(ctx context.Context, key, family string, send func(conte
 		if ctx.Err() != nil || !errors.As(err, &ce) || !ce.Retryable() || attempt == c.j.Retries {
 			break
 		}
+		if lastErr = tooLong(ctx, ce, c.opts); lastErr != err {
+			break
+		}
 		if wait(ctx, backoff(attempt, ce.RetryAfter, c.opts)) != nil {
 			break
 		}

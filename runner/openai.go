@@ -34,6 +34,8 @@ type OpenAI struct {
 	// of it may echo the key (or the whole Authorization header) in its
 	// error body, and error texts are stored and shown on the dashboard.
 	apiKey string
+	// maxTokens is the largest token count a response may report.
+	maxTokens int
 }
 
 var _ Provider = (*OpenAI)(nil)
@@ -55,10 +57,13 @@ func NewOpenAI(t configs.Target, apiKey string, hc *http.Client) (*OpenAI, error
 		tr.MaxIdleConnsPerHost = max(t.Concurrency, 2)
 		base = tr
 	}
-	client := &http.Client{Transport: &headerCapture{next: base}}
+	limit := t.MaxResponseBytes
+	if limit <= 0 {
+		limit = configs.DefaultMaxResponseBytes
+	}
+	client := &http.Client{Transport: &headerCapture{next: base, limit: limit}, CheckRedirect: redirectPolicy(t.FollowRedirects)}
 	if hc != nil {
 		client.Jar = hc.Jar
-		client.CheckRedirect = hc.CheckRedirect
 	}
 	cfg.HTTPClient = client
 
@@ -100,7 +105,11 @@ func NewOpenAI(t configs.Target, apiKey string, hc *http.Client) (*OpenAI, error
 		}
 		req.Tools = tools
 	}
-	o := &OpenAI{client: openai.NewClientWithConfig(cfg), tmpl: req, embedModel: DefaultEmbeddingModel, apiKey: apiKey}
+	ceiling := t.MaxUsageTokens
+	if ceiling <= 0 {
+		ceiling = configs.DefaultMaxUsageTokens
+	}
+	o := &OpenAI{client: openai.NewClientWithConfig(cfg), tmpl: req, embedModel: DefaultEmbeddingModel, apiKey: apiKey, maxTokens: ceiling}
 	return o.WithEmbeddingModel(t.EmbeddingModel), nil
 }
 
@@ -111,24 +120,15 @@ func (o *OpenAI) Complete(ctx context.Context, messages []evals.Message) (Respon
 	for i, m := range messages {
 		req.Messages[i] = openai.ChatCompletionMessage{Role: m.Role, Content: m.Content}
 	}
-	hdr := &captured{}
-	resp, err := o.client.CreateChatCompletion(context.WithValue(ctx, captureKey{}, hdr), req)
-	if err != nil {
+	hdr := &captured{keep: true}
+	if _, err := o.client.CreateChatCompletion(context.WithValue(ctx, captureKey{}, hdr), req); err != nil {
 		return Response{}, classify(ctx, err, hdr.retryAfter, o.apiKey)
 	}
-	if len(resp.Choices) == 0 {
-		return Response{}, &CallError{Class: ClassBadReply, Status: http.StatusOK, Err: errors.New("response has no choices")}
+	out, err := decodeChat(hdr.body, o.maxTokens)
+	if err != nil {
+		return out, classify(ctx, err, 0, o.apiKey)
 	}
-	ch := resp.Choices[0]
-	out := Response{
-		Text:             ch.Message.Content,
-		FinishReason:     string(ch.FinishReason),
-		Model:            resp.Model,
-		Fingerprint:      resp.SystemFingerprint,
-		PromptTokens:     resp.Usage.PromptTokens,
-		CompletionTokens: resp.Usage.CompletionTokens,
-	}
-	if ch.FinishReason == openai.FinishReasonContentFilter {
+	if out.FinishReason == string(openai.FinishReasonContentFilter) {
 		return out, &CallError{Class: ClassRefused, Status: http.StatusOK, Err: errors.New("answer withheld by the content filter")}
 	}
 	return out, nil
@@ -150,11 +150,21 @@ func classify(ctx context.Context, err error, retryAfter time.Duration, apiKey s
 func classifyErr(ctx context.Context, err error, retryAfter time.Duration) *CallError {
 	var apiErr *openai.APIError
 	var reqErr *openai.RequestError
+	var callErr *CallError
+	var tooLarge *TooLargeError
+	var redirect *redirectError
 	switch {
 	case ctx.Err() != nil && errors.Is(err, context.Canceled):
 		return &CallError{Class: ClassCanceled, Err: context.Canceled}
 	case errors.Is(err, context.DeadlineExceeded):
 		return &CallError{Class: ClassTimeout, Err: errors.New("request timed out")}
+	case errors.As(err, &callErr):
+		ce := *callErr
+		return &ce
+	case errors.As(err, &tooLarge):
+		return &CallError{Class: ClassBadReply, Reason: ReasonTooLarge, Status: http.StatusOK, final: true, Err: tooLarge}
+	case errors.As(err, &redirect):
+		return &CallError{Class: ClassClient, Status: redirect.status, Err: redirect}
 	case errors.As(err, &apiErr):
 		ce := byStatus(apiErr.HTTPStatusCode, errors.New(short(apiErr.Message)))
 		ce.RetryAfter = retryAfter
@@ -170,6 +180,9 @@ func classifyErr(ctx context.Context, err error, retryAfter time.Duration) *Call
 	var netErr net.Error
 	if errors.As(err, &netErr) && netErr.Timeout() {
 		return &CallError{Class: ClassTimeout, Err: errors.New("request timed out")}
+	}
+	if why, ok := unreachable(err); ok {
+		return &CallError{Class: ClassUnreachable, Err: why}
 	}
 	var urlErr *url.Error
 	if errors.As(err, &urlErr) {
@@ -208,19 +221,50 @@ func short(s string) string {
 	return s
 }
 
-// captured receives response headers the go-openai error types do not keep.
-type captured struct{ retryAfter time.Duration }
+// captured receives what the go-openai types do not keep: response
+// headers, and (when keep is set) the body of a successful answer, which
+// go-openai then does not see.
+type captured struct {
+	retryAfter time.Duration
+	keep       bool
+	body       []byte
+}
 
 type captureKey struct{}
 
-type headerCapture struct{ next http.RoundTripper }
+// headerCapture records headers and bounds every response body to limit
+// bytes, so no answer, error page or endless stream is read further.
+type headerCapture struct {
+	next  http.RoundTripper
+	limit int64
+}
 
 func (h *headerCapture) RoundTrip(r *http.Request) (*http.Response, error) {
 	resp, err := h.next.RoundTrip(r)
-	if resp != nil {
-		if c, ok := r.Context().Value(captureKey{}).(*captured); ok {
-			c.retryAfter = parseRetryAfter(resp.Header, time.Now())
+	if resp == nil {
+		return resp, err
+	}
+	c, _ := r.Context().Value(captureKey{}).(*captured)
+	if c != nil {
+		c.retryAfter = parseRetryAfter(resp.Header, time.Now())
+	}
+	switch {
+	case resp.StatusCode/100 != 2:
+		// An error page is read for its message only.
+		resp.Body = &boundedBody{rc: resp.Body, limit: min(h.limit, errorBodyLimit), cut: true}
+	case c != nil && c.keep:
+		// The answer is read here, once, and decoded by decodeChat;
+		// go-openai is handed an empty object so that it does not
+		// buffer a second copy.
+		body, rerr := readBounded(resp.Body, h.limit, resp.ContentLength)
+		resp.Body.Close()
+		if rerr != nil {
+			return nil, rerr
 		}
+		c.body = body
+		resp.Body, resp.ContentLength = io.NopCloser(strings.NewReader("{}")), 2
+	default:
+		resp.Body = &boundedBody{rc: resp.Body, limit: h.limit}
 	}
 	return resp, err
 }

@@ -28,14 +28,17 @@ type Response struct {
 
 // Error classes recorded on samples that did not get a usable answer.
 const (
-	ClassTimeout    = "timeout"
-	ClassRateLimit  = "rate_limited"
-	ClassServer     = "server_error"
-	ClassBadReply   = "bad_response"
-	ClassRefused    = "refused_by_policy"
-	ClassClient     = "client_error"
-	ClassCanceled   = "canceled"
-	ClassNoResponse = "no_response"
+	ClassTimeout   = "timeout"
+	ClassRateLimit = "rate_limited"
+	ClassServer    = "server_error"
+	ClassBadReply  = "bad_response"
+	ClassRefused   = "refused_by_policy"
+	ClassClient    = "client_error"
+	// ClassUnreachable: no answer because the endpoint could not be
+	// reached (connection refused, DNS failure, TLS error).
+	ClassUnreachable = "unreachable"
+	ClassCanceled    = "canceled"
+	ClassNoResponse  = "no_response"
 )
 
 // CallError is a failed call, classified for retries and for the record.
@@ -44,7 +47,12 @@ type CallError struct {
 	Status int // HTTP status, 0 when there was none
 	// RetryAfter is the delay the endpoint asked for (Retry-After or retry-after-ms), 0 if none.
 	RetryAfter time.Duration
-	Err        error
+	// Reason refines the class where one class has several causes
+	// (ReasonTooLarge), "" otherwise.
+	Reason string
+	Err    error
+	// final marks an error that sending again would only repeat.
+	final bool
 }
 
 func (e *CallError) Error() string {
@@ -57,11 +65,14 @@ func (e *CallError) Error() string {
 func (e *CallError) Unwrap() error { return e.Err }
 
 // Retryable reports whether the same request may succeed if sent again:
-// timeouts, 429s, 5xx, broken bodies and connection failures are; 4xx and
-// policy refusals are not.
+// timeouts, 429s, 5xx, broken bodies and connection failures are; 4xx,
+// policy refusals and bodies over the size limit are not.
 func (e *CallError) Retryable() bool {
+	if e.final {
+		return false
+	}
 	switch e.Class {
-	case ClassTimeout, ClassRateLimit, ClassServer, ClassBadReply:
+	case ClassTimeout, ClassRateLimit, ClassServer, ClassBadReply, ClassUnreachable:
 		return true
 	}
 	return false

@@ -74,10 +74,12 @@ type Sample struct {
 	// constants. A sample for which Missing(ErrClass) holds is not scored.
 	ErrClass string
 	ErrText  string
-	Results  []scoring.Result
-	Pass     bool
-	Score    float64
-	CostUSD  float64
+	// ErrStatus is the HTTP status of the failure, 0 when there was none.
+	ErrStatus int
+	Results   []scoring.Result
+	Pass      bool
+	Score     float64
+	CostUSD   float64
 	// The judge's part, when the case has model-graded assertions: the
 	// model and fingerprint the judge returned, what grading this sample
 	// cost (0 for answers from the grade cache), the requests sent and the
@@ -122,8 +124,14 @@ type Summary struct {
 	// least one valid sample.
 	Cases, ValidCases int
 	// Samples counts the samples attempted; Errors those missing.
-	Samples, Errors  int
-	ErrorsByClass    map[string]int
+	Samples, Errors int
+	ErrorsByClass   map[string]int
+	// FirstErrors holds, per error class, the text of the first missing
+	// sample of that class: the why of ErrorsByClass.
+	FirstErrors map[string]string
+	// AuthRefused counts the samples the endpoint answered 401 or 403:
+	// when it is every sample, the key is wrong, not the endpoint.
+	AuthRefused      int
 	PassRate         float64 // meaningful when ValidCases > 0
 	MeanScore        float64
 	PromptTokens     int64

@@ -14,6 +14,7 @@ func newAccumulator(cases int) *accumulator {
 		sum: Summary{
 			Cases:             cases,
 			ErrorsByClass:     map[string]int{},
+			FirstErrors:       map[string]string{},
 			Models:            map[string]int{},
 			Fingerprints:      map[string]int{},
 			JudgeModels:       map[string]int{},
@@ -35,6 +36,12 @@ func (a *accumulator) add(s Sample) {
 	}
 	if s.ErrClass != "" {
 		a.sum.ErrorsByClass[s.ErrClass]++
+		if _, seen := a.sum.FirstErrors[s.ErrClass]; !seen {
+			a.sum.FirstErrors[s.ErrClass] = s.ErrText
+		}
+		if s.ErrClass == ClassClient && (s.ErrStatus == 401 || s.ErrStatus == 403) {
+			a.sum.AuthRefused++
+		}
 	}
 	a.sum.JudgePromptTokens += int64(s.JudgePromptTokens)
 	a.sum.JudgeCompletionTokens += int64(s.JudgeCompletionTokens)

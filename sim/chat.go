@@ -125,6 +125,10 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	if !decodeBody(w, r, &req) || !validateChat(w, &req) {
 		return
 	}
+	if s.opts.Hostile != "" {
+		s.hostile(w, r)
+		return
+	}
 	d := s.draw()
 	ctx := r.Context()
 	if d.fault == faultTimeout {

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // RegisterFlags defines the simulator's flags on fs, storing into o. The
@@ -32,6 +33,9 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.Var(&shareFlag{p: &o.DriftShare, def: DefaultDriftShare}, "drift-share", "`share` of (system prompt, question) pairs answered wrong after the update")
 	fs.IntVar(&o.JudgeDriftAfter, "judge-drift-after", o.JudgeDriftAfter, "as a judge, silently update after `n` answered grading requests: new model id and fingerprint, stricter verdicts (0: never)")
 	fs.Var(&shareFlag{p: &o.JudgeDriftShare, def: DefaultJudgeDriftShare}, "judge-drift-share", "`share` of passing llm-rubric verdicts the updated judge fails")
+	fs.StringVar(&o.Hostile, "hostile", o.Hostile, "answer every chat request in hostile `mode`: "+strings.Join(HostileModes, ", "))
+	fs.IntVar(&o.HostileBytes, "hostile-bytes", o.HostileBytes, "body size in `bytes` of --hostile huge-body (default 50 MB)")
+	fs.StringVar(&o.RedirectTo, "redirect-to", o.RedirectTo, "base `URL` --hostile redirect sends requests to")
 	fs.Uint64Var(&o.Seed, "seed", o.Seed, "`seed` of the random faults, noise, jitter and fingerprints")
 }
 

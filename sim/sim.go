@@ -88,6 +88,13 @@ type Options struct {
 	// draws (PCG). Given the same order of requests, a server replays the
 	// same sequence. Zero is a valid seed.
 	Seed uint64
+	// Hostile, when set, answers every chat request in that hostile mode
+	// (hostile.go) instead of simulating a model.
+	Hostile string
+	// HostileBytes is the body size of HostileHugeBody (default 50 MB).
+	HostileBytes int
+	// RedirectTo is the base URL HostileRedirect sends requests to.
+	RedirectTo string
 }
 
 // withDefaults returns o with defaults applied and values clamped.

@@ -227,6 +227,19 @@ func (d *Decoder) Integer(n *yaml.Node, field string) (int, bool) {
 	return 0, false
 }
 
+// Bool reads true or false.
+func (d *Decoder) Bool(n *yaml.Node, field string) (bool, bool) {
+	n = Deref(n)
+	if n != nil && n.Kind == yaml.ScalarNode && n.ShortTag() == "!!bool" {
+		var b bool
+		if err := n.Decode(&b); err == nil {
+			return b, true
+		}
+	}
+	d.FailGot(n, field, ErrType, "must be true or false")
+	return false, false
+}
+
 // Number reads a finite number.
 func (d *Decoder) Number(n *yaml.Node, field string) (float64, bool) {
 	n = Deref(n)
