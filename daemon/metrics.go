@@ -22,6 +22,7 @@ type metrics struct {
 	providerErrs  *prometheus.CounterVec
 	skipped       *prometheus.CounterVec
 	startFailures *prometheus.CounterVec
+	panics        *prometheus.CounterVec
 	reloadOK      prometheus.Gauge
 	reloadTime    prometheus.Gauge
 	configHash    prometheus.Gauge
@@ -63,6 +64,9 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "evald_run_start_failures_total",
 			Help: "Scheduled or triggered runs that failed to start or to be recorded, by reason (secret, config, other).",
 		}, []string{"suite", "target", "reason"}),
+		panics: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "evald_run_panics_total", Help: "Runs ended by a recovered panic (stored as errored; the daemon goes on).",
+		}, []string{"suite", "target"}),
 		reloadOK: f.NewGauge(prometheus.GaugeOpts{
 			Name: "evald_config_last_reload_successful", Help: "1 if the last configuration load succeeded.",
 		}),

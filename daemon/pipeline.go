@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -264,7 +265,8 @@ func (d *Daemon) startRun(ctx context.Context, ev *evaluation) error {
 
 // executeRun runs the suite and writes its samples, the last of them even
 // when ctx is done.
-func (d *Daemon) executeRun(ctx context.Context, ev *evaluation) (runner.Summary, *sampleWriter, error) {
+func (d *Daemon) executeRun(ctx context.Context, ev *evaluation) (_ runner.Summary, _ *sampleWriter, err error) {
+	defer recovered(&err)
 	w := &sampleWriter{d: d, target: ev.target.Name, runID: ev.run.ID, cases: make([]CaseFailure, len(ev.suite.Cases)), scores: caseScores{}}
 	rt := runner.Target{
 		Name:     ev.target.Name,
@@ -291,7 +293,8 @@ func (d *Daemon) executeRun(ctx context.Context, ev *evaluation) (runner.Summary
 // is fed to the drift detector first, and ends in the same transaction as
 // its verdict, the detector state and its alerts; a gate's run just ends.
 // It writes even when ctx is done.
-func (d *Daemon) record(ctx context.Context, ev *evaluation, sum runner.Summary, scores caseScores, c classification) (*Result, error) {
+func (d *Daemon) record(ctx context.Context, ev *evaluation, sum runner.Summary, scores caseScores, c classification) (_ *Result, err error) {
+	defer recovered(&err)
 	wctx, cancel := shutdownContext(ctx)
 	defer cancel()
 	run := &ev.run
@@ -360,6 +363,10 @@ func (d *Daemon) closeErrored(ctx context.Context, run store.Run, err error) err
 	gctx, cancel := shutdownContext(ctx)
 	defer cancel()
 	run.Status, run.FinishedAt, run.ErrorText = StatusErrored, d.opts.Now().UTC(), "evald could not record the run's result; see its log"
+	if pe, ok := errors.AsType[*runner.PanicError](err); ok {
+		run.ErrorText = pe.Error()
+		d.notePanic(run.Suite, run.Target, pe)
+	}
 	if ferr := d.store.FinishRun(gctx, run); ferr != nil {
 		d.log.Error("close a run left unfinished by an error", "run_id", run.ID, "err", ferr)
 	}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
+
+	"github.com/evald/evald/runner"
 )
 
 type runKey struct{ suite, target string }
@@ -154,6 +156,11 @@ func (d *Daemon) launchLocked(k runKey, trigger string) {
 	d.metrics.inFlight.Inc()
 	d.runs.Go(func() {
 		defer func() {
+			if p := recover(); p != nil {
+				// Outside a run's own steps (which store it as errored):
+				// counted and logged, and the scheduler goes on.
+				d.notePanic(k.suite, k.target, runner.Recovered(p))
+			}
 			d.mu.Lock()
 			delete(d.running, k)
 			d.mu.Unlock()

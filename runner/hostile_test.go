@@ -2,6 +2,8 @@ package runner
 
 import (
 	"context"
+	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -223,4 +225,18 @@ func mustURL(t *testing.T, s string) *url.URL {
 		t.Fatal(err)
 	}
 	return u
+}
+
+func TestPanicStopsTheRunWithAnError(t *testing.T) {
+	srv := fakeOpenAI(t, func(_ int, w http.ResponseWriter, _ *http.Request, _ chatReq) {
+		io.WriteString(w, completion("yes", "m", "fp", "stop"))
+	})
+	tg := target(t, srv.URL, nil)
+	// More samples than the result queue holds: a caller that panicked
+	// must not leave workers blocked.
+	_, err := Run(context.Background(), testSuite(40, 1), tg, fast, func(Sample, bool) { panic("emit broke") })
+	var pe *PanicError
+	if !errors.As(err, &pe) || pe.Error() != "panic: emit broke" {
+		t.Fatalf("Run = %v, want a PanicError", err)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/evald/evald/configs"
@@ -156,7 +157,8 @@ type Summary struct {
 // samples are already waiting, so a caller can batch writes under load and
 // still write each sample as soon as the queue runs dry. Run returns when every sample is
 // done or ctx ends (Outcome Interrupted); the error is non-nil only for a
-// misuse such as a nil provider.
+// misuse such as a nil provider, or a *PanicError when executing a sample
+// panicked (the run is stopped).
 func Run(ctx context.Context, suite *evals.Suite, t Target, opts Options, emit func(s Sample, more bool)) (Summary, error) {
 	sums, err := runArms(ctx, []Arm{{Suite: suite, Target: t, Emit: emit}}, opts)
 	if err != nil {
@@ -234,8 +236,18 @@ func runArms(ctx context.Context, arms []Arm, opts Options) ([]Summary, error) {
 	defer cancel()
 
 	var wg sync.WaitGroup
+	var panicked atomic.Pointer[PanicError]
 	for range workers {
 		wg.Go(func() {
+			defer func() {
+				if p := recover(); p != nil {
+					// The first panic stops the run; Run returns it.
+					panicked.CompareAndSwap(nil, Recovered(p))
+					cancel()
+					for range jobs {
+					}
+				}
+			}()
 			for j := range jobs {
 				a := &arms[j.arm]
 				results <- result{j.arm, execute(runCtx, a.Suite, j.caseIndex, j.repeat, a.Target, opts)}
@@ -280,7 +292,13 @@ func runArms(ctx context.Context, arms []Arm, opts Options) ([]Summary, error) {
 			continue
 		}
 		accs[res.arm].add(res.s)
-		arms[res.arm].Emit(res.s, len(results) > 0)
+		if p := emit(arms[res.arm].Emit, res.s, len(results) > 0); p != nil {
+			panicked.CompareAndSwap(nil, p)
+			cancel()
+		}
+	}
+	if p := panicked.Load(); p != nil {
+		return nil, p
 	}
 	sums := make([]Summary, len(arms))
 	for i, acc := range accs {
@@ -297,4 +315,16 @@ func runArms(ctx context.Context, arms []Arm, opts Options) ([]Summary, error) {
 		sums[i] = sum
 	}
 	return sums, nil
+}
+
+// emit calls f, returning a panic of f's as a *PanicError, so that the
+// results keep being drained and no worker is left blocked.
+func emit(f func(Sample, bool), s Sample, more bool) (p *PanicError) {
+	defer func() {
+		if v := recover(); v != nil {
+			p = Recovered(v)
+		}
+	}()
+	f(s, more)
+	return nil
 }
