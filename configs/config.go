@@ -15,6 +15,8 @@ type Config struct {
 	Judge  string
 	Suites []SuiteRef
 	Alerts Alerts
+	// Governance configures the governance records.
+	Governance Governance
 	// EnvLines is the line of each field that names an environment
 	// variable, by field path ("targets[0].api_key_env"), for the problems
 	// of unset variables (see EnvRefs). Configs built by hand leave it nil
@@ -109,4 +111,11 @@ type SlackAlerts struct {
 type WebhookAlerts struct {
 	URLEnv    string
 	SecretEnv string
+}
+
+// Governance configures the governance records.
+type Governance struct {
+	// AuditKeyEnv names the variable holding the audit chain's HMAC key;
+	// "" keeps the chain plain (sha256).
+	AuditKeyEnv string
 }

@@ -22,7 +22,7 @@ type EnvRef struct {
 	Var   string // "OPENAI_API_KEY"
 	Line  int    // 0 when the config was not read from a file
 	// Target is the target whose API key the variable holds ("" for the
-	// server's and the alerts' variables).
+	// server's, the alerts' and the audit key's variables).
 	Target string
 }
 
@@ -49,6 +49,7 @@ func (c *Config) EnvRefs() []EnvRef {
 		add("alerts.webhook.url_env", w.URLEnv, "")
 		add("alerts.webhook.secret_env", w.SecretEnv, "")
 	}
+	add("governance.audit_key_env", c.Governance.AuditKeyEnv, "")
 	slices.SortStableFunc(out, func(a, b EnvRef) int { return a.Line - b.Line })
 	return out
 }

@@ -52,3 +52,18 @@ func TestEnvRefs(t *testing.T) {
 		t.Errorf("Unset = %q, want %q", got, want)
 	}
 }
+
+func TestGovernanceAuditKeyEnv(t *testing.T) {
+	const yml = "targets:\n  - {name: a, base_url: \"http://127.0.0.1:9/v1\", model: m}\ngovernance:\n  audit_key_env: EVALD_AUDIT_KEY\n"
+	cfg, err := Parse(files("evald.yaml", yml), "evald.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := cfg.Governance.AuditKeyEnv, "EVALD_AUDIT_KEY"; got != want {
+		t.Errorf("Governance.AuditKeyEnv = %q, want %q", got, want)
+	}
+	want := EnvRef{Field: "governance.audit_key_env", Var: "EVALD_AUDIT_KEY", Line: 4}
+	if r, ok := cfg.EnvRef("governance.audit_key_env"); !ok || r != want {
+		t.Errorf("EnvRef(governance.audit_key_env) = %+v, %v; want %+v", r, ok, want)
+	}
+}

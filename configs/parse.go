@@ -99,7 +99,7 @@ func (osFiles) resolve(from, rel string) (string, error) {
 func (osFiles) loadSuite(name string) (*evals.Suite, error) { return evals.LoadFile(name) }
 
 var (
-	topKeys     = []string{"storage", "server", "targets", "judge", "suites", "alerts"}
+	topKeys     = []string{"storage", "server", "targets", "judge", "suites", "alerts", "governance"}
 	targetKeys  = []string{"name", "base_url", "api_key_env", "model", "embedding_model", "params", "concurrency", "rps", "timeout", "retries", "price", "max_response_bytes", "max_usage_tokens", "follow_redirects"}
 	paramKeys   = []string{"temperature", "top_p", "max_tokens", "seed", "response_format", "tools"}
 	suiteRefKey = []string{"file", "targets", "schedule", "budget_usd_per_day"}
@@ -166,6 +166,9 @@ func parseConfig(src source, name string, p *evals.Problems) *Config {
 	}
 	if n := f["alerts"]; n != nil && !strictyaml.IsNull(n) {
 		cfg.Alerts = d.alerts(n)
+	}
+	if n := f["governance"]; n != nil && !strictyaml.IsNull(n) {
+		cfg.Governance = d.governance(n)
 	}
 	return cfg
 }
@@ -548,6 +551,18 @@ func checkSchedule(spec string) (err error) {
 		return fmt.Errorf("%s: %s", want, why)
 	}
 	return nil
+}
+
+func (d *decoder) governance(n *yaml.Node) Governance {
+	var g Governance
+	f, ok := d.Fields(n, "governance", "a mapping", "audit_key_env")
+	if !ok {
+		return g
+	}
+	if v := f["audit_key_env"]; v != nil {
+		g.AuditKeyEnv = d.env(v, "governance.audit_key_env")
+	}
+	return g
 }
 
 func (d *decoder) alerts(n *yaml.Node) Alerts {

@@ -1,26 +1,85 @@
 package daemon
 
 import (
+	"fmt"
+
+	"github.com/evald/evald/configs"
 	"github.com/evald/evald/governance"
 	"github.com/evald/evald/store"
 )
 
-// sealer adapts governance.Seal, which owns the hash chain's rules, to the
+// MinAuditKeyLen is the shortest audit key accepted, in bytes.
+const MinAuditKeyLen = 16
+
+// AuditChain returns the audit chain the config asks for: keyed with the
+// value of governance.audit_key_env's variable, plain when the config names
+// none. A variable named but empty, or shorter than MinAuditKeyLen bytes, is
+// an error that names the field and the variable, never the value.
+func AuditChain(cfg *configs.Config, getenv func(string) string) (governance.Chain, error) {
+	ref, ok := cfg.EnvRef("governance.audit_key_env")
+	if !ok {
+		return governance.Chain{}, nil
+	}
+	key := getenv(ref.Var)
+	if key == "" {
+		return governance.Chain{}, cfg.Unset(ref, "the audit log's key")
+	}
+	if len(key) < MinAuditKeyLen {
+		f := cfg.Unset(ref, "")
+		f.Err = fmt.Errorf("%w: environment variable %s holds %d bytes; an audit key needs at least %d", ErrInvalid, ref.Var, len(key), MinAuditKeyLen)
+		return governance.Chain{}, f
+	}
+	return governance.NewChain([]byte(key)), nil
+}
+
+// sealer adapts the audit chain's Seal, which owns the chain's rules, to the
 // store's append, which owns the rows and runs seal inside its transaction.
+// With the audit key's variable named and unset it refuses every append.
 func (d *Daemon) sealer(actor, action string, payload any) store.SealFunc {
 	at := d.opts.Now()
 	return func(prev *store.AuditEntry) (store.AuditEntry, error) {
+		if d.chainErr != nil {
+			return store.AuditEntry{}, d.chainErr
+		}
 		var p *governance.Entry
 		if prev != nil {
 			g := fromStoreEntry(*prev)
 			p = &g
 		}
-		e, err := governance.Seal(p, at, actor, action, payload)
+		e, err := d.chain.Seal(p, at, actor, action, payload)
 		if err != nil {
 			return store.AuditEntry{}, err
 		}
 		return store.AuditEntry{Seq: e.Seq, At: e.At, Actor: e.Actor, Action: e.Action, Payload: e.Payload, PrevHash: e.PrevHash, Hash: e.Hash}, nil
 	}
+}
+
+// witness builds the audit witness of e, the entry being appended, after
+// checking that the database is not behind the witness last written (old;
+// nil: none): appending to a rolled-back, wiped or rewritten log would
+// write a new witness over the evidence.
+func (d *Daemon) witness(old []byte, e store.AuditEntry) ([]byte, error) {
+	var w *governance.Witness
+	if old != nil {
+		pw, err := governance.ParseWitness(old)
+		if err != nil {
+			return nil, fmt.Errorf("%w: the audit witness is unreadable (run evald audit verify): %w", store.ErrAuditBroken, err)
+		}
+		w = &pw
+	}
+	var prev *governance.Entry
+	if e.Seq > 1 {
+		prev = &governance.Entry{Seq: e.Seq - 1, Hash: e.PrevHash}
+	}
+	if err := governance.CheckAppend(prev, w); err != nil {
+		return nil, fmt.Errorf("%w: %w", store.ErrAuditBroken, err)
+	}
+	if w == nil && prev != nil {
+		d.log.Warn("audit witness missing: writing a new one from the database's head", "seq", e.Seq)
+	}
+	g := fromStoreEntry(e)
+	d.log.Info("audit head", "seq", e.Seq, "hash", e.Hash, "action", e.Action, "mode", d.chain.Mode())
+	return d.chain.Witness(g).Marshal(), nil
 }
 
 func fromStoreEntry(e store.AuditEntry) governance.Entry {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/evald/evald/configs"
 	"github.com/evald/evald/evals"
+	"github.com/evald/evald/governance"
 	"github.com/evald/evald/runner"
 	"github.com/evald/evald/store"
 )
@@ -120,6 +121,11 @@ type Daemon struct {
 
 	// calib serialises judge calibrations per (suite, judge target).
 	calib calibrationLocks
+
+	// chain seals the audit entries; chainErr, when set, refuses them (the
+	// key's variable is named but unset). Both are decided by New.
+	chain    governance.Chain
+	chainErr error
 }
 
 // New checks the options and builds a daemon; it starts nothing.
@@ -164,6 +170,8 @@ func New(opts Options) (*Daemon, error) {
 		startFails:  map[runKey]StartFailure{},
 		pendingSeen: map[string]bool{},
 	}
+	d.chain, d.chainErr = AuditChain(opts.Project.Config, opts.Getenv)
+	opts.Store.SetAuditWitness(d.witness)
 	d.runCtx, d.cancelRuns = context.WithCancel(context.Background())
 	d.stopping = make(chan struct{})
 	d.bgCtx, d.cancelBg = context.WithCancel(context.Background())

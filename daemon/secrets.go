@@ -11,7 +11,8 @@ import (
 // API keys of the targets its scheduled suites run on and of their judges
 // and, with alerts, the variables of the alert sinks. A daemon whose every
 // tick would fail to start a run, or whose pages could never leave, is
-// worse than one that does not start. Targets no schedule uses are left to
+// worse than one that does not start; so is one that could audit nothing
+// (governance.audit_key_env named and unset). Targets no schedule uses are left to
 // the runs that ask for them, and server.tokens_env to the HTTP server.
 // New and Reload of a serving daemon (Options.Alerts) call it; serve calls
 // it first, before it touches the database.
@@ -45,6 +46,9 @@ func CheckSecrets(proj *configs.Project, getenv func(string) string) error {
 	}
 	for _, f := range sinkFields(cfg) {
 		need(f, "")
+	}
+	if cfg.Governance.AuditKeyEnv != "" {
+		need("governance.audit_key_env", "the audit log's key")
 	}
 	var errs []error
 	for _, ref := range cfg.EnvRefs() {

@@ -2,6 +2,7 @@ package governance
 
 import (
 	"bytes"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -42,6 +43,10 @@ const GenesisHash = "00000000000000000000000000000000000000000000000000000000000
 // equal the hash of some other evald structure.
 const hashDomain = "evald.audit.v1"
 
+// macDomain opens a keyed entry's HMAC input: a keyed hash and a plain one
+// are never computed over the same bytes.
+const macDomain = "evald.audit.hmac.v1"
+
 // Entry is one row of the append-only, hash-chained audit log. Seq counts
 // from 1 without gaps; PrevHash is the previous entry's Hash (GenesisHash
 // for the first); Hash is the entry's own (see Seal for its encoding).
@@ -55,6 +60,12 @@ type Entry struct {
 	Hash     string          `json:"hash"`
 }
 
+// Seal returns the entry that follows prev (nil: the first entry) in a
+// plain chain: Chain{}.Seal. See [Chain.Seal].
+func Seal(prev *Entry, at time.Time, actor, action string, payload any) (Entry, error) {
+	return Chain{}.Seal(prev, at, actor, action, payload)
+}
+
 // Seal returns the entry that follows prev (nil: the first entry): Seq is
 // prev's plus one, PrevHash prev's Hash, At is at in UTC truncated to the
 // microsecond (what both SQLite text and PostgreSQL timestamptz keep
@@ -64,7 +75,7 @@ type Entry struct {
 // so that a payload survives being marshalled again (json.RawMessage is
 // re-escaped that way) with the same bytes and the same hash.
 //
-// Hash is the lowercase hex sha256 of
+// In a plain chain Hash is the lowercase hex sha256 of
 //
 //	lp("evald.audit.v1") || be64(seq) || lp(at) || lp(actor) || lp(action) || lp(payload) || lp(prev_hash)
 //
@@ -72,15 +83,25 @@ type Entry struct {
 // be64(len(x)) followed by the bytes of x, at is At formatted with
 // time.RFC3339Nano in UTC, and prev_hash is the 64 hex characters as text.
 // Every variable-length field carries its length, so no two different
-// entries share a hash input.
+// entries share a hash input. In a keyed chain Hash is the lowercase hex
+// HMAC-SHA256, under the chain's key, of the same encoding with the domain
+// "evald.audit.hmac.v1" in place of "evald.audit.v1" (see ComputeMAC).
+//
+// A plain chain cannot follow a keyed entry: when prev is not a sound
+// plain entry (it is keyed, or was edited) a plain Seal fails wrapping
+// ErrKeyed, so that a process without the key never appends entries that
+// anyone could forge after ones that only the key's holders can make.
 //
 // The actor is required (ErrNoActor) and the action must be a known one.
-func Seal(prev *Entry, at time.Time, actor, action string, payload any) (Entry, error) {
+func (c Chain) Seal(prev *Entry, at time.Time, actor, action string, payload any) (Entry, error) {
 	if strings.TrimSpace(actor) == "" {
 		return Entry{}, ErrNoActor
 	}
 	if !KnownAction(action) {
 		return Entry{}, fmt.Errorf("audit: unknown action %q", action)
+	}
+	if !c.Keyed() && prev != nil && prev.ComputeHash() != prev.Hash {
+		return Entry{}, fmt.Errorf("%w: entry %d does not match its plain sha256 hash (it is keyed, or was edited)", ErrKeyed, prev.Seq)
 	}
 	p, err := canonicalJSON(payload)
 	if err != nil {
@@ -90,27 +111,40 @@ func Seal(prev *Entry, at time.Time, actor, action string, payload any) (Entry, 
 	if prev != nil {
 		e.Seq, e.PrevHash = prev.Seq+1, prev.Hash
 	}
-	e.Hash = e.ComputeHash()
+	e.Hash = c.hash(e)
 	return e, nil
 }
 
-// ComputeHash returns the hash of the entry's contents as Seal defines it,
-// whatever its Hash field holds.
+// ComputeHash returns the plain sha256 hash of the entry's contents as Seal
+// defines it, whatever its Hash field holds.
 func (e Entry) ComputeHash() string {
+	sum := sha256.Sum256(e.encode(hashDomain))
+	return hex.EncodeToString(sum[:])
+}
+
+// ComputeMAC returns the keyed hash (HMAC-SHA256 under key) of the entry's
+// contents as Seal defines it, whatever its Hash field holds.
+func (e Entry) ComputeMAC(key []byte) string {
+	m := hmac.New(sha256.New, key)
+	m.Write(e.encode(macDomain))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// encode is the hash input of the entry under domain.
+func (e Entry) encode(domain string) []byte {
 	var b []byte
 	lp := func(s []byte) {
 		b = binary.BigEndian.AppendUint64(b, uint64(len(s)))
 		b = append(b, s...)
 	}
-	lp([]byte(hashDomain))
+	lp([]byte(domain))
 	b = binary.BigEndian.AppendUint64(b, uint64(e.Seq))
 	lp([]byte(e.At.UTC().Format(time.RFC3339Nano)))
 	lp([]byte(e.Actor))
 	lp([]byte(e.Action))
 	lp(e.Payload)
 	lp([]byte(e.PrevHash))
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
+	return b
 }
 
 // canonicalJSON encodes v as JSON with sorted object keys.
@@ -126,99 +160,4 @@ func canonicalJSON(v any) ([]byte, error) {
 		return nil, err
 	}
 	return json.Marshal(x)
-}
-
-// BrokenError names the first entry at which an audit chain is broken.
-type BrokenError struct {
-	Seq    int64
-	Reason string
-}
-
-func (e *BrokenError) Error() string {
-	return fmt.Sprintf("audit log broken at entry %d: %s", e.Seq, e.Reason)
-}
-
-// Verify recomputes the chain of entries, in the order the store keeps them
-// (the order they were appended), and returns a *BrokenError for the first
-// entry that does not hold:
-//
-//   - its Hash is not the hash of its contents: the entry was edited;
-//   - its Seq is not the previous entry's plus one: entries before it were
-//     deleted (a gap), or rows were reordered or duplicated (the missing Seq
-//     comes later, or Seq goes back);
-//   - its PrevHash is not the previous entry's Hash (GenesisHash for the
-//     first): the previous entry was edited and resealed, or rows were
-//     deleted, reordered or replaced.
-//
-// An empty log verifies. Deleting the last entries leaves a valid, shorter
-// chain that Verify cannot tell from the rows alone: the store must also
-// keep the head (the last Seq and Hash, written with each append) and call
-// VerifyHead. Nor can a chain catch someone who rewrites every entry from
-// the edited one to the head and the head itself; copying the head hash
-// elsewhere (a report, a Slack message) makes that visible too.
-func Verify(entries []Entry) error {
-	prevSeq, prevHash := int64(0), GenesisHash
-	for i, e := range entries {
-		if e.ComputeHash() != e.Hash {
-			return &BrokenError{Seq: e.Seq, Reason: "edited: its hash does not match its contents"}
-		}
-		if want := prevSeq + 1; e.Seq != want {
-			return &BrokenError{Seq: e.Seq, Reason: seqReason(entries[i+1:], prevSeq, e.Seq)}
-		}
-		if e.PrevHash != prevHash {
-			reason := "prev_hash does not match the genesis hash: it is not the first entry"
-			if i > 0 {
-				reason = fmt.Sprintf("prev_hash does not match entry %d's hash: entry %d was edited and resealed, or entries were deleted or reordered", prevSeq, prevSeq)
-			}
-			return &BrokenError{Seq: e.Seq, Reason: reason}
-		}
-		prevSeq, prevHash = e.Seq, e.Hash
-	}
-	return nil
-}
-
-// seqReason explains why seq cannot follow prevSeq; rest are the entries
-// after the one with seq.
-func seqReason(rest []Entry, prevSeq, seq int64) string {
-	want := prevSeq + 1
-	if seq <= prevSeq {
-		if prevSeq == 0 {
-			return fmt.Sprintf("out of order: sequence numbers start at 1, got %d", seq)
-		}
-		return fmt.Sprintf("out of order: entry %d follows entry %d (reordered or duplicated)", seq, prevSeq)
-	}
-	if slices.ContainsFunc(rest, func(e Entry) bool { return e.Seq == want }) {
-		return fmt.Sprintf("out of order: entry %d should come next but comes later", want)
-	}
-	if seq == want+1 {
-		return fmt.Sprintf("deleted: entry %d before it is missing", want)
-	}
-	return fmt.Sprintf("deleted: entries %d to %d before it are missing", want, seq-1)
-}
-
-// VerifyHead is Verify, plus the check that the chain ends where the store's
-// head says: at entry headSeq with hash headHash (headSeq 0 for an empty
-// log, when headHash is not checked). It catches deleted last entries,
-// which Verify alone cannot, naming the first missing one.
-func VerifyHead(entries []Entry, headSeq int64, headHash string) error {
-	if err := Verify(entries); err != nil {
-		return err
-	}
-	last := int64(0)
-	if n := len(entries); n > 0 {
-		last = entries[n-1].Seq
-	}
-	switch {
-	case last == 0 && headSeq > 0:
-		return &BrokenError{Seq: 1, Reason: fmt.Sprintf("deleted: the log is empty but its head is entry %d", headSeq)}
-	case last < headSeq && last+1 == headSeq:
-		return &BrokenError{Seq: headSeq, Reason: fmt.Sprintf("deleted: the log ends at entry %d but its head is entry %d", last, headSeq)}
-	case last < headSeq:
-		return &BrokenError{Seq: last + 1, Reason: fmt.Sprintf("deleted: the log ends at entry %d but its head is entry %d (entries %d to %d are missing)", last, headSeq, last+1, headSeq)}
-	case last > headSeq:
-		return &BrokenError{Seq: headSeq + 1, Reason: fmt.Sprintf("appended outside evald: the head is entry %d but the log goes on to entry %d", headSeq, last)}
-	case last > 0 && entries[len(entries)-1].Hash != headHash:
-		return &BrokenError{Seq: last, Reason: "replaced: its hash is not the head's hash"}
-	}
-	return nil
 }

@@ -82,7 +82,11 @@ func (s *Store) appendAuditWith(ctx context.Context, seal SealFunc, extra func(t
 	if seal == nil {
 		return AuditEntry{}, errors.New("no seal function")
 	}
-	var e AuditEntry
+	var (
+		e       AuditEntry
+		restore func()
+	)
+	witness := s.witnessFunc()
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		if extra != nil {
 			if err := extra(tx); err != nil {
@@ -90,10 +94,19 @@ func (s *Store) appendAuditWith(ctx context.Context, seal SealFunc, extra func(t
 			}
 		}
 		var err error
-		e, err = appendAudit(ctx, tx, seal)
+		if e, err = appendAudit(ctx, tx, seal); err != nil {
+			return err
+		}
+		if witness != nil {
+			// Last: only the commit can fail after it.
+			restore, err = s.writeWitness(witness, e)
+		}
 		return err
 	})
 	if err != nil {
+		if restore != nil {
+			restore()
+		}
 		return AuditEntry{}, err
 	}
 	return e, nil

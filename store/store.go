@@ -34,6 +34,13 @@ type Store struct {
 	w   *sql.DB // exactly one connection: every write goes through it
 	r   *sql.DB // read-only connections (query_only)
 	now func() time.Time
+	// path is the database file's; files beside it (the audit witness)
+	// are named after it.
+	path string
+	// witness builds the audit witness at every append (nil: none is
+	// written); see SetAuditWitness.
+	witness AuditWitnessFunc
+	mu      sync.Mutex // guards witness
 
 	closeOnce sync.Once
 	closeErr  error
@@ -67,7 +74,7 @@ func Open(ctx context.Context, path string) (_ *Store, err error) {
 	if path == "" {
 		return nil, errors.New("empty database path")
 	}
-	s := &Store{now: time.Now}
+	s := &Store{now: time.Now, path: path}
 	defer func() {
 		if err != nil {
 			s.closeDBs()

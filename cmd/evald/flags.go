@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"github.com/evald/evald/configs"
+	"github.com/evald/evald/daemon"
+	"github.com/evald/evald/governance"
 	"github.com/evald/evald/store"
 )
 
@@ -193,4 +195,22 @@ func (p *projectFlags) openStore(ctx context.Context) (*store.Store, error) {
 		return nil, usageErr("open %s: %w", path, err)
 	}
 	return st, nil
+}
+
+// auditChain returns the audit chain the config asks for and the name of
+// its key's variable ("" for a plain chain). With --db and no readable
+// config, the chain is plain.
+func (p *projectFlags) auditChain() (governance.Chain, string, error) {
+	proj, err := p.load()
+	if err != nil {
+		if p.db != "" {
+			return governance.Chain{}, "", nil
+		}
+		return governance.Chain{}, "", err
+	}
+	chain, err := daemon.AuditChain(proj.Config, os.Getenv)
+	if err != nil {
+		return governance.Chain{}, "", usageErr("%w", err)
+	}
+	return chain, proj.Config.Governance.AuditKeyEnv, nil
 }

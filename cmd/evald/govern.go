@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"slices"
 	"strings"
@@ -208,11 +209,7 @@ func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		g[i] = governance.Entry{Seq: e.Seq, At: e.At, Actor: e.Actor, Action: e.Action, Payload: e.Payload, PrevHash: e.PrevHash, Hash: e.Hash}
 	}
 	if pos[0] == "verify" {
-		if err := governance.VerifyHead(g, headSeq, headHash); err != nil {
-			return &exitError{code: exitFailed, err: err}
-		}
-		fmt.Fprintf(stdout, "audit log intact: %d entries, head %d %s\n", len(g), headSeq, short12(headHash))
-		return nil
+		return verifyAudit(ctx, &pf, st, governance.Evidence{Entries: g, HeadSeq: headSeq, HeadHash: headHash}, stdout)
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
@@ -229,6 +226,49 @@ func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", e.Seq, e.At.Local().Format("2006-01-02 15:04:05"), e.Actor, e.Action, e.Payload)
 	}
 	return tw.Flush()
+}
+
+// verifyAudit checks the audit log against its head and its witness, with
+// the config's audit key when it names one, and says in which mode it
+// verified. A broken log, a bad witness or a sign-off row without its audit
+// entry exit 1; a keyed log without its key exits 2.
+func verifyAudit(ctx context.Context, pf *projectFlags, st *store.Store, ev governance.Evidence, stdout io.Writer) error {
+	chain, keyVar, err := pf.auditChain()
+	if err != nil {
+		return err
+	}
+	if raw, err := st.AuditWitness(); err == nil {
+		w, perr := governance.ParseWitness(raw)
+		if perr != nil {
+			return &exitError{code: exitFailed, err: fmt.Errorf("audit log broken: its witness is unreadable (edited?): %w", perr)}
+		}
+		ev.Witness = &w
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	v, err := chain.VerifyAll(ev)
+	var ke *governance.KeyError
+	switch {
+	case errors.As(err, &ke):
+		return usageErr("%w", err)
+	case err != nil:
+		return &exitError{code: exitFailed, err: err}
+	}
+	mode := "plain sha256 (no governance.audit_key_env: whoever can write both the database and its witness can rewrite the log)"
+	switch {
+	case chain.Keyed() && v.KeyedFrom == 1:
+		mode = fmt.Sprintf("keyed, HMAC-SHA256 with the key in %s", keyVar)
+	case chain.Keyed() && v.KeyedFrom > 1:
+		mode = fmt.Sprintf("keyed, HMAC-SHA256 with the key in %s, from entry %d; plain sha256 before it", keyVar, v.KeyedFrom)
+	case chain.Keyed():
+		mode = fmt.Sprintf("plain sha256 so far: the key in %s keys the next entries", keyVar)
+	}
+	if v.Entries == 0 {
+		fmt.Fprintf(stdout, "audit log intact: no entries yet (%s)\n", mode)
+		return nil
+	}
+	fmt.Fprintf(stdout, "audit log intact: %d entries, head %d %s, %s; its witness agrees\n", v.Entries, v.HeadSeq, short12(v.HeadHash), mode)
+	return nil
 }
 
 func short12(h string) string {

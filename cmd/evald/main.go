@@ -77,7 +77,7 @@ func commands() []command {
 		{name: "audit", summary: "show (log) or check (verify) the hash-chained audit log", run: cmdAudit,
 			subs: []subcommand{
 				{name: "log", args: "[--json] [flags]", summary: "print the hash-chained audit log", flags: []string{"config", "db", "json"}},
-				{name: "verify", args: "[flags]", summary: "recompute the audit log's chain; exit 1 naming the first edited, deleted or reordered entry", flags: []string{"config", "db"}},
+				{name: "verify", args: "[flags]", summary: "recompute the audit log's chain and compare it with its head and its witness file; exit 1 naming what is wrong (an edited, deleted or reordered entry, a rollback, a wiped log, a recomputed chain)", flags: []string{"config", "db"}},
 			}},
 		{name: "calibrate", args: "[flags] SUITE", summary: "grade a suite's judge calibration set now and record it", run: cmdCalibrate},
 		{name: "demo", args: "[flags]", summary: "run the daemon on the embedded demo against the built-in simulator", run: cmdDemo},

@@ -1,0 +1,236 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/evald/evald/governance"
+	"github.com/evald/evald/sim"
+)
+
+const testAuditKey = "a test audit key, 32 bytes long!"
+
+// auditProject is a project whose audit log holds three entries (two
+// silences and a sign-off), keyed when keyed is set (the key in
+// EVALD_TEST_AUDIT_KEY). It returns the config and the database paths.
+func auditProject(t *testing.T, keyed bool) (cfg, db string) {
+	t.Helper()
+	cfg = project(t, simServer(t, sim.Options{WrongRate: -1}), "0.9")
+	if keyed {
+		t.Setenv("EVALD_TEST_AUDIT_KEY", testAuditKey)
+		appendTo(t, cfg, "governance:\n  audit_key_env: EVALD_TEST_AUDIT_KEY\n")
+	}
+	for _, who := range []string{"alice", "bob"} {
+		mustEvald(t, "silence", "--config", cfg, "--target", "prod", "--by", who, "--reason", "r", "--for", "1h", "faq")
+	}
+	mustEvald(t, "signoff", "--config", cfg, "--by", "carol", "--reason", "first bar", "faq")
+	return cfg, filepath.Join(filepath.Dir(cfg), "evald.db")
+}
+
+func mustEvald(t *testing.T, args ...string) string {
+	t.Helper()
+	code, out, errOut := evald(t, args...)
+	if code != exitOK {
+		t.Fatalf("evald %s = exit %d: %s", strings.Join(args, " "), code, errOut)
+	}
+	return out
+}
+
+func sqlExec(t *testing.T, db string, stmts ...string) {
+	t.Helper()
+	h, err := sql.Open("sqlite", db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	for _, s := range stmts {
+		if _, err := h.ExecContext(context.Background(), s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+}
+
+// copyFile copies a closed SQLite database (its WAL was checkpointed on close).
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// recomputePlain edits entry seq's actor and reseals it and every later
+// entry as plain sha256, moving the head: what someone with write access to
+// the database and no key can do.
+func recomputePlain(t *testing.T, db string, seq int64) {
+	t.Helper()
+	h, err := sql.Open("sqlite", db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	ctx := context.Background()
+	rows, err := h.QueryContext(ctx, `SELECT seq, at, actor, action, payload, prev_hash, hash FROM audit_log ORDER BY seq`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var entries []governance.Entry
+	for rows.Next() {
+		var e governance.Entry
+		var at, payload string
+		if err := rows.Scan(&e.Seq, &at, &e.Actor, &e.Action, &payload, &e.PrevHash, &e.Hash); err != nil {
+			t.Fatal(err)
+		}
+		e.Payload = []byte(payload)
+		if e.At, err = parseStoredTime(at); err != nil {
+			t.Fatal(err)
+		}
+		entries = append(entries, e)
+	}
+	if err := rows.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for i := range entries {
+		e := &entries[i]
+		if e.Seq < seq {
+			continue
+		}
+		if e.Seq == seq {
+			e.Actor = "mallory"
+		}
+		e.PrevHash = entries[i-1].Hash
+		e.Hash = e.ComputeHash()
+		if _, err := h.ExecContext(ctx, `UPDATE audit_log SET actor = ?, prev_hash = ?, hash = ? WHERE seq = ?`, e.Actor, e.PrevHash, e.Hash, e.Seq); err != nil {
+			t.Fatal(err)
+		}
+	}
+	last := entries[len(entries)-1]
+	if _, err := h.ExecContext(ctx, `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`, last.Seq, last.Hash); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestAuditVerifyWitness(t *testing.T) {
+	rewind := `UPDATE audit_head SET seq = 2, hash = (SELECT hash FROM audit_log WHERE seq = 2) WHERE id = 1`
+	for _, keyed := range []bool{false, true} {
+		mode := map[bool]string{false: "plain", true: "keyed"}[keyed]
+		tests := []struct {
+			name   string
+			tamper func(t *testing.T, cfg, db string)
+			want   string
+		}{
+			{"rollback to an older copy", func(t *testing.T, cfg, db string) {
+				// A copy after three entries; a fourth; the copy put back.
+				old := filepath.Join(t.TempDir(), "old.db")
+				copyFile(t, db, old)
+				mustEvald(t, "silence", "--config", cfg, "--target", "prod", "--by", "dave", "--reason", "r", "--for", "1h", "faq")
+				_ = os.Remove(db + "-wal")
+				_ = os.Remove(db + "-shm")
+				copyFile(t, old, db)
+			}, "rolled back: the log ends at entry 3, but the witness recorded entry 4"},
+			{"wiped log, head reset", func(t *testing.T, cfg, db string) {
+				sqlExec(t, db, `DELETE FROM audit_log`, `UPDATE audit_head SET seq = 0, hash = '' WHERE id = 1`)
+			}, "wiped: the log is empty, but the witness recorded entry 3"},
+			{"last row deleted, head rewound", func(t *testing.T, cfg, db string) {
+				sqlExec(t, db, `DELETE FROM audit_log WHERE seq = 3`, rewind)
+			}, "rolled back"},
+			{"row edited, chain recomputed", func(t *testing.T, cfg, db string) {
+				recomputePlain(t, db, 2)
+			}, map[bool]string{false: "entry 3: recomputed", true: "entry 2: rewritten without the key"}[keyed]},
+			{"witness deleted", func(t *testing.T, cfg, db string) {
+				if err := os.Remove(db + ".audit-head"); err != nil {
+					t.Fatal(err)
+				}
+			}, "witness of its head is missing"},
+		}
+		for _, tt := range tests {
+			t.Run(mode+"/"+tt.name, func(t *testing.T) {
+				cfg, db := auditProject(t, keyed)
+				out := mustEvald(t, "audit", "verify", "--config", cfg)
+				wantMode := map[bool]string{false: "plain sha256", true: "keyed, HMAC-SHA256 with the key in EVALD_TEST_AUDIT_KEY"}[keyed]
+				if !strings.Contains(out, "intact: 3 entries") || !strings.Contains(out, wantMode) {
+					t.Fatalf("audit verify before tampering = %q, want intact, 3 entries, %s", out, wantMode)
+				}
+				tt.tamper(t, cfg, db)
+				code, _, errOut := evald(t, "audit", "verify", "--config", cfg)
+				t.Logf("audit verify after %s: exit %d: %s", tt.name, code, errOut)
+				if code != exitFailed || !strings.Contains(errOut, tt.want) {
+					t.Errorf("audit verify after %s = exit %d %q, want %d naming %q", tt.name, code, errOut, exitFailed, tt.want)
+				}
+			})
+		}
+	}
+}
+
+// TestAuditAppendBehindWitness: a governance change on a rolled-back
+// database is refused, so that its witness is not overwritten.
+func TestAuditAppendBehindWitness(t *testing.T) {
+	cfg, db := auditProject(t, false)
+	sqlExec(t, db, `DELETE FROM audit_log WHERE seq = 3`, `UPDATE audit_head SET seq = 2, hash = (SELECT hash FROM audit_log WHERE seq = 2) WHERE id = 1`,
+		`DELETE FROM signoffs`)
+	code, _, errOut := evald(t, "silence", "--config", cfg, "--target", "prod", "--by", "dave", "--reason", "r", "--for", "1h", "faq")
+	if code == exitOK || !strings.Contains(errOut, "behind its witness") {
+		t.Errorf("silence on a rolled-back database = exit %d %q, want a refusal naming the witness", code, errOut)
+	}
+	if code, _, _ := evald(t, "audit", "verify", "--config", cfg); code != exitFailed {
+		t.Errorf("audit verify = exit %d, want %d: the refused append must not re-anchor the witness", code, exitFailed)
+	}
+}
+
+func TestAuditKeyed(t *testing.T) {
+	cfg, db := auditProject(t, true)
+	// The key is in no file.
+	for _, name := range []string{db, db + ".audit-head"} {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(b), testAuditKey) {
+			t.Errorf("%s holds the audit key", name)
+		}
+	}
+	// Without the key, the keyed entries cannot be checked: a usage error
+	// naming the field, not a verdict.
+	t.Setenv("EVALD_TEST_AUDIT_KEY", "")
+	code, _, errOut := evald(t, "audit", "verify", "--config", cfg)
+	if code != exitUsage || !strings.Contains(errOut, "governance.audit_key_env") || !strings.Contains(errOut, "EVALD_TEST_AUDIT_KEY") {
+		t.Errorf("audit verify with the key unset = exit %d %q, want %d naming the field", code, errOut, exitUsage)
+	}
+	if code, _, errOut := evald(t, "silence", "--config", cfg, "--target", "prod", "--by", "dave", "--reason", "r", "--for", "1h", "faq"); code == exitOK || !strings.Contains(errOut, "EVALD_TEST_AUDIT_KEY") {
+		t.Errorf("silence with the key unset = exit %d %q, want a refusal naming the variable", code, errOut)
+	}
+	code, _, errOut = evald(t, "audit", "verify", "--db", db)
+	if code != exitUsage || !strings.Contains(errOut, "keyed") {
+		t.Errorf("audit verify --db without a config = exit %d %q, want %d saying the log is keyed", code, errOut, exitUsage)
+	}
+	// With a wrong key, every entry looks edited.
+	t.Setenv("EVALD_TEST_AUDIT_KEY", strings.Repeat("x", 32))
+	if code, _, errOut := evald(t, "audit", "verify", "--config", cfg); code != exitFailed || !strings.Contains(errOut, "entry 1: edited") {
+		t.Errorf("audit verify with a wrong key = exit %d %q, want %d naming entry 1", code, errOut, exitFailed)
+	}
+}
+
+// TestAuditSwitchToKeyed: a plain log goes on keyed once a key is set; the
+// plain entries before stay verifiable.
+func TestAuditSwitchToKeyed(t *testing.T) {
+	cfg, _ := auditProject(t, false)
+	t.Setenv("EVALD_TEST_AUDIT_KEY", testAuditKey)
+	appendTo(t, cfg, "governance:\n  audit_key_env: EVALD_TEST_AUDIT_KEY\n")
+	if out := mustEvald(t, "audit", "verify", "--config", cfg); !strings.Contains(out, "plain sha256 so far") {
+		t.Errorf("audit verify after setting a key = %q, want plain so far", out)
+	}
+	mustEvald(t, "silence", "--config", cfg, "--target", "prod", "--by", "dave", "--reason", "r", "--for", "1h", "faq")
+	if out := mustEvald(t, "audit", "verify", "--config", cfg); !strings.Contains(out, "intact: 4 entries") || !strings.Contains(out, "from entry 4; plain sha256 before it") {
+		t.Errorf("audit verify after the switch = %q, want keyed from entry 4", out)
+	}
+}
+
+func parseStoredTime(s string) (time.Time, error) { return time.Parse(time.RFC3339Nano, s) }
