@@ -15,11 +15,14 @@ import (
 
 // Run is a run as the API shows it.
 type Run struct {
-	RunID         int64           `json:"run_id"`
-	Suite         string          `json:"suite"`
-	Target        string          `json:"target"`
-	Trigger       string          `json:"trigger"`
-	Status        string          `json:"status"`
+	RunID   int64  `json:"run_id"`
+	Suite   string `json:"suite"`
+	Target  string `json:"target"`
+	Trigger string `json:"trigger"`
+	Status  string `json:"status"`
+	// Role is what the run measured: production, candidate or reference
+	// (production's side of a CI gate's side-by-side comparison).
+	Role          string          `json:"role"`
 	StartedAt     time.Time       `json:"started_at"`
 	FinishedAt    *time.Time      `json:"finished_at"`
 	PassRate      *float64        `json:"pass_rate"`
@@ -81,7 +84,7 @@ type Sample struct {
 // out rather than breaking the answer.
 func FromRun(r store.Run) Run {
 	j := Run{
-		RunID: r.ID, Suite: r.Suite, Target: r.Target, Trigger: r.Trigger, Status: r.Status,
+		RunID: r.ID, Suite: r.Suite, Target: r.Target, Trigger: r.Trigger, Status: string(r.Status), Role: string(r.Role),
 		StartedAt: r.StartedAt.UTC(), PassRate: r.PassRate, MeanScore: r.MeanScore,
 		SuiteVersion: r.SuiteVersion, PromptVersion: r.PromptVersion, TargetVersion: r.TargetVersion,
 		Verdict: r.Verdict, Cases: r.Cases, Samples: r.Samples, Errors: r.Errors, CostUSD: r.CostUSD, DurationMS: r.DurationMS,
@@ -99,7 +102,7 @@ func FromRun(r store.Run) Run {
 // Store is the run as a store row (what a client needs of it: identity,
 // versions, status, rates, counts and detail).
 func (a Run) Store() store.Run {
-	r := store.Run{ID: a.RunID, Suite: a.Suite, Target: a.Target, Trigger: a.Trigger, Status: a.Status, StartedAt: a.StartedAt,
+	r := store.Run{ID: a.RunID, Suite: a.Suite, Target: a.Target, Trigger: a.Trigger, Status: store.Status(a.Status), Role: store.Role(a.Role), StartedAt: a.StartedAt,
 		SuiteVersion: a.SuiteVersion, PromptVersion: a.PromptVersion, TargetVersion: a.TargetVersion, Verdict: a.Verdict,
 		PassRate: a.PassRate, MeanScore: a.MeanScore, Cases: a.Cases, Samples: a.Samples, Errors: a.Errors,
 		CostUSD: a.CostUSD, DurationMS: a.DurationMS}
@@ -109,7 +112,31 @@ func (a Run) Store() store.Run {
 	if len(a.Detail) > 0 && string(a.Detail) != "null" {
 		r.Detail = string(a.Detail)
 	}
+	if r.Role == "" {
+		r.Role = legacyRole(a.Detail)
+	}
 	return r
+}
+
+// legacyRole is the role of a run from a server older than run roles
+// (store migration 0008), which sends none: its detail marked CI gates'
+// runs, a candidate by "candidate" or gate_role "candidate", production's
+// side of a side-by-side comparison by another gate_role.
+func legacyRole(detail json.RawMessage) store.Role {
+	var d struct {
+		Candidate bool   `json:"candidate"`
+		GateRole  string `json:"gate_role"`
+	}
+	if json.Unmarshal(detail, &d) != nil {
+		return store.RoleProduction
+	}
+	switch {
+	case d.Candidate || d.GateRole == string(store.RoleCandidate):
+		return store.RoleCandidate
+	case d.GateRole != "":
+		return store.RoleReference
+	}
+	return store.RoleProduction
 }
 
 // FromSample is s as the API shows it.

@@ -14,7 +14,7 @@ import (
 func TestRoundTrip(t *testing.T) {
 	rate := 0.75
 	at := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
-	run := store.Run{ID: 7, Suite: "faq", Target: "prod", Trigger: "schedule", Status: "passed", StartedAt: at, FinishedAt: at.Add(time.Minute),
+	run := store.Run{ID: 7, Suite: "faq", Target: "prod", Trigger: "schedule", Status: "passed", Role: store.RoleCandidate, StartedAt: at, FinishedAt: at.Add(time.Minute),
 		PassRate: &rate, MeanScore: &rate, SuiteVersion: "sv", PromptVersion: "pv", TargetVersion: "tv", Verdict: "ok",
 		Cases: 4, Samples: 8, Errors: 1, CostUSD: 0.5, DurationMS: 60000, Detail: `{"models":{"m":8}}`}
 	smp := store.Sample{RunID: 7, CaseID: "c1", Repeat: 1, Output: "<b>hi</b>", FinishReason: "stop", LatencyMS: 12.5,
@@ -55,5 +55,28 @@ func TestRunKeepsItsCount(t *testing.T) {
 func TestFromRunDropsBadDetail(t *testing.T) {
 	if got := FromRun(store.Run{Detail: "{not json"}).Detail; got != nil {
 		t.Errorf("Detail = %s, want none", got)
+	}
+}
+
+// A server older than run roles sends none; its detail says which runs were
+// a CI gate's.
+func TestLegacyRole(t *testing.T) {
+	for _, tt := range []struct {
+		detail string
+		want   store.Role
+	}{
+		{``, store.RoleProduction},
+		{`{"models":{"m":8}}`, store.RoleProduction},
+		{`{"candidate":true,"gate_role":"candidate"}`, store.RoleCandidate},
+		{`{"gate_role":"side_by_side_baseline"}`, store.RoleReference},
+	} {
+		r := Run{RunID: 1, Suite: "faq", Target: "prod", Status: "passed", Detail: json.RawMessage(tt.detail)}
+		if got := r.Store().Role; got != tt.want {
+			t.Errorf("Run{detail %s, no role}.Store().Role = %q, want %q", tt.detail, got, tt.want)
+		}
+	}
+	r := Run{RunID: 1, Suite: "faq", Target: "prod", Status: "passed", Role: "reference", Detail: json.RawMessage(`{"candidate":true}`)}
+	if got, want := r.Store().Role, store.RoleReference; got != want {
+		t.Errorf("Run{role reference}.Store().Role = %q, want %q (the role field wins)", got, want)
 	}
 }

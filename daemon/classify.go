@@ -3,6 +3,7 @@ package daemon
 import (
 	"github.com/evald/evald/evals"
 	"github.com/evald/evald/runner"
+	"github.com/evald/evald/store"
 )
 
 // classifyInput is what classify judges a finished run by.
@@ -26,7 +27,7 @@ type classifyInput struct {
 // detail. The drift detector may still turn a production run's passed or
 // failed into regressed (withVerdict).
 type classification struct {
-	Status            string
+	Status            store.Status
 	ErrorText         string
 	ThresholdFailures []evals.ThresholdFailure
 	FailedCases       []CaseFailure
@@ -47,25 +48,25 @@ func classify(in classifyInput) classification {
 	sum := in.Summary
 	switch sum.Outcome {
 	case runner.Interrupted:
-		c.Status = StatusInterrupted
+		c.Status = store.StatusInterrupted
 	case runner.Errored:
-		c.Status = StatusErrored
+		c.Status = store.StatusErrored
 	default:
 		c.ThresholdFailures = in.Suite.Thresholds.Check(sum.PassRate, sum.MeanScore, sum.ValidCases > 0)
-		c.Status = StatusPassed
+		c.Status = store.StatusPassed
 		if len(c.ThresholdFailures) > 0 {
-			c.Status = StatusFailed
+			c.Status = store.StatusFailed
 		}
 	}
 	var gate *GateVerdict
 	if g := in.Gate; g != nil {
 		gate = g.Verdict
-		if judged := c.Status == StatusPassed || c.Status == StatusFailed; judged {
+		if judged := c.Status == store.StatusPassed || c.Status == store.StatusFailed; judged {
 			switch {
 			case g.Untrustworthy:
-				c.Status, c.ErrorText = StatusErrored, g.Verdict.Message
+				c.Status, c.ErrorText = store.StatusErrored, g.Verdict.Message
 			case g.Verdict.Regressed():
-				c.Status = StatusRegressed
+				c.Status = store.StatusRegressed
 			}
 		}
 	}

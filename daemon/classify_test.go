@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"github.com/evald/evald/store"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -24,28 +25,28 @@ func TestClassify(t *testing.T) {
 	tests := []struct {
 		name       string
 		in         classifyInput
-		status     string
+		status     store.Status
 		errText    string
 		thresholds int
 		failed     []string
 	}{
-		{name: "passed", in: classifyInput{Summary: completed(0.9)}, status: StatusPassed},
-		{name: "below the bar", in: classifyInput{Summary: completed(0.5)}, status: StatusFailed, thresholds: 1},
-		{name: "nothing valid fails every bar", in: classifyInput{Summary: runner.Summary{Outcome: runner.Completed}}, status: StatusFailed, thresholds: 1},
-		{name: "errored checks no threshold", in: classifyInput{Summary: runner.Summary{Outcome: runner.Errored}}, status: StatusErrored},
-		{name: "interrupted", in: classifyInput{Summary: runner.Summary{Outcome: runner.Interrupted}}, status: StatusInterrupted},
+		{name: "passed", in: classifyInput{Summary: completed(0.9)}, status: store.StatusPassed},
+		{name: "below the bar", in: classifyInput{Summary: completed(0.5)}, status: store.StatusFailed, thresholds: 1},
+		{name: "nothing valid fails every bar", in: classifyInput{Summary: runner.Summary{Outcome: runner.Completed}}, status: store.StatusFailed, thresholds: 1},
+		{name: "errored checks no threshold", in: classifyInput{Summary: runner.Summary{Outcome: runner.Errored}}, status: store.StatusErrored},
+		{name: "interrupted", in: classifyInput{Summary: runner.Summary{Outcome: runner.Interrupted}}, status: store.StatusInterrupted},
 		{name: "failed cases in suite order", in: classifyInput{Summary: completed(0.9),
 			Cases: []CaseFailure{{Passed: 1, Samples: 2}, {Passed: 2, Samples: 2}, {Passed: 0, Samples: 1}}},
-			status: StatusPassed, failed: []string{"a", "c"}},
+			status: store.StatusPassed, failed: []string{"a", "c"}},
 		{name: "a case without valid samples is not failed", in: classifyInput{Summary: completed(0.9),
-			Cases: []CaseFailure{{}, {}, {}}}, status: StatusPassed},
-		{name: "gate regressed", in: classifyInput{Summary: completed(0.9), Gate: &gateDecision{Verdict: regressed}}, status: StatusRegressed},
-		{name: "gate regressed on a failed candidate", in: classifyInput{Summary: completed(0.5), Gate: &gateDecision{Verdict: regressed}}, status: StatusRegressed, thresholds: 1},
-		{name: "gate unchanged", in: classifyInput{Summary: completed(0.9), Gate: &gateDecision{Verdict: unchanged}}, status: StatusPassed},
+			Cases: []CaseFailure{{}, {}, {}}}, status: store.StatusPassed},
+		{name: "gate regressed", in: classifyInput{Summary: completed(0.9), Gate: &gateDecision{Verdict: regressed}}, status: store.StatusRegressed},
+		{name: "gate regressed on a failed candidate", in: classifyInput{Summary: completed(0.5), Gate: &gateDecision{Verdict: regressed}}, status: store.StatusRegressed, thresholds: 1},
+		{name: "gate unchanged", in: classifyInput{Summary: completed(0.9), Gate: &gateDecision{Verdict: unchanged}}, status: store.StatusPassed},
 		{name: "untrustworthy comparison", in: classifyInput{Summary: completed(0.9), Gate: &gateDecision{Verdict: noComparison, Untrustworthy: true}},
-			status: StatusErrored, errText: noComparison.Message},
+			status: store.StatusErrored, errText: noComparison.Message},
 		{name: "an errored candidate keeps its status", in: classifyInput{Summary: runner.Summary{Outcome: runner.Errored},
-			Gate: &gateDecision{Verdict: noComparison, Untrustworthy: true}}, status: StatusErrored},
+			Gate: &gateDecision{Verdict: noComparison, Untrustworthy: true}}, status: store.StatusErrored},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

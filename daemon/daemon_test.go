@@ -169,14 +169,14 @@ func TestEvaluateRecordsRun(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Evaluate: %v", err)
 	}
-	if got, want := res.Run.Status, StatusPassed; got != want {
+	if got, want := res.Run.Status, store.StatusPassed; got != want {
 		t.Errorf("status = %q, want %q (pass rate 0.9 meets 0.9)", got, want)
 	}
 	run, err := h.st.Run(context.Background(), res.Run.ID)
 	if err != nil {
 		t.Fatalf("Run(%d): %v", res.Run.ID, err)
 	}
-	if run.PassRate == nil || *run.PassRate != 0.9 || run.Samples != 10 || run.Status != StatusPassed || run.FinishedAt.IsZero() {
+	if run.PassRate == nil || *run.PassRate != 0.9 || run.Samples != 10 || run.Status != store.StatusPassed || run.FinishedAt.IsZero() {
 		t.Errorf("stored run = %+v, want passed with pass rate 0.9 over 10 samples", run)
 	}
 	samples, err := h.st.Samples(context.Background(), res.Run.ID)
@@ -192,7 +192,7 @@ func TestEvaluateRecordsRun(t *testing.T) {
 	if got, want := len(res.FailedCases), 1; got != want {
 		t.Errorf("FailedCases = %v, want one (c0)", res.FailedCases)
 	}
-	if got := testutil.ToFloat64(h.d.metrics.runs.WithLabelValues("faq", "prod", StatusPassed)); got != 1 {
+	if got := testutil.ToFloat64(h.d.metrics.runs.WithLabelValues("faq", "prod", string(store.StatusPassed))); got != 1 {
 		t.Errorf("evald_runs_total{status=passed} = %v, want 1", got)
 	}
 }
@@ -207,7 +207,7 @@ func TestEvaluateEndpointDownIsErrored(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Evaluate: %v", err)
 	}
-	if got, want := res.Run.Status, StatusErrored; got != want {
+	if got, want := res.Run.Status, store.StatusErrored; got != want {
 		t.Errorf("status = %q, want %q", got, want)
 	}
 	if res.Run.PassRate != nil {
@@ -268,7 +268,7 @@ func TestScheduleSkipsWhileRunning(t *testing.T) {
 			t.Fatalf("Stop: %v", err)
 		}
 		runs := h.runs(t, store.RunFilter{})
-		if got, want := runs[len(runs)-1].Status, StatusPassed; got != want {
+		if got, want := runs[len(runs)-1].Status, store.StatusPassed; got != want {
 			t.Errorf("first run status = %q, want %q", got, want)
 		}
 	})
@@ -284,17 +284,18 @@ func TestStartRunsOverdueOnce(t *testing.T) {
 		// measured another prompt or model, not the scheduled pair.
 		for _, r := range []struct {
 			suite, detail string
+			role          store.Role
 			ago           time.Duration
 		}{
-			{"fresh", "", 10 * time.Minute}, {"stale", "", 2 * time.Hour}, {"gated", "", 2 * time.Hour},
-			{"gated", `{"candidate":true,"gate_role":"candidate"}`, 5 * time.Minute},
-			{"gated", `{"gate_role":"baseline"}`, 5 * time.Minute},
+			{"fresh", "", "", 10 * time.Minute}, {"stale", "", "", 2 * time.Hour}, {"gated", "", "", 2 * time.Hour},
+			{"gated", `{"candidate":true,"gate_role":"candidate"}`, store.RoleCandidate, 5 * time.Minute},
+			{"gated", `{"gate_role":"baseline"}`, store.RoleReference, 5 * time.Minute},
 		} {
-			id, err := h.st.CreateRun(ctx, store.Run{Suite: r.suite, Target: "prod", Trigger: TriggerSchedule, Status: StatusRunning, StartedAt: time.Now().Add(-r.ago)})
+			id, err := h.st.CreateRun(ctx, store.Run{Suite: r.suite, Target: "prod", Trigger: TriggerSchedule, Status: store.StatusRunning, Role: r.role, StartedAt: time.Now().Add(-r.ago)})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := h.st.FinishRun(ctx, store.Run{ID: id, Suite: r.suite, Target: "prod", Trigger: TriggerSchedule, Status: StatusPassed, StartedAt: time.Now().Add(-r.ago), FinishedAt: time.Now().Add(-r.ago), Detail: r.detail}); err != nil {
+			if err := h.st.FinishRun(ctx, store.Run{ID: id, Suite: r.suite, Target: "prod", Trigger: TriggerSchedule, Status: store.StatusPassed, StartedAt: time.Now().Add(-r.ago), FinishedAt: time.Now().Add(-r.ago), Detail: r.detail}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -332,7 +333,7 @@ func TestGateArmMarkedWhileRunning(t *testing.T) {
 		}()
 		synctest.Wait() // the arm is recorded and waits on the endpoint
 		runs := h.runs(t, store.RunFilter{})
-		if len(runs) != 1 || runs[0].Status != StatusRunning || !strings.Contains(runs[0].Detail, `"gate_role":"candidate"`) {
+		if len(runs) != 1 || runs[0].Status != store.StatusRunning || !strings.Contains(runs[0].Detail, `"gate_role":"candidate"`) {
 			t.Errorf("runs while the arm runs = %+v, want one running row marked as the candidate", runs)
 		}
 		if _, ok, err := h.d.lastStart(ctx, runKey{"faq", "prod"}); err != nil || ok {
@@ -353,7 +354,7 @@ func TestStopInterruptsAfterGrace(t *testing.T) {
 			func(o *Options) { o.Grace = 2 * time.Second })
 		ctx := context.Background()
 		// A run a crash left behind is interrupted at start.
-		if _, err := h.st.CreateRun(ctx, store.Run{Suite: "faq", Target: "prod", Trigger: TriggerSchedule, Status: StatusRunning, StartedAt: time.Now().Add(-3 * time.Hour)}); err != nil {
+		if _, err := h.st.CreateRun(ctx, store.Run{Suite: "faq", Target: "prod", Trigger: TriggerSchedule, Status: store.StatusRunning, StartedAt: time.Now().Add(-3 * time.Hour)}); err != nil {
 			t.Fatal(err)
 		}
 		if err := h.d.Start(ctx); err != nil {
@@ -372,8 +373,8 @@ func TestStopInterruptsAfterGrace(t *testing.T) {
 			t.Fatalf("runs = %d, want %d", got, want)
 		}
 		for _, r := range runs {
-			if r.Status != StatusInterrupted {
-				t.Errorf("run %d status = %q, want %q", r.ID, r.Status, StatusInterrupted)
+			if r.Status != store.StatusInterrupted {
+				t.Errorf("run %d status = %q, want %q", r.ID, r.Status, store.StatusInterrupted)
 			}
 		}
 		if err := h.d.Trigger("faq", "prod", TriggerManual); !errors.Is(err, ErrStopped) {
@@ -419,7 +420,7 @@ func TestStartSparesLiveCIRuns(t *testing.T) {
 				ctx := context.Background()
 				ids := map[string]int64{}
 				for _, trig := range []string{TriggerSchedule, TriggerCI} {
-					id, err := h.st.CreateRun(ctx, store.Run{Suite: "faq", Target: "prod", Trigger: trig, Status: StatusRunning, StartedAt: time.Now().Add(-time.Minute)})
+					id, err := h.st.CreateRun(ctx, store.Run{Suite: "faq", Target: "prod", Trigger: trig, Status: store.StatusRunning, StartedAt: time.Now().Add(-time.Minute)})
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -432,11 +433,11 @@ func TestStartSparesLiveCIRuns(t *testing.T) {
 				if err := h.d.Stop(ctx); err != nil {
 					t.Fatalf("Stop: %v", err)
 				}
-				wantCI := StatusInterrupted
+				wantCI := store.StatusInterrupted
 				if live {
-					wantCI = StatusRunning
+					wantCI = store.StatusRunning
 				}
-				for trig, want := range map[string]string{TriggerSchedule: StatusInterrupted, TriggerCI: wantCI} {
+				for trig, want := range map[string]store.Status{TriggerSchedule: store.StatusInterrupted, TriggerCI: wantCI} {
 					r, err := h.st.Run(ctx, ids[trig])
 					if err != nil {
 						t.Fatal(err)
@@ -523,8 +524,8 @@ func TestEndpointDownThenBack(t *testing.T) {
 		var statuses []string
 		runs := h.runs(t, store.RunFilter{})
 		for i := len(runs) - 1; i >= 0; i-- {
-			statuses = append(statuses, runs[i].Status)
-			if runs[i].Status == StatusErrored && runs[i].PassRate != nil {
+			statuses = append(statuses, string(runs[i].Status))
+			if runs[i].Status == store.StatusErrored && runs[i].PassRate != nil {
 				t.Errorf("errored run %d has a pass rate: errors must not be scored as failures", runs[i].ID)
 			}
 		}
@@ -599,7 +600,7 @@ func TestTriggerBusy(t *testing.T) {
 			t.Fatal(err)
 		}
 		runs := h.runs(t, store.RunFilter{})
-		if len(runs) != 1 || runs[0].Trigger != TriggerManual || runs[0].Status != StatusPassed {
+		if len(runs) != 1 || runs[0].Trigger != TriggerManual || runs[0].Status != store.StatusPassed {
 			t.Errorf("runs = %+v, want one passed manual run", runs)
 		}
 	})
@@ -621,7 +622,7 @@ func TestServeEnforcesSignedThresholds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Run.Status != StatusFailed {
+	if res.Run.Status != store.StatusFailed {
 		t.Fatalf("status = %q, want failed (0.7 < 0.9)", res.Run.Status)
 	}
 
@@ -636,7 +637,7 @@ func TestServeEnforcesSignedThresholds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := res.Run.Status, StatusFailed; got != want {
+	if got, want := res.Run.Status, store.StatusFailed; got != want {
 		t.Errorf("status = %q, want %q: the signed-off 0.9 stays in force", got, want)
 	}
 	if !res.Governance.Pending() || !strings.Contains(res.Run.Detail, `"pending_signoff"`) {
@@ -647,7 +648,7 @@ func TestServeEnforcesSignedThresholds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := res.Run.Status, StatusRefused; got != want {
+	if got, want := res.Run.Status, store.StatusRefused; got != want {
 		t.Errorf("ci status = %q, want %q", got, want)
 	}
 	// After the sign-off the new bar applies.
@@ -658,7 +659,7 @@ func TestServeEnforcesSignedThresholds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := res.Run.Status, StatusPassed; got != want {
+	if got, want := res.Run.Status, store.StatusPassed; got != want {
 		t.Errorf("status after sign-off = %q, want %q", got, want)
 	}
 	log, err := h.st.AuditLog(ctx)

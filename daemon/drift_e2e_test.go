@@ -80,7 +80,7 @@ func TestDriftEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 		v := res.Verdict
-		if i <= before && res.Run.Status == StatusRegressed {
+		if i <= before && res.Run.Status == store.StatusRegressed {
 			t.Fatalf("run %d (before the update) regressed: %s", i, v.Message)
 		}
 		if i > before && firstAlarm == 0 && v.Page {
@@ -107,7 +107,7 @@ func TestDriftNoFalseAlarms(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Run.Status == StatusRegressed || res.Verdict.Page {
+		if res.Run.Status == store.StatusRegressed || res.Verdict.Page {
 			t.Fatalf("run %d paged without any change: %s", i, res.Verdict.Message)
 		}
 	}

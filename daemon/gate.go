@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -36,7 +35,8 @@ const (
 	BaselineSideBySide = "side-by-side" // production run now, interleaved with the candidate
 )
 
-// Gate roles, recorded in a run's Detail.
+// Gate roles, recorded in a run's Detail (its store.Role says the same:
+// store.RoleCandidate and store.RoleReference).
 const (
 	RoleCandidate = "candidate"             // the candidate side
 	RoleReference = "side_by_side_baseline" // production's side of a side-by-side comparison
@@ -53,9 +53,21 @@ const (
 // ErrNoBaseline is returned when the store holds no usable production run.
 var ErrNoBaseline = errors.New("no production baseline")
 
+// runRole is the role of the request's run: a candidate (with or without
+// a baseline), production's arm of a side-by-side comparison, or production.
+func (r Request) runRole() store.Role {
+	switch {
+	case r.gate != nil && r.gate.role == RoleReference:
+		return store.RoleReference
+	case r.gate != nil || r.Candidate:
+		return store.RoleCandidate
+	}
+	return store.RoleProduction
+}
+
 // production reports whether the request measures production: only such
 // runs feed the drift detector and may serve as a later baseline.
-func (r Request) production() bool { return !r.Candidate && r.gate == nil }
+func (r Request) production() bool { return r.runRole() == store.RoleProduction }
 
 // role is the request's gate role ("" for production runs).
 func (r Request) role() string {
@@ -193,7 +205,7 @@ type gateArm struct {
 // asBaseline is a side-by-side production arm as the candidate's baseline.
 func (a *gateArm) asBaseline() *Baseline {
 	r := a.run
-	r.Status = string(a.sum.Outcome)
+	r.Status = store.Status(a.sum.Outcome)
 	return &Baseline{Run: r, Mode: BaselineSideBySide, Source: BaselineSideBySide, cases: a.cases}
 }
 
@@ -345,29 +357,6 @@ func (b *Baseline) Shares(suite *evals.Suite) int {
 	return n
 }
 
-// IsProductionRun reports whether a stored run measured production: any
-// trigger, but not a candidate nor production's side of a side-by-side
-// comparison (see Detail.Candidate and Detail.GateRole). A detail that
-// does not decode marks nothing, as in store.RunFilter.Production, whose
-// SQL decides the same for runs read in bulk.
-func IsProductionRun(r store.Run) bool {
-	var det struct {
-		Candidate bool   `json:"candidate"`
-		GateRole  string `json:"gate_role"`
-	}
-	if r.Detail != "" && json.Unmarshal([]byte(r.Detail), &det) != nil {
-		return true
-	}
-	return !det.Candidate && det.GateRole == ""
-}
-
-// IsCompletedRun reports whether a run completed and was judged (passed,
-// failed or regressed): errored, interrupted, refused and running runs
-// measured too little to stand for production.
-func IsCompletedRun(r store.Run) bool {
-	return r.Status == StatusPassed || r.Status == StatusFailed || r.Status == StatusRegressed
-}
-
 // LatestBaseline returns the latest completed production run of suite on
 // target, with its samples, or an error wrapping ErrNoBaseline.
 func (d *Daemon) LatestBaseline(ctx context.Context, suite, target string) (*Baseline, error) {
@@ -390,7 +379,7 @@ func (d *Daemon) latestProduction(ctx context.Context, suite, target string) (st
 			return store.Run{}, err
 		}
 		for _, r := range runs {
-			if IsCompletedRun(r) {
+			if r.Status.Completed() {
 				return r, nil
 			}
 		}
@@ -411,7 +400,7 @@ func (d *Daemon) BaselineRun(ctx context.Context, id int64) (*Baseline, error) {
 	if err != nil {
 		return nil, err
 	}
-	if run.Status == StatusRunning || run.Status == StatusRefused {
+	if run.Status == store.StatusRunning || run.Status == store.StatusRefused {
 		return nil, fmt.Errorf("%w: run %d is %s: it measured nothing", ErrNoBaseline, id, run.Status)
 	}
 	samples, err := d.store.Samples(ctx, id)
@@ -530,14 +519,14 @@ func (v *GateVerdict) Regressed() bool { return v != nil && v.Decision == Decisi
 
 // GateSide describes one side of a comparison, over the paired cases.
 type GateSide struct {
-	RunID         int64  `json:"run_id"`
-	Mode          string `json:"mode,omitempty"`
-	Source        string `json:"source,omitempty"`
-	Trigger       string `json:"trigger,omitempty"`
-	Status        string `json:"status,omitempty"`
-	SuiteVersion  string `json:"suite_version"`
-	PromptVersion string `json:"prompt_version"`
-	TargetVersion string `json:"target_version"`
+	RunID         int64        `json:"run_id"`
+	Mode          string       `json:"mode,omitempty"`
+	Source        string       `json:"source,omitempty"`
+	Trigger       string       `json:"trigger,omitempty"`
+	Status        store.Status `json:"status,omitempty"`
+	SuiteVersion  string       `json:"suite_version"`
+	PromptVersion string       `json:"prompt_version"`
+	TargetVersion string       `json:"target_version"`
 	// Cases are the paired cases the figures cover.
 	Cases       int        `json:"cases"`
 	PassRate    float64    `json:"pass_rate"`

@@ -170,15 +170,15 @@ func TestGateCandidates(t *testing.T) {
 		facts     []int
 		preamble  string
 		decision  string
-		status    string
+		status    store.Status
 		delta     float64
 		regressed []string // the first regressed cases listed
 		nRegr     int
 		improved  int
 	}{
-		{"better", seq(0, 40), "Answer from these facts.", DecisionImproved, StatusPassed, 0.25, nil, 0, 10},
-		{"same", seq(0, 30), "Answer only from the facts below.", DecisionUnchanged, StatusPassed, 0, nil, 0, 0},
-		{"worse", seq(0, 20), "Answer from these facts.", DecisionRegressed, StatusRegressed, -0.25, []string{"q20", "q21"}, 10, 0},
+		{"better", seq(0, 40), "Answer from these facts.", DecisionImproved, store.StatusPassed, 0.25, nil, 0, 10},
+		{"same", seq(0, 30), "Answer only from the facts below.", DecisionUnchanged, store.StatusPassed, 0, nil, 0, 0},
+		{"worse", seq(0, 20), "Answer from these facts.", DecisionRegressed, store.StatusRegressed, -0.25, []string{"q20", "q21"}, 10, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			base, err := d.LatestBaseline(ctx, "facts", "prod")
@@ -247,7 +247,7 @@ func TestGateNoBaseline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Candidate.Gate != nil || res.Candidate.Run.Status != StatusFailed || len(res.Candidate.ThresholdFailures) != 1 {
+	if res.Candidate.Gate != nil || res.Candidate.Run.Status != store.StatusFailed || len(res.Candidate.ThresholdFailures) != 1 {
 		t.Errorf("candidate = %s, gate %v, threshold failures %v; want failed on pass_rate and no comparison",
 			res.Candidate.Run.Status, res.Candidate.Gate, res.Candidate.ThresholdFailures)
 	}
@@ -303,11 +303,11 @@ func TestGateSideBySide(t *testing.T) {
 	if p == nil || c.Gate == nil {
 		t.Fatalf("side-by-side result = %+v, want both arms and a verdict", res)
 	}
-	if c.Gate.Decision != DecisionRegressed || c.Run.Status != StatusRegressed || c.Gate.Baseline.RunID != p.Run.ID || c.Gate.Baseline.Mode != BaselineSideBySide {
+	if c.Gate.Decision != DecisionRegressed || c.Run.Status != store.StatusRegressed || c.Gate.Baseline.RunID != p.Run.ID || c.Gate.Baseline.Mode != BaselineSideBySide {
 		t.Errorf("candidate = %s, gate %s against run %d (%s); want regressed against production's arm %d",
 			c.Run.Status, c.Gate.Decision, c.Gate.Baseline.RunID, c.Gate.Baseline.Mode, p.Run.ID)
 	}
-	if math.Abs(c.Gate.PassRate.Delta - -0.3) > 1e-9 || p.Run.Status != StatusPassed || c.Gate.Baseline.Status != StatusPassed {
+	if math.Abs(c.Gate.PassRate.Delta - -0.3) > 1e-9 || p.Run.Status != store.StatusPassed || c.Gate.Baseline.Status != store.StatusPassed {
 		t.Errorf("delta %v, production %s (baseline status %s); want -0.3 and passed", c.Gate.PassRate.Delta, p.Run.Status, c.Gate.Baseline.Status)
 	}
 
@@ -337,7 +337,7 @@ func TestGateSideBySide(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if IsProductionRun(stored) || stored.Trigger != TriggerCI || stored.Verdict != "" {
+	if stored.Production() || stored.Trigger != TriggerCI || stored.Verdict != "" {
 		t.Errorf("production arm stored as trigger %s, verdict %q, detail %s; want ci, no verdict, marked as the side-by-side baseline",
 			stored.Trigger, stored.Verdict, stored.Detail)
 	}
@@ -365,7 +365,7 @@ func TestGateModelOverride(t *testing.T) {
 		t.Errorf("target versions %s / %s, suite versions %s / %s; want different targets, same suite",
 			c.Run.TargetVersion, p.Run.TargetVersion, c.Run.SuiteVersion, p.Run.SuiteVersion)
 	}
-	if c.Gate == nil || c.Gate.Decision != DecisionUnchanged || c.Run.Status != StatusPassed {
+	if c.Gate == nil || c.Gate.Decision != DecisionUnchanged || c.Run.Status != store.StatusPassed {
 		t.Errorf("candidate = %s, %+v; want passed and unchanged", c.Run.Status, c.Gate)
 	}
 	models := map[string]int{}
@@ -405,7 +405,7 @@ func TestGateRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Candidate.Run.Status != StatusRefused || res.Production.Run.Status != StatusRefused {
+	if res.Candidate.Run.Status != store.StatusRefused || res.Production.Run.Status != store.StatusRefused {
 		t.Errorf("statuses = %s / %s, want refused", res.Candidate.Run.Status, res.Production.Run.Status)
 	}
 	log.mu.Lock()

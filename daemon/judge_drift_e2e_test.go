@@ -105,7 +105,7 @@ func TestJudgeDriftEndToEnd(t *testing.T) {
 
 	for i := 1; i <= before; i++ {
 		res := evaluate(t)
-		if res.Verdict.Page || res.Run.Status != StatusPassed {
+		if res.Verdict.Page || res.Run.Status != store.StatusPassed {
 			t.Fatalf("run %d (before the judge's update): %s, %s", i, res.Run.Status, res.Verdict.Message)
 		}
 		if res.Summary.JudgeCacheHits != 0 || res.Summary.JudgeModels["sim-1"] != cases {
@@ -130,7 +130,7 @@ func TestJudgeDriftEndToEnd(t *testing.T) {
 				t.Errorf("the model under test answered as %v, want sim-1 throughout", res.Summary.Models)
 			}
 		}
-		if res.Run.Status == StatusRegressed {
+		if res.Run.Status == store.StatusRegressed {
 			t.Errorf("run %d after the judge's update is %s: the model under test did not regress", i, res.Run.Status)
 		}
 		if v.Page {
@@ -168,7 +168,7 @@ func TestJudgeDriftEndToEnd(t *testing.T) {
 	// The alarm is held on the next run under the same kind, still not a
 	// regression of the model.
 	res := evaluate(t)
-	if res.Verdict.Kind != drift.KindScorerChanged || res.Run.Status == StatusRegressed || openIncident(alerts.KindRegression) != nil {
+	if res.Verdict.Kind != drift.KindScorerChanged || res.Run.Status == store.StatusRegressed || openIncident(alerts.KindRegression) != nil {
 		t.Errorf("run after the page: verdict %s, status %s; want the scorer alarm held and no regression", res.Verdict.Kind, res.Run.Status)
 	}
 }

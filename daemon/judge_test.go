@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/evald/evald/store"
 	"io"
 	"math"
 	"net/http"
@@ -97,7 +98,7 @@ func TestEvaluateWithJudge(t *testing.T) {
 	}
 
 	res, det := detail(t)
-	if got, want := res.Run.Status, StatusPassed; got != want {
+	if got, want := res.Run.Status, store.StatusPassed; got != want {
 		t.Errorf("status = %q, want %q", got, want)
 	}
 	if got, want := len(res.FailedCases), 1; got != want || res.FailedCases[0].ID != "warranty" {

@@ -128,11 +128,11 @@ func (d *Daemon) runEvents(ctx context.Context, run store.Run, suite *evals.Suit
 		}
 	}
 	switch run.Status {
-	case StatusErrored:
+	case store.StatusErrored:
 		ev := base(alerts.KindCouldNotMeasure, fmt.Sprintf("%d of %d samples got no usable answer", res.Summary.Errors, res.Summary.Samples))
 		ev.Error = errorClasses(res.Summary.ErrorsByClass)
 		evs[alerts.KindCouldNotMeasure] = ev
-	case StatusPassed, StatusFailed, StatusRegressed:
+	case store.StatusPassed, store.StatusFailed, store.StatusRegressed:
 		evs[alerts.KindCouldNotMeasure] = nil
 		evs[alerts.KindThresholdFailure] = nil
 		if len(res.ThresholdFailures) > 0 {

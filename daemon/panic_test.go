@@ -49,10 +49,10 @@ func TestPanicInARunIsStoredAndTheDaemonGoesOn(t *testing.T) {
 		if first.ID > second.ID {
 			first, second = second, first
 		}
-		if first.Status != StatusErrored || first.ErrorText != "panic: assignment to entry in nil map" {
+		if first.Status != store.StatusErrored || first.ErrorText != "panic: assignment to entry in nil map" {
 			t.Errorf("first run: %s %q, want errored with the panic's first line", first.Status, first.ErrorText)
 		}
-		if second.Status != StatusPassed {
+		if second.Status != store.StatusPassed {
 			t.Errorf("second run: %s, want passed", second.Status)
 		}
 		if got := testutil.ToFloat64(h.d.metrics.panics.WithLabelValues("faq", "prod")); got != 1 {
@@ -72,7 +72,7 @@ func TestPanicInEvaluateIsAnError(t *testing.T) {
 		t.Fatalf("Evaluate = %v, want panic: provider exploded", err)
 	}
 	runs := h.runs(t, store.RunFilter{})
-	if len(runs) != 1 || runs[0].Status != StatusErrored || !strings.HasPrefix(runs[0].ErrorText, "panic: provider exploded") {
+	if len(runs) != 1 || runs[0].Status != store.StatusErrored || !strings.HasPrefix(runs[0].ErrorText, "panic: provider exploded") {
 		t.Errorf("runs = %+v, want one errored run naming the panic", runs)
 	}
 }

@@ -24,17 +24,6 @@ const (
 	TriggerCI       = "ci"
 )
 
-// Run statuses, as stored and printed.
-const (
-	StatusRunning     = "running"
-	StatusPassed      = "passed"
-	StatusFailed      = "failed"
-	StatusRegressed   = "regressed"
-	StatusErrored     = "errored"
-	StatusInterrupted = "interrupted"
-	StatusRefused     = "refused"
-)
-
 // Request names one evaluation.
 type Request struct {
 	Suite, Target string
@@ -123,7 +112,7 @@ type JudgeDetail struct {
 
 // Evaluate runs one suite on one target and records everything. The error is
 // non-nil only when the run could not be recorded or started (unknown names,
-// missing secret, store failure); endpoint failures end in StatusErrored.
+// missing secret, store failure); endpoint failures end in store.StatusErrored.
 // Each step is a method below, in the order Evaluate calls them.
 func (d *Daemon) Evaluate(ctx context.Context, req Request) (*Result, error) {
 	ev, err := d.prepare(ctx, req)
@@ -221,7 +210,8 @@ func (d *Daemon) newRun(ev *evaluation) store.Run {
 		Suite:         ev.suite.Name,
 		Target:        ev.target.Name,
 		Trigger:       ev.req.Trigger,
-		Status:        StatusRunning,
+		Status:        store.StatusRunning,
+		Role:          ev.req.runRole(),
 		StartedAt:     d.opts.Now().UTC(),
 		SuiteVersion:  ev.suite.Version,
 		PromptVersion: ev.suite.PromptVersion,
@@ -239,9 +229,9 @@ func (d *Daemon) startRun(ctx context.Context, ev *evaluation) error {
 	run := d.newRun(ev)
 	run.ThresholdsJSON = string(thresholds)
 	if !ev.req.production() {
-		// A gate arm says so from its first row: one still running, or
-		// abandoned by a crash, must not pass for a production run (serve's
-		// catch-up reads the role; the full detail is written at the end).
+		// A gate arm's role is in its first row (Role); its detail says so
+		// too from the start, for whoever reads a running run's detail (the
+		// full detail is written at the end).
 		early, err := json.Marshal(Detail{Candidate: ev.req.Candidate, GateRole: ev.req.role()})
 		if err != nil {
 			return fmt.Errorf("encode run detail: %w", err)
@@ -348,10 +338,10 @@ func (d *Daemon) record(ctx context.Context, ev *evaluation, sum runner.Summary,
 // it: a completed run that regressed, or whose provider changed, is
 // regressed. A scorer change (the judge alone changed) pages, but the model
 // under test did not regress.
-func withVerdict(status string, v drift.Verdict) string {
-	if (status == StatusPassed || status == StatusFailed) &&
+func withVerdict(status store.Status, v drift.Verdict) store.Status {
+	if (status == store.StatusPassed || status == store.StatusFailed) &&
 		(v.Kind == drift.KindRegressed || v.Kind == drift.KindProviderChanged) {
-		return StatusRegressed
+		return store.StatusRegressed
 	}
 	return status
 }
@@ -362,7 +352,7 @@ func withVerdict(status string, v drift.Verdict) string {
 func (d *Daemon) closeErrored(ctx context.Context, run store.Run, err error) error {
 	gctx, cancel := shutdownContext(ctx)
 	defer cancel()
-	run.Status, run.FinishedAt, run.ErrorText = StatusErrored, d.opts.Now().UTC(), "evald could not record the run's result; see its log"
+	run.Status, run.FinishedAt, run.ErrorText = store.StatusErrored, d.opts.Now().UTC(), "evald could not record the run's result; see its log"
 	if pe, ok := errors.AsType[*runner.PanicError](err); ok {
 		run.ErrorText = pe.Error()
 		d.notePanic(run.Suite, run.Target, pe)
@@ -384,7 +374,7 @@ func (d *Daemon) report(ev *evaluation, res *Result) {
 	case res.Gate.Regressed():
 		log.Warn("candidate regressed against its baseline", "baseline_run_id", res.Gate.Baseline.RunID, "message", res.Gate.Message)
 	}
-	d.metrics.runs.WithLabelValues(run.Suite, run.Target, run.Status).Inc()
+	d.metrics.runs.WithLabelValues(run.Suite, run.Target, string(run.Status)).Inc()
 	add(d.metrics.cost.WithLabelValues(run.Suite, run.Target), sum.CostUSD)
 	if ev.judge != nil && sum.JudgeCostUSD > 0 {
 		// Grading is spent on the judge target, for the suite it graded.
@@ -532,12 +522,12 @@ func (d *Daemon) refuse(ctx context.Context, ev *evaluation) (*Result, error) {
 	// Once created, the run is closed even if ctx ended meanwhile.
 	wctx, cancel := shutdownContext(ctx)
 	defer cancel()
-	run.ID, run.Status, run.FinishedAt = id, StatusRefused, run.StartedAt
+	run.ID, run.Status, run.FinishedAt = id, store.StatusRefused, run.StartedAt
 	run.ErrorText = "threshold change pending sign-off"
 	if err := d.store.FinishRun(wctx, run); err != nil {
 		return nil, fmt.Errorf("record refused run: %w", err)
 	}
-	d.metrics.runs.WithLabelValues(run.Suite, run.Target, StatusRefused).Inc()
+	d.metrics.runs.WithLabelValues(run.Suite, run.Target, string(store.StatusRefused)).Inc()
 	d.log.Info("run refused: threshold change pending sign-off", "suite", run.Suite, "target", run.Target, "run_id", id)
 	res := &Result{Run: run, Suite: ev.suite, Target: ev.target, Governance: ev.gov}
 	if d.opts.OnRun != nil {

@@ -206,9 +206,9 @@ func (d *Daemon) Regrade(ctx context.Context, runID int64, suiteName string, opt
 		return nil, fmt.Errorf("%w: run %d is a run of suite %q, not %q", ErrCannotRegrade, runID, run.Suite, suiteName)
 	}
 	switch run.Status {
-	case StatusRunning:
+	case store.StatusRunning:
 		return nil, fmt.Errorf("%w: run %d is still running", ErrCannotRegrade, runID)
-	case StatusRefused:
+	case store.StatusRefused:
 		return nil, fmt.Errorf("%w: run %d was refused by governance and has no outputs", ErrCannotRegrade, runID)
 	}
 	suite, err := d.suite(suiteName)

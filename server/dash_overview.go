@@ -65,28 +65,28 @@ func statusOf(latest, last *store.Run, silence *store.Silence, fail *daemon.Star
 			msg = v.Message
 		}
 		switch last.Status {
-		case daemon.StatusRegressed:
+		case store.StatusRegressed:
 			add("bad", "▼", "regressed", msg)
 			attention("regressed")
-		case daemon.StatusErrored, daemon.StatusInterrupted:
-			add("warn", "⚠", last.Status, last.ErrorText)
-			attention(last.Status)
-		case daemon.StatusRefused:
+		case store.StatusErrored, store.StatusInterrupted:
+			add("warn", "⚠", string(last.Status), last.ErrorText)
+			attention(string(last.Status))
+		case store.StatusRefused:
 			add("warn", "✎", "refused: pending sign-off", strings.TrimSpace(governance.FormatDiff(d.PendingSignoff)))
 			attention("pending sign-off")
-		case daemon.StatusFailed:
+		case store.StatusFailed:
 			var fs []string
 			for _, f := range d.ThresholdFailures {
 				fs = append(fs, fmt.Sprintf("%s %s < %s", f.Metric, fmtPct(f.Got), fmtPct(f.Want)))
 			}
 			add("bad", "✗", "below threshold", strings.Join(fs, "; "))
 			attention("below threshold")
-		case daemon.StatusPassed:
+		case store.StatusPassed:
 			add("ok", "✓", "ok", msg)
 		default:
-			add("mute", "?", last.Status, "")
+			add("mute", "?", string(last.Status), "")
 		}
-		if len(d.PendingSignoff) > 0 && last.Status != daemon.StatusRefused {
+		if len(d.PendingSignoff) > 0 && last.Status != store.StatusRefused {
 			add("warn", "✎", "pending sign-off", "the suite file changes thresholds nobody signed off; the signed-off ones are enforced:\n"+
 				strings.TrimSpace(governance.FormatDiff(d.PendingSignoff)))
 			attention("pending sign-off")
@@ -304,7 +304,7 @@ const sparkPoints = 40
 type trendKey struct {
 	suite, target string
 	newestID      int64
-	newestStatus  string
+	newestStatus  store.Status
 	since         time.Time
 }
 
@@ -367,7 +367,7 @@ func sparkline(pts []store.TrendPoint, threshold *float64, what string) chartVie
 		}
 		l, h := wilson(pt.PassRate, pt.Cases)
 		ys[i], lo[i], hi[i] = p.y(pt.PassRate), p.y(l), p.y(h)
-		if n := pt.Runs[daemon.StatusRegressed]; n > 0 {
+		if n := pt.Runs[store.StatusRegressed]; n > 0 {
 			regressed += n
 			marks = append(marks, pointView{D: triangle(xs[i], ys[i], 3), Class: "pt-bad"})
 		}

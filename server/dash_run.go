@@ -210,7 +210,7 @@ func (s *Server) pageRun(w http.ResponseWriter, r *http.Request) {
 	if v != nil {
 		p.Verdict = toVerdictView(run, v)
 	}
-	p.NoVerdict = noVerdict(d)
+	p.NoVerdict = noVerdict(run.Role, d)
 	regrades, err := s.opts.Store.Regrades(ctx, store.RegradeFilter{Suite: run.Suite, RunID: run.ID, Limit: maxRunRegrades + 1})
 	if err != nil {
 		s.pageError(w, r, err)
@@ -234,7 +234,7 @@ func (s *Server) pageRun(w http.ResponseWriter, r *http.Request) {
 		base          store.Run
 		note, warning string
 	)
-	if vs == 0 && isCandidate(d) {
+	if vs == 0 && run.Role == store.RoleCandidate {
 		base, note, p.BaselineNone, err = s.gateBaseline(ctx, d)
 	} else {
 		base, note, warning, err = s.baseline(ctx, run, v, vs)
@@ -496,7 +496,7 @@ func toVerdictView(run store.Run, v *drift.Verdict) *verdictView {
 }
 
 // completed are the statuses of runs that measured the suite in full.
-var completed = []string{daemon.StatusPassed, daemon.StatusFailed}
+var completed = []store.Status{store.StatusPassed, store.StatusFailed}
 
 // baseline picks the run to diff against (see the top of this file) and
 // says why it was picked; warning is set when its versions differ.
@@ -532,17 +532,11 @@ func (s *Server) baseline(ctx context.Context, run store.Run, v *drift.Verdict, 
 		return base, "", "", err
 	}
 	for _, r := range runs {
-		if daemon.IsCompletedRun(r) {
+		if r.Status.Completed() {
 			return r, "the previous completed production run (none of this run's segment came before it)", versionWarning(run, r), nil
 		}
 	}
 	return base, "", "", fmt.Errorf("baseline of run %d: %w", run.ID, store.ErrNotFound)
-}
-
-// isCandidate reports whether a run's detail marks it as a CI gate's
-// candidate.
-func isCandidate(d daemon.Detail) bool {
-	return d.Candidate || d.GateRole == daemon.RoleCandidate
 }
 
 // gateBaseline is what a candidate's page diffs against: the baseline its
@@ -577,11 +571,11 @@ func remoteSource(source string) bool {
 	return strings.HasPrefix(source, "http://") || strings.HasPrefix(source, "https://")
 }
 
-// noVerdict says why a run has no drift verdict: the runs of a CI gate are
-// never fed to the detector.
-func noVerdict(d daemon.Detail) string {
-	switch {
-	case isCandidate(d):
+// noVerdict says why a run of role with detail d has no drift verdict: the
+// runs of a CI gate are never fed to the detector.
+func noVerdict(role store.Role, d daemon.Detail) string {
+	switch role {
+	case store.RoleCandidate:
 		compared := "not compared with a baseline"
 		if g := d.Gate; g != nil && g.Baseline.RunID > 0 {
 			compared = fmt.Sprintf("compared with run %d", g.Baseline.RunID)
@@ -590,7 +584,7 @@ func noVerdict(d daemon.Detail) string {
 			}
 		}
 		return "Candidate run (CI gate): drift is not evaluated; " + compared + "."
-	case d.GateRole == daemon.RoleReference:
+	case store.RoleReference:
 		return "Production's arm of a side-by-side CI gate: drift is not evaluated; the candidate was compared with it."
 	}
 	return "No drift verdict: the run was not compared (refused, or still running)."

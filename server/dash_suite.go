@@ -249,22 +249,22 @@ func rangeDays(key string) int {
 }
 
 // runChip is a run's status as a badge.
-func runChip(status string) chip {
+func runChip(status store.Status) chip {
 	switch status {
-	case daemon.StatusPassed:
-		return chip{Class: "ok", Icon: "✓", Text: status}
-	case daemon.StatusFailed:
-		return chip{Class: "bad", Icon: "✗", Text: status}
-	case daemon.StatusRegressed:
-		return chip{Class: "bad", Icon: "▼", Text: status}
-	case daemon.StatusErrored, daemon.StatusInterrupted:
-		return chip{Class: "warn", Icon: "⚠", Text: status}
-	case daemon.StatusRefused:
-		return chip{Class: "warn", Icon: "✎", Text: status}
-	case daemon.StatusRunning:
-		return chip{Class: "info", Icon: "↻", Text: status}
+	case store.StatusPassed:
+		return chip{Class: "ok", Icon: "✓", Text: string(status)}
+	case store.StatusFailed:
+		return chip{Class: "bad", Icon: "✗", Text: string(status)}
+	case store.StatusRegressed:
+		return chip{Class: "bad", Icon: "▼", Text: string(status)}
+	case store.StatusErrored, store.StatusInterrupted:
+		return chip{Class: "warn", Icon: "⚠", Text: string(status)}
+	case store.StatusRefused:
+		return chip{Class: "warn", Icon: "✎", Text: string(status)}
+	case store.StatusRunning:
+		return chip{Class: "info", Icon: "↻", Text: string(status)}
 	}
-	return chip{Class: "mute", Icon: "?", Text: status}
+	return chip{Class: "mute", Icon: "?", Text: string(status)}
 }
 
 func toRunRow(run store.Run, now time.Time) runRow {
@@ -373,7 +373,7 @@ type series struct {
 	from, to                            []time.Time
 	runs, measured                      []int
 	lastID                              []int64
-	statuses                            []map[string]int
+	statuses                            []map[store.Status]int
 	pass, passLo, passHi, passMin, pMax []float64
 	score, scoreLo, scoreHi, sMin, sMax []float64
 	cusum, h                            []float64
@@ -468,7 +468,7 @@ func buildSeries(pts []store.RunPoint, verdicts []*pointVerdict, t0, t1 time.Tim
 			ser.runs = append(ser.runs, 0)
 			ser.measured = append(ser.measured, 0)
 			ser.lastID = append(ser.lastID, 0)
-			ser.statuses = append(ser.statuses, map[string]int{})
+			ser.statuses = append(ser.statuses, map[store.Status]int{})
 			ser.pass, ser.passLo, ser.passHi = append(ser.pass, nan), append(ser.passLo, nan), append(ser.passHi, nan)
 			ser.passMin, ser.pMax = append(ser.passMin, 1), append(ser.pMax, 0)
 			ser.score, ser.scoreLo, ser.scoreHi = append(ser.score, nan), append(ser.scoreLo, nan), append(ser.scoreHi, nan)
@@ -500,15 +500,26 @@ func buildSeries(pts []store.RunPoint, verdicts []*pointVerdict, t0, t1 time.Tim
 	return ser
 }
 
-// worst is the status a point is drawn as: regressed before failed before
-// errored before passed.
-func worst(st map[string]int) string {
-	for _, s := range []string{daemon.StatusRegressed, daemon.StatusFailed, daemon.StatusErrored, daemon.StatusInterrupted, daemon.StatusRefused} {
-		if st[s] > 0 {
-			return s
+// troubled lists the statuses counted in st that need attention, worst
+// first (store.Status.Severity).
+func troubled(st map[store.Status]int) []store.Status {
+	var out []store.Status
+	for s, n := range st {
+		if n > 0 && s.Severity() > store.StatusPassed.Severity() {
+			out = append(out, s)
 		}
 	}
-	return daemon.StatusPassed
+	slices.SortFunc(out, func(a, b store.Status) int { return b.Severity() - a.Severity() })
+	return out
+}
+
+// worst is the status a point is drawn as: regressed before failed before
+// errored before passed.
+func worst(st map[store.Status]int) store.Status {
+	if t := troubled(st); len(t) > 0 {
+		return t[0]
+	}
+	return store.StatusPassed
 }
 
 func (ser *series) tip(i int, metric string, v, lo, hi, vmin, vmax float64) string {
@@ -528,13 +539,11 @@ func (ser *series) tip(i int, metric string, v, lo, hi, vmin, vmax float64) stri
 		}
 	}
 	var st []string
-	for _, s := range []string{daemon.StatusRegressed, daemon.StatusFailed, daemon.StatusErrored, daemon.StatusInterrupted, daemon.StatusRefused} {
-		if n := ser.statuses[i][s]; n > 0 {
-			if ser.bucket == 0 {
-				st = append(st, s)
-			} else {
-				st = append(st, fmt.Sprintf("%d %s", n, s))
-			}
+	for _, s := range troubled(ser.statuses[i]) {
+		if ser.bucket == 0 {
+			st = append(st, string(s))
+		} else {
+			st = append(st, fmt.Sprintf("%d %s", ser.statuses[i][s], s))
 		}
 	}
 	if len(st) > 0 {
@@ -588,7 +597,7 @@ func (ser *series) charts(thresholds map[string]float64, events []event, t0, t1 
 			}
 			view.Bars = append(view.Bars, barView{X: f1(xs[i]), Y1: f1(p.y(lo[i])), Y2: f1(p.y(hi[i])), Class: "ci"})
 			switch w {
-			case daemon.StatusRegressed, daemon.StatusFailed:
+			case store.StatusRegressed, store.StatusFailed:
 				regressed++
 				view.Points = append(view.Points, pointView{D: triangle(xs[i], ys[i], 5), Class: "pt-bad", Tip: tip, Href: href})
 			default:

@@ -41,7 +41,7 @@ var staticFiles embed.FS
 type dashboardStore interface {
 	Trend(ctx context.Context, suite, target string, since time.Time, maxPoints int) ([]store.TrendPoint, error)
 	RunPoints(ctx context.Context, suite, target string, since time.Time) ([]store.RunPoint, error)
-	PreviousRun(ctx context.Context, r store.Run, beforeID int64, statuses ...string) (store.Run, error)
+	PreviousRun(ctx context.Context, r store.Run, beforeID int64, statuses ...store.Status) (store.Run, error)
 	CostSince(ctx context.Context, suite string, since time.Time) (float64, error)
 	Silences(ctx context.Context, activeAt time.Time) ([]store.Silence, error)
 	Signoffs(ctx context.Context, suite string) ([]store.Signoff, error)

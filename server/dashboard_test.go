@@ -69,15 +69,17 @@ func sealAt(at time.Time, actor, action string, payload any) store.SealFunc {
 }
 
 type seedRun struct {
-	suite, status string
-	trigger       string // default schedule
-	at            time.Time
-	pass          []bool // one sample per case c1, c2, c3...
-	outputs       map[int]string
-	verdict       drift.Verdict
-	detail        daemon.Detail
-	model         string
-	judgeModel    string
+	suite      string
+	status     store.Status
+	role       store.Role // default production
+	trigger    string     // default schedule
+	at         time.Time
+	pass       []bool // one sample per case c1, c2, c3...
+	outputs    map[int]string
+	verdict    drift.Verdict
+	detail     daemon.Detail
+	model      string
+	judgeModel string
 }
 
 func addRun(t *testing.T, st *store.Store, r seedRun) int64 {
@@ -86,7 +88,7 @@ func addRun(t *testing.T, st *store.Store, r seedRun) int64 {
 	if r.trigger == "" {
 		r.trigger = "schedule"
 	}
-	id, err := st.CreateRun(ctx, store.Run{Suite: r.suite, Target: "prod", Trigger: r.trigger, StartedAt: r.at,
+	id, err := st.CreateRun(ctx, store.Run{Suite: r.suite, Target: "prod", Trigger: r.trigger, Role: r.role, StartedAt: r.at,
 		SuiteVersion: "sv1", PromptVersion: "pv1", TargetVersion: "tv1", ThresholdsJSON: `{"pass_rate":0.8,"mean_score":0.7}`, Cases: len(r.pass)})
 	if err != nil {
 		t.Fatal(err)
@@ -476,9 +478,9 @@ func TestDashboardRunPage(t *testing.T) {
 func TestDashboardOverviewPassesOverGateRuns(t *testing.T) {
 	s, st := newDashServer(t)
 	cand := daemon.Detail{Candidate: true, GateRole: daemon.RoleCandidate}
-	addRun(t, st, seedRun{suite: "orders", status: "regressed", trigger: "ci", at: dashNow.Add(-2 * time.Minute), pass: []bool{false, false, true}, model: "m-2", detail: cand})
-	addRun(t, st, seedRun{suite: "faq", status: "regressed", trigger: "ci", at: dashNow.Add(-time.Minute), pass: []bool{false, false, false}, model: "m-2", detail: cand})
-	addRun(t, st, seedRun{suite: "faq", status: "passed", trigger: "ci", at: dashNow.Add(-30 * time.Second), pass: []bool{true, true, true}, model: "m-2",
+	addRun(t, st, seedRun{role: store.RoleCandidate, suite: "orders", status: "regressed", trigger: "ci", at: dashNow.Add(-2 * time.Minute), pass: []bool{false, false, true}, model: "m-2", detail: cand})
+	addRun(t, st, seedRun{role: store.RoleCandidate, suite: "faq", status: "regressed", trigger: "ci", at: dashNow.Add(-time.Minute), pass: []bool{false, false, false}, model: "m-2", detail: cand})
+	addRun(t, st, seedRun{role: store.RoleReference, suite: "faq", status: "passed", trigger: "ci", at: dashNow.Add(-30 * time.Second), pass: []bool{true, true, true}, model: "m-2",
 		detail: daemon.Detail{GateRole: daemon.RoleReference}})
 	_, body := fetch(t, s, "/")
 	for _, want := range []string{
@@ -504,18 +506,18 @@ func TestDashboardRunPageCandidates(t *testing.T) {
 	}
 	// Runs 7 and 8: candidates of the same segment as production, 8
 	// compared with run 2 by id.
-	addRun(t, st, seedRun{suite: "faq", status: "passed", trigger: "ci", at: at(-4 * time.Minute), pass: []bool{true, true, true}, model: "m-2",
+	addRun(t, st, seedRun{role: store.RoleCandidate, suite: "faq", status: "passed", trigger: "ci", at: at(-4 * time.Minute), pass: []bool{true, true, true}, model: "m-2",
 		detail: gate(4, daemon.BaselineLatest, "store")})
-	cand := addRun(t, st, seedRun{suite: "faq", status: "passed", trigger: "ci", at: at(-3 * time.Minute), pass: []bool{true, false, true}, model: "m-2",
+	cand := addRun(t, st, seedRun{role: store.RoleCandidate, suite: "faq", status: "passed", trigger: "ci", at: at(-3 * time.Minute), pass: []bool{true, false, true}, model: "m-2",
 		detail: gate(2, daemon.BaselineRun, "store")})
 	// Run 9: a candidate compared with a run of another server.
-	remote := addRun(t, st, seedRun{suite: "faq", status: "passed", trigger: "ci", at: at(-2 * time.Minute), pass: []bool{true, true, true}, model: "m-2",
+	remote := addRun(t, st, seedRun{role: store.RoleCandidate, suite: "faq", status: "passed", trigger: "ci", at: at(-2 * time.Minute), pass: []bool{true, true, true}, model: "m-2",
 		detail: gate(41, daemon.BaselineLatest, "https://evald.example.com")})
 	// Run 10: a candidate with --baseline none.
-	alone := addRun(t, st, seedRun{suite: "faq", status: "passed", trigger: "ci", at: at(-90 * time.Second), pass: []bool{true, true, true}, model: "m-2",
+	alone := addRun(t, st, seedRun{role: store.RoleCandidate, suite: "faq", status: "passed", trigger: "ci", at: at(-90 * time.Second), pass: []bool{true, true, true}, model: "m-2",
 		detail: daemon.Detail{Candidate: true, GateRole: daemon.RoleCandidate}})
 	// Run 11: production's arm of a side-by-side gate.
-	arm := addRun(t, st, seedRun{suite: "faq", status: "passed", trigger: "ci", at: at(-80 * time.Second), pass: []bool{true, true, true}, model: "m-2",
+	arm := addRun(t, st, seedRun{role: store.RoleReference, suite: "faq", status: "passed", trigger: "ci", at: at(-80 * time.Second), pass: []bool{true, true, true}, model: "m-2",
 		detail: daemon.Detail{GateRole: daemon.RoleReference}})
 	// Run 12: production again.
 	prod := addRun(t, st, seedRun{suite: "faq", status: "passed", at: at(-time.Minute), pass: []bool{true, true, true}, model: "m-2",
@@ -565,7 +567,7 @@ func TestDashboardRunPageCandidates(t *testing.T) {
 	}
 	// Whatever the segment: runs of another version fall back on the
 	// previous completed production run, never a candidate.
-	other := addRun(t, st, seedRun{suite: "faq", status: "passed", trigger: "ci", at: at(-30 * time.Second), pass: []bool{true, true, true}, model: "m-2",
+	other := addRun(t, st, seedRun{role: store.RoleCandidate, suite: "faq", status: "passed", trigger: "ci", at: at(-30 * time.Second), pass: []bool{true, true, true}, model: "m-2",
 		detail: gate(prod, daemon.BaselineLatest, "store")})
 	if err := st.ImportRuns(context.Background(), []store.Run{{Suite: "faq", Target: "prod", Trigger: "schedule", Status: "passed",
 		StartedAt: at(-10 * time.Second), FinishedAt: at(-5 * time.Second), SuiteVersion: "sv2", PromptVersion: "pv2", TargetVersion: "tv1", Cases: 3}}); err != nil {
@@ -651,7 +653,7 @@ func TestDashboardGroupsManyRuns(t *testing.T) {
 
 func TestStatusOf(t *testing.T) {
 	run := func(status, detail, verdict string) *store.Run {
-		return &store.Run{ID: 7, Status: status, Detail: detail, VerdictDetail: verdict, StartedAt: dashNow.Add(-time.Minute)}
+		return &store.Run{ID: 7, Status: store.Status(status), Detail: detail, VerdictDetail: verdict, StartedAt: dashNow.Add(-time.Minute)}
 	}
 	silence := &store.Silence{By: "carol", Reason: "known", Until: dashNow.Add(2 * time.Hour)}
 	tests := []struct {

@@ -10,8 +10,7 @@ import (
 )
 
 // The dashboard's reads. They never read samples except for one run's page,
-// and the trend of a pair walks the runs_pair_started index (0003), reading
-// each run's detail only to pass over CI gates' runs.
+// and the trend of a pair reads the runs_pair_started index (0008) alone.
 
 // TrendPoint summarises the finished runs of one suite on one target that
 // started within one time bucket (see Trend).
@@ -21,7 +20,7 @@ type TrendPoint struct {
 	// LastRunID is the highest run ID of the bucket.
 	LastRunID int64
 	// Runs counts the bucket's runs by status.
-	Runs map[string]int
+	Runs map[Status]int
 	// Measured counts the runs with a pass rate; the means below are over
 	// them and mean nothing when it is 0.
 	Measured                   int
@@ -61,7 +60,7 @@ func (s *Store) Trend(ctx context.Context, suite, target string, since time.Time
 type trendRun struct {
 	id            int64
 	at            time.Time
-	status        string
+	status        Status
 	passRate      sql.NullFloat64
 	cases, errors int
 }
@@ -70,7 +69,7 @@ type trendRun struct {
 // order of the runs_pair_started index.
 const trendQuery = `SELECT id, started_at, status, pass_rate, cases, errors
 	FROM runs
-	WHERE suite = ? AND target = ? AND started_at >= ? AND status <> ? AND ` + productionRun + `
+	WHERE suite = ? AND target = ? AND ` + productionRun + ` AND started_at >= ? AND status <> ?
 	ORDER BY started_at`
 
 func (s *Store) trend(ctx context.Context, suite, target string, since time.Time, maxPoints int) ([]TrendPoint, error) {
@@ -102,7 +101,7 @@ func (s *Store) trend(ctx context.Context, suite, target string, since time.Time
 		if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 {
 			return nil, fmt.Errorf("unexpected column types %T, %T, %T, %T, %T", vals[0], vals[1], vals[2], vals[4], vals[5])
 		}
-		r.id, r.status, r.cases, r.errors = id, status, int(cases), int(errs)
+		r.id, r.status, r.cases, r.errors = id, Status(status), int(cases), int(errs)
 		switch pr := vals[3].(type) {
 		case float64:
 			r.passRate = sql.NullFloat64{Float64: pr, Valid: true}
@@ -150,7 +149,7 @@ func (s *Store) trend(ctx context.Context, suite, target string, since time.Time
 		if b != bucket {
 			finish()
 			bucket, sumPass, sumCase = b, 0, 0
-			out = append(out, TrendPoint{From: r.at, Runs: map[string]int{}, MinPass: 1})
+			out = append(out, TrendPoint{From: r.at, Runs: map[Status]int{}, MinPass: 1})
 		}
 		p := &out[len(out)-1]
 		p.To, p.LastRunID = r.at, max(p.LastRunID, r.id)
@@ -184,7 +183,8 @@ func measuredCases(cases, errs int) float64 {
 // run: no thresholds and no detail, but the verdict's JSON evidence.
 type RunPoint struct {
 	ID                                         int64
-	Trigger, Status                            string
+	Trigger                                    string
+	Status                                     Status
 	StartedAt                                  time.Time
 	SuiteVersion, PromptVersion, TargetVersion string
 	Cases, Errors                              int
@@ -239,7 +239,7 @@ func (s *Store) RunPoints(ctx context.Context, suite, target string, since time.
 // out) before run beforeID of the same suite on the same target, made from
 // the same suite and target versions, whose status is one of statuses (any
 // when none is given); an error wrapping ErrNotFound when there is none.
-func (s *Store) PreviousRun(ctx context.Context, r Run, beforeID int64, statuses ...string) (Run, error) {
+func (s *Store) PreviousRun(ctx context.Context, r Run, beforeID int64, statuses ...Status) (Run, error) {
 	q := `SELECT ` + runColumns + ` FROM runs
 		WHERE suite = ? AND target = ? AND id < ? AND suite_version = ? AND target_version = ? AND ` + productionRun
 	args := []any{r.Suite, r.Target, beforeID, r.SuiteVersion, r.TargetVersion}

@@ -10,7 +10,7 @@ import (
 )
 
 // importAt builds a finished run of faq on prod started at t.
-func importAt(t time.Time, status string, pass float64) Run {
+func importAt(t time.Time, status Status, pass float64) Run {
 	r := Run{
 		Suite: "faq", Target: "prod", Trigger: "schedule", Status: status,
 		StartedAt: t, FinishedAt: t.Add(time.Minute),
@@ -265,9 +265,8 @@ func TestAuditEntries(t *testing.T) {
 }
 
 // TestDashboardQueriesUseIndexes keeps the dashboard's reads on the indexes
-// 0003 made for them, and in index order (no sort). The trend also reads
-// each run's detail (to leave CI gates' runs out), so its index does not
-// cover it.
+// made for them (0003, the trend's remade with the role by 0008), and in
+// index order (no sort).
 func TestDashboardQueriesUseIndexes(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTest(t)

@@ -57,7 +57,7 @@ func (s *Store) SaveRunOutcome(ctx context.Context, runID int64, suite, target s
 // a regression whose page was never queued). r must be of suite on target
 // and still running.
 func (s *Store) FinishRunOutcome(ctx context.Context, r Run, state []byte, verdict, verdictDetail string, alerts AlertWrites) error {
-	if r.Status == "" || r.Status == StatusRunning {
+	if !r.Status.Final() {
 		return fmt.Errorf("finish run %d: status %q is not a final status", r.ID, r.Status)
 	}
 	if len(state) == 0 {

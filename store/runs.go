@@ -10,19 +10,15 @@ import (
 	"time"
 )
 
-// Run statuses the store itself reads or writes. Other statuses (passed,
-// failed, regressed, errored, refused) are the caller's to choose.
-const (
-	StatusRunning     = "running"
-	StatusInterrupted = "interrupted"
-)
-
 // Run is one evaluation of a suite on a target.
 type Run struct {
-	ID             int64
-	Suite, Target  string
-	Trigger        string // schedule|manual|ci
-	Status         string // running|passed|failed|regressed|errored|interrupted|refused
+	ID            int64
+	Suite, Target string
+	Trigger       string // schedule|manual|ci
+	Status        Status
+	// Role is what the run measured; CreateRun and ImportRuns write
+	// RoleProduction when it is empty, and it never changes afterwards.
+	Role           Role
 	StartedAt      time.Time
 	FinishedAt     time.Time // zero while running
 	SuiteVersion   string
@@ -52,21 +48,22 @@ type Run struct {
 
 // RunFilter selects runs. Empty fields match everything.
 type RunFilter struct {
-	Suite, Target, Trigger, Status string
+	Suite, Target, Trigger string
+	Status                 Status
 	// Limit caps the number of runs; see Runs and History for the default.
 	Limit int
 	// BeforeID, when positive, keeps runs with ID < BeforeID (paging back).
 	BeforeID int64
-	// Production leaves out the runs of CI gates: candidates and the arms
-	// of side-by-side comparisons (see productionRun).
+	// Production keeps the runs of role RoleProduction: it leaves out CI
+	// gates' candidates and the arms of side-by-side comparisons.
 	Production bool
 }
 
-// productionRun is the SQL condition of a run that is not a CI gate's: its
-// detail marks neither a candidate nor a gate role (daemon.IsProductionRun
-// reads the same two fields).
-const productionRun = `NOT (json_valid(detail) AND (coalesce(json_extract(detail, '$.candidate'), 0) <> 0
-	OR coalesce(json_extract(detail, '$.gate_role'), '') <> ''))`
+// productionRun is the SQL condition of a production run (see Role).
+const productionRun = `role = 'production'`
+
+// Production reports whether r measured production (see Role).
+func (r Run) Production() bool { return r.Role == RoleProduction }
 
 // DefaultRunsLimit is how many runs Runs returns when the filter sets no limit.
 const DefaultRunsLimit = 100
@@ -74,7 +71,7 @@ const DefaultRunsLimit = 100
 const runColumns = `id, suite, target, run_trigger, status, started_at, finished_at,
 	suite_version, prompt_version, target_version, thresholds, cases, samples, errors,
 	pass_rate, mean_score, prompt_tokens, completion_tokens, cost_usd, duration_ms,
-	verdict, verdict_detail, detail, error_text, judge_cost_usd`
+	verdict, verdict_detail, detail, error_text, judge_cost_usd, role`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -89,7 +86,7 @@ func scanRun(sc scanner) (Run, error) {
 	err := sc.Scan(&r.ID, &r.Suite, &r.Target, &r.Trigger, &r.Status, &started, &finished,
 		&r.SuiteVersion, &r.PromptVersion, &r.TargetVersion, &r.ThresholdsJSON, &r.Cases, &r.Samples, &r.Errors,
 		&passRate, &meanScore, &r.PromptTokens, &r.CompletionTokens, &cost, &r.DurationMS,
-		&r.Verdict, &r.VerdictDetail, &r.Detail, &r.ErrorText, &judgeCost)
+		&r.Verdict, &r.VerdictDetail, &r.Detail, &r.ErrorText, &judgeCost, &r.Role)
 	if err != nil {
 		return Run{}, err
 	}
@@ -114,7 +111,8 @@ func upsertSuite(ctx context.Context, tx *sql.Tx, name string, now time.Time) er
 
 // CreateRun records the start of a run and returns its ID. The run is
 // stored with status "running" (r.Status must be "" or "running") and no
-// finish time; StartedAt defaults to now. The suite is recorded too.
+// finish time; StartedAt defaults to now and Role to RoleProduction. The
+// suite is recorded too.
 func (s *Store) CreateRun(ctx context.Context, r Run) (int64, error) {
 	if r.Status != "" && r.Status != StatusRunning {
 		return 0, fmt.Errorf("create run: status %q: a run starts as %q", r.Status, StatusRunning)
@@ -122,23 +120,27 @@ func (s *Store) CreateRun(ctx context.Context, r Run) (int64, error) {
 	if r.Suite == "" || r.Target == "" {
 		return 0, errors.New("create run: suite and target are required")
 	}
+	role, err := roleOf(r.Role)
+	if err != nil {
+		return 0, fmt.Errorf("create run: %w", err)
+	}
 	if r.StartedAt.IsZero() {
 		r.StartedAt = s.now()
 	}
 	var id int64
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err = s.write(ctx, func(tx *sql.Tx) error {
 		if err := upsertSuite(ctx, tx, r.Suite, s.now()); err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO runs (suite, target, run_trigger, status, started_at, finished_at,
 			suite_version, prompt_version, target_version, thresholds, cases, samples, errors,
 			pass_rate, mean_score, prompt_tokens, completion_tokens, cost_usd, duration_ms,
-			verdict, verdict_detail, detail, error_text)
-			VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			verdict, verdict_detail, detail, error_text, role)
+			VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			r.Suite, r.Target, r.Trigger, StatusRunning, formatTime(r.StartedAt),
 			r.SuiteVersion, r.PromptVersion, r.TargetVersion, r.ThresholdsJSON, r.Cases, r.Samples, r.Errors,
 			finitePtr(r.PassRate), finitePtr(r.MeanScore), r.PromptTokens, r.CompletionTokens, finite(r.CostUSD), r.DurationMS,
-			r.Verdict, r.VerdictDetail, r.Detail, r.ErrorText)
+			r.Verdict, r.VerdictDetail, r.Detail, r.ErrorText, role)
 		if err != nil {
 			return err
 		}
@@ -158,7 +160,7 @@ func (s *Store) CreateRun(ctx context.Context, r Run) (int64, error) {
 // stored. It fails when the run does not exist (wrapping ErrNotFound) or is
 // no longer running, so a run is finished once.
 func (s *Store) FinishRun(ctx context.Context, r Run) error {
-	if r.Status == "" || r.Status == StatusRunning {
+	if !r.Status.Final() {
 		return fmt.Errorf("finish run %d: status %q is not a final status", r.ID, r.Status)
 	}
 	if r.FinishedAt.IsZero() {
@@ -196,10 +198,22 @@ func finishRun(ctx context.Context, tx *sql.Tx, r Run) error {
 	return fmt.Errorf("run is %s, not %s", status, StatusRunning)
 }
 
+// roleOf is the role a run is created with: RoleProduction when none is
+// given; an unknown role is an error.
+func roleOf(r Role) (Role, error) {
+	switch r {
+	case "":
+		return RoleProduction, nil
+	case RoleProduction, RoleCandidate, RoleReference:
+		return r, nil
+	}
+	return "", fmt.Errorf("unknown run role %q", r)
+}
+
 // runStatus reads a run's status inside tx, wrapping ErrNotFound when the
 // run does not exist.
-func runStatus(ctx context.Context, tx *sql.Tx, id int64) (string, error) {
-	var status string
+func runStatus(ctx context.Context, tx *sql.Tx, id int64) (Status, error) {
+	var status Status
 	err := tx.QueryRowContext(ctx, `SELECT status FROM runs WHERE id = ?`, id).Scan(&status)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", fmt.Errorf("no such run: %w", ErrNotFound)
@@ -304,7 +318,7 @@ func (s *Store) queryRuns(ctx context.Context, f RunFilter) ([]Run, error) {
 		args  []any
 	)
 	for _, c := range []struct{ col, val string }{
-		{"suite", f.Suite}, {"target", f.Target}, {"run_trigger", f.Trigger}, {"status", f.Status},
+		{"suite", f.Suite}, {"target", f.Target}, {"run_trigger", f.Trigger}, {"status", string(f.Status)},
 	} {
 		if c.val != "" {
 			where = append(where, c.col+" = ?")

@@ -22,7 +22,7 @@ func TestRunLifecycle(t *testing.T) {
 	s.now = func() time.Time { return now }
 
 	start := Run{
-		Suite: "faq", Target: "prod", Trigger: "schedule", Status: StatusRunning,
+		Suite: "faq", Target: "prod", Trigger: "schedule", Status: StatusRunning, Role: RoleProduction,
 		StartedAt:    t0.In(time.FixedZone("CEST", 2*3600)),
 		SuiteVersion: "sv1", PromptVersion: "pv1", TargetVersion: "tv1",
 		ThresholdsJSON: `{"pass_rate":0.9}`, Cases: 12,
@@ -208,13 +208,13 @@ func TestRunsFilterAndOrder(t *testing.T) {
 		{Suite: "chat", Target: "prod", Trigger: "ci", StartedAt: t0.Add(2 * time.Minute)},
 		{Suite: "faq", Target: "prod", Trigger: "schedule", StartedAt: t0.Add(3 * time.Minute)},
 		{Suite: "faq", Target: "prod", Trigger: "manual", StartedAt: t0.Add(4 * time.Minute)},
-		{Suite: "faq", Target: "prod", Trigger: "ci", StartedAt: t0.Add(5 * time.Minute), Detail: `{"candidate":true,"gate_role":"candidate"}`},
-		{Suite: "faq", Target: "prod", Trigger: "ci", StartedAt: t0.Add(6 * time.Minute), Detail: `{"gate_role":"reference"}`},
+		{Suite: "faq", Target: "prod", Trigger: "ci", StartedAt: t0.Add(5 * time.Minute), Role: RoleCandidate, Detail: `{"candidate":true,"gate_role":"candidate"}`},
+		{Suite: "faq", Target: "prod", Trigger: "ci", StartedAt: t0.Add(6 * time.Minute), Role: RoleReference, Detail: `{"gate_role":"reference"}`},
 	})
 	gates := ids[5:]
 	ids = ids[:5]
 	// Run 0 passed, run 3 failed, the rest still running.
-	for i, status := range map[int]string{0: "passed", 3: "failed"} {
+	for i, status := range map[int]Status{0: "passed", 3: "failed"} {
 		if err := s.FinishRun(ctx, Run{ID: ids[i], Status: status}); err != nil {
 			t.Fatal(err)
 		}
@@ -307,7 +307,7 @@ func TestInterruptRunning(t *testing.T) {
 		t.Errorf("InterruptRunning = %d, want %d", got, want)
 	}
 	for i, want := range []struct {
-		status   string
+		status   Status
 		finished time.Time
 		errText  string
 	}{

@@ -204,7 +204,7 @@ func (sim *suiteSim) run(rng *rand.Rand, id int64, at time.Time, p Plan, day, sl
 	if sim.regressLeft > 0 {
 		pass -= sim.drop
 	}
-	status := daemon.StatusPassed
+	status := store.StatusPassed
 	errored := rng.IntN(200) == 0
 	passed := 0
 	var failed []daemon.CaseFailure
@@ -228,7 +228,7 @@ func (sim *suiteSim) run(rng *rand.Rand, id int64, at time.Time, p Plan, day, sl
 		ValidCases: p.Cases, FailedCases: failed, SignoffHash: sim.signoffHash}
 	switch {
 	case errored:
-		status = daemon.StatusErrored
+		status = store.StatusErrored
 		r.Errors, r.ErrorText = p.Cases, "endpoint errors beyond the run's error budget"
 		d.ErrorsByClass = map[string]int{"server_error": p.Cases}
 		d.ValidCases, d.Models, d.Fingerprints = 0, nil, nil
@@ -238,7 +238,7 @@ func (sim *suiteSim) run(rng *rand.Rand, id int64, at time.Time, p Plan, day, sl
 		score := 0.5 + rate/2
 		r.PassRate, r.MeanScore = &rate, &score
 		if rate < 0.8 {
-			status = daemon.StatusFailed
+			status = store.StatusFailed
 			d.ThresholdFailures = append(d.ThresholdFailures, thresholdFailure(rate))
 		}
 		dd := rate - sim.base
@@ -255,17 +255,17 @@ func (sim *suiteSim) run(rng *rand.Rand, id int64, at time.Time, p Plan, day, sl
 			sim.goodStreak++
 			v.Kind, v.AlertRun, v.ChangeRun = drift.KindRegressed, sim.alertRun, sim.alertRun
 			v.Message = fmt.Sprintf("alert of run %d still open; S held at %.2f", sim.alertRun, sim.s)
-			status = daemon.StatusRegressed
+			status = store.StatusRegressed
 			if sim.goodStreak >= 3 {
 				v.Kind, v.Message = drift.KindRecovered, fmt.Sprintf("recovered: 3 consecutive runs within d_min/2 of the reference (alert of run %d)", sim.alertRun)
 				sim.alertRun, sim.s, sim.goodStreak = 0, 0, 0
-				status = daemon.StatusPassed
+				status = store.StatusPassed
 			}
 		case sim.alertRun > 0:
 			sim.goodStreak = 0
 			v.Kind, v.AlertRun, v.ChangeRun = drift.KindRegressed, sim.alertRun, sim.alertRun
 			v.Message = fmt.Sprintf("alert of run %d still open (provider (identity changed)); S held at %.2f", sim.alertRun, sim.s)
-			status = daemon.StatusRegressed
+			status = store.StatusRegressed
 		default:
 			v.G = math.Max(-1, -dd*60-0.8)
 			sim.s = math.Max(0, sim.s+v.G)
@@ -278,7 +278,7 @@ func (sim *suiteSim) run(rng *rand.Rand, id int64, at time.Time, p Plan, day, sl
 				v.Evidence = &drift.Evidence{Label: drift.EvidenceLabel, FromRun: id, Runs: 1, RefRuns: 10,
 					Pooled:   drift.Comparison{Test: "cmh-exact-midp", N: p.Cases, Reference: sim.base, Current: rate, Delta: dd, SE: 0.02, CILow: dd - 0.04, CIHigh: dd + 0.04, PDrop: 1e-9, NPassToFail: len(failed)},
 					Describe: fmt.Sprintf("1 run from run %d pooled against 10 reference runs (cmh-exact-midp)", id)}
-				status = daemon.StatusRegressed
+				status = store.StatusRegressed
 			}
 		}
 		v.S = sim.s
@@ -367,9 +367,9 @@ func liveRuns(ctx context.Context, st *store.Store, sim *suiteSim, p Plan, rng *
 		}
 		rate := float64(passed) / float64(p.Cases)
 		score := 0.5 + rate/2
-		status := daemon.StatusPassed
+		status := store.StatusPassed
 		if rate < 0.8 {
-			status = daemon.StatusFailed
+			status = store.StatusFailed
 		}
 		d, _ := json.Marshal(daemon.Detail{Models: map[string]int{sim.model: p.Cases}, Fingerprints: map[string]int{sim.fp: p.Cases}, ValidCases: p.Cases})
 		if err := st.FinishRun(ctx, store.Run{ID: id, Status: status, FinishedAt: at.Add(40 * time.Second), ThresholdsJSON: `{"pass_rate":0.8,"mean_score":0.75}`,

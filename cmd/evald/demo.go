@@ -182,7 +182,7 @@ func (t *demoTally) add(res *daemon.Result) {
 	if t.runs[r.Suite] == nil {
 		t.runs[r.Suite] = map[string]int{}
 	}
-	t.runs[r.Suite][r.Status]++
+	t.runs[r.Suite][string(r.Status)]++
 	t.total++
 	if v := res.Verdict; v != nil && v.Page {
 		t.pages = append(t.pages, fmt.Sprintf("%s on %s, run %d: %s", r.Suite, r.Target, r.ID, v.Kind))

@@ -192,7 +192,7 @@ func TestDemoPrintedCommands(t *testing.T) {
 	}
 	// The accept command the demo prints on a page carries the same flags.
 	var b strings.Builder
-	printRunLine(&b, &daemon.Result{Run: store.Run{Suite: "faq", Target: "prod", Status: daemon.StatusRegressed},
+	printRunLine(&b, &daemon.Result{Run: store.Run{Suite: "faq", Target: "prod", Status: store.StatusRegressed},
 		Verdict: &drift.Verdict{Kind: drift.KindRegressed, Page: true, Message: "pass rate down"}}, demoCmd(args))
 	accept := pasted(t, b.String(), "accept")
 	if code, out, errOut := evald(t, accept...); code != exitOK || !strings.Contains(out, "accepted by alice") {
@@ -232,9 +232,9 @@ func TestDemoSummary(t *testing.T) {
 
 	// Pages are listed, with the run that paged.
 	tally := demoTally{runs: map[string]map[string]int{}}
-	tally.add(&daemon.Result{Run: store.Run{ID: 7, Suite: "faq", Target: "prod", Status: daemon.StatusRegressed},
+	tally.add(&daemon.Result{Run: store.Run{ID: 7, Suite: "faq", Target: "prod", Status: store.StatusRegressed},
 		Verdict: &drift.Verdict{Kind: drift.KindProviderChanged, Page: true}})
-	tally.add(&daemon.Result{Run: store.Run{ID: 8, Suite: "faq", Target: "prod", Status: daemon.StatusPassed}})
+	tally.add(&daemon.Result{Run: store.Run{ID: 8, Suite: "faq", Target: "prod", Status: store.StatusPassed}})
 	proj, err := configs.Demo("http://127.0.0.1:1/v1", "http://127.0.0.1:2/v1")
 	if err != nil {
 		t.Fatal(err)

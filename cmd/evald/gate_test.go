@@ -140,13 +140,13 @@ func TestRunCandidates(t *testing.T) {
 		name     string
 		facts    int
 		code     int
-		status   string
+		status   store.Status
 		decision string
 		delta    float64
 	}{
-		{"better", 30, exitOK, daemon.StatusPassed, daemon.DecisionImproved, 0.2},
-		{"same", 24, exitOK, daemon.StatusPassed, daemon.DecisionUnchanged, 0},
-		{"worse", 15, exitFailed, daemon.StatusRegressed, daemon.DecisionRegressed, -0.3},
+		{"better", 30, exitOK, store.StatusPassed, daemon.DecisionImproved, 0.2},
+		{"same", 24, exitOK, store.StatusPassed, daemon.DecisionUnchanged, 0},
+		{"worse", 15, exitFailed, store.StatusRegressed, daemon.DecisionRegressed, -0.3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, out, errOut := evald(t, "run", "--config", p.cfg, "--format", "json", "--prompt", p.candidate(t, tc.name, tc.facts, ""), "facts")
@@ -399,7 +399,7 @@ func TestRunBudget(t *testing.T) {
 	}
 	j := decodeRun(t, out)
 	sent := h.Requests() - before
-	if j.Status != daemon.StatusInterrupted || sent >= gateCases || sent == 0 {
+	if j.Status != store.StatusInterrupted || sent >= gateCases || sent == 0 {
 		t.Errorf("run %s after %d of %d requests; want interrupted part-way", j.Status, sent, gateCases)
 	}
 	if j.CostUSD < 0.05 || j.CostUSD > 0.05+0.02 {

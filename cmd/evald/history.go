@@ -88,7 +88,7 @@ type historyRun struct {
 	Trigger       string         `json:"trigger"`
 	Candidate     bool           `json:"candidate"`
 	GateRole      string         `json:"gate_role,omitempty"`
-	Status        string         `json:"status"`
+	Status        store.Status   `json:"status"`
 	StartedAt     string         `json:"started_at"`
 	FinishedAt    *string        `json:"finished_at"`
 	PassRate      *float64       `json:"pass_rate"`

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/xml"
 	"fmt"
+	"github.com/evald/evald/store"
 	"io"
 	"strconv"
 	"strings"
@@ -88,10 +89,10 @@ func junitSuiteOf(rep *runReport) junitSuite {
 	class := r.Suite + "." + r.Target
 	s := junitSuite{Name: r.Suite + " on " + r.Target, Time: seconds(float64(r.DurationMS))}
 	s.Properties = []junitProperty{
-		{"run_id", strconv.FormatInt(r.ID, 10)}, {"status", r.Status}, {"candidate", strconv.FormatBool(rep.candidate)},
+		{"run_id", strconv.FormatInt(r.ID, 10)}, {"status", string(r.Status)}, {"candidate", strconv.FormatBool(rep.candidate)},
 		{"suite_version", r.SuiteVersion}, {"prompt_version", r.PromptVersion}, {"target_version", r.TargetVersion},
 	}
-	if r.Status == daemon.StatusRefused {
+	if r.Status == store.StatusRefused {
 		s.Cases = append(s.Cases, junitCase{ClassName: class + ".governance", Name: "thresholds signed off", Time: seconds(0),
 			Error: &junitProblem{Message: "refused: the suite's thresholds differ from the signed-off ones", Type: "refused",
 				Text: "To put them in force, record who and why: " + rep.cmd.signoff(r.Suite)}})
@@ -112,7 +113,7 @@ func junitSuiteOf(rep *runReport) junitSuite {
 		}
 		s.Cases = append(s.Cases, tc)
 	}
-	if r.Status != daemon.StatusRefused {
+	if r.Status != store.StatusRefused {
 		for _, t := range []struct {
 			metric string
 			want   *float64
@@ -139,10 +140,10 @@ func junitSuiteOf(rep *runReport) junitSuite {
 		}
 		s.Cases = append(s.Cases, tc)
 	}
-	if r.Status == daemon.StatusErrored || r.Status == daemon.StatusInterrupted {
+	if r.Status == store.StatusErrored || r.Status == store.StatusInterrupted {
 		msg := "the run could not be completed: " + incompleteWhy(rep)
 		s.Cases = append(s.Cases, junitCase{ClassName: class, Name: "run completed", Time: seconds(0),
-			Error: &junitProblem{Message: msg, Type: r.Status}})
+			Error: &junitProblem{Message: msg, Type: string(r.Status)}})
 	}
 	for _, c := range s.Cases {
 		s.Tests++

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/evald/evald/store"
 	"strings"
 	"unicode"
 
@@ -22,9 +23,9 @@ func markdownReport(rep *runReport) string {
 	if rep.candidate {
 		kind = " (candidate)"
 	}
-	fmt.Fprintf(&b, "### evald: %s on %s%s: %s\n\n", md(r.Suite), md(r.Target), kind, strings.ToUpper(r.Status))
+	fmt.Fprintf(&b, "### evald: %s on %s%s: %s\n\n", md(r.Suite), md(r.Target), kind, strings.ToUpper(string(r.Status)))
 	fmt.Fprintf(&b, "%s\n\n", verdictLine(rep))
-	if r.Status == daemon.StatusRefused {
+	if r.Status == store.StatusRefused {
 		return b.String()
 	}
 	g := res.Gate
@@ -71,11 +72,11 @@ func verdictLine(rep *runReport) string {
 		against = " against " + md(baselineName(g))
 	}
 	switch r.Status {
-	case daemon.StatusRefused:
+	case store.StatusRefused:
 		return fmt.Sprintf("**REFUSED**: the suite's thresholds differ from the signed-off ones; to put them in force run `%s`.", rep.cmd.signoff(r.Suite))
-	case daemon.StatusErrored, daemon.StatusInterrupted:
-		return fmt.Sprintf("**%s**: the run could not be completed: %s.", strings.ToUpper(r.Status), md(incompleteWhy(rep)))
-	case daemon.StatusRegressed:
+	case store.StatusErrored, store.StatusInterrupted:
+		return fmt.Sprintf("**%s**: the run could not be completed: %s.", strings.ToUpper(string(r.Status)), md(incompleteWhy(rep)))
+	case store.StatusRegressed:
 		return fmt.Sprintf("**REGRESSED**%s: %s.", against, md(g.Message))
 	}
 	var parts []string
@@ -96,7 +97,7 @@ func verdictLine(rep *runReport) string {
 	case len(res.ThresholdFailures) == 0:
 		parts = append(parts, "every threshold met")
 	}
-	return fmt.Sprintf("**%s**: %s.", strings.ToUpper(r.Status), strings.Join(parts, "; "))
+	return fmt.Sprintf("**%s**: %s.", strings.ToUpper(string(r.Status)), strings.Join(parts, "; "))
 }
 
 func baselineName(g *daemon.GateVerdict) string {
@@ -126,7 +127,7 @@ func change(c drift.Comparison) string {
 
 func thresholdsLine(res *daemon.Result) string {
 	var parts []string
-	checked := res.Run.Status != daemon.StatusErrored && res.Run.Status != daemon.StatusInterrupted
+	checked := res.Run.Status != store.StatusErrored && res.Run.Status != store.StatusInterrupted
 	add := func(metric string, want, got *float64) {
 		if want == nil {
 			return

@@ -107,7 +107,7 @@ func (r *remoteBaselines) latest(ctx context.Context, suite, target string) (*da
 	}
 	for _, a := range runs {
 		run := a.Store()
-		if run.Suite == suite && run.Target == target && daemon.IsCompletedRun(run) && daemon.IsProductionRun(run) {
+		if run.Suite == suite && run.Target == target && run.Status.Completed() && run.Production() {
 			return r.run(ctx, run.ID, daemon.BaselineLatest)
 		}
 	}
@@ -121,7 +121,7 @@ func (r *remoteBaselines) run(ctx context.Context, id int64, mode string) (*daem
 		return nil, err
 	}
 	run := a.Run.Store()
-	if run.Status == daemon.StatusRunning || run.Status == daemon.StatusRefused {
+	if run.Status == store.StatusRunning || run.Status == store.StatusRefused {
 		return nil, fmt.Errorf("%w: run %d on %s is %s: it measured nothing", daemon.ErrNoBaseline, id, r.source(), run.Status)
 	}
 	samples := make([]store.Sample, len(a.Samples))

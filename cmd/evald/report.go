@@ -57,7 +57,7 @@ type caseRow struct {
 
 // caseRows reads a run's samples back per case, in suite order.
 func caseRows(ctx context.Context, st *store.Store, res *daemon.Result) ([]caseRow, error) {
-	if res.Run.ID == 0 || res.Run.Status == daemon.StatusRefused {
+	if res.Run.ID == 0 || res.Run.Status == store.StatusRefused {
 		return nil, nil
 	}
 	samples, err := st.Samples(ctx, res.Run.ID)
@@ -126,7 +126,7 @@ type runJSON struct {
 	Target            string                   `json:"target"`
 	TargetVersion     string                   `json:"target_version"`
 	RunID             int64                    `json:"run_id"`
-	Status            string                   `json:"status"`
+	Status            store.Status             `json:"status"`
 	Cases             int                      `json:"cases"`
 	ValidCases        int                      `json:"valid_cases"`
 	Samples           int                      `json:"samples"`
@@ -197,14 +197,14 @@ func toRunJSON(rep *runReport) runJSON {
 	switch v := res.Verdict; {
 	case res.Gate != nil:
 		g := res.Gate
-		j.Regression.Detected = g.Regressed() && r.Status == daemon.StatusRegressed
+		j.Regression.Detected = g.Regressed() && r.Status == store.StatusRegressed
 		j.Regression.BaselineRunID = &g.Baseline.RunID
 		j.Regression.Verdict = g.Decision
 		if g.PassRate.N > 0 {
 			j.Regression.Delta, j.Regression.PValue = &g.PassRate.Delta, &g.PassRate.PTwoSided
 		}
 	case v != nil && v.Kind != drift.KindWarmingUp && v.Kind != drift.KindSkipped && v.Kind != drift.KindNewSegment:
-		j.Regression.Detected = r.Status == daemon.StatusRegressed
+		j.Regression.Detected = r.Status == store.StatusRegressed
 		j.Regression.Delta, j.Regression.PValue = &v.D, &v.P
 		j.Regression.Verdict = v.Kind
 		if len(res.BaselineRuns) > 0 {
@@ -251,8 +251,8 @@ func writeText(w io.Writer, rep *runReport) {
 	if rep.candidate {
 		kind = " candidate"
 	}
-	fmt.Fprintf(w, "%s on %s:%s %s (run %d, %d cases x %d)\n", r.Suite, r.Target, kind, strings.ToUpper(r.Status), r.ID, r.Cases, max(res.Suite.Repeats, 1))
-	if r.Status == daemon.StatusRefused {
+	fmt.Fprintf(w, "%s on %s:%s %s (run %d, %d cases x %d)\n", r.Suite, r.Target, kind, strings.ToUpper(string(r.Status)), r.ID, r.Cases, max(res.Suite.Repeats, 1))
+	if r.Status == store.StatusRefused {
 		fmt.Fprintf(w, "  threshold change pending sign-off; nothing was run\n")
 		return
 	}

@@ -48,7 +48,7 @@ func goldenReport() *runReport {
 		NRegressedCases: 2,
 	}
 	res := &daemon.Result{
-		Run: store.Run{ID: 12, Suite: "faq", Target: "prod", Trigger: "ci", Status: daemon.StatusRegressed,
+		Run: store.Run{ID: 12, Suite: "faq", Target: "prod", Trigger: "ci", Status: store.StatusRegressed,
 			SuiteVersion: strings.Repeat("d", 64), PromptVersion: strings.Repeat("e", 64), TargetVersion: strings.Repeat("c", 64),
 			Cases: 4, Samples: 8, Errors: 2, PassRate: fp(1.0 / 3), MeanScore: fp(0.4), PromptTokens: 400, CompletionTokens: 60, CostUSD: 0.00052, DurationMS: 1234},
 		Suite:             suite,

@@ -201,7 +201,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			}
 		}
 		res := rep.res
-		if res.Run.Status == daemon.StatusRefused {
+		if res.Run.Status == store.StatusRefused {
 			fmt.Fprintf(stderr, "evald run: %s: refused: its thresholds differ from the signed-off ones:\n%s", res.Suite.Name,
 				indent(governance.FormatDiff(res.Governance.Changes)))
 			fmt.Fprintf(stderr, "To put them in force, record who and why:\n  %s\n", rep.cmd.signoff(res.Suite.Name))
@@ -491,7 +491,7 @@ func incompleteWhy(rep *runReport) string {
 	r, s := res.Run, res.Summary
 	planned := r.Cases * max(res.Suite.Repeats, 1)
 	switch r.Status {
-	case daemon.StatusErrored:
+	case store.StatusErrored:
 		if s.Outcome == runner.Errored {
 			return fmt.Sprintf("%d of %d samples missing (%s), over the %g%% error budget",
 				s.Errors, planned, classes(s.ErrorsByClass), 100*runner.DefaultErrorBudget)
@@ -500,19 +500,19 @@ func incompleteWhy(rep *runReport) string {
 			return r.ErrorText
 		}
 		return "the run could not be completed"
-	case daemon.StatusInterrupted:
+	case store.StatusInterrupted:
 		return fmt.Sprintf("stopped after %d of %d samples; run %d keeps them", s.Samples, planned, r.ID)
 	}
 	return ""
 }
 
-func exitCodeOf(status string) int {
+func exitCodeOf(status store.Status) int {
 	switch status {
-	case daemon.StatusPassed:
+	case store.StatusPassed:
 		return exitOK
-	case daemon.StatusFailed, daemon.StatusRegressed:
+	case store.StatusFailed, store.StatusRegressed:
 		return exitFailed
-	case daemon.StatusRefused:
+	case store.StatusRefused:
 		return exitRefused
 	default: // errored, interrupted
 		return exitNoResult
