@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/evald/evald/configs"
@@ -80,6 +81,17 @@ func (d *Daemon) witness(old []byte, e store.AuditEntry) ([]byte, error) {
 	g := fromStoreEntry(e)
 	d.log.Info("audit head", "seq", e.Seq, "hash", e.Hash, "action", e.Action, "mode", d.chain.Mode())
 	return d.chain.Witness(g).Marshal(), nil
+}
+
+// currentSignoff is the suite's sign-off in force as the store checks it
+// against the audit log: sign-off rows that match no audit entry (written
+// with SQL) are ignored, and each is logged.
+func (d *Daemon) currentSignoff(ctx context.Context, suite string) (store.Signoff, error) {
+	so, problems, err := d.store.CheckedSignoff(ctx, suite)
+	for _, p := range problems {
+		d.log.Error("sign-off does not match the audit log: ignored", "suite", suite, "problem", p.String())
+	}
+	return so, err
 }
 
 func fromStoreEntry(e store.AuditEntry) governance.Entry {

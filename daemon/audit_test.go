@@ -1,10 +1,13 @@
 package daemon
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/evald/evald/configs"
+	"github.com/evald/evald/governance"
+	"github.com/evald/evald/store"
 )
 
 func TestAuditChain(t *testing.T) {
@@ -32,5 +35,14 @@ func TestAuditChain(t *testing.T) {
 	proj := &configs.Project{Config: cfg}
 	if err := CheckSecrets(proj, env("")); err == nil || !strings.Contains(err.Error(), "governance.audit_key_env") {
 		t.Errorf("CheckSecrets(audit key unset) = %v, want it named", err)
+	}
+}
+
+// TestSignoffActions: the store pairs sign-off rows with the audit entries
+// of governance's sign-off actions.
+func TestSignoffActions(t *testing.T) {
+	want := []string{governance.ActionSuiteAdopted, governance.ActionThresholdsSignedOff}
+	if !slices.Equal(store.SignoffActions, want) {
+		t.Errorf("store.SignoffActions = %q, want %q", store.SignoffActions, want)
 	}
 }

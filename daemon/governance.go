@@ -34,7 +34,7 @@ var ErrRefused = errors.New("refused by governance")
 // adoption is audited (actor "bootstrap").
 func (d *Daemon) CheckThresholds(ctx context.Context, suite *evals.Suite) (ThresholdCheck, error) {
 	file := governance.FromSuite(suite)
-	cur, err := d.store.CurrentSignoff(ctx, suite.Name)
+	cur, err := d.currentSignoff(ctx, suite.Name)
 	if errors.Is(err, store.ErrNotFound) {
 		so, err := governance.NewSignoff(suite.Name, file, governance.ActorBootstrap, "first sight of the suite: its thresholds are adopted", d.opts.Now(), nil)
 		if err != nil {
@@ -71,9 +71,10 @@ func (d *Daemon) Signoff(ctx context.Context, suiteName, by, reason string) ([]g
 	}
 	file := governance.FromSuite(suite)
 	var prev *governance.Signoff
-	cur, err := d.store.CurrentSignoff(ctx, suite.Name)
+	cur, err := d.currentSignoff(ctx, suite.Name)
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrSignoffUnaudited):
+		// A lost row is repaired by a new, audited sign-off.
 	case err != nil:
 		return nil, fmt.Errorf("read sign-off of %s: %w", suite.Name, err)
 	default:

@@ -144,7 +144,7 @@ func seedDashboard(t *testing.T, st *store.Store) {
 	ctx := context.Background()
 	at := func(d time.Duration) time.Time { return dashNow.Add(d) }
 	if _, _, err := st.RecordSignoff(ctx, store.Signoff{Suite: "faq", SetJSON: []byte(`{"pass_rate":0.8}`), Hash: "h1", By: governance.ActorBootstrap, Reason: "first sight", At: at(-3 * time.Hour)},
-		sealAt(at(-3*time.Hour), governance.ActorBootstrap, governance.ActionSuiteAdopted, map[string]any{"suite": "faq"})); err != nil {
+		sealAt(at(-3*time.Hour), governance.ActorBootstrap, governance.ActionSuiteAdopted, map[string]any{"suite": "faq", "hash": "h1"})); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 4 {
@@ -152,7 +152,7 @@ func seedDashboard(t *testing.T, st *store.Store) {
 			verdict: drift.Verdict{Kind: drift.KindOK, Message: "ok: D = +0.0 pp", S: 0.5 * float64(i), H: 15.7}})
 	}
 	if _, _, err := st.RecordSignoff(ctx, store.Signoff{Suite: "faq", SetJSON: []byte(`{"pass_rate":0.85}`), Hash: "h2", By: "alice", Reason: "<i>raise the bar</i>", At: at(-70 * time.Minute), PrevHash: "h1"},
-		sealAt(at(-70*time.Minute), "alice", governance.ActionThresholdsSignedOff, map[string]any{"suite": "faq", "reason": "<i>raise the bar</i>"})); err != nil {
+		sealAt(at(-70*time.Minute), "alice", governance.ActionThresholdsSignedOff, map[string]any{"suite": "faq", "hash": "h2", "prev_hash": "h1", "reason": "<i>raise the bar</i>"})); err != nil {
 		t.Fatal(err)
 	}
 	addRun(t, st, seedRun{suite: "faq", status: "regressed", at: at(-60 * time.Minute), pass: []bool{false, true, false}, model: "m-2",

@@ -89,6 +89,11 @@ func (s *Store) appendAuditWith(ctx context.Context, seal SealFunc, extra func(t
 	witness := s.witnessFunc()
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		if extra != nil {
+			// A broken log refuses before extra's own checks: its
+			// conflicts may be the damage's consequences.
+			if _, err := checkedLast(ctx, tx); err != nil {
+				return err
+			}
 			if err := extra(tx); err != nil {
 				return err
 			}
@@ -112,22 +117,36 @@ func (s *Store) appendAuditWith(ctx context.Context, seal SealFunc, extra func(t
 	return e, nil
 }
 
-// appendAudit appends seal's entry and moves the head, inside tx.
-func appendAudit(ctx context.Context, tx *sql.Tx, seal SealFunc) (AuditEntry, error) {
+// checkedLast returns the last entry (nil when the log is empty), or an
+// error wrapping ErrAuditBroken when the log does not end at its head.
+func checkedLast(ctx context.Context, tx *sql.Tx) (*AuditEntry, error) {
 	prev, err := lastAudit(ctx, tx)
 	if err != nil {
-		return AuditEntry{}, fmt.Errorf("read last entry: %w", err)
+		return nil, fmt.Errorf("read last entry: %w", err)
 	}
 	headSeq, headHash, err := auditHead(ctx, tx)
 	if err != nil {
-		return AuditEntry{}, err
+		return nil, err
 	}
 	lastSeq, lastHash := int64(0), ""
 	if prev != nil {
 		lastSeq, lastHash = prev.Seq, prev.Hash
 	}
 	if lastSeq != headSeq || lastHash != headHash {
-		return AuditEntry{}, fmt.Errorf("%w: the log ends at entry %d, its head is entry %d", ErrAuditBroken, lastSeq, headSeq)
+		return nil, fmt.Errorf("%w: the log ends at entry %d, its head is entry %d", ErrAuditBroken, lastSeq, headSeq)
+	}
+	return prev, nil
+}
+
+// appendAudit appends seal's entry and moves the head, inside tx.
+func appendAudit(ctx context.Context, tx *sql.Tx, seal SealFunc) (AuditEntry, error) {
+	prev, err := checkedLast(ctx, tx)
+	if err != nil {
+		return AuditEntry{}, err
+	}
+	lastSeq := int64(0)
+	if prev != nil {
+		lastSeq = prev.Seq
 	}
 
 	e, err := seal(prev)

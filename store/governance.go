@@ -43,9 +43,13 @@ func scanSignoff(sc scanner) (Signoff, error) {
 // RecordSignoff records so as the current sign-off of so.Suite (recording
 // the suite too when new) and appends seal's audit entry, in one
 // transaction: both are kept or neither is. Suite, SetJSON, Hash, By and
-// Reason are required. so.PrevHash must be the Hash of the suite's current
-// sign-off ("" when it has none), or it fails wrapping ErrConflict: the
-// set was decided against a sign-off that has since been replaced. It
+// Reason are required, and the entry must audit the row: one of
+// SignoffActions, by so.By, its payload naming so's suite and hash (and
+// its prev_hash and reason, if it carries them), so that CheckedSignoff
+// can pair them later. so.PrevHash must be the Hash of the suite's current
+// sign-off (as CheckedSignoff sees it; "" when it has none, or when the
+// latest audited sign-off lost its row), or it fails wrapping ErrConflict:
+// the set was decided against a sign-off that has since been replaced. It
 // returns so with its ID and At set, and the audit entry.
 func (s *Store) RecordSignoff(ctx context.Context, so Signoff, seal SealFunc) (Signoff, AuditEntry, error) {
 	for _, f := range []struct{ name, val string }{
@@ -60,13 +64,20 @@ func (s *Store) RecordSignoff(ctx context.Context, so Signoff, seal SealFunc) (S
 		so.At = now
 	}
 	so.At = so.At.UTC()
-	e, err := s.appendAuditWith(ctx, seal, func(tx *sql.Tx) error {
+	audited := func(prev *AuditEntry) (AuditEntry, error) {
+		e, err := seal(prev)
+		if err == nil && !auditedBy(so, e) {
+			err = fmt.Errorf("its audit entry (%s by %s) does not name the sign-off's suite, hash and signer", e.Action, e.Actor)
+		}
+		return e, err
+	}
+	e, err := s.appendAuditWith(ctx, audited, func(tx *sql.Tx) error {
 		if err := upsertSuite(ctx, tx, so.Suite, now); err != nil {
 			return err
 		}
-		cur, err := currentSignoff(ctx, tx, so.Suite)
+		cur, _, err := checkedSignoff(ctx, tx, so.Suite)
 		switch {
-		case errors.Is(err, sql.ErrNoRows):
+		case errors.Is(err, sql.ErrNoRows), errors.Is(err, ErrSignoffUnaudited):
 			cur = Signoff{}
 		case err != nil:
 			return err
@@ -89,23 +100,11 @@ func (s *Store) RecordSignoff(ctx context.Context, so Signoff, seal SealFunc) (S
 	return so, e, nil
 }
 
-// currentSignoff returns the newest sign-off of suite, or sql.ErrNoRows.
-func currentSignoff(ctx context.Context, q querier, suite string) (Signoff, error) {
-	return scanSignoff(q.QueryRowContext(ctx, `SELECT `+signoffColumns+` FROM signoffs
-		WHERE suite = ? ORDER BY id DESC LIMIT 1`, suite))
-}
-
-// CurrentSignoff returns the sign-off in force for suite (its newest), or
-// an error wrapping ErrNotFound when the suite has none.
+// CurrentSignoff returns the sign-off in force for suite, as CheckedSignoff
+// does, without the problems.
 func (s *Store) CurrentSignoff(ctx context.Context, suite string) (Signoff, error) {
-	so, err := currentSignoff(ctx, s.r, suite)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Signoff{}, fmt.Errorf("sign-off of suite %s: %w", suite, ErrNotFound)
-	}
-	if err != nil {
-		return Signoff{}, fmt.Errorf("read sign-off of suite %s: %w", suite, err)
-	}
-	return so, nil
+	so, _, err := s.CheckedSignoff(ctx, suite)
+	return so, err
 }
 
 // Signoffs returns every sign-off of suite, oldest first.

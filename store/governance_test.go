@@ -23,7 +23,7 @@ func TestSignoffs(t *testing.T) {
 
 	first, e1, err := s.RecordSignoff(ctx, Signoff{
 		Suite: "faq", SetJSON: []byte(`{"pass_rate":0.9}`), Hash: "h1", By: "bootstrap", Reason: "first sight",
-	}, testSeal("bootstrap", "suite.adopted", `{"suite":"faq"}`))
+	}, testSeal("bootstrap", "suite.adopted", `{"suite":"faq","hash":"h1"}`))
 	if err != nil {
 		t.Fatalf("RecordSignoff(first) = %v", err)
 	}
@@ -37,7 +37,7 @@ func TestSignoffs(t *testing.T) {
 	second, e2, err := s.RecordSignoff(ctx, Signoff{
 		Suite: "faq", SetJSON: []byte(`{"pass_rate":0.8}`), Hash: "h2", By: "alice", Reason: "new model is noisier",
 		At: t0.Add(2 * time.Hour).In(time.FixedZone("CEST", 2*3600)), PrevHash: first.Hash,
-	}, testSeal("alice", "thresholds.signed_off", `{"suite":"faq"}`))
+	}, testSeal("alice", "thresholds.signed_off", `{"suite":"faq","hash":"h2","prev_hash":"h1"}`))
 	if err != nil {
 		t.Fatalf("RecordSignoff(second) = %v", err)
 	}
@@ -96,6 +96,12 @@ func TestSignoffs(t *testing.T) {
 			so:   Signoff{Suite: "faq", SetJSON: []byte(`{}`), Hash: "h3", Reason: "r", PrevHash: second.Hash},
 			seal: testSeal("bob", "thresholds.signed_off", `{}`),
 			want: "by is required",
+		},
+		{
+			name: "entry does not audit the row",
+			so:   Signoff{Suite: "faq", SetJSON: []byte(`{}`), Hash: "h3", By: "bob", Reason: "r", PrevHash: second.Hash},
+			seal: testSeal("bob", "thresholds.signed_off", `{"suite":"faq","hash":"h4"}`),
+			want: "does not name the sign-off's suite, hash and signer",
 		},
 		{
 			name: "seal fails",

@@ -183,7 +183,7 @@ func (sim *suiteSim) run(rng *rand.Rand, id int64, at time.Time, p Plan, day, sl
 				By: "alice", Reason: "tighter pass bar after the prompt rewrite", At: at.Add(-time.Minute), PrevHash: prev}
 			extra = func(st *store.Store, ctx context.Context) func() error {
 				return func() error {
-					_, _, err := st.RecordSignoff(ctx, so, seal(so.At, so.By, governance.ActionThresholdsSignedOff, map[string]any{"suite": so.Suite, "reason": so.Reason}))
+					_, _, err := st.RecordSignoff(ctx, so, seal(so.At, so.By, governance.ActionThresholdsSignedOff, map[string]any{"suite": so.Suite, "hash": so.Hash, "prev_hash": so.PrevHash, "reason": so.Reason}))
 					return err
 				}
 			}

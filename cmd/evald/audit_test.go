@@ -234,3 +234,42 @@ func TestAuditSwitchToKeyed(t *testing.T) {
 }
 
 func parseStoredTime(s string) (time.Time, error) { return time.Parse(time.RFC3339Nano, s) }
+
+// TestSignoffInsertedWithSQL: a sign-off row written straight into the
+// database, without its audit entry, is not trusted by evald run and is
+// reported by audit verify.
+func TestSignoffInsertedWithSQL(t *testing.T) {
+	cfg, db := auditProject(t, false)
+	suite := filepath.Join(filepath.Dir(cfg), "suites/faq.yaml")
+	edit(t, suite, "pass_rate: 0.9", "pass_rate: 0.1")
+	if code, _, errOut := evald(t, "run", "--config", cfg, "faq"); code != exitRefused {
+		t.Fatalf("run with a loosened bar = exit %d, want %d: %s", code, exitRefused, errOut)
+	}
+	// The loosened set as evald would sign it off, copied from a scratch
+	// project where it was signed off for real.
+	scratch, scratchDB := auditProject(t, false)
+	edit(t, filepath.Join(filepath.Dir(scratch), "suites/faq.yaml"), "pass_rate: 0.9", "pass_rate: 0.1")
+	mustEvald(t, "signoff", "--config", scratch, "--by", "mallory", "--reason", "r", "faq")
+	h, err := sql.Open("sqlite", scratchDB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var setJSON, hash, prev string
+	if err := h.QueryRowContext(context.Background(), `SELECT set_json, hash, prev_hash FROM signoffs ORDER BY id DESC LIMIT 1`).Scan(&setJSON, &hash, &prev); err != nil {
+		t.Fatal(err)
+	}
+	h.Close()
+	sqlExec(t, db, `INSERT INTO signoffs (suite, set_json, hash, by_actor, reason, at, prev_hash) VALUES ('faq', '`+setJSON+`', '`+hash+`', 'mallory', 'r', '2026-01-01T00:00:00.000000000Z', '`+prev+`')`)
+
+	code, _, errOut := evald(t, "run", "--config", cfg, "faq")
+	if code != exitRefused {
+		t.Errorf("run after a sign-off row inserted with SQL = exit %d, want %d (the row ignored): %s", code, exitRefused, errOut)
+	}
+	if !strings.Contains(errOut, "sign-off does not match the audit log: ignored") {
+		t.Errorf("run's stderr = %q, want the ignored row logged", errOut)
+	}
+	code, _, errOut = evald(t, "audit", "verify", "--config", cfg)
+	if code != exitFailed || !strings.Contains(errOut, "sign-off row 2 of suite faq") || !strings.Contains(errOut, "matches no audit entry") {
+		t.Errorf("audit verify = exit %d %q, want %d naming the inserted row", code, errOut, exitFailed)
+	}
+}

@@ -230,8 +230,8 @@ func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 // verifyAudit checks the audit log against its head and its witness, with
 // the config's audit key when it names one, and says in which mode it
-// verified. A broken log, a bad witness or a sign-off row without its audit
-// entry exit 1; a keyed log without its key exits 2.
+// verified. A broken log, a bad witness, a sign-off row without its audit
+// entry or a sign-off entry without its row exit 1; a keyed log without its key exits 2.
 func verifyAudit(ctx context.Context, pf *projectFlags, st *store.Store, ev governance.Evidence, stdout io.Writer) error {
 	chain, keyVar, err := pf.auditChain()
 	if err != nil {
@@ -253,6 +253,17 @@ func verifyAudit(ctx context.Context, pf *projectFlags, st *store.Store, ev gove
 		return usageErr("%w", err)
 	case err != nil:
 		return &exitError{code: exitFailed, err: err}
+	}
+	problems, err := st.SignoffProblems(ctx)
+	if err != nil {
+		return err
+	}
+	if len(problems) > 0 {
+		msgs := make([]string, len(problems))
+		for i, p := range problems {
+			msgs[i] = p.String()
+		}
+		return &exitError{code: exitFailed, err: fmt.Errorf("the audit log is intact, but sign-offs do not match it (evald ignores such rows): %s", strings.Join(msgs, "; "))}
 	}
 	mode := "plain sha256 (no governance.audit_key_env: whoever can write both the database and its witness can rewrite the log)"
 	switch {
