@@ -1,13 +1,13 @@
 package daemon
 
 import (
-	"github.com/evald/evald/store"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/evald/evald/evals"
 	"github.com/evald/evald/runner"
+	"github.com/evald/evald/store"
 )
 
 func TestClassify(t *testing.T) {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"github.com/evald/evald/store"
 	"io"
 	"math"
 	"net/http"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/evald/evald/configs"
 	"github.com/evald/evald/internal/testfiles"
+	"github.com/evald/evald/store"
 )
 
 // judgeProject writes a config whose suite is graded by llm-rubric and

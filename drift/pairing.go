@@ -3,6 +3,8 @@ package drift
 import (
 	"math"
 	"slices"
+
+	"github.com/evald/evald/scoring"
 )
 
 // Paired, case-clustered statistics on per-case aggregates (docs/drift.md
@@ -210,9 +212,9 @@ func pairedStats(ref, cur RunScores, binary bool, phi float64, sel []int, flips 
 		vCur += v / float64(cn)
 		vBase += v / float64(rn)
 		if flips {
-			if y >= 0.5 && x < 0.5 {
+			if refPassed, curPassed := scoring.CasePasses(y), scoring.CasePasses(x); refPassed && !curPassed {
 				ps.passToFail = append(ps.passToFail, i)
-			} else if y < 0.5 && x >= 0.5 {
+			} else if !refPassed && curPassed {
 				ps.failTo = append(ps.failTo, i)
 			}
 		}

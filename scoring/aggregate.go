@@ -55,6 +55,15 @@ func (t CaseTally) PassRate() float64 {
 	return float64(t.Passed) / float64(t.Samples)
 }
 
+// CasePasses is the rule by which a case passed over samples whose pass
+// share (passed / valid) is share: at least half of them passed. drift
+// counts a case's pass -> fail flips by it, and the run page shows it.
+func CasePasses(share float64) bool { return share >= 0.5 }
+
+// Passing reports whether the case passed (CasePasses); a case without a
+// valid sample did not.
+func (t CaseTally) Passing() bool { return t.Samples > 0 && CasePasses(t.PassRate()) }
+
 // MeanScore is the mean score of the case's valid samples (0 when it has
 // none).
 func (t CaseTally) MeanScore() float64 {

@@ -80,3 +80,20 @@ func TestCaseTally(t *testing.T) {
 		t.Errorf("MeanScore() = %v, want %v", got, want)
 	}
 }
+
+func TestCasePassing(t *testing.T) {
+	for _, tt := range []struct {
+		passed, samples int
+		want            bool
+	}{
+		{0, 0, false}, {0, 1, false}, {1, 1, true}, {1, 2, true}, {1, 3, false}, {2, 3, true}, {2, 4, true}, {2, 5, false},
+	} {
+		var c CaseTally
+		for i := range tt.samples {
+			c.Add(i < tt.passed, 0)
+		}
+		if got := c.Passing(); got != tt.want {
+			t.Errorf("CaseTally{%d of %d passed}.Passing() = %v, want %v", tt.passed, tt.samples, got, tt.want)
+		}
+	}
+}

@@ -6,777 +6,113 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
-	"time"
 
 	"github.com/evald/evald/daemon"
 	"github.com/evald/evald/drift"
-	"github.com/evald/evald/governance"
-	"github.com/evald/evald/runner"
 	"github.com/evald/evald/store"
 )
 
 // The run page: what ran, the thresholds it applied, the drift verdict
 // with its evidence, the regrades of its outputs (if any), a diff against
-// the baseline and every sample.
-//
-// The baseline: the verdict records how many reference runs it used, not
-// which, so the page compares with the newest completed production run
-// (passed or failed) of the same segment (same suite and target versions)
-// before the change the verdict points at (its change run, or the first
-// run of its evidence), else before this run; failing that, with the
-// newest earlier production run of any version. Candidates (and the
-// production arm of a side-by-side gate) are never picked: they measured
-// something else. A candidate's own page compares with the baseline its
-// gate used, recorded in its detail. ?vs=RUN_ID compares with any other
-// run.
+// the baseline daemon.BaselineFor picks and every sample. The handler
+// fetches (fetchRun), the view is built from what was fetched (runView,
+// dash_run_view.go), then rendered.
 
-type kv struct{ K, V, Title string }
-
-type thresholdRow struct {
-	Metric, Want, Got string
-	Status            chip
+// runData is what the run page shows, as read from the store.
+type runData struct {
+	run          store.Run
+	detail       daemon.Detail
+	verdict      *drift.Verdict
+	samples      []store.Sample
+	regrades     []store.Regrade
+	moreRegrades bool
+	// base is the baseline; baseSamples its samples (nil when there is
+	// none, then noBase says why).
+	base        daemon.RunBaseline
+	baseSamples []store.Sample
+	noBase      string
 }
 
-type changeRow struct {
-	Key, Old, New, Direction, Icon string
-}
+// notFound is a fetch failure the page answers with 404 and this message;
+// any other error answers 500.
+type notFound string
 
-type comparisonView struct {
-	Test, N, Dropped, Reference, Current, Delta, CI, PTwo, PDrop string
-	NPassToFail, NFailToPass                                     int
-}
-
-type caseLink struct{ ID, Anchor string }
-
-func caseLinks(ids []string) []caseLink {
-	out := make([]caseLink, len(ids))
-	for i, id := range ids {
-		out[i] = caseLink{ID: id, Anchor: anchor(id)}
-	}
-	return out
-}
-
-type identityRow struct {
-	Source, Reason, Before, After string
-}
-
-type tagRow struct {
-	Tag, N, Delta, PDrop, Q string
-}
-
-type verdictView struct {
-	Kind        chip
-	Page        bool
-	Message     string
-	Rows        []kv
-	Identity    []identityRow
-	ScorerOnly  bool // the identity change is the judge's alone
-	Check       []kv
-	Gate        *comparisonView
-	Evidence    *comparisonView
-	EvLabel     string
-	EvDescribe  string
-	PassToFail  []caseLink
-	FailToPass  []caseLink
-	ByTag       []tagRow
-	AcceptCmd   string
-	ChangeHref  string
-	ChangeRunID int64
-}
-
-// regradeRow is one `evald regrade` of this run.
-type regradeRow struct {
-	When, WhenTitle        string
-	Judge, JudgeTitle      string
-	Status                 chip
-	PassToFail, FailToPass int
-	Compared               int
-	Cost                   string
-}
-
-// maxRunRegrades is how many regrades the run page lists, newest first;
-// GET /api/regrades has them all.
-const maxRunRegrades = 20
-
-type sideView struct {
-	Passed, Total int
-	Output        string
-	Reasons       []string
-	Error         string
-	Missing       bool
-}
-
-type diffCase struct {
-	ID, Anchor string
-	Base, Cur  sideView
-}
-
-type baselineView struct {
-	ID                     int64
-	Href, Note, Started    string
-	PassRate, ThisPass     string
-	Warning                string
-	PassToFail, FailToPass []diffCase
-	Unchanged              int
-	OnlyBase, OnlyThis     int
-}
-
-type assertView struct {
-	Type                  string
-	Status                chip
-	Score, Weight, Reason string
-}
-
-type sampleView struct {
-	Repeat     int
-	Status     chip
-	Score      string
-	Meta       []kv
-	Error      string
-	Output     string
-	Assertions []assertView
-}
-
-type caseView struct {
-	ID, Anchor    string
-	Passed, Total int
-	Status        chip
-	Open          bool
-	Samples       []sampleView
-}
-
-type runPage struct {
-	layout
-	ID                   int64
-	Suite, Target        string
-	PairHref             string
-	Status               chip
-	Summary              []kv
-	ErrorText            string
-	Thresholds           []thresholdRow
-	SignoffHash          string
-	Pending              []changeRow
-	PendingDiff          string
-	SignoffCmd           string
-	Verdict              *verdictView
-	NoVerdict            string // why Verdict is nil
-	Regrades             []regradeRow
-	MoreRegrades         bool
-	Baseline             *baselineView
-	BaselineNone         string
-	Cases                []caseView
-	FailingCases, Errors int
-}
+func (e notFound) Error() string { return string(e) }
 
 func (s *Server) pageRun(w http.ResponseWriter, r *http.Request) {
+	data, err := s.fetchRun(r)
+	if nf, ok := errors.AsType[notFound](err); ok {
+		s.pageNotFound(w, r, string(nf))
+		return
+	}
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "run", runView(data, s.now()))
+}
+
+// fetchRun reads what the page of the run in r's path shows.
+func (s *Server) fetchRun(r *http.Request) (runData, error) {
 	ctx := r.Context()
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id < 1 {
-		s.pageNotFound(w, r, "Run ids are positive whole numbers.")
-		return
+		return runData{}, notFound("Run ids are positive whole numbers.")
 	}
-	run, err := s.opts.Store.Run(ctx, id)
+	var data runData
+	data.run, err = s.opts.Store.Run(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		s.pageNotFound(w, r, fmt.Sprintf("There is no run %d.", id))
-		return
+		return runData{}, notFound(fmt.Sprintf("There is no run %d.", id))
 	}
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return runData{}, err
 	}
-	samples, err := s.opts.Store.Samples(ctx, id)
+	if data.samples, err = s.opts.Store.Samples(ctx, id); err != nil {
+		return runData{}, err
+	}
+	data.detail, data.verdict = parseDetail(data.run.Detail), parseVerdict(data.run.VerdictDetail)
+	regrades, err := s.opts.Store.Regrades(ctx, store.RegradeFilter{Suite: data.run.Suite, RunID: id, Limit: maxRunRegrades + 1})
 	if err != nil {
-		s.pageError(w, r, err)
-		return
-	}
-	now := s.now()
-	d := parseDetail(run.Detail)
-	v := parseVerdict(run.VerdictDetail)
-	p := runPage{
-		layout: s.layout(fmt.Sprintf("Run %d: %s on %s", run.ID, run.Suite, run.Target), ""),
-		ID:     run.ID, Suite: run.Suite, Target: run.Target, PairHref: pairHref(run.Suite, run.Target),
-		Status: runChip(run.Status), ErrorText: run.ErrorText, SignoffHash: d.SignoffHash,
-	}
-	p.Summary = runSummary(run, d, now)
-	p.Thresholds = thresholdRows(run, d)
-	for _, c := range d.PendingSignoff {
-		p.Pending = append(p.Pending, toChangeRow(c))
-	}
-	if len(d.PendingSignoff) > 0 {
-		p.PendingDiff = governance.FormatDiff(d.PendingSignoff)
-		p.SignoffCmd = governance.SignoffCommand(run.Suite)
-	}
-	if v != nil {
-		p.Verdict = toVerdictView(run, v)
-	}
-	p.NoVerdict = noVerdict(run.Role, d)
-	regrades, err := s.opts.Store.Regrades(ctx, store.RegradeFilter{Suite: run.Suite, RunID: run.ID, Limit: maxRunRegrades + 1})
-	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return runData{}, err
 	}
 	if len(regrades) > maxRunRegrades {
-		regrades, p.MoreRegrades = regrades[:maxRunRegrades], true
+		regrades, data.moreRegrades = regrades[:maxRunRegrades], true
 	}
-	for _, g := range regrades {
-		p.Regrades = append(p.Regrades, toRegradeRow(g, now))
-	}
-
+	data.regrades = regrades
 	var vs int64
 	if q := r.URL.Query().Get("vs"); q != "" {
 		if vs, err = strconv.ParseInt(q, 10, 64); err != nil || vs < 1 {
-			s.pageNotFound(w, r, "?vs= takes the id of the run to compare with.")
-			return
+			return runData{}, notFound("?vs= takes the id of the run to compare with.")
 		}
 	}
-	var (
-		base          store.Run
-		note, warning string
-	)
-	if vs == 0 && run.Role == store.RoleCandidate {
-		base, note, p.BaselineNone, err = s.gateBaseline(ctx, d)
-	} else {
-		base, note, warning, err = s.baseline(ctx, run, v, vs)
-	}
+	return data, s.fetchBaseline(ctx, &data, vs)
+}
+
+// fetchBaseline reads data.run's baseline and its samples, or says in
+// data.noBase why it has none.
+func (s *Server) fetchBaseline(ctx context.Context, data *runData, vs int64) error {
+	run := data.run
+	base, err := daemon.BaselineFor(ctx, s.opts.Store, run, data.detail, data.verdict, vs)
 	switch {
-	case err == nil && p.BaselineNone != "":
-		// Nothing to diff against, and the page says why.
 	case errors.Is(err, store.ErrNotFound) && vs > 0:
-		s.pageNotFound(w, r, fmt.Sprintf("There is no run %d to compare with.", vs))
-		return
+		return notFound(fmt.Sprintf("There is no run %d to compare with.", vs))
 	case errors.Is(err, store.ErrNotFound):
-		p.BaselineNone = "No earlier completed production run of " + run.Suite + " on " + run.Target + " to compare with."
+		data.noBase = "No earlier completed production run of " + run.Suite + " on " + run.Target + " to compare with."
+		return nil
 	case err != nil:
-		s.pageError(w, r, err)
-		return
+		return err
+	}
+	b := base.Gate
+	switch base.Missing {
+	case daemon.GateNoBaseline:
+		data.noBase = "The CI gate compared this candidate with no baseline: its thresholds alone decided. Compare with a run by adding ?vs=RUN_ID to this page's address."
+	case daemon.GateRemote:
+		data.noBase = fmt.Sprintf("The CI gate's baseline, run %d of %s, is not in this database.", b.RunID, b.Source)
+	case daemon.GateGone:
+		data.noBase = fmt.Sprintf("The CI gate's baseline, run %d, is no longer in this database.", b.RunID)
 	default:
-		baseSamples, err := s.opts.Store.Samples(ctx, base.ID)
-		if err != nil {
-			s.pageError(w, r, err)
-			return
-		}
-		bv := diffRuns(baseSamples, samples)
-		bv.ID, bv.Href, bv.Note, bv.Warning = base.ID, runHref(base.ID), note, warning
-		bv.Started, bv.PassRate, bv.ThisPass = fmtTime(base.StartedAt), fmtPctPtr(base.PassRate), fmtPctPtr(run.PassRate)
-		p.Baseline = &bv
+		data.base = base
+		data.baseSamples, err = s.opts.Store.Samples(ctx, base.Run.ID)
 	}
-
-	p.Cases = caseViews(samples)
-	for _, c := range p.Cases {
-		if c.Open {
-			p.FailingCases++
-		}
-	}
-	for _, sm := range samples {
-		if sm.ErrorClass != "" {
-			p.Errors++
-		}
-	}
-	s.render(w, r, http.StatusOK, "run", p)
-}
-
-func runSummary(run store.Run, d daemon.Detail, now time.Time) []kv {
-	out := []kv{
-		{K: "suite", V: run.Suite},
-		{K: "target", V: run.Target},
-		{K: "trigger", V: run.Trigger},
-		{K: "started", V: fmtTime(run.StartedAt), Title: fmtAgo(run.StartedAt, now)},
-		{K: "finished", V: fmtTime(run.FinishedAt)},
-		{K: "duration", V: fmtDuration(run.DurationMS)},
-		{K: "pass rate", V: fmtPctPtr(run.PassRate)},
-		{K: "mean score", V: fmtPctPtr(run.MeanScore)},
-		{K: "cases", V: fmt.Sprintf("%d (%d with a valid sample)", run.Cases, d.ValidCases)},
-		{K: "samples", V: fmt.Sprintf("%d, %d errored", run.Samples, run.Errors)},
-	}
-	if run.PassRate != nil {
-		n := d.ValidCases
-		if n == 0 {
-			n = run.Cases
-		}
-		lo, hi := wilson(*run.PassRate, float64(n))
-		out[6].V += fmt.Sprintf(" (95%% CI %s to %s)", fmtPct(lo), fmtPct(hi))
-	}
-	if len(d.ErrorsByClass) > 0 {
-		out = append(out, kv{K: "errors by class", V: fmtCounts(d.ErrorsByClass)})
-	}
-	out = append(out,
-		kv{K: "tokens", V: fmt.Sprintf("%d prompt, %d completion", run.PromptTokens, run.CompletionTokens)},
-		kv{K: "cost", V: fmtUSD(run.CostUSD)},
-		kv{K: "models returned", V: fmtCounts(d.Models)},
-		kv{K: "fingerprints returned", V: fmtCounts(d.Fingerprints)},
-		kv{K: "suite version", V: shortHash(run.SuiteVersion), Title: run.SuiteVersion},
-		kv{K: "prompt version", V: shortHash(run.PromptVersion), Title: run.PromptVersion},
-		kv{K: "target version", V: shortHash(run.TargetVersion), Title: run.TargetVersion},
-	)
-	if j := d.Judge; j != nil {
-		out = append(out,
-			kv{K: "judge", V: j.Target + " (version " + shortHash(j.TargetVersion) + ")", Title: j.TargetVersion},
-			kv{K: "judge models returned", V: fmtCounts(j.Models)},
-			kv{K: "judge fingerprints returned", V: fmtCounts(j.Fingerprints)},
-			kv{K: "judge tokens and cost", V: fmt.Sprintf("%d prompt, %d completion, %s (%d cached grades)", j.PromptTokens, j.CompletionTokens, fmtUSD(j.CostUSD), j.CacheHits)},
-		)
-	}
-	return out
-}
-
-func toRegradeRow(g store.Regrade, now time.Time) regradeRow {
-	return regradeRow{
-		When: fmtTime(g.At), WhenTitle: fmtAgo(g.At, now),
-		Judge: g.JudgeTarget + " (version " + shortHash(g.JudgeVersion) + ")", JudgeTitle: g.JudgeVersion,
-		Status:     regradeChip(g.Status),
-		PassToFail: g.PassToFail, FailToPass: g.FailToPass, Compared: g.Compared,
-		Cost: fmtUSD(g.CostUSD),
-	}
-}
-
-func regradeChip(status string) chip {
-	switch status {
-	case daemon.RegradeAgree:
-		return chip{Class: "ok", Icon: "✓", Text: "agrees", Title: "today's judge grades the stored outputs as the run did"}
-	case daemon.RegradeDisagree:
-		return chip{Class: "warn", Icon: "⚖", Text: "disagrees", Title: "today's judge grades the same outputs differently"}
-	case daemon.RegradeErrored:
-		return chip{Class: "warn", Icon: "⚠", Text: status, Title: "more grades missing than the error budget allows"}
-	case daemon.RegradeInterrupted:
-		return chip{Class: "mute", Icon: "-", Text: status, Title: "stopped before every output was graded"}
-	case daemon.RegradeNoComparison:
-		return chip{Class: "mute", Icon: "-", Text: "no comparison", Title: "no stored output could be compared"}
-	}
-	return chip{Class: "mute", Icon: "?", Text: status}
-}
-
-func thresholdRows(run store.Run, d daemon.Detail) []thresholdRow {
-	th := parseThresholds(run.ThresholdsJSON)
-	var out []thresholdRow
-	for _, k := range []string{"pass_rate", "mean_score"} {
-		want, ok := th[k]
-		if !ok {
-			continue
-		}
-		got := run.PassRate
-		if k == "mean_score" {
-			got = run.MeanScore
-		}
-		row := thresholdRow{Metric: k, Want: fmtPct(want), Got: fmtPctPtr(got)}
-		failed := false
-		for _, f := range d.ThresholdFailures {
-			failed = failed || f.Metric == k
-		}
-		switch {
-		case failed:
-			row.Status = chip{Class: "bad", Icon: "✗", Text: "not met"}
-		case got == nil:
-			row.Status = chip{Class: "mute", Icon: "-", Text: "not measured"}
-		default:
-			row.Status = chip{Class: "ok", Icon: "✓", Text: "met"}
-		}
-		out = append(out, row)
-	}
-	return out
-}
-
-func toChangeRow(c governance.Change) changeRow {
-	show := func(v *float64) string {
-		if v == nil {
-			return "unset"
-		}
-		return fmtNum(*v)
-	}
-	icon := "~"
-	switch c.Direction {
-	case governance.Loosened:
-		icon = "↓"
-	case governance.Tightened:
-		icon = "↑"
-	case governance.Added:
-		icon = "+"
-	case governance.Removed:
-		icon = "−"
-	}
-	return changeRow{Key: c.Key, Old: show(c.Old), New: show(c.New), Direction: string(c.Direction), Icon: icon}
-}
-
-func verdictChip(kind string) chip {
-	switch kind {
-	case drift.KindRegressed:
-		return chip{Class: "bad", Icon: "▼", Text: kind}
-	case drift.KindProviderChanged:
-		return chip{Class: "bad", Icon: "▼", Text: "provider changed"}
-	case drift.KindScorerChanged:
-		return chip{Class: "warn", Icon: "⚖", Text: "scorer changed"}
-	case drift.KindOK:
-		return chip{Class: "ok", Icon: "✓", Text: kind}
-	case drift.KindRecovered:
-		return chip{Class: "ok", Icon: "↑", Text: kind}
-	case drift.KindIdentityChanged:
-		return chip{Class: "info", Icon: "⇄", Text: "identity changed"}
-	case drift.KindWarmingUp:
-		return chip{Class: "info", Icon: "◔", Text: "warming up"}
-	case drift.KindNewSegment:
-		return chip{Class: "info", Icon: "★", Text: "new segment"}
-	case drift.KindSkipped:
-		return chip{Class: "mute", Icon: "-", Text: kind}
-	}
-	return chip{Class: "mute", Icon: "?", Text: kind}
-}
-
-func toComparison(c drift.Comparison) *comparisonView {
-	return &comparisonView{
-		Test: c.Test, N: strconv.Itoa(c.N), Dropped: strconv.Itoa(c.Dropped),
-		Reference: fmtPct(c.Reference), Current: fmtPct(c.Current), Delta: fmtPP(c.Delta),
-		CI: fmtPP(c.CILow) + " to " + fmtPP(c.CIHigh), PTwo: fmtNum(c.PTwoSided), PDrop: fmtNum(c.PDrop),
-		NPassToFail: c.NPassToFail, NFailToPass: c.NFailToPass,
-	}
-}
-
-func toVerdictView(run store.Run, v *drift.Verdict) *verdictView {
-	vv := &verdictView{Kind: verdictChip(v.Kind), Page: v.Page, Message: v.Message}
-	if v.Reason != "" && !strings.Contains(v.Message, v.Reason) {
-		vv.Message += " (" + v.Reason + ")"
-	}
-	add := func(k, val, title string) { vv.Rows = append(vv.Rows, kv{K: k, V: val, Title: title}) }
-	add("segment", strconv.Itoa(v.Segment), "runs with the same suite and target versions")
-	add("reference runs", strconv.Itoa(v.RefRuns), "the anchored reference this run was compared with")
-	if v.N > 0 {
-		add("change D", fmtPP(v.D), "this run minus the reference, paired by case")
-		phi := "over-dispersion φ = " + fmtNum(v.Phi)
-		if v.PhiMeasured > v.Phi {
-			phi += " (measured " + fmtNum(v.PhiMeasured) + ", not significantly above 1)"
-		}
-		add("standard error", strings.TrimPrefix(fmtPP(v.SETot), "+"), fmt.Sprintf("this run %s, reference %s, %s", fmtPP(v.SECur), fmtPP(v.SEBase), phi))
-		add("p (drop)", fmtNum(v.P), "one-sided, "+v.Test+"; descriptive: the alarm is the CUSUM")
-		add("paired cases", fmt.Sprintf("%d (%d on one side only)", v.N, v.DroppedCases), "")
-	}
-	add("CUSUM S", fmt.Sprintf("%.2f of H = %.2f", v.S, v.H), fmt.Sprintf("increment %.2f this run; an alarm when S reaches H", v.G))
-	if v.ChangeRun > 0 {
-		vv.ChangeRunID, vv.ChangeHref = v.ChangeRun, runHref(v.ChangeRun)
-	}
-	if v.AlertRun > 0 {
-		add("open alert", fmt.Sprintf("run %d", v.AlertRun), "")
-	}
-	if v.Attribution != "" {
-		add("attribution", v.Attribution, "")
-	}
-	if v.Identity != nil {
-		vv.ScorerOnly = v.Identity.Source() == "judge"
-		for _, c := range v.Identity.Changes {
-			vv.Identity = append(vv.Identity, identityRow{
-				Source: c.Source, Reason: c.Reason,
-				Before: "models " + fmtCounts(c.Before.Models) + "; fingerprints " + fmtCounts(c.Before.Fingerprints),
-				After:  "models " + fmtCounts(c.After.Models) + "; fingerprints " + fmtCounts(c.After.Fingerprints),
-			})
-		}
-	}
-	if c := v.Check; c != nil {
-		vv.Check = []kv{
-			{K: "since run", V: strconv.FormatInt(c.ChangeRun, 10)},
-			{K: "look", V: fmt.Sprintf("%d of %d", c.Look, c.M)},
-			{K: "pooled change", V: fmtPP(c.DPooled)},
-			{K: "z", V: fmt.Sprintf("%.2f (rejects at −%.2f)", c.Z, c.Critical)},
-			{K: "detectable drop (80% power)", V: fmtPP(-c.MDE80)},
-			{K: "outcome", V: c.Outcome},
-		}
-	}
-	if v.Gate != nil {
-		vv.Gate = toComparison(*v.Gate)
-	}
-	if e := v.Evidence; e != nil {
-		vv.Evidence = toComparison(e.Pooled)
-		vv.EvLabel, vv.EvDescribe = e.Label, e.Describe
-		vv.PassToFail, vv.FailToPass = caseLinks(e.Pooled.PassToFail), caseLinks(e.Pooled.FailToPass)
-		for _, t := range e.ByTag {
-			vv.ByTag = append(vv.ByTag, tagRow{Tag: t.Tag, N: strconv.Itoa(t.N), Delta: fmtPP(t.Delta), PDrop: fmtNum(t.PDrop), Q: fmtNum(t.Q)})
-		}
-	}
-	if v.Page || v.AlertRun > 0 {
-		vv.AcceptCmd = "evald accept --target " + run.Target + " --by NAME --reason TEXT " + run.Suite
-	}
-	return vv
-}
-
-// completed are the statuses of runs that measured the suite in full.
-var completed = []store.Status{store.StatusPassed, store.StatusFailed}
-
-// baseline picks the run to diff against (see the top of this file) and
-// says why it was picked; warning is set when its versions differ.
-func (s *Server) baseline(ctx context.Context, run store.Run, v *drift.Verdict, vs int64) (base store.Run, note, warning string, err error) {
-	if vs > 0 {
-		base, err = s.opts.Store.Run(ctx, vs)
-		if err != nil {
-			return base, "", "", err
-		}
-		return base, "chosen in the address (?vs=)", versionWarning(run, base), nil
-	}
-	before := run.ID
-	if v != nil {
-		if v.ChangeRun > 0 && v.ChangeRun <= before {
-			before = v.ChangeRun
-		}
-		if v.Evidence != nil && v.Evidence.FromRun > 0 && v.Evidence.FromRun < before {
-			before = v.Evidence.FromRun
-		}
-	}
-	base, err = s.opts.Store.PreviousRun(ctx, run, before, completed...)
-	if err == nil {
-		if before < run.ID {
-			return base, fmt.Sprintf("the last completed production run of the same segment before the change the verdict points at (run %d)", before), "", nil
-		}
-		return base, "the previous completed production run of the same segment (same suite and target versions)", "", nil
-	}
-	if !errors.Is(err, store.ErrNotFound) {
-		return base, "", "", err
-	}
-	runs, err := s.opts.Store.Runs(ctx, store.RunFilter{Suite: run.Suite, Target: run.Target, BeforeID: run.ID, Production: true, Limit: 100})
-	if err != nil {
-		return base, "", "", err
-	}
-	for _, r := range runs {
-		if r.Status.Completed() {
-			return r, "the previous completed production run (none of this run's segment came before it)", versionWarning(run, r), nil
-		}
-	}
-	return base, "", "", fmt.Errorf("baseline of run %d: %w", run.ID, store.ErrNotFound)
-}
-
-// gateBaseline is what a candidate's page diffs against: the baseline its
-// gate compared it with, never the previous run, which may be another
-// candidate. none says why there is nothing to diff against (the gate had
-// no baseline, or it came from another server's database).
-func (s *Server) gateBaseline(ctx context.Context, d daemon.Detail) (base store.Run, note, none string, err error) {
-	if d.Gate == nil || d.Gate.Baseline.RunID == 0 {
-		return base, "", "The CI gate compared this candidate with no baseline: its thresholds alone decided. Compare with a run by adding ?vs=RUN_ID to this page's address.", nil
-	}
-	b := d.Gate.Baseline
-	if remoteSource(b.Source) {
-		return base, "", fmt.Sprintf("The CI gate's baseline, run %d of %s, is not in this database.", b.RunID, b.Source), nil
-	}
-	base, err = s.opts.Store.Run(ctx, b.RunID)
-	if errors.Is(err, store.ErrNotFound) {
-		return base, "", fmt.Sprintf("The CI gate's baseline, run %d, is no longer in this database.", b.RunID), nil
-	}
-	if err != nil {
-		return base, "", "", err
-	}
-	how := "--baseline " + b.Mode
-	if b.Mode == daemon.BaselineSideBySide {
-		how = "production's arm, run side by side"
-	}
-	return base, "the baseline the CI gate compared it with (" + how + ")", "", nil
-}
-
-// remoteSource reports whether a gate's baseline came from another
-// server (`evald run --server URL`): its run ids are that database's.
-func remoteSource(source string) bool {
-	return strings.HasPrefix(source, "http://") || strings.HasPrefix(source, "https://")
-}
-
-// noVerdict says why a run of role with detail d has no drift verdict: the
-// runs of a CI gate are never fed to the detector.
-func noVerdict(role store.Role, d daemon.Detail) string {
-	switch role {
-	case store.RoleCandidate:
-		compared := "not compared with a baseline"
-		if g := d.Gate; g != nil && g.Baseline.RunID > 0 {
-			compared = fmt.Sprintf("compared with run %d", g.Baseline.RunID)
-			if remoteSource(g.Baseline.Source) {
-				compared += " of " + g.Baseline.Source
-			}
-		}
-		return "Candidate run (CI gate): drift is not evaluated; " + compared + "."
-	case store.RoleReference:
-		return "Production's arm of a side-by-side CI gate: drift is not evaluated; the candidate was compared with it."
-	}
-	return "No drift verdict: the run was not compared (refused, or still running)."
-}
-
-func versionWarning(run, base store.Run) string {
-	var diff []string
-	if run.Suite != base.Suite || run.Target != base.Target {
-		return fmt.Sprintf("run %d is of %s on %s: cases are paired by id only", base.ID, base.Suite, base.Target)
-	}
-	if run.PromptVersion != base.PromptVersion {
-		diff = append(diff, "prompt")
-	} else if run.SuiteVersion != base.SuiteVersion {
-		diff = append(diff, "suite")
-	}
-	if run.TargetVersion != base.TargetVersion {
-		diff = append(diff, "target")
-	}
-	if len(diff) == 0 {
-		return ""
-	}
-	return "the " + strings.Join(diff, " and ") + " version differs from this run's: the diff shows our change as well as the provider's"
-}
-
-// caseSamples groups a run's samples by case, in case order.
-type caseSamples struct {
-	id      string
-	samples []store.Sample
-	passed  int
-	valid   int
-}
-
-func groupCases(samples []store.Sample) []*caseSamples {
-	var out []*caseSamples
-	byID := map[string]*caseSamples{}
-	for _, sm := range samples {
-		c := byID[sm.CaseID]
-		if c == nil {
-			c = &caseSamples{id: sm.CaseID}
-			byID[sm.CaseID] = c
-			out = append(out, c)
-		}
-		c.samples = append(c.samples, sm)
-		if !runner.Missing(sm.ErrorClass) {
-			c.valid++
-			if sm.Pass {
-				c.passed++
-			}
-		}
-	}
-	return out
-}
-
-// passing says whether a case passed: at least half its valid samples
-// passed, as the drift evidence counts pass -> fail flips.
-func (c *caseSamples) passing() bool { return c.valid > 0 && 2*c.passed >= c.valid }
-
-// side shows one case of one run in the diff: the first sample that tells
-// its outcome (a failing one when it fails).
-func (c *caseSamples) side() sideView {
-	sv := sideView{Passed: c.passed, Total: c.valid}
-	if c.valid == 0 {
-		sv.Missing = true
-		if len(c.samples) > 0 {
-			sv.Error = c.samples[0].ErrorClass + ": " + c.samples[0].ErrorText
-		}
-		return sv
-	}
-	want := c.passing()
-	for _, sm := range c.samples {
-		if runner.Missing(sm.ErrorClass) || sm.Pass != want {
-			continue
-		}
-		sv.Output = sm.Output
-		for _, r := range sm.Results {
-			if !r.Pass && r.Reason != "" {
-				sv.Reasons = append(sv.Reasons, r.Type+": "+r.Reason)
-			}
-		}
-		break
-	}
-	return sv
-}
-
-// anchor is a case's fragment id: its id with anything but letters,
-// digits, '-', '_' and '.' spelled as _XX hex, so it needs no escaping.
-func anchor(caseID string) string {
-	var b strings.Builder
-	b.WriteString("case-")
-	for _, c := range []byte(caseID) {
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' {
-			b.WriteByte(c)
-		} else {
-			fmt.Fprintf(&b, "_%02x", c)
-		}
-	}
-	return b.String()
-}
-
-// diffRuns lists the cases whose outcome flipped between the baseline's
-// samples and this run's.
-func diffRuns(base, cur []store.Sample) baselineView {
-	var bv baselineView
-	bc := map[string]*caseSamples{}
-	for _, c := range groupCases(base) {
-		bc[c.id] = c
-	}
-	seen := map[string]bool{}
-	for _, c := range groupCases(cur) {
-		seen[c.id] = true
-		b := bc[c.id]
-		if b == nil || b.valid == 0 || c.valid == 0 {
-			bv.OnlyThis++
-			continue
-		}
-		switch {
-		case b.passing() && !c.passing():
-			bv.PassToFail = append(bv.PassToFail, diffCase{ID: c.id, Anchor: anchor(c.id), Base: b.side(), Cur: c.side()})
-		case !b.passing() && c.passing():
-			bv.FailToPass = append(bv.FailToPass, diffCase{ID: c.id, Anchor: anchor(c.id), Base: b.side(), Cur: c.side()})
-		default:
-			bv.Unchanged++
-		}
-	}
-	for id, b := range bc {
-		if !seen[id] && b.valid > 0 {
-			bv.OnlyBase++
-		}
-	}
-	return bv
-}
-
-func caseViews(samples []store.Sample) []caseView {
-	var out []caseView
-	for _, c := range groupCases(samples) {
-		cv := caseView{ID: c.id, Anchor: anchor(c.id), Passed: c.passed, Total: c.valid}
-		switch {
-		case c.valid == 0:
-			cv.Status, cv.Open = chip{Class: "warn", Icon: "⚠", Text: "no valid sample"}, true
-		case c.passed == c.valid:
-			cv.Status = chip{Class: "ok", Icon: "✓", Text: "passed"}
-		default:
-			cv.Status, cv.Open = chip{Class: "bad", Icon: "✗", Text: "failed"}, true
-		}
-		if c.valid < len(c.samples) {
-			cv.Open = true
-		}
-		for _, sm := range c.samples {
-			sv := sampleView{Repeat: sm.Repeat + 1, Output: sm.Output, Score: fmtNum(sm.Score)}
-			switch {
-			case runner.Missing(sm.ErrorClass):
-				sv.Status = chip{Class: "warn", Icon: "⚠", Text: sm.ErrorClass}
-				sv.Error = sm.ErrorText
-				sv.Score = "-"
-			case sm.Pass:
-				sv.Status = chip{Class: "ok", Icon: "✓", Text: "pass"}
-			default:
-				sv.Status = chip{Class: "bad", Icon: "✗", Text: "fail"}
-			}
-			if sm.ErrorClass == runner.ClassRefused {
-				sv.Error = "refused by the provider's policy (graded as an answer): " + sm.ErrorText
-			}
-			sv.Meta = []kv{
-				{K: "model", V: orDash(sm.Model)},
-				{K: "fingerprint", V: orDash(sm.Fingerprint)},
-				{K: "latency", V: fmt.Sprintf("%.0f ms", sm.LatencyMS)},
-				{K: "finish", V: orDash(sm.FinishReason)},
-				{K: "tokens", V: fmt.Sprintf("%d + %d", sm.PromptTokens, sm.CompletionTokens)},
-				{K: "attempts", V: strconv.Itoa(sm.Attempts)},
-			}
-			if sm.JudgeModel != "" || sm.JudgeFingerprint != "" {
-				sv.Meta = append(sv.Meta, kv{K: "judge", V: orDash(sm.JudgeModel) + ", " + orDash(sm.JudgeFingerprint)})
-			}
-			for _, r := range sm.Results {
-				av := assertView{Type: r.Type, Score: fmtNum(r.Score), Weight: fmtNum(r.Weight), Reason: r.Reason}
-				if r.Pass {
-					av.Status = chip{Class: "ok", Icon: "✓", Text: "pass"}
-				} else {
-					av.Status = chip{Class: "bad", Icon: "✗", Text: "fail"}
-				}
-				sv.Assertions = append(sv.Assertions, av)
-			}
-			cv.Samples = append(cv.Samples, sv)
-		}
-		out = append(out, cv)
-	}
-	return out
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
+	return err
 }

@@ -3,12 +3,12 @@ package main
 import (
 	"encoding/xml"
 	"fmt"
-	"github.com/evald/evald/store"
 	"io"
 	"strconv"
 	"strings"
 
 	"github.com/evald/evald/daemon"
+	"github.com/evald/evald/store"
 )
 
 // JUnit XML, as the common JUnit XSD (the Ant/Jenkins schema CI systems

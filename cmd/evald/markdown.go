@@ -2,12 +2,12 @@ package main
 
 import (
 	"fmt"
-	"github.com/evald/evald/store"
 	"strings"
 	"unicode"
 
 	"github.com/evald/evald/daemon"
 	"github.com/evald/evald/drift"
+	"github.com/evald/evald/store"
 )
 
 // markdownReport renders one run for a pull request comment or a CI step
