@@ -90,7 +90,11 @@ type SuiteRef struct {
 	Targets         []string
 	Schedule        string // robfig/cron spec
 	BudgetUSDPerDay float64
-	Line            int
+	// MaxFileBytes limits each file the suite reads (its file, prompts,
+	// datasets); 0 means evals.DefaultMaxFileBytes (64 MiB). A file parsed
+	// as one YAML document is held to evals.MaxYAMLBytes whatever this says.
+	MaxFileBytes int64
+	Line         int
 }
 
 // Alerts configures alert delivery.

@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"net"
 	"net/url"
-	"os"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -19,6 +18,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/evald/evald/evals"
+	"github.com/evald/evald/internal/safefile"
 	"github.com/evald/evald/internal/strictyaml"
 )
 
@@ -62,14 +62,18 @@ func LoadFile(path string) (*Config, error) {
 
 // source abstracts where a config and its suites are read from.
 type source interface {
-	read(name string) ([]byte, error)
+	// read reads a regular file of at most max bytes (see safefile).
+	read(name string, max int64) ([]byte, error)
 	resolve(from, rel string) (string, error)
-	loadSuite(name string) (*evals.Suite, error)
+	// loadSuite loads a suite whose files are at most max bytes each.
+	loadSuite(name string, max int64) (*evals.Suite, error)
 }
 
 type fsFiles struct{ fsys fs.FS }
 
-func (f fsFiles) read(name string) ([]byte, error) { return fs.ReadFile(f.fsys, name) }
+func (f fsFiles) read(name string, max int64) ([]byte, error) {
+	return safefile.FSRead(f.fsys, name, max)
+}
 
 func (f fsFiles) resolve(from, rel string) (string, error) {
 	if path.IsAbs(rel) {
@@ -82,11 +86,13 @@ func (f fsFiles) resolve(from, rel string) (string, error) {
 	return p, nil
 }
 
-func (f fsFiles) loadSuite(name string) (*evals.Suite, error) { return evals.Parse(f.fsys, name) }
+func (f fsFiles) loadSuite(name string, _ int64) (*evals.Suite, error) {
+	return evals.Parse(f.fsys, name)
+}
 
 type osFiles struct{}
 
-func (osFiles) read(name string) ([]byte, error) { return os.ReadFile(name) }
+func (osFiles) read(name string, max int64) ([]byte, error) { return safefile.Read(name, max) }
 
 func (osFiles) resolve(from, rel string) (string, error) {
 	rel = filepath.FromSlash(rel)
@@ -96,13 +102,15 @@ func (osFiles) resolve(from, rel string) (string, error) {
 	return filepath.Join(filepath.Dir(from), rel), nil
 }
 
-func (osFiles) loadSuite(name string) (*evals.Suite, error) { return evals.LoadFile(name) }
+func (osFiles) loadSuite(name string, max int64) (*evals.Suite, error) {
+	return evals.LoadFileLimit(name, max)
+}
 
 var (
 	topKeys     = []string{"storage", "server", "targets", "judge", "suites", "alerts", "governance"}
 	targetKeys  = []string{"name", "base_url", "api_key_env", "model", "embedding_model", "params", "concurrency", "rps", "timeout", "retries", "price", "max_response_bytes", "max_usage_tokens", "follow_redirects"}
 	paramKeys   = []string{"temperature", "top_p", "max_tokens", "seed", "response_format", "tools"}
-	suiteRefKey = []string{"file", "targets", "schedule", "budget_usd_per_day"}
+	suiteRefKey = []string{"file", "targets", "schedule", "budget_usd_per_day", "max_file_bytes"}
 	targetName  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 )
 
@@ -115,7 +123,7 @@ func parseConfig(src source, name string, p *evals.Problems) *Config {
 	if err == nil {
 		cfg.Storage.SQLite = sqlite
 	}
-	data, err := src.read(name)
+	data, err := src.read(name, evals.MaxYAMLBytes)
 	if err != nil {
 		p.Addf(name, 0, "", "", ErrFile, "cannot read: %s", readErr(err))
 		return cfg
@@ -512,6 +520,14 @@ func (d *decoder) suites(src source, n *yaml.Node, targets []string) []SuiteRef 
 					d.FailGot(v, strictyaml.Key(field, "schedule"), ErrInvalid, "%v", err)
 				}
 				r.Schedule = s
+			}
+		}
+		if v := f["max_file_bytes"]; v != nil {
+			if b, ok := d.Integer(v, strictyaml.Key(field, "max_file_bytes")); ok {
+				if b < 1 {
+					d.FailGot(v, strictyaml.Key(field, "max_file_bytes"), ErrInvalid, "must be at least 1")
+				}
+				r.MaxFileBytes = int64(b)
 			}
 		}
 		if v := f["budget_usd_per_day"]; v != nil && !strictyaml.IsNull(v) {

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/evald/evald/evals"
+	"github.com/evald/evald/internal/safefile"
 	"github.com/evald/evald/internal/strictyaml"
 )
 
@@ -51,12 +52,12 @@ func loadProject(src source, name string) (*Project, error) {
 			proj.Suites[i] = s
 			continue
 		}
-		if _, err := src.read(ref.File); err != nil {
+		if _, err := src.read(ref.File, evals.MaxYAMLBytes); err != nil && !errors.Is(err, safefile.ErrTooLarge) {
 			p.Addf(name, ref.Line, strictyaml.Index("suites", i)+".file", "", ErrFile, "cannot read %s: %s", ref.File, readErr(err))
 			failed[ref.File] = true
 			continue
 		}
-		s, err := src.loadSuite(ref.File)
+		s, err := src.loadSuite(ref.File, ref.MaxFileBytes)
 		if err != nil {
 			errs = append(errs, err)
 			failed[ref.File] = true

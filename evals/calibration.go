@@ -72,7 +72,7 @@ var (
 // calibration decodes the calibration block. cases are the suite's
 // resolved cases, raw the cases as written (a case that failed to resolve
 // is reported where it is written, not again as unknown here).
-func (l *loader) calibration(d *decoder, n *yaml.Node, prompt []Message, defaults rawCase, cases []Case, raw []rawCase, checkVars bool) *Calibration {
+func (l *loader) calibration(d *decoder, n *yaml.Node, prompt []Message, defaults rawCase, cases []Case, written map[string]bool, checkVars bool) *Calibration {
 	f, ok := d.Fields(n, "calibration", "a mapping {max_disagreement, items}", calibrationKeys...)
 	if !ok {
 		return nil
@@ -89,12 +89,6 @@ func (l *loader) calibration(d *decoder, n *yaml.Node, prompt []Message, default
 	byID := map[string]*Case{}
 	for i := range cases {
 		byID[cases[i].ID] = &cases[i]
-	}
-	written := map[string]bool{}
-	for _, rc := range raw {
-		if rc.hasID {
-			written[rc.id] = true
-		}
 	}
 	items := f["items"]
 	if items == nil {

@@ -39,7 +39,7 @@ func (l *loader) parseJudgePrompts(d *decoder, n *yaml.Node) *scoring.JudgePromp
 			d.FailGot(v, field, ErrFile, "%v", err)
 			continue
 		}
-		data, err := l.src.read(file)
+		data, err := l.src.read(file, l.maxBytes)
 		if err != nil {
 			d.Fail(v, field, ErrFile, "cannot read %s: %s", file, readErr(err))
 			continue

@@ -9,6 +9,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/evald/evald/internal/safefile"
 	"github.com/evald/evald/internal/strictyaml"
 	"github.com/evald/evald/scoring"
 )
@@ -18,15 +19,27 @@ import (
 // inside fsys). Every problem is reported at once: the error joins
 // *FieldError values.
 func Parse(fsys fs.FS, name string) (*Suite, error) {
-	return load(fsSource{fsys}, name)
+	return load(fsSource{fsys}, name, 0)
 }
 
 // LoadFile loads a suite from the file system. Relative file:// references
 // resolve against the suite file's folder and may leave it
 // (file://../prompts/x.txt); errors print paths the way path was given.
 func LoadFile(path string) (*Suite, error) {
-	return load(osSource{}, path)
+	return load(osSource{}, path, 0)
 }
+
+// LoadFileLimit is LoadFile with a size limit for each file the suite
+// reads (0: DefaultMaxFileBytes).
+func LoadFileLimit(path string, maxBytes int64) (*Suite, error) {
+	return load(osSource{}, path, maxBytes)
+}
+
+// DefaultMaxFileBytes is the size limit of each file a suite reads (the
+// suite file, prompts, datasets) unless evald.yaml sets
+// suites[].max_file_bytes. Only regular files are read: never a pipe, a
+// device or anything under /proc, /sys or /dev.
+const DefaultMaxFileBytes = safefile.DefaultMaxBytes
 
 // ParsePrompt loads a file that holds only prompt messages (a YAML or JSON
 // list of {role, content}; content may be a file:// reference), such as the
@@ -51,18 +64,23 @@ var (
 
 // loader holds the state of loading one suite.
 type loader struct {
-	src  source
-	p    Problems
-	file string
+	src source
+	// maxBytes is the size limit of each file read (0: the default).
+	maxBytes int64
+	p        Problems
+	file     string
 	// judgePrompts are the suite's judge_prompts, set on every assertion.
 	judgePrompts *scoring.JudgePrompts
+	// sink receives each test case as it is read (emit); emitted counts them.
+	sink    func(rawCase)
+	emitted int
 }
 
 func (l *loader) decoder(file string) *decoder { return newDecoder(file, &l.p) }
 
 // readRoot reads and parses a YAML (or JSON) file into its root node.
 func (l *loader) readRoot(name string) (*yaml.Node, *decoder) {
-	data, err := l.src.read(name)
+	data, err := l.readYAML(name)
 	if err != nil {
 		l.p.Addf(name, 0, "", "", ErrFile, "cannot read: %s", readErr(err))
 		return nil, l.decoder(name)
@@ -76,8 +94,8 @@ func (l *loader) parseRoot(name string, data []byte) (*yaml.Node, *decoder) {
 	return d.Document(data), d
 }
 
-func load(src source, name string) (*Suite, error) {
-	l := &loader{src: src, file: name}
+func load(src source, name string, maxBytes int64) (*Suite, error) {
+	l := &loader{src: src, file: name, maxBytes: maxBytes}
 	s := l.suite()
 	if err := l.p.Err(); err != nil {
 		return nil, err
@@ -143,12 +161,19 @@ func (l *loader) suite() *Suite {
 	// A broken prompt or defaultTest would make every case look wrong:
 	// their vars are then not checked.
 	checkVars := l.p.Len() == before
-	var cases []rawCase
+	// The judge prompts are compiled into each case's assertions, and
+	// cases are resolved as they are read.
+	if n := f["judge_prompts"]; n != nil && !strictyaml.IsNull(n) {
+		l.judgePrompts = l.parseJudgePrompts(d, n)
+	}
+	res := l.newResolver(s.Prompt, defaults, checkVars)
+	l.sink = res.add
 	if n := f["tests"]; n == nil {
 		d.Fail(root, "tests", ErrMissing, "required: a list of test cases or file:// datasets")
 	} else {
-		cases = l.tests(d, n)
+		l.tests(d, n)
 	}
+	l.sink = nil
 	if n := f["thresholds"]; n != nil && !strictyaml.IsNull(n) {
 		s.Thresholds = thresholds(d, n)
 	}
@@ -168,12 +193,9 @@ func (l *loader) suite() *Suite {
 		s.Judge, _ = d.NonEmpty(n, "judge")
 		s.JudgeLine = d.Line(n)
 	}
-	if n := f["judge_prompts"]; n != nil && !strictyaml.IsNull(n) {
-		l.judgePrompts = l.parseJudgePrompts(d, n)
-	}
-	s.Cases = l.resolve(s.Prompt, defaults, cases, checkVars)
+	s.Cases = res.cases
 	if n := f["calibration"]; n != nil && !strictyaml.IsNull(n) {
-		s.Calibration = l.calibration(d, n, s.Prompt, defaults, s.Cases, cases, checkVars)
+		s.Calibration = l.calibration(d, n, s.Prompt, defaults, s.Cases, res.written, checkVars)
 		if s.Calibration != nil {
 			s.Calibration.Line = keyLine(d, root, "calibration", n)
 		}
@@ -234,7 +256,7 @@ func (l *loader) messages(d *decoder, n *yaml.Node, field string) []Message {
 			d.FailGot(n, field, ErrFile, "%v", err)
 			return nil
 		}
-		data, err := l.src.read(name)
+		data, err := l.readYAML(name)
 		if err != nil {
 			d.Fail(n, field, ErrFile, "cannot read %s: %s", name, readErr(err))
 			return nil
@@ -300,7 +322,7 @@ func (l *loader) textFile(d *decoder, n *yaml.Node, field, ref string) (string, 
 		d.FailGot(n, field, ErrFile, "%v", err)
 		return "", false
 	}
-	data, err := l.src.read(name)
+	data, err := l.src.read(name, l.maxBytes)
 	if err != nil {
 		d.Fail(n, field, ErrFile, "cannot read %s: %s", name, readErr(err))
 		return "", false

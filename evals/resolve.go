@@ -10,96 +10,117 @@ import (
 	"github.com/evald/evald/scoring"
 )
 
-// resolve turns raw cases into Cases: vars (defaultTest's overlaid by the
-// case's), the case id, rendered messages, and assertions (defaultTest's
-// first) templated and compiled. Problems go to l.p; missing vars only when
-// checkVars is set.
-func (l *loader) resolve(prompt []Message, defaults rawCase, raw []rawCase, checkVars bool) []Case {
-	first := map[string]rawCase{}
-	cases := make([]Case, 0, len(raw))
-	for _, rc := range raw {
-		vars := map[string]any{}
-		maps.Copy(vars, defaults.vars)
-		maps.Copy(vars, rc.vars)
-		varsField := strictyaml.Key(rc.field, "vars")
-		if rc.noVarsKey {
-			varsField = rc.field
-		}
+// resolver turns raw cases into Cases one at a time, as they are read, so
+// that a large dataset is never held twice: vars (defaultTest's overlaid
+// by the case's), the case id, rendered messages, and assertions
+// (defaultTest's first) templated and compiled. Problems go to l.p;
+// missing vars only when checkVars is set.
+type resolver struct {
+	l         *loader
+	prompt    []Message
+	defaults  rawCase
+	checkVars bool
+	first     map[string]caseRef
+	// written holds the ids the cases give themselves.
+	written map[string]bool
+	cases   []Case
+}
 
-		id := rc.id
-		if !rc.hasID {
-			own := rc.vars
-			if own == nil {
-				own = map[string]any{}
-			}
-			h, err := hashOf(own)
-			if err != nil {
-				l.p.Addf(rc.file, rc.varsLine, varsField, "", ErrInvalid, "%v", err)
-				continue
-			}
-			id = "c-" + h[:12]
-		}
-		if f, dup := first[id]; dup {
-			switch {
-			case rc.hasID:
-				l.p.Addf(rc.file, rc.idLine, strictyaml.Key(rc.field, "id"), "", ErrDuplicate, "duplicate case id %q (first at %s)", id, f.source())
-			case f.hasID:
-				l.p.Addf(rc.file, rc.line, varsField, "", ErrDuplicate, "duplicate case id %q (first at %s)", id, f.source())
-			default:
-				l.p.Addf(rc.file, rc.varsLine, varsField, "", ErrDuplicate,
-					"duplicate case id %q: same vars as the case at %s (give one of them an id)", id, f.source())
-			}
-			continue
-		}
-		first[id] = rc
+// caseRef is what a later duplicate of a case is told about it.
+type caseRef struct {
+	source string
+	hasID  bool
+}
 
-		missing := func(name, used string) {
-			if !checkVars {
-				return
-			}
-			l.p.Addf(rc.file, rc.varsLine, varsField, "", ErrMissingVar, "missing var %q for %s (case %s)%s", name, used, id, rc.hint)
+func (l *loader) newResolver(prompt []Message, defaults rawCase, checkVars bool) *resolver {
+	return &resolver{l: l, prompt: prompt, defaults: defaults, checkVars: checkVars, first: map[string]caseRef{}, written: map[string]bool{}}
+}
+
+// add resolves rc and appends it to r.cases (unless it has problems).
+func (r *resolver) add(rc rawCase) {
+	if rc.hasID {
+		r.written[rc.id] = true
+	}
+	vars := map[string]any{}
+	maps.Copy(vars, r.defaults.vars)
+	maps.Copy(vars, rc.vars)
+	varsField := strictyaml.Key(rc.field, "vars")
+	if rc.noVarsKey {
+		varsField = rc.field
+	}
+
+	id := rc.id
+	if !rc.hasID {
+		own := rc.vars
+		if own == nil {
+			own = map[string]any{}
 		}
-		msgs := make([]Message, len(prompt))
-		for i, m := range prompt {
-			content, te := render(m.Content, vars)
+		h, err := hashOf(own)
+		if err != nil {
+			r.l.p.Addf(rc.file, rc.varsLine, varsField, "", ErrInvalid, "%v", err)
+			return
+		}
+		id = "c-" + h[:12]
+	}
+	if f, dup := r.first[id]; dup {
+		switch {
+		case rc.hasID:
+			r.l.p.Addf(rc.file, rc.idLine, strictyaml.Key(rc.field, "id"), "", ErrDuplicate, "duplicate case id %q (first at %s)", id, f.source)
+		case f.hasID:
+			r.l.p.Addf(rc.file, rc.line, varsField, "", ErrDuplicate, "duplicate case id %q (first at %s)", id, f.source)
+		default:
+			r.l.p.Addf(rc.file, rc.varsLine, varsField, "", ErrDuplicate,
+				"duplicate case id %q: same vars as the case at %s (give one of them an id)", id, f.source)
+		}
+		return
+	}
+	r.first[id] = caseRef{source: rc.source(), hasID: rc.hasID}
+
+	missing := func(name, used string) {
+		if !r.checkVars {
+			return
+		}
+		r.l.p.Addf(rc.file, rc.varsLine, varsField, "", ErrMissingVar, "missing var %q for %s (case %s)%s", name, used, id, rc.hint)
+	}
+	msgs := make([]Message, len(r.prompt))
+	for i, m := range r.prompt {
+		content, te := render(m.Content, vars)
+		if te != nil {
+			for _, name := range te.missing {
+				missing(name, fmt.Sprintf("prompt[%d].content", i))
+			}
+		}
+		msgs[i] = Message{Role: m.Role, Content: content}
+	}
+
+	all := slices.Concat(r.defaults.asserts, rc.asserts)
+	c := Case{ID: id, Description: rc.desc, Vars: vars, Messages: msgs, Source: rc.source()}
+	for _, ra := range all {
+		spec := ra.spec
+		templated := false
+		if !ra.literal {
+			v, te := renderValue(spec.Value, vars)
 			if te != nil {
 				for _, name := range te.missing {
-					missing(name, fmt.Sprintf("prompt[%d].content", i))
+					missing(name, ra.field+valueSuffix(ra))
 				}
+				return
 			}
-			msgs[i] = Message{Role: m.Role, Content: content}
+			templated = hasTemplate(spec.Value)
+			spec.Value = v
 		}
-
-		all := slices.Concat(defaults.asserts, rc.asserts)
-		c := Case{ID: id, Description: rc.desc, Vars: vars, Messages: msgs, Source: rc.source()}
-		for _, ra := range all {
-			spec := ra.spec
-			templated := false
-			if !ra.literal {
-				v, te := renderValue(spec.Value, vars)
-				if te != nil {
-					for _, name := range te.missing {
-						missing(name, ra.field+valueSuffix(ra))
-					}
-					continue
-				}
-				templated = hasTemplate(spec.Value)
-				spec.Value = v
+		spec.JudgePrompts = r.l.judgePrompts
+		a, err := scoring.Compile(spec)
+		if err != nil {
+			if ra.shared && templated {
+				err = fmt.Errorf("%w (case %s)", err, id)
 			}
-			spec.JudgePrompts = l.judgePrompts
-			a, err := scoring.Compile(spec)
-			if err != nil {
-				if ra.shared && templated {
-					err = fmt.Errorf("%w (case %s)", err, id)
-				}
-				l.p.Add(assertError(ra, err))
-				continue
-			}
-			c.Asserts = append(c.Asserts, a)
+			r.l.p.Add(assertError(ra, err))
+			return
 		}
-		cases = append(cases, c)
+		c.Asserts = append(c.Asserts, a)
 	}
-	return cases
+	r.cases = append(r.cases, c)
 }
 
 // valueSuffix is ".value" for an assertion written as a mapping.

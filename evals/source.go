@@ -1,19 +1,26 @@
 package evals
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
 	"strings"
+
+	"github.com/evald/evald/internal/safefile"
 )
 
 // source reads a suite's files. Names are what errors print: the path as
 // the user gave it (LoadFile) or the name inside the fs.FS (Parse).
 type source interface {
-	read(name string) ([]byte, error)
+	// read returns the file, refused when it is not a regular file or is
+	// larger than max bytes (see safefile).
+	read(name string, max int64) ([]byte, error)
+	// open is read as a stream, for datasets.
+	open(name string, max int64) (io.ReadCloser, error)
 	// resolve returns the name of ref (a file:// path with the scheme
 	// removed) relative to the folder of the file from.
 	resolve(from, ref string) (string, error)
@@ -22,7 +29,17 @@ type source interface {
 // fsSource reads from an fs.FS; references may not leave it.
 type fsSource struct{ fsys fs.FS }
 
-func (s fsSource) read(name string) ([]byte, error) { return fs.ReadFile(s.fsys, name) }
+func (s fsSource) read(name string, max int64) ([]byte, error) {
+	return safefile.FSRead(s.fsys, name, max)
+}
+
+func (s fsSource) open(name string, max int64) (io.ReadCloser, error) {
+	data, err := s.read(name, max)
+	if err != nil {
+		return nil, err
+	}
+	return io.NopCloser(bytes.NewReader(data)), nil
+}
 
 func (s fsSource) resolve(from, ref string) (string, error) {
 	if path.IsAbs(ref) {
@@ -40,7 +57,9 @@ func (s fsSource) resolve(from, ref string) (string, error) {
 // relative), so errors print short, familiar paths.
 type osSource struct{}
 
-func (osSource) read(name string) ([]byte, error) { return os.ReadFile(name) }
+func (osSource) read(name string, max int64) ([]byte, error) { return safefile.Read(name, max) }
+
+func (osSource) open(name string, max int64) (io.ReadCloser, error) { return safefile.Open(name, max) }
 
 func (osSource) resolve(from, ref string) (string, error) {
 	ref = filepath.FromSlash(ref)
@@ -66,7 +85,12 @@ func readErr(err error) string {
 	if errors.As(err, &pe) {
 		err = pe.Err
 	}
+	var ex *explained
 	switch {
+	case errors.As(err, &ex):
+		return ex.Error()
+	case errors.Is(err, safefile.ErrTooLarge):
+		return err.Error() + " (suites[].max_file_bytes in evald.yaml sets the limit)"
 	case errors.Is(err, fs.ErrNotExist):
 		return "no such file"
 	case errors.Is(err, fs.ErrPermission):
@@ -74,3 +98,27 @@ func readErr(err error) string {
 	}
 	return fmt.Sprint(err)
 }
+
+// MaxYAMLBytes bounds a file parsed as one YAML (or JSON) document: a
+// suite file, a .yaml or .json dataset, a prompt file. Parsing builds a
+// node per value, some 40 times the file's size in memory, so such a file
+// is held to less than a streamed dataset (JSONL, CSV) is.
+const MaxYAMLBytes = 8 << 20
+
+// readYAML reads a file to be parsed as one YAML document.
+func (l *loader) readYAML(name string) ([]byte, error) {
+	limit := int64(MaxYAMLBytes)
+	if l.maxBytes > 0 {
+		limit = min(limit, l.maxBytes)
+	}
+	data, err := l.src.read(name, limit)
+	if errors.Is(err, safefile.ErrTooLarge) && limit == MaxYAMLBytes {
+		err = &explained{fmt.Errorf("%w; a YAML or JSON document is limited to %d bytes (parsing it takes some 40 times that in memory): keep large case lists in a JSONL or CSV dataset, read as a stream", err, limit)}
+	}
+	return data, err
+}
+
+// explained is an error whose text says all there is to say.
+type explained struct{ error }
+
+func (e *explained) Unwrap() error { return e.error }

@@ -1,6 +1,7 @@
 package evals
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
@@ -21,24 +22,23 @@ import (
 
 // tests decodes the tests key: a list whose items are inline cases or
 // file:// datasets (a single file:// string is accepted too).
-func (l *loader) tests(d *decoder, n *yaml.Node) []rawCase {
+func (l *loader) tests(d *decoder, n *yaml.Node) {
 	items := []*yaml.Node{n}
 	field := func(int) string { return "tests" }
 	if dn := strictyaml.Deref(n); dn == nil || dn.Kind != yaml.ScalarNode || dn.ShortTag() != "!!str" {
 		var ok bool
 		if items, ok = d.List(n, "tests", "a list of test cases and file:// datasets"); !ok {
-			return nil
+			return
 		}
 		field = func(i int) string { return strictyaml.Index("tests", i) }
 	}
-	before := l.p.Len()
-	var cases []rawCase
+	before, emitted := l.p.Len(), l.emitted
 	for i, item := range items {
 		it := strictyaml.Deref(item)
 		switch {
 		case it != nil && it.Kind == yaml.MappingNode:
 			if c, ok := inlineCase(d, item, field(i)); ok {
-				cases = append(cases, c)
+				l.emit(c)
 			}
 		case it != nil && it.Kind == yaml.ScalarNode && it.ShortTag() == "!!str":
 			ref, ok := fileRef(it.Value)
@@ -46,15 +46,22 @@ func (l *loader) tests(d *decoder, n *yaml.Node) []rawCase {
 				d.FailGot(item, field(i), ErrType, "must be a test case or a file:// reference to a dataset")
 				continue
 			}
-			cases = append(cases, l.dataset(d, item, field(i), ref)...)
+			l.dataset(d, item, field(i), ref)
 		default:
 			d.FailGot(item, field(i), ErrType, "must be a test case or a file:// reference to a dataset")
 		}
 	}
-	if len(cases) == 0 && l.p.Len() == before {
+	if l.emitted == emitted && l.p.Len() == before {
 		d.Fail(n, "tests", ErrMissing, "needs at least one test case")
 	}
-	return cases
+}
+
+// emit hands a case read to the loader's sink, in the order read.
+func (l *loader) emit(c rawCase) {
+	l.emitted++
+	if l.sink != nil {
+		l.sink(c)
+	}
 }
 
 // inlineCase decodes a test object {id, description, vars, assert}.
@@ -82,47 +89,64 @@ func inlineCase(d *decoder, n *yaml.Node, field string) (rawCase, bool) {
 }
 
 // dataset loads the cases of a file:// dataset, chosen by its extension.
-func (l *loader) dataset(d *decoder, n *yaml.Node, field, ref string) []rawCase {
+func (l *loader) dataset(d *decoder, n *yaml.Node, field, ref string) {
 	name, err := l.src.resolve(d.File, ref)
 	if err != nil {
 		d.FailGot(n, field, ErrFile, "%v", err)
-		return nil
+		return
 	}
 	ext := strings.ToLower(path.Ext(filepath.ToSlash(name)))
 	switch ext {
 	case ".jsonl", ".csv", ".yaml", ".yml", ".json":
 	default:
 		d.FailGot(n, field, ErrInvalid, "unsupported dataset format %q (want .jsonl, .csv, .yaml, .yml or .json)", ext)
-		return nil
+		return
 	}
-	data, err := l.src.read(name)
-	if err != nil {
-		d.Fail(n, field, ErrFile, "cannot read %s: %s", name, readErr(err))
-		return nil
+	before, emitted := l.p.Len(), l.emitted
+	if ext == ".jsonl" || ext == ".csv" {
+		// Read as a stream: the file is never held whole.
+		rc, err := l.src.open(name, l.maxBytes)
+		if err != nil {
+			d.Fail(n, field, ErrFile, "cannot read %s: %s", name, readErr(err))
+			return
+		}
+		defer rc.Close()
+		br := bufio.NewReaderSize(rc, 64<<10)
+		if bom, _ := br.Peek(3); bytes.Equal(bom, []byte("\xef\xbb\xbf")) {
+			br.Discard(3) // spreadsheet exports start with a BOM
+		}
+		if ext == ".jsonl" {
+			l.jsonl(name, br)
+		} else {
+			l.csv(name, br)
+		}
+	} else {
+		data, err := l.readYAML(name)
+		if err != nil {
+			d.Fail(n, field, ErrFile, "cannot read %s: %s", name, readErr(err))
+			return
+		}
+		data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+		l.yamlTests(name, data, ext == ".json")
 	}
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // spreadsheet exports start with a BOM
-	before := l.p.Len()
-	var cases []rawCase
-	switch ext {
-	case ".jsonl":
-		cases = l.jsonl(name, data)
-	case ".csv":
-		cases = l.csv(name, data)
-	default:
-		cases = l.yamlTests(name, data, ext == ".json")
-	}
-	if len(cases) == 0 && l.p.Len() == before {
+	if l.emitted == emitted && l.p.Len() == before {
 		l.p.Addf(name, 0, "", "", ErrMissing, "holds no test cases")
 	}
-	return cases
 }
 
 // jsonl reads one case per non-blank line: a test object, or an OpenAI
 // evals sample {"input": ..., "ideal": ...}.
-func (l *loader) jsonl(name string, data []byte) []rawCase {
-	var cases []rawCase
-	for i, raw := range bytes.Split(data, []byte("\n")) {
-		raw = bytes.TrimSuffix(raw, []byte("\r"))
+func (l *loader) jsonl(name string, r *bufio.Reader) {
+	for i := 0; ; i++ {
+		raw, err := r.ReadBytes('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			l.p.Addf(name, i+1, "", "", ErrFile, "cannot read: %s", readErr(err))
+			break
+		}
+		if len(raw) == 0 && err != nil {
+			break
+		}
+		raw = bytes.TrimSuffix(bytes.TrimSuffix(raw, []byte("\n")), []byte("\r"))
 		if len(bytes.TrimSpace(raw)) == 0 {
 			continue
 		}
@@ -157,15 +181,14 @@ func (l *loader) jsonl(name string, data []byte) []rawCase {
 		}
 		if hasKey(root, "input") || hasKey(root, "ideal") {
 			if c, ok := openAISample(d, root); ok {
-				cases = append(cases, c)
+				l.emit(c)
 			}
 			continue
 		}
 		if c, ok := inlineCase(d, root, ""); ok {
-			cases = append(cases, c)
+			l.emit(c)
 		}
 	}
-	return cases
 }
 
 func jsonErr(err error) string {
@@ -282,15 +305,15 @@ var expectedColumn = regexp.MustCompile(`^__expected[0-9]*$`)
 // csv reads a header of var names and one case per row. __expected and
 // __expected1, __expected2, ... hold one assertion each in promptfoo's
 // shorthand; __description describes the case.
-func (l *loader) csv(name string, data []byte) []rawCase {
-	r := csv.NewReader(bytes.NewReader(data))
+func (l *loader) csv(name string, in io.Reader) {
+	r := csv.NewReader(in)
 	header, err := r.Read()
 	if errors.Is(err, io.EOF) {
-		return nil
+		return
 	}
 	if err != nil {
 		l.csvErr(name, err)
-		return nil
+		return
 	}
 	ok := true
 	seen := map[string]bool{}
@@ -311,9 +334,8 @@ func (l *loader) csv(name string, data []byte) []rawCase {
 		seen[h] = true
 	}
 	if !ok {
-		return nil
+		return
 	}
-	var cases []rawCase
 	for {
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
@@ -353,9 +375,8 @@ func (l *loader) csv(name string, data []byte) []rawCase {
 				c.vars[h] = cell
 			}
 		}
-		cases = append(cases, c)
+		l.emit(c)
 	}
-	return cases
 }
 
 func clipQuote(s string) string { return `"` + strings.ReplaceAll(strictyaml.Clip(s), `"`, `\"`) + `"` }
@@ -386,33 +407,31 @@ func (l *loader) csvErr(name string, err error) {
 }
 
 // yamlTests reads a YAML (or JSON) file holding a list of test objects.
-func (l *loader) yamlTests(name string, data []byte, isJSON bool) []rawCase {
+func (l *loader) yamlTests(name string, data []byte, isJSON bool) {
 	if isJSON {
 		var probe any
 		if err := json.Unmarshal(data, &probe); err != nil {
 			l.p.Addf(name, 0, "", "", ErrSyntax, "not valid JSON: %s", jsonErr(err))
-			return nil
+			return
 		}
 	}
 	root, d := l.parseRoot(name, data)
 	if root == nil {
-		return nil
+		return
 	}
 	items, ok := d.List(root, "", "a list of test cases")
 	if !ok {
-		return nil
+		return
 	}
-	var cases []rawCase
 	for i, item := range items {
 		if it := strictyaml.Deref(item); it != nil && it.Kind != yaml.MappingNode {
 			d.FailGot(item, strictyaml.Index("", i), ErrType, "must be a test case {id, description, vars, assert} (a tests file cannot refer to further files)")
 			continue
 		}
 		if c, ok := inlineCase(d, item, strictyaml.Index("", i)); ok {
-			cases = append(cases, c)
+			l.emit(c)
 		}
 	}
-	return cases
 }
 
 // jsonNodes parses one JSON value into the YAML nodes the YAML parser would
@@ -426,8 +445,8 @@ func jsonNodes(raw []byte) (n *yaml.Node, ok bool) {
 	if !ok {
 		return nil, false
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, false
+	if len(bytes.TrimSpace(raw[dec.InputOffset():])) != 0 {
+		return nil, false // trailing data
 	}
 	return n, true
 }

@@ -187,19 +187,33 @@ func specJSON(s scoring.Spec) map[string]any {
 // Names, descriptions, thresholds, drift settings and the judge are not
 // part of it.
 func suiteVersion(pv string, repeats int, cases []Case) (string, error) {
-	list := make([]any, len(cases))
+	// The canonical JSON of {"cases": [...], "prompt_version", "repeats"},
+	// hashed as it is written a case at a time: a suite of many cases is
+	// never copied whole.
+	h := sha256.New()
+	var b bytes.Buffer
+	b.WriteString(`{"cases":[`)
 	for i, c := range cases {
+		if i > 0 {
+			b.WriteByte(',')
+		}
 		asserts := make([]any, len(c.Asserts))
 		for j, a := range c.Asserts {
 			asserts[j] = specJSON(a.Spec())
 		}
-		vars := map[string]any{}
-		for k, v := range c.Vars {
-			vars[k] = v
+		if err := canon(&b, map[string]any{"id": c.ID, "vars": c.Vars, "assert": asserts}, 2); err != nil {
+			return "", err
 		}
-		list[i] = map[string]any{"id": c.ID, "vars": vars, "assert": asserts}
+		if b.Len() >= 32<<10 {
+			h.Write(b.Bytes())
+			b.Reset()
+		}
 	}
-	return hashOf(map[string]any{"prompt_version": pv, "repeats": repeats, "cases": list})
+	b.WriteString(`],"prompt_version":`)
+	canonString(&b, pv)
+	b.WriteString(`,"repeats":` + strconv.Itoa(repeats) + "}")
+	h.Write(b.Bytes())
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // WithPrompt returns a copy of s that sends prompt instead of s.Prompt, such

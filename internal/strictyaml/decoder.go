@@ -30,6 +30,10 @@ type Decoder struct {
 	// (see Spend).
 	Budget    int
 	overspent bool
+	spent     int
+	// aliases is set when a parsed document holds an alias: the reason a
+	// spent budget is given.
+	aliases bool
 
 	// Show renders the offending value of FailGot; nil means Shown.
 	Show func(n *yaml.Node) string
@@ -92,6 +96,7 @@ func (d *Decoder) Parse(data []byte) *yaml.Node {
 		return nil
 	}
 	if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
+		d.aliases = d.aliases || hasAlias(doc.Content[0])
 		return doc.Content[0]
 	}
 	return nil
@@ -267,12 +272,30 @@ func (d *Decoder) List(n *yaml.Node, field, what string) ([]*yaml.Node, bool) {
 // once (aliases can make a small file expand without bound).
 func (d *Decoder) Spend(at *yaml.Node, field string, n int) bool {
 	d.Budget -= n
+	d.spent += n
 	if d.Budget >= 0 {
 		return true
 	}
 	if !d.overspent {
 		d.overspent = true
-		d.Fail(at, field, ErrInvalid, "document too large once its aliases are expanded")
+		limit := d.Budget + d.spent
+		if d.aliases {
+			d.Fail(at, field, ErrInvalid, "document too large once its aliases are expanded (more than %d values to read)", limit)
+		} else {
+			d.Fail(at, field, ErrInvalid, "document too large: more than %d values to read; keep large case lists in a JSONL or CSV dataset, read as a stream", limit)
+		}
 	}
 	return false
+}
+
+// hasAlias reports whether the tree under n (aliases not followed) holds
+// an alias.
+func hasAlias(n *yaml.Node) bool {
+	if n == nil {
+		return false
+	}
+	if n.Kind == yaml.AliasNode {
+		return true
+	}
+	return slices.ContainsFunc(n.Content, hasAlias)
 }

@@ -87,7 +87,8 @@ func TestFields(t *testing.T) {
 		{"hint", "name: a\nmodle: m\n", "f.yaml:2: modle: unknown key; see the docs", []func(*Decoder){func(d *Decoder) {
 			d.Hint = func(name string, known []string) string { return "; see the docs" }
 		}}},
-		{"budget", "name: a\nmodel: m\n", "f.yaml:1: document too large once its aliases are expanded", []func(*Decoder){func(d *Decoder) { d.Budget = 2 }}},
+		{"budget", "name: a\nmodel: m\n", "f.yaml:1: document too large: more than 2 values to read; keep large case lists in a JSONL or CSV dataset, read as a stream", []func(*Decoder){func(d *Decoder) { d.Budget = 2 }}},
+		{"budget-aliases", "a: &x m\nname: *x\nmodel: m\n", "f.yaml:1: document too large once its aliases are expanded (more than 2 values to read)", []func(*Decoder){func(d *Decoder) { d.Budget = 2 }}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := decode(t, tc.src, fields, tc.opts...); got != tc.want {
