@@ -192,7 +192,7 @@ func (p *projectFlags) openStore(ctx context.Context) (*store.Store, error) {
 	}
 	st, err := store.Open(ctx, path)
 	if err != nil {
-		return nil, usageErr("open %s: %w", path, err)
+		return nil, storeErr("open %s: %w", path, err)
 	}
 	return st, nil
 }

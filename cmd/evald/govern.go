@@ -21,16 +21,17 @@ import (
 
 // withDaemon loads the project, opens its store and builds a daemon for a
 // one-shot command.
-func withDaemon(ctx context.Context, pf *projectFlags, stderr io.Writer, fn func(d *daemon.Daemon, st *store.Store) error) error {
+func withDaemon(ctx context.Context, pf *projectFlags, stderr io.Writer, fn func(d *daemon.Daemon, st *store.Store) error) (err error) {
 	proj, err := pf.load()
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, pf.dbPath(proj))
+	var closers cleanups
+	defer func() { err = errors.Join(err, closers.run(context.WithoutCancel(ctx))) }()
+	st, err := openDB(ctx, pf.dbPath(proj), lockNone, &closers)
 	if err != nil {
-		return usageErr("open %s: %w", pf.dbPath(proj), err)
+		return err
 	}
-	defer st.Close()
 	// Alerts are queued, not sent: an accept resolves its incident in the
 	// outbox, and the serving process, which holds the sinks' secrets,
 	// delivers the message.

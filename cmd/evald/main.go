@@ -11,6 +11,8 @@ import (
 	"os/signal"
 	"slices"
 	"syscall"
+
+	"github.com/evald/evald/store"
 )
 
 func main() {
@@ -24,6 +26,7 @@ const (
 	exitUsage    = 2 // usage or configuration error
 	exitRefused  = 3 // refused by governance
 	exitNoResult = 4 // the run could not be completed
+	exitStore    = 5 // the database could not be locked or opened
 )
 
 // exitError carries a documented exit code to main. A nil err means the
@@ -129,7 +132,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	var ee *exitError
-	if errors.As(err, &ee) {
+	if errors.Is(err, store.ErrLocked) && !errors.As(err, &ee) {
+		ee = &exitError{code: exitStore, err: err}
+	}
+	if ee != nil || errors.As(err, &ee) {
 		if ee.err != nil {
 			fmt.Fprintf(stderr, "evald %s: %v\n", c.name, ee.err)
 		}

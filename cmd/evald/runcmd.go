@@ -40,7 +40,7 @@ func (o *runOptions) candidate() bool { return o.prompt != "" || o.model != "" |
 
 var formats = []string{"text", "json", "markdown", "junit"}
 
-func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	fs := newFlagSet("run", stdout, stderr)
 	var pf projectFlags
 	pf.register(fs)
@@ -108,18 +108,12 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 	}
 
-	st, err := store.Open(ctx, pf.dbPath(proj))
+	var closers cleanups
+	defer func() { err = errors.Join(err, closers.run(context.WithoutCancel(ctx))) }()
+	st, err := openDB(ctx, pf.dbPath(proj), lockRuns, &closers)
 	if err != nil {
-		return usageErr("open %s: %w", pf.dbPath(proj), err)
+		return err
 	}
-	defer st.Close()
-	// While this process records runs, a serve starting on the same
-	// database must not take them for a crash's leftovers.
-	releaseRuns, err := store.HoldRuns(pf.dbPath(proj))
-	if err != nil {
-		return usageErr("%w", err)
-	}
-	defer releaseRuns()
 	d, err := daemon.New(daemon.Options{Project: proj, Store: st, Logger: newLogger(stderr, slogWarn),
 		NewProvider: func(t configs.Target, key string) (runner.Provider, error) {
 			var p runner.Provider

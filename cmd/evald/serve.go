@@ -74,20 +74,17 @@ func serveProject(ctx context.Context, o serveOptions) (err error) {
 	if err := daemon.CheckSecrets(o.project, os.Getenv); err != nil {
 		return usageErr("%w", err)
 	}
-	var cleanups []func(context.Context) error
+	var closers cleanups
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.grace+15*time.Second)
 		defer cancel()
-		for i := len(cleanups) - 1; i >= 0; i-- {
-			err = errors.Join(err, cleanups[i](sctx))
-		}
+		err = errors.Join(err, closers.run(sctx))
 	}()
 
-	release, err := store.AcquireLock(o.dbPath)
+	st, err := openDB(ctx, o.dbPath, lockServe, &closers)
 	if err != nil {
-		return usageErr("%w", err)
+		return err
 	}
-	cleanups = append(cleanups, func(context.Context) error { return release() })
 	// Runs a crash left "running" are closed at start, but not those a
 	// live `evald run` on the same database is still recording.
 	// The exclusive lock is kept until Start has closed them, so that no
@@ -98,12 +95,6 @@ func serveProject(ctx context.Context, o serveOptions) (err error) {
 		releaseRuns, liveCI = func() error { return nil }, true
 	}
 	defer releaseRuns() // on an early return; released after Start below
-
-	st, err := store.Open(ctx, o.dbPath)
-	if err != nil {
-		return usageErr("open %s: %w", o.dbPath, err)
-	}
-	cleanups = append(cleanups, func(context.Context) error { return st.Close() })
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -135,7 +126,7 @@ func serveProject(ctx context.Context, o serveOptions) (err error) {
 		return usageErr("%w", err)
 	}
 	srv.Start()
-	cleanups = append(cleanups, srv.Stop)
+	closers.add("stop the HTTP server", srv.Stop)
 	err = d.Start(ctx)
 	if rerr := releaseRuns(); rerr != nil {
 		o.log.Warn("release the runs lock", "err", rerr)
@@ -143,7 +134,7 @@ func serveProject(ctx context.Context, o serveOptions) (err error) {
 	if err != nil {
 		return err
 	}
-	cleanups = append(cleanups, d.Stop)
+	closers.add("stop the daemon", d.Stop)
 	o.log.Info("evald serving", "http", "http://"+srv.Addr(), "db", o.dbPath, "suites", len(o.project.Suites))
 	if o.ready != nil {
 		o.ready(srv.Addr())
