@@ -160,8 +160,8 @@ func TestServeSurvivesKill9(t *testing.T) {
 
 	// A second daemon on the same database refuses to start.
 	code, _, errOut := evald(t, "serve", "--config", cfg, "--addr", "127.0.0.1:0")
-	if code != exitUsage || !strings.Contains(errOut, "another evald") {
-		t.Errorf("second serve = exit %d, %q; want %d saying another evald holds the database", code, errOut, exitUsage)
+	if code != exitStore || !strings.Contains(errOut, "another evald") {
+		t.Errorf("second serve = exit %d, %q; want %d saying another evald holds the database", code, errOut, exitStore)
 	}
 
 	if err := second.cmd.Process.Signal(syscall.SIGTERM); err != nil {
