@@ -281,7 +281,7 @@ func (e *Event) digest() string {
 	}
 	b.WriteByte('|')
 	for _, c := range e.PendingChanges {
-		b.WriteString(c.Key + "=" + fmtPtr(c.New) + ";")
+		b.WriteString(c.Key + "=" + fmtPtr(c.New) + c.NewText + ";")
 	}
 	b.WriteByte('|')
 	b.WriteString(e.Error)

@@ -176,7 +176,7 @@ func factBlocks(n Notice) []slack.Block {
 	}
 	if len(ev.PendingChanges) > 0 {
 		var b strings.Builder
-		b.WriteString("*Threshold changes pending sign-off* (the signed-off values stay in force):")
+		b.WriteString("*Changes pending sign-off* (the signed-off bar stays in force where the files allow):")
 		for _, c := range ev.PendingChanges {
 			b.WriteString("\n• " + inline(c.String(), 300))
 		}

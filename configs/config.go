@@ -15,7 +15,7 @@ type Config struct {
 	Judge  string
 	Suites []SuiteRef
 	Alerts Alerts
-	// Governance configures the governance records.
+	// Governance holds the rules of the audit chain and of sign-offs.
 	Governance Governance
 	// EnvLines is the line of each field that names an environment
 	// variable, by field path ("targets[0].api_key_env"), for the problems
@@ -122,4 +122,8 @@ type Governance struct {
 	// AuditKeyEnv names the variable holding the audit chain's HMAC key;
 	// "" keeps the chain plain (sha256).
 	AuditKeyEnv string
+	// RequireDistinctSigner refuses a sign-off by the name that made the
+	// change, when the change arrives with a name (an API token's, or the
+	// git author of the suite file's last commit).
+	RequireDistinctSigner bool
 }

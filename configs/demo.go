@@ -60,5 +60,6 @@ func Demo(baseURL, judgeURL string) (*Project, error) {
 		}
 	}
 	proj.Config.File = ""
+	proj.RecordFile = "" // nothing on disk; the demo records its own
 	return proj, nil
 }

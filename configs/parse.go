@@ -571,12 +571,19 @@ func checkSchedule(spec string) (err error) {
 
 func (d *decoder) governance(n *yaml.Node) Governance {
 	var g Governance
-	f, ok := d.Fields(n, "governance", "a mapping", "audit_key_env")
+	f, ok := d.Fields(n, "governance", "a mapping", "audit_key_env", "require_distinct_signer")
 	if !ok {
 		return g
 	}
 	if v := f["audit_key_env"]; v != nil {
 		g.AuditKeyEnv = d.env(v, "governance.audit_key_env")
+	}
+	if b := f["require_distinct_signer"]; b != nil {
+		if b.Kind == yaml.ScalarNode && b.Tag == "!!bool" {
+			g.RequireDistinctSigner = b.Value == "true" || b.Value == "True" || b.Value == "TRUE"
+		} else {
+			d.FailGot(b, "governance.require_distinct_signer", ErrInvalid, "must be true or false")
+		}
 	}
 	return g
 }

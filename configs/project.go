@@ -4,22 +4,31 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io/fs"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/evald/evald/evals"
+	"github.com/evald/evald/governance"
 	"github.com/evald/evald/internal/safefile"
 	"github.com/evald/evald/internal/strictyaml"
 )
 
-// Project is a config with its suites loaded.
+// Project is a config with its suites and its sign-off record loaded.
 type Project struct {
 	Config *Config
 	// Suites are aligned with Config.Suites: Suites[i] is the suite of
 	// Config.Suites[i] (a file named twice is loaded once and shared).
 	Suites []*evals.Suite
+	// Record is the sign-off record (governance.RecordFile in the config's
+	// folder), empty when the file does not exist; nil in a project built
+	// by hand, which has no sign-offs.
+	Record *governance.Record
+	// RecordFile is the record's path ("" when the project has no folder:
+	// its sign-offs are kept in memory only).
+	RecordFile string
 }
 
 // Load reads the config at path and every suite it names, and reports the
@@ -81,10 +90,31 @@ func loadProject(src source, name string) (*Project, error) {
 		}
 	}
 	checkSuiteNames(&p, name, cfg, proj.Suites)
+	if rp, err := src.resolve(name, governance.RecordFile); err == nil {
+		proj.RecordFile = rp
+		rec, err := readRecord(src, rp)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		proj.Record = rec
+	}
 	if err := errors.Join(append([]error{p.Err()}, errs...)...); err != nil {
 		return nil, err
 	}
 	return proj, nil
+}
+
+// readRecord reads and verifies the sign-off record at path; a missing
+// file is an empty record.
+func readRecord(src source, path string) (*governance.Record, error) {
+	b, err := src.read(path, governance.MaxRecordBytes)
+	if errors.Is(err, fs.ErrNotExist) {
+		return &governance.Record{File: path}, nil
+	}
+	if err != nil {
+		return nil, &governance.RecordError{File: path, Err: fmt.Errorf("cannot read: %s", readErr(err))}
+	}
+	return governance.ParseRecord(b, path)
 }
 
 // checkSuiteNames refuses two files with one suite name, and a suite
@@ -173,4 +203,26 @@ func sourceLine(source, file string) (string, int) {
 		return file, 0
 	}
 	return source[:i], line
+}
+
+// GovernedSet returns the governed set of suite as its files state it,
+// with its judge: the suite's `judge:`, else the config's, with that
+// target's model. A nil project gives no judge.
+func (p *Project) GovernedSet(suite *evals.Suite) governance.Set {
+	var judge *governance.JudgeRef
+	name := suite.Judge
+	if name == "" && p != nil && p.Config != nil {
+		name = p.Config.Judge
+	}
+	if name != "" {
+		judge = &governance.JudgeRef{Target: name}
+		if p != nil && p.Config != nil {
+			for _, t := range p.Config.Targets {
+				if t.Name == name {
+					judge.Model = t.Model
+				}
+			}
+		}
+	}
+	return governance.FromSuite(suite, judge)
 }

@@ -126,6 +126,9 @@ type Daemon struct {
 	// key's variable is named but unset). Both are decided by New.
 	chain    governance.Chain
 	chainErr error
+
+	// signMu serialises sign-offs, so that each follows the last.
+	signMu sync.Mutex
 }
 
 // New checks the options and builds a daemon; it starts nothing.

@@ -17,6 +17,7 @@ import (
 	"github.com/evald/evald/configs"
 	"github.com/evald/evald/evals"
 	"github.com/evald/evald/governance"
+	"github.com/evald/evald/internal/signtest"
 	"github.com/evald/evald/runner"
 	"github.com/evald/evald/scoring"
 	"github.com/evald/evald/store"
@@ -104,7 +105,7 @@ func testProject(suites []*evals.Suite, targets []string, schedule string) *conf
 	for _, s := range suites {
 		cfg.Suites = append(cfg.Suites, configs.SuiteRef{File: s.Name + ".yaml", Targets: targets, Schedule: schedule})
 	}
-	return &configs.Project{Config: cfg, Suites: suites}
+	return signtest.Signed(&configs.Project{Config: cfg, Suites: suites})
 }
 
 type harness struct {
@@ -121,6 +122,7 @@ func newHarness(t *testing.T, proj *configs.Project, mk func(target string) *fak
 		t.Fatalf("store.Open: %v", err)
 	}
 	t.Cleanup(func() { st.Close() })
+	signtest.Project(t, proj) // every suite run here has a sign-off
 	h := &harness{st: st, reg: prometheus.NewRegistry(), provs: map[string]*fakeProvider{}}
 	var mu sync.Mutex
 	opts := Options{
@@ -615,8 +617,9 @@ func TestServeEnforcesSignedThresholds(t *testing.T) {
 		}
 		return "yes", nil
 	}
-	strict := testSuite("faq", 10) // pass_rate 0.9, adopted on first sight
-	h := newHarness(t, testProject([]*evals.Suite{strict}, []string{"prod"}, ""),
+	strict := testSuite("faq", 10) // pass_rate 0.9, signed off
+	signed := testProject([]*evals.Suite{strict}, []string{"prod"}, "")
+	h := newHarness(t, signed,
 		func(string) *fakeProvider { return &fakeProvider{answer: answer} }, nil)
 	res, err := h.d.Evaluate(ctx, Request{Suite: "faq", Target: "prod", Trigger: TriggerSchedule})
 	if err != nil {
@@ -630,7 +633,8 @@ func TestServeEnforcesSignedThresholds(t *testing.T) {
 	loose := testSuite("faq", 10)
 	low := 0.5
 	loose.Thresholds.PassRate = &low
-	if err := h.d.Reload(ctx, testProject([]*evals.Suite{loose}, []string{"prod"}, "")); err != nil {
+	looseProj := &configs.Project{Config: signed.Config, Suites: []*evals.Suite{loose}, Record: signed.Record}
+	if err := h.d.Reload(ctx, looseProj); err != nil {
 		t.Fatal(err)
 	}
 	res, err = h.d.Evaluate(ctx, Request{Suite: "faq", Target: "prod", Trigger: TriggerSchedule})
@@ -670,7 +674,7 @@ func TestServeEnforcesSignedThresholds(t *testing.T) {
 	for _, e := range log {
 		actions = append(actions, e.Action+":"+e.Actor)
 	}
-	if got, want := strings.Join(actions, ","), "suite.adopted:bootstrap,config.reloaded:config reload,thresholds.signed_off:alice"; got != want {
+	if got, want := strings.Join(actions, ","), "thresholds.signed_off:test,config.reloaded:config reload,thresholds.signed_off:alice"; got != want {
 		t.Errorf("audit = %s, want %s", got, want)
 	}
 }
@@ -685,8 +689,8 @@ func TestEnforceRewritesAssertionThresholds(t *testing.T) {
 		s.Cases[0].Asserts = []scoring.Assertion{a}
 		return s
 	}
-	signed := governance.FromSuite(mk(0))
-	got, err := enforce(mk(10), signed)
+	signed := governance.FromSuite(mk(0), nil)
+	got, err := enforce(mk(10), &signed)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/evald/evald/configs"
 	"github.com/evald/evald/evals"
+	"github.com/evald/evald/internal/signtest"
 	"github.com/evald/evald/scoring"
 	"github.com/evald/evald/sim"
 	"github.com/evald/evald/store"
@@ -59,6 +60,7 @@ func simDaemon(t *testing.T, suite *evals.Suite, opts sim.Options) (*Daemon, *st
 		},
 		Suites: []*evals.Suite{suite},
 	}
+	signtest.Project(t, proj)
 	d, err := New(Options{Project: proj, Store: st, Registry: prometheus.NewRegistry()})
 	if err != nil {
 		t.Fatal(err)

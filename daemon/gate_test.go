@@ -20,6 +20,7 @@ import (
 
 	"github.com/evald/evald/configs"
 	"github.com/evald/evald/evals"
+	"github.com/evald/evald/internal/signtest"
 	"github.com/evald/evald/internal/testfiles"
 	"github.com/evald/evald/sim"
 	"github.com/evald/evald/store"
@@ -113,6 +114,9 @@ func testStore(t testing.TB) *store.Store {
 func testDaemon(t testing.TB, o Options) *Daemon {
 	t.Helper()
 	o.Registry = prometheus.NewRegistry()
+	if o.Project != nil {
+		signtest.Project(t, o.Project) // every suite run here has a sign-off
+	}
 	d, err := New(o)
 	if err != nil {
 		t.Fatal(err)

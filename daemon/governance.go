@@ -2,8 +2,10 @@ package daemon
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/evald/evald/configs"
@@ -13,122 +15,278 @@ import (
 	"github.com/evald/evald/store"
 )
 
-// ThresholdCheck is governance's verdict on a suite file's thresholds.
+// ThresholdCheck is governance's verdict on a suite's governed set.
 type ThresholdCheck struct {
 	Kind governance.Kind
-	// Changes lists what the file changes against the signed-off set
-	// (Pending only).
+	// Changes lists what the files change against the signed-off set
+	// (Pending and Stricter), or, for Unsigned, one line saying that no
+	// sign-off is recorded.
 	Changes []governance.Change
 	// Signed is the sign-off in force.
-	Signed governance.Signoff
+	Signed SignedSet
 }
 
-// Pending reports whether the file's thresholds wait for a sign-off.
-func (c ThresholdCheck) Pending() bool { return c.Kind == governance.Pending }
+// SignedSet is the suite's latest sign-off in the record.
+type SignedSet struct {
+	// Hash is the signed-off set's hash ("" when there is none).
+	Hash string
+	// Set is the signed-off set (nil when there is none).
+	Set *governance.Set
+	// Entry is the record entry (nil when there is none).
+	Entry *governance.RecordEntry
+}
+
+// Pending reports whether the files' governed set waits for a sign-off:
+// it changes the signed-off set in a way that needs one, or the suite has
+// none at all.
+func (c ThresholdCheck) Pending() bool {
+	return c.Kind == governance.Pending || c.Kind == governance.Unsigned
+}
 
 // ErrRefused is returned by governance when a change lacks a sign-off.
 var ErrRefused = errors.New("refused by governance")
 
-// CheckThresholds compares a suite file's thresholds with the signed-off
-// set. On first sight of the suite its thresholds are adopted, and the
-// adoption is audited (actor "bootstrap").
-func (d *Daemon) CheckThresholds(ctx context.Context, suite *evals.Suite) (ThresholdCheck, error) {
-	file := governance.FromSuite(suite)
-	cur, err := d.currentSignoff(ctx, suite.Name)
-	if errors.Is(err, store.ErrNotFound) {
-		so, err := governance.NewSignoff(suite.Name, file, governance.ActorBootstrap, "first sight of the suite: its thresholds are adopted", d.opts.Now(), nil)
-		if err != nil {
-			return ThresholdCheck{}, err
-		}
-		payload := map[string]any{"suite": suite.Name, "file": suite.File, "thresholds": file, "hash": so.Hash, "cases": len(suite.Cases)}
-		if _, _, err := d.store.RecordSignoff(ctx, toStoreSignoff(so), d.sealer(governance.ActorBootstrap, governance.ActionSuiteAdopted, payload)); err != nil {
-			if errors.Is(err, store.ErrConflict) {
-				return d.CheckThresholds(ctx, suite) // adopted meanwhile by another command
-			}
-			return ThresholdCheck{}, fmt.Errorf("adopt thresholds of %s: %w", suite.Name, err)
-		}
-		d.log.Info("suite seen for the first time: thresholds adopted", "suite", suite.Name, "hash", so.Hash)
-		return ThresholdCheck{Kind: governance.Adopt, Signed: so}, nil
-	}
-	if err != nil {
-		return ThresholdCheck{}, fmt.Errorf("read sign-off of %s: %w", suite.Name, err)
-	}
-	signed, err := fromStoreSignoff(cur)
-	if err != nil {
-		return ThresholdCheck{}, err
-	}
-	dec := governance.Decide(&signed, file)
-	return ThresholdCheck{Kind: dec.Kind, Changes: dec.Changes, Signed: signed}, nil
+// GovernedSet returns the governed set of suite as its files state it,
+// with the judge the configuration gives it.
+func (d *Daemon) GovernedSet(suite *evals.Suite) governance.Set {
+	return GovernedSet(d.Project(), suite)
 }
 
-// Signoff records the suite file's thresholds as signed off by by, for
-// reason, and returns what changed. Signing off an unchanged set returns
-// governance.ErrUnchanged and records nothing.
+// GovernedSet returns the governed set of suite in proj (see
+// configs.Project.GovernedSet).
+func GovernedSet(proj *configs.Project, suite *evals.Suite) governance.Set {
+	return proj.GovernedSet(suite)
+}
+
+// recordName names the record in messages.
+func recordName(p *configs.Project) string {
+	if p != nil && p.RecordFile != "" {
+		return p.RecordFile
+	}
+	return governance.RecordFile
+}
+
+// CheckThresholds compares a suite's governed set with its latest sign-off
+// in the project's record. A suite the record has no entry for is
+// Unsigned: nothing is adopted on first sight. A record entry the store
+// does not hold yet is copied into it, with its audit entry; a stricter
+// set is audited.
+func (d *Daemon) CheckThresholds(ctx context.Context, suite *evals.Suite) (ThresholdCheck, error) {
+	proj := d.Project()
+	file := GovernedSet(proj, suite)
+	entry := proj.Record.Latest(suite.Name)
+	var check ThresholdCheck
+	if entry == nil {
+		check.Kind = governance.Unsigned
+		check.Changes = []governance.Change{{Key: "sign-off", OldText: "none recorded for suite " + suite.Name + " in " + recordName(proj),
+			NewText: "governed set " + file.Hash()[:12], Direction: governance.Added, NeedsSignoff: true}}
+		return check, nil
+	}
+	if err := d.importSignoff(ctx, *entry); err != nil {
+		return ThresholdCheck{}, err
+	}
+	dec := governance.Decide(&entry.Set, file)
+	check = ThresholdCheck{Kind: dec.Kind, Changes: dec.Changes, Signed: SignedSet{Hash: entry.SetHash, Set: &entry.Set, Entry: entry}}
+	if dec.Kind == governance.Stricter {
+		d.auditStricter(ctx, suite.Name, file, check)
+	}
+	return check, nil
+}
+
+// auditStricter audits, once per daemon and files' set, that a suite runs
+// a stricter bar than the one signed off.
+func (d *Daemon) auditStricter(ctx context.Context, suite string, file governance.Set, check ThresholdCheck) {
+	key := suite + "\x00stricter\x00" + file.Hash()
+	d.mu.Lock()
+	seen := d.pendingSeen[key]
+	d.pendingSeen[key] = true
+	d.mu.Unlock()
+	if seen {
+		return
+	}
+	payload := map[string]any{"suite": suite, "signed_hash": check.Signed.Hash, "hash": file.Hash(), "changes": check.Changes}
+	if _, err := d.store.AppendAudit(ctx, d.sealer(governance.ActorFiles, governance.ActionSuiteTightened, payload)); err != nil {
+		d.log.Warn("audit a stricter governed set", "suite", suite, "err", err)
+		return
+	}
+	d.log.Info("suite files tighten the signed-off set: allowed, audited", "suite", suite, "changes", strings.TrimSpace(governance.FormatDiff(check.Changes)))
+}
+
+// importSignoff copies a record entry into the store's sign-offs, with its
+// audit entry, unless the store's current sign-off of the suite already
+// has its set.
+func (d *Daemon) importSignoff(ctx context.Context, e governance.RecordEntry) error {
+	for attempt := 0; ; attempt++ {
+		cur, err := d.currentSignoff(ctx, e.Suite)
+		switch {
+		case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrSignoffUnaudited):
+			// None, or one that lost its audit entry: the record's is
+			// recorded, audited.
+			cur = store.Signoff{}
+		case err != nil:
+			return fmt.Errorf("read sign-off of %s: %w", e.Suite, err)
+		case cur.Hash == e.SetHash:
+			return nil
+		}
+		payload := map[string]any{"suite": e.Suite, "reason": e.Reason, "hash": e.SetHash, "prev_hash": cur.Hash, "entry": e.Hash, "git": e.Git, "source": "record"}
+		so := store.Signoff{Suite: e.Suite, SetJSON: e.Set.Canonical(), Hash: e.SetHash, By: e.By, Reason: e.Reason, At: e.At, PrevHash: cur.Hash}
+		_, _, err = d.store.RecordSignoff(ctx, so, d.sealer(e.By, governance.ActionThresholdsSignedOff, payload))
+		if errors.Is(err, store.ErrConflict) && attempt < 3 {
+			continue // another command recorded one meanwhile
+		}
+		if err != nil {
+			return fmt.Errorf("record sign-off of %s from %s: %w", e.Suite, governance.RecordFile, err)
+		}
+		return nil
+	}
+}
+
+// SignoffRequest is a sign-off to record.
+type SignoffRequest struct {
+	Suite, By, Reason string
+	// Git is the signer's local git identity ("Name <email>"), recorded
+	// with the entry; "" over HTTP, where the token names the signer.
+	Git string
+	// GitUser is the signer's local git user.name, also compared with the
+	// author of the change under governance.require_distinct_signer.
+	GitUser string
+}
+
+// Signoff records the suite files' governed set as signed off by by, for
+// reason, and returns what changed. The signer is by alone (over HTTP,
+// the token's name).
 func (d *Daemon) Signoff(ctx context.Context, suiteName, by, reason string) ([]governance.Change, error) {
-	suite, err := d.suite(suiteName)
+	return d.SignoffWith(ctx, SignoffRequest{Suite: suiteName, By: by, Reason: reason})
+}
+
+// SignoffWith records the suite files' governed set as signed off: it
+// appends an entry to the project's record file (re-read first, so that
+// the entry follows the latest one on disk) and to the store, with its
+// audit entry. Signing off the set already in force returns
+// governance.ErrUnchanged and records nothing. Under
+// governance.require_distinct_signer a signer named like the author of the
+// suite file's last commit gets governance.ErrSameSigner.
+func (d *Daemon) SignoffWith(ctx context.Context, req SignoffRequest) ([]governance.Change, error) {
+	suite, err := d.suite(req.Suite)
 	if err != nil {
 		return nil, err
 	}
-	file := governance.FromSuite(suite)
-	var prev *governance.Signoff
-	cur, err := d.currentSignoff(ctx, suite.Name)
-	switch {
-	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrSignoffUnaudited):
-		// A lost row is repaired by a new, audited sign-off.
-	case err != nil:
-		return nil, fmt.Errorf("read sign-off of %s: %w", suite.Name, err)
-	default:
-		p, err := fromStoreSignoff(cur)
-		if err != nil {
+	d.signMu.Lock()
+	defer d.signMu.Unlock()
+	proj := d.Project()
+	file := GovernedSet(proj, suite)
+	rec := proj.Record
+	if proj.RecordFile != "" {
+		if rec, err = readRecord(proj.RecordFile); err != nil {
 			return nil, err
 		}
-		prev = &p
 	}
-	so, err := governance.NewSignoff(suite.Name, file, by, reason, d.opts.Now(), prev)
+	prev := rec.Latest(suite.Name)
+	entry, err := governance.NewRecordEntry(prev, suite.Name, file, req.By, req.Git, req.Reason, d.opts.Now())
 	if err != nil {
 		return nil, err
 	}
+	if proj.Config != nil && proj.Config.Governance.RequireDistinctSigner {
+		if author := gitAuthor(ctx, suite.File); author != "" && (sameName(author, entry.By) || sameName(author, req.GitUser)) {
+			return nil, fmt.Errorf("%w: %s last changed %s", governance.ErrSameSigner, author, suite.File)
+		}
+	}
+	next, err := rec.With(entry)
+	if err != nil {
+		return nil, err
+	}
+	if proj.RecordFile != "" {
+		if err := appendRecord(proj.RecordFile, entry); err != nil {
+			return nil, err
+		}
+	}
+	d.mu.Lock()
+	p := *d.project
+	p.Record = next
+	d.project = &p
+	d.mu.Unlock()
+
 	var changes []governance.Change
 	if prev != nil {
 		changes = governance.Diff(prev.Set, file)
 	}
-	payload := map[string]any{"suite": suite.Name, "reason": so.Reason, "hash": so.Hash, "prev_hash": so.PrevHash, "changes": changes, "thresholds": file}
-	if _, _, err := d.store.RecordSignoff(ctx, toStoreSignoff(so), d.sealer(so.By, governance.ActionThresholdsSignedOff, payload)); err != nil {
-		return nil, fmt.Errorf("record sign-off of %s: %w", suite.Name, err)
+	if err := d.importSignoff(ctx, entry); err != nil {
+		return nil, err
 	}
-	d.log.Info("thresholds signed off", "suite", suite.Name, "by", so.By, "hash", so.Hash)
+	d.log.Info("governed set signed off", "suite", suite.Name, "by", entry.By, "hash", entry.SetHash)
 	return changes, nil
 }
 
-// enforce returns the suite as the signed-off set says it must be run: the
-// signed pass bars, repeats, drift.min_effect and per-assertion thresholds
-// replace the file's. The suite's versions stay the file's.
-func enforce(suite *evals.Suite, signed governance.ThresholdSet) (*evals.Suite, error) {
-	s := *suite
-	s.Thresholds = governance.Effective(signed, suite)
-	s.MinEffect = signed.Lookup(governance.KeyMinEffect)
-	if r := signed.Lookup(governance.KeyRepeats); r != nil && *r >= 1 {
-		s.Repeats = int(*r)
+// sameName compares two names as people write them.
+func sameName(a, b string) bool {
+	a, b = strings.TrimSpace(a), strings.TrimSpace(b)
+	return a != "" && strings.EqualFold(a, b)
+}
+
+// enforce returns the suite as the signed-off set says it must be run,
+// where the files still allow it: the signed pass bars, repeats and
+// drift.min_effect replace the files'; the cases run are the signed-off
+// cases the files still hold (a case the files added is not run), each
+// with its signed-off assertions. What cannot be restored (a deleted
+// case, changed vars, another judge) runs as the files say; the run is
+// marked pending sign-off either way. With no signed set the suite runs as
+// written. The suite's versions stay the files'.
+func enforce(suite *evals.Suite, signed *governance.Set) (*evals.Suite, error) {
+	if signed == nil {
+		return suite, nil
 	}
-	s.Cases = make([]evals.Case, len(suite.Cases))
-	for i, c := range suite.Cases {
-		c.Asserts = append([]scoring.Assertion(nil), c.Asserts...)
-		for j, a := range c.Asserts {
-			spec := a.Spec()
-			want := signed.Lookup(governance.AssertKey(c.ID, j, spec.Type))
-			if (want == nil) == (spec.Threshold == nil) && (want == nil || *want == *spec.Threshold) {
-				continue
-			}
-			spec.Threshold = want
-			re, err := scoring.Compile(spec)
-			if err != nil {
-				return nil, fmt.Errorf("case %s assertion %d with its signed-off threshold: %w", c.ID, j, err)
-			}
-			c.Asserts[j] = re
+	s := *suite
+	s.Thresholds = evals.Thresholds{PassRate: signed.PassRate, MeanScore: signed.MeanScore}
+	s.MinEffect = signed.MinEffect
+	if signed.Repeats >= 1 {
+		s.Repeats = signed.Repeats
+	}
+	s.Cases = nil
+	for _, c := range suite.Cases {
+		sc := signed.Case(c.ID)
+		if sc == nil {
+			continue
 		}
-		s.Cases[i] = c
+		asserts, err := compileSigned(c, sc.Asserts)
+		if err != nil {
+			return nil, fmt.Errorf("case %s with its signed-off assertions: %w", c.ID, err)
+		}
+		c.Asserts = asserts
+		s.Cases = append(s.Cases, c)
+	}
+	if len(s.Cases) == 0 {
+		// Nothing the signed set knows is left: run the files' cases
+		// rather than nothing (the run is marked pending all the same).
+		s.Cases = suite.Cases
 	}
 	return &s, nil
+}
+
+// compileSigned compiles a case's signed-off assertions, with the judge
+// prompts the suite's files give its graded types.
+func compileSigned(c evals.Case, bars []governance.AssertBar) ([]scoring.Assertion, error) {
+	var prompts *scoring.JudgePrompts
+	for _, a := range c.Asserts {
+		if p := a.Spec().JudgePrompts; p != nil {
+			prompts = p
+			break
+		}
+	}
+	out := make([]scoring.Assertion, 0, len(bars))
+	for _, b := range bars {
+		var v any
+		if len(b.Value) > 0 {
+			if err := json.Unmarshal(b.Value, &v); err != nil {
+				return nil, fmt.Errorf("%s: value: %w", b.Type, err)
+			}
+		}
+		a, err := scoring.Compile(scoring.Spec{Type: b.Type, Value: v, Threshold: b.Threshold, Weight: b.Weight, JudgePrompts: prompts})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, nil
 }
 
 // Silence mutes the pages of suite on target for d; runs and verdicts go
@@ -198,20 +356,4 @@ func (d *Daemon) suite(name string) (*evals.Suite, error) {
 		}
 	}
 	return nil, fmt.Errorf("%w: no suite named %q in %s", ErrUnknown, name, configName(p))
-}
-
-func toStoreSignoff(so governance.Signoff) store.Signoff {
-	return store.Signoff{Suite: so.Suite, SetJSON: so.Set.Canonical(), Hash: so.Hash, By: so.By, Reason: so.Reason, At: so.At, PrevHash: so.PrevHash}
-}
-
-func fromStoreSignoff(so store.Signoff) (governance.Signoff, error) {
-	set, err := governance.ParseSet(so.SetJSON)
-	if err != nil {
-		return governance.Signoff{}, fmt.Errorf("sign-off of %s: %w", so.Suite, err)
-	}
-	g := governance.Signoff{Suite: so.Suite, Set: set, Hash: so.Hash, By: so.By, Reason: so.Reason, At: so.At, PrevHash: so.PrevHash}
-	if err := g.Check(); err != nil {
-		return governance.Signoff{}, fmt.Errorf("sign-off of %s no longer matches its hash (edited?): %w", so.Suite, err)
-	}
-	return g, nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/evald/evald/configs"
 	"github.com/evald/evald/drift"
 	"github.com/evald/evald/evals"
+	"github.com/evald/evald/internal/signtest"
 	"github.com/evald/evald/scoring"
 	"github.com/evald/evald/sim"
 	"github.com/evald/evald/store"
@@ -70,6 +71,7 @@ func TestJudgeDriftEndToEnd(t *testing.T) {
 		},
 		Suites: []*evals.Suite{rubricSuite(t, cases)},
 	}
+	signtest.Project(t, proj)
 	ctx := context.Background()
 	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	evaluate := func(t *testing.T) *Result {

@@ -143,7 +143,11 @@ func (d *Daemon) runEvents(ctx context.Context, run store.Run, suite *evals.Suit
 	}
 	evs[alerts.KindThresholdChangePending] = nil
 	if gov.Pending() {
-		ev := base(alerts.KindThresholdChangePending, "the suite file changes thresholds nobody signed off; the signed-off values stay in force. To apply them: "+governance.SignoffCommand(suite.Name))
+		msg := "the suite files change its governed set and nobody signed it off; the signed-off bar stays in force where the files allow. To apply the change: "
+		if gov.Kind == governance.Unsigned {
+			msg = "the suite has no sign-off in the record (a new or renamed suite): its runs use the files' bar until someone records one: "
+		}
+		ev := base(alerts.KindThresholdChangePending, msg+governance.SignoffCommand(suite.Name))
 		ev.PendingChanges = gov.Changes
 		evs[alerts.KindThresholdChangePending] = ev
 	}

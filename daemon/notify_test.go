@@ -16,6 +16,7 @@ import (
 
 	"github.com/evald/evald/configs"
 	"github.com/evald/evald/evals"
+	"github.com/evald/evald/internal/signtest"
 	"github.com/evald/evald/sim"
 	"github.com/evald/evald/store"
 )
@@ -86,6 +87,7 @@ func TestRegressionAlertEndToEnd(t *testing.T) {
 		},
 		Suites: []*evals.Suite{suite},
 	}
+	signtest.Project(t, proj)
 	env := map[string]string{"HOOK_URL": hookSrv.URL, "HOOK_SECRET": "s3cr3t-signing-key", "SLACK_URL": slackSrv.URL + "/services/T0/B0/xyzzy"}
 	d, err := New(Options{Project: proj, Store: st, Registry: prometheus.NewRegistry(), Alerts: true, Getenv: func(k string) string { return env[k] }})
 	if err != nil {

@@ -15,9 +15,10 @@ import (
 
 // Actions of the audit log.
 const (
-	ActionSuiteAdopted        = "suite.adopted"         // first sight: thresholds adopted (actor ActorBootstrap)
+	ActionSuiteAdopted        = "suite.adopted"         // first sight: thresholds adopted (actor ActorBootstrap); no longer written
 	ActionSuiteRemoved        = "suite.removed"         // a suite left the config
 	ActionSuiteCasesShrunk    = "suite.cases_shrunk"    // a suite file dropped cases
+	ActionSuiteTightened      = "suite.tightened"       // a suite's files tighten its signed-off set (actor ActorFiles)
 	ActionThresholdsSignedOff = "thresholds.signed_off" // evald signoff
 	ActionDriftAccepted       = "drift.accepted"        // evald accept: the baseline re-anchored
 	ActionSilenceCreated      = "silence.created"       // evald silence
@@ -25,11 +26,16 @@ const (
 	ActionConfigReloaded      = "config.reloaded"       // SIGHUP or start with a changed config
 )
 
-// ActorBootstrap is the actor of what evald does by itself on first sight.
+// ActorBootstrap is the actor of what evald did by itself on first sight
+// (suite.adopted, in logs written before sign-offs moved to the record).
 const ActorBootstrap = "bootstrap"
 
+// ActorFiles is the actor of a change the suite files make by themselves
+// (suite.tightened): whoever edited them is in version control.
+const ActorFiles = "suite files"
+
 var actions = []string{
-	ActionSuiteAdopted, ActionSuiteRemoved, ActionSuiteCasesShrunk, ActionThresholdsSignedOff,
+	ActionSuiteAdopted, ActionSuiteRemoved, ActionSuiteCasesShrunk, ActionSuiteTightened, ActionThresholdsSignedOff,
 	ActionDriftAccepted, ActionSilenceCreated, ActionSilenceExpired, ActionConfigReloaded,
 }
 

@@ -1,9 +1,8 @@
 package governance
 
 import (
-	"maps"
+	"bytes"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -11,8 +10,9 @@ import (
 // Direction is how a change moves a governed value.
 type Direction string
 
-// Directions of a Change. Which way is looser depends on the key (see
-// direction.go); Changed is for values with no looser side (repeats).
+// Directions of a Change. Which way is looser depends on the value (see
+// direction.go); Changed is for changes with no looser side, or none that
+// can be told (repeats, the judge, an assertion's value or weight).
 const (
 	Loosened  Direction = "loosened"
 	Tightened Direction = "tightened"
@@ -22,110 +22,256 @@ const (
 )
 
 // Change is one governed value that differs between a signed-off set and a
-// suite file. Old is nil when the key is new (Added), New is nil when the
-// file dropped it (Removed).
+// suite's files. Numbers are in Old and New (nil: unset); everything else
+// (a case, an assertion, the judge) in OldText and NewText ("": absent).
+// NeedsSignoff is false only for a change that can only make a run harder
+// to pass or quicker to page (see Diff).
 type Change struct {
-	Key       string    `json:"key"`
-	Old       *float64  `json:"old"`
-	New       *float64  `json:"new"`
-	Direction Direction `json:"direction"`
+	Key          string    `json:"key"`
+	Old          *float64  `json:"old"`
+	New          *float64  `json:"new"`
+	OldText      string    `json:"old_text,omitempty"`
+	NewText      string    `json:"new_text,omitempty"`
+	Direction    Direction `json:"direction"`
+	NeedsSignoff bool      `json:"needs_signoff"`
 }
 
-// Diff lists what file changes relative to signed, one Change per differing
-// key: the suite-level keys first (pass_rate, mean_score, drift.min_effect,
-// repeats), then the assertion keys in natural order (assert[2] before
-// assert[10]). Two equal sets have no changes.
-func Diff(signed, file ThresholdSet) []Change {
+// Keys of the suite-level governed values, as changes name them.
+const (
+	KeyPassRate  = "pass_rate"
+	KeyMeanScore = "mean_score"
+	KeyMinEffect = "drift.min_effect"
+	KeyRepeats   = "repeats"
+	KeyJudge     = "judge"
+)
+
+// Diff lists what file changes relative to signed: the suite-level values
+// first (pass_rate, mean_score, drift.min_effect, repeats, judge), then the
+// cases in id order, each case's own changes together. Two equal sets have
+// no changes. How each kind of change is classified (docs/formats.md,
+// "Governed thresholds", has the table):
+//
+//   - pass_rate, mean_score: raised or added tightens; lowered or removed
+//     loosens.
+//   - drift.min_effect: lowered tightens (a smaller drop pages); raised
+//     loosens; added or removed changes (the default is not ours to know).
+//   - repeats, the judge's target or model: changed.
+//   - a case removed: removed; its vars changed: changed.
+//   - a case added: the pass rate and mean score are means over cases, so
+//     a case that always passes lifts them as surely as deleting a failing
+//     one: it needs a sign-off when the suite has a pass_rate or mean_score
+//     bar, and is allowed when it has none.
+//   - an assertion removed, or its type (contains -> icontains, the not-
+//     form), value or weight changed: the old one is removed and the new
+//     one added, or, when only the weight or value changed, changed.
+//   - an assertion added to a case: a sample passes only when all its
+//     assertions pass, so it can only tighten the pass rate; but with a
+//     weight above 0 it joins the weighted mean of the sample score and can
+//     lift it, so it needs a sign-off when the suite has a mean_score bar.
+//   - an assertion's threshold moved: by its type's bound (a minimum score
+//     for most types, a maximum for levenshtein, latency, cost and
+//     perplexity, the opposite for a not- form); written in or taken out
+//     (the type's default applies) changes.
+//
+// Every change but a tightening (and the allowed additions above) has
+// NeedsSignoff set.
+func Diff(signed, file Set) []Change {
+	signed, file = signed.clone(), file.clone()
+	signed.normalize()
+	file.normalize()
 	var out []Change
-	for _, k := range sortedKeys(signed, file) {
-		o, inOld := signed[k]
-		n, inNew := file[k]
+	out = append(out, floorChange(KeyPassRate, signed.PassRate, file.PassRate)...)
+	out = append(out, floorChange(KeyMeanScore, signed.MeanScore, file.MeanScore)...)
+	if o, n := signed.MinEffect, file.MinEffect; !samePtr(o, n) {
+		c := Change{Key: KeyMinEffect, Old: o, New: n, Direction: Changed}
+		if o != nil && n != nil {
+			c.Direction = direction(ceiling, *o, *n)
+		}
+		out = append(out, c.classify())
+	}
+	if signed.Repeats != file.Repeats {
+		o, n := float64(signed.Repeats), float64(file.Repeats)
+		out = append(out, Change{Key: KeyRepeats, Old: &o, New: &n, Direction: Changed}.classify())
+	}
+	switch o, n := signed.Judge, file.Judge; {
+	case o != nil && n != nil && *o != *n:
+		out = append(out, Change{Key: KeyJudge, OldText: o.String(), NewText: n.String(), Direction: Changed}.classify())
+	case o == nil && n != nil:
+		// The first graded assertions bring their judge; they are
+		// classified themselves.
+		out = append(out, Change{Key: KeyJudge, NewText: n.String(), Direction: Added})
+	case o != nil && n == nil:
+		out = append(out, Change{Key: KeyJudge, OldText: o.String(), Direction: Removed}.classify())
+	}
+	rateBar := file.PassRate != nil || file.MeanScore != nil
+	i, j := 0, 0
+	for i < len(signed.Cases) || j < len(file.Cases) {
 		switch {
-		case inOld && inNew:
-			if !same(o, n) {
-				out = append(out, Change{Key: k, Old: &o, New: &n, Direction: direction(k, o, n)})
-			}
-		case inNew:
-			out = append(out, Change{Key: k, New: &n, Direction: Added})
+		case j == len(file.Cases) || i < len(signed.Cases) && signed.Cases[i].ID < file.Cases[j].ID:
+			c := signed.Cases[i]
+			out = append(out, Change{Key: "tests[" + caseKey(c.ID) + "]", OldText: caseText(c), Direction: Removed}.classify())
+			i++
+		case i == len(signed.Cases) || file.Cases[j].ID < signed.Cases[i].ID:
+			c := file.Cases[j]
+			out = append(out, Change{Key: "tests[" + caseKey(c.ID) + "]", NewText: caseText(c), Direction: Added, NeedsSignoff: rateBar})
+			j++
 		default:
-			out = append(out, Change{Key: k, Old: &o, Direction: Removed})
+			out = append(out, caseChanges(signed.Cases[i], file.Cases[j], file.MeanScore != nil)...)
+			i++
+			j++
 		}
 	}
 	return out
 }
 
-// sortedKeys returns the union of the sets' keys in diff order.
-func sortedKeys(a, b ThresholdSet) []string {
-	all := maps.Clone(a)
-	if all == nil {
-		all = ThresholdSet{}
+// floorChange compares a minimum (pass_rate, mean_score).
+func floorChange(key string, o, n *float64) []Change {
+	if samePtr(o, n) {
+		return nil
 	}
-	maps.Copy(all, b)
-	rank := func(k string) int {
-		switch k {
-		case KeyPassRate:
-			return 0
-		case KeyMeanScore:
-			return 1
-		case KeyMinEffect:
-			return 2
-		case KeyRepeats:
-			return 3
-		}
-		return 4
+	c := Change{Key: key, Old: o, New: n}
+	switch {
+	case o == nil:
+		c.Direction = Added // a bar where there was none
+		c.NeedsSignoff = false
+		return []Change{c}
+	case n == nil:
+		c.Direction = Removed
+	default:
+		c.Direction = direction(floor, *o, *n)
 	}
-	return slices.SortedFunc(maps.Keys(all), func(x, y string) int {
-		if rx, ry := rank(x), rank(y); rx != ry {
-			return rx - ry
-		}
-		return naturalCompare(x, y)
-	})
+	return []Change{c.classify()}
 }
 
-// naturalCompare orders strings with runs of ASCII digits compared by value,
-// then by length (so "01" follows "1"), and everything else byte by byte.
-func naturalCompare(a, b string) int {
-	for a != "" && b != "" {
-		da, db := digitRun(a), digitRun(b)
-		if da > 0 && db > 0 {
-			na, nb := strings.TrimLeft(a[:da], "0"), strings.TrimLeft(b[:db], "0")
-			if len(na) != len(nb) {
-				return len(na) - len(nb)
-			}
-			if c := strings.Compare(na, nb); c != 0 {
-				return c
-			}
-			if da != db {
-				return da - db
-			}
-			a, b = a[da:], b[db:]
-			continue
-		}
-		if a[0] != b[0] {
-			return int(a[0]) - int(b[0])
-		}
-		a, b = a[1:], b[1:]
-	}
-	return len(a) - len(b)
+// classify sets NeedsSignoff from the direction: only a tightening goes
+// without one.
+func (c Change) classify() Change {
+	c.NeedsSignoff = c.Direction != Tightened
+	return c
 }
 
-func digitRun(s string) int {
-	i := 0
-	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-		i++
+func caseText(c CaseBar) string {
+	n := len(c.Asserts)
+	if n == 1 {
+		return "case with 1 assertion"
 	}
-	return i
+	return "case with " + strconv.Itoa(n) + " assertions"
+}
+
+// caseChanges compares one case's two versions.
+func caseChanges(o, n CaseBar, meanBar bool) []Change {
+	key := "tests[" + caseKey(n.ID) + "]"
+	var out []Change
+	if o.Vars != n.Vars {
+		out = append(out, Change{Key: key + ".vars", OldText: "sha256 " + o.Vars[:min(12, len(o.Vars))], NewText: "sha256 " + n.Vars[:min(12, len(n.Vars))], Direction: Changed}.classify())
+	}
+	// Assertions present on both sides unchanged are dropped first.
+	olds, news := slicesClone(o.Asserts), slicesClone(n.Asserts)
+	for a := 0; a < len(olds); a++ {
+		for b := range news {
+			if bytes.Equal(olds[a].encode(), news[b].encode()) {
+				olds = append(olds[:a], olds[a+1:]...)
+				news = append(news[:b], news[b+1:]...)
+				a--
+				break
+			}
+		}
+	}
+	// An assertion whose threshold alone moved is paired with its old self.
+	for a := 0; a < len(olds); a++ {
+		for b := range news {
+			if !olds[a].sameBut(news[b]) {
+				continue
+			}
+			oa, na := olds[a], news[b]
+			c := Change{Key: key + ".assert(" + na.label() + ").threshold", Old: oa.Threshold, New: na.Threshold, Direction: Changed}
+			if oa.Threshold != nil && na.Threshold != nil {
+				c.Direction = direction(assertBound(na.Type), *oa.Threshold, *na.Threshold)
+			}
+			out = append(out, c.classify())
+			olds = append(olds[:a], olds[a+1:]...)
+			news = append(news[:b], news[b+1:]...)
+			a--
+			break
+		}
+	}
+	// Same type and value, other weight (or threshold and weight): changed.
+	for a := 0; a < len(olds); a++ {
+		for b := range news {
+			if olds[a].Type != news[b].Type || !bytes.Equal(olds[a].Value, news[b].Value) {
+				continue
+			}
+			out = append(out, Change{Key: key + ".assert(" + news[b].label() + ")", OldText: olds[a].describe(), NewText: news[b].describe(), Direction: Changed}.classify())
+			olds = append(olds[:a], olds[a+1:]...)
+			news = append(news[:b], news[b+1:]...)
+			a--
+			break
+		}
+	}
+	for _, a := range olds {
+		out = append(out, Change{Key: key + ".assert(" + a.label() + ")", OldText: a.describe(), Direction: Removed}.classify())
+	}
+	for _, a := range news {
+		out = append(out, Change{Key: key + ".assert(" + a.label() + ")", NewText: a.describe(), Direction: Added, NeedsSignoff: meanBar && a.Weight > 0})
+	}
+	return out
+}
+
+func slicesClone(a []AssertBar) []AssertBar { return append([]AssertBar(nil), a...) }
+
+func samePtr(a, b *float64) bool {
+	return a == nil && b == nil || a != nil && b != nil && (*a == *b || math.IsNaN(*a) && math.IsNaN(*b))
+}
+
+// NeedsSignoff reports whether any of changes needs a sign-off.
+func NeedsSignoff(changes []Change) bool {
+	for _, c := range changes {
+		if c.NeedsSignoff {
+			return true
+		}
+	}
+	return false
 }
 
 // String prints the change as a reviewer reads it:
 //
 //	pass_rate 0.90 -> 0.80 (loosened)
-//	tests[refund-window].assert[1](levenshtein).threshold 10 -> 12 (loosened)
-//	mean_score unset -> 0.85 (added)
+//	tests[refund].assert(levenshtein "You have 30 days").threshold 10 -> 12 (loosened)
+//	tests[refund].assert(contains "30 days") contains "30 days" -> absent (removed)
+//	tests[new-case] absent -> case with 2 assertions (added, needs sign-off)
 //
-// Both values get the same number of decimals: none when both are whole,
+// Both numbers get the same number of decimals: none when both are whole,
 // else at least two and as many as either needs.
 func (c Change) String() string {
+	var old, new string
+	if c.Old != nil || c.New != nil || c.OldText == "" && c.NewText == "" {
+		old, new = c.numbers()
+	} else {
+		old, new = orAbsent(c.OldText), orAbsent(c.NewText)
+	}
+	dir := string(c.Direction)
+	if c.Direction == Added && c.NeedsSignoff {
+		dir += ", needs sign-off"
+	}
+	return c.Key + " " + old + " -> " + new + " (" + dir + ")"
+}
+
+// Values returns the change's old and new sides as String prints them.
+func (c Change) Values() (old, new string) {
+	if c.Old != nil || c.New != nil || c.OldText == "" && c.NewText == "" {
+		return c.numbers()
+	}
+	return orAbsent(c.OldText), orAbsent(c.NewText)
+}
+
+func orAbsent(s string) string {
+	if s == "" {
+		return "absent"
+	}
+	return s
+}
+
+func (c Change) numbers() (string, string) {
 	decimals := 0
 	for _, v := range []*float64{c.Old, c.New} {
 		if v != nil {
@@ -144,7 +290,7 @@ func (c Change) String() string {
 		}
 		return strconv.FormatFloat(*v, 'f', decimals, 64)
 	}
-	return c.Key + " " + show(c.Old) + " -> " + show(c.New) + " (" + string(c.Direction) + ")"
+	return show(c.Old), show(c.New)
 }
 
 // decimalsOf is the number of decimals v's shortest exact decimal needs.

@@ -306,6 +306,10 @@ func toChangeRow(c governance.Change) changeRow {
 		}
 		return fmtNum(*v)
 	}
+	oldV, newV := show(c.Old), show(c.New)
+	if c.Old == nil && c.New == nil {
+		oldV, newV = c.Values()
+	}
 	icon := "~"
 	switch c.Direction {
 	case governance.Loosened:
@@ -317,7 +321,7 @@ func toChangeRow(c governance.Change) changeRow {
 	case governance.Removed:
 		icon = "−"
 	}
-	return changeRow{Key: c.Key, Old: show(c.Old), New: show(c.New), Direction: string(c.Direction), Icon: icon}
+	return changeRow{Key: c.Key, Old: oldV, New: newV, Direction: string(c.Direction), Icon: icon}
 }
 
 func verdictChip(kind string) chip {

@@ -28,7 +28,9 @@ func auditProject(t *testing.T, keyed bool) (cfg, db string) {
 	for _, who := range []string{"alice", "bob"} {
 		mustEvald(t, "silence", "--config", cfg, "--target", "prod", "--by", who, "--reason", "r", "--for", "1h", "faq")
 	}
-	mustEvald(t, "signoff", "--config", cfg, "--by", "carol", "--reason", "first bar", "faq")
+	// project signed the suite off; carol signs off a changed bar.
+	edit(t, filepath.Join(filepath.Dir(cfg), "suites/faq.yaml"), "repeats: 2", "repeats: 3")
+	mustEvald(t, "signoff", "--config", cfg, "--by", "carol", "--reason", "new bar", "faq")
 	return cfg, filepath.Join(filepath.Dir(cfg), "evald.db")
 }
 

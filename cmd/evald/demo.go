@@ -17,6 +17,7 @@ import (
 
 	"github.com/evald/evald/configs"
 	"github.com/evald/evald/daemon"
+	"github.com/evald/evald/governance"
 	"github.com/evald/evald/internal/plural"
 	"github.com/evald/evald/runner"
 	"github.com/evald/evald/sim"
@@ -102,6 +103,11 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if err := os.CopyFS(dir, configs.DemoFS()); err != nil {
 		return fmt.Errorf("write the demo's project files: %w", err)
+	}
+	// The demo's suites run with a sign-off, as every suite must: the
+	// demo records their first ones in its copy of the project.
+	if err := signFirst(ctx, proj, filepath.Join(dir, governance.RecordFile), "evald demo", "the demo's own suites, signed off as shipped"); err != nil {
+		return err
 	}
 	cmd := cmdLine{prog: selfName(), config: filepath.Join(dir, "evald.yaml"), db: *db}
 	if *db == "" {

@@ -94,6 +94,9 @@ func TestDemoJudgedSuite(t *testing.T) {
 	if j := det.Judge; j == nil || j.Target != "judge" || j.Models["sim-judge-1"] != samples || j.CostUSD <= 0 || first.JudgeCostUSD != j.CostUSD {
 		t.Errorf("run %d judge = %+v (judge cost column %v); want target judge, every one of %d samples graded by sim-judge-1, and a cost", first.ID, j, first.JudgeCostUSD, samples)
 	}
+	if len(det.PendingSignoff) > 0 {
+		t.Errorf("run %d is pending sign-off (%v): the demo records its suites' first sign-offs", first.ID, det.PendingSignoff)
+	}
 	if det.Models["sim-1"] != samples {
 		t.Errorf("run %d answered by %v, want sim-1 for all %d samples", first.ID, det.Models, samples)
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/evald/evald/configs"
 	"github.com/evald/evald/daemon"
+	"github.com/evald/evald/internal/signtest"
 	"github.com/evald/evald/server"
 	"github.com/evald/evald/sim"
 	"github.com/evald/evald/store"
@@ -73,6 +74,7 @@ suites:
 		fmt.Fprintf(&tests, "  - id: q%02d\n    vars: {topic: \"topic%d item%d\"}\n    assert:\n      - type: icontains\n        value: \"number%d\"\n", i, i, i, i)
 	}
 	p.write(t, "suites/facts.yaml", "name: facts\nprompt: file://../prompts/prod.yaml\nrepeats: 1\ntests:\n"+tests.String()+"thresholds:\n  pass_rate: 0.4\n")
+	signtest.File(t, p.cfg)
 	return p
 }
 

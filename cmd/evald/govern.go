@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"path/filepath"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -106,21 +107,26 @@ func (c *changeFlags) parse(name string, args []string, stdout, stderr io.Writer
 
 func cmdSignoff(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var c changeFlags
-	suite, err := c.parse("signoff", args, stdout, stderr, "who signs off (required)", "why the thresholds change (required)", false, nil)
+	suite, err := c.parse("signoff", args, stdout, stderr, "who signs off (required)", "why the bar changes (required)", false, nil)
 	if err != nil {
 		return err
 	}
 	return withDaemon(ctx, &c.pf, stderr, func(d *daemon.Daemon, _ *store.Store) error {
-		changes, err := d.Signoff(ctx, suite, c.by, c.rs)
+		proj := d.Project()
+		ident, user := daemon.GitIdentity(ctx, filepath.Dir(proj.RecordFile))
+		changes, err := d.SignoffWith(ctx, daemon.SignoffRequest{Suite: suite, By: c.by, Reason: c.rs, Git: ident, GitUser: user})
 		if errors.Is(err, governance.ErrUnchanged) {
-			fmt.Fprintf(stdout, "%s: thresholds unchanged; nothing to sign off\n", suite)
+			fmt.Fprintf(stdout, "%s: governed set unchanged; nothing to sign off\n", suite)
 			return nil
+		}
+		if errors.Is(err, governance.ErrSameSigner) {
+			return &exitError{code: exitRefused, err: err}
 		}
 		if err != nil {
 			return actionErr(err)
 		}
 		fmt.Fprint(stdout, governance.FormatDiff(changes))
-		fmt.Fprintf(stdout, "%s: thresholds signed off by %s\n", suite, c.by)
+		fmt.Fprintf(stdout, "%s: governed set signed off by %s, recorded in %s (commit it with the suite)\n", suite, strings.TrimSpace(c.by), proj.RecordFile)
 		return nil
 	})
 }

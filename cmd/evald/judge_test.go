@@ -10,6 +10,7 @@ import (
 	"github.com/evald/evald/configs"
 	"github.com/evald/evald/daemon"
 	"github.com/evald/evald/evals"
+	"github.com/evald/evald/internal/signtest"
 	"github.com/evald/evald/internal/testfiles"
 	"github.com/evald/evald/runner"
 	"github.com/evald/evald/sim"
@@ -43,7 +44,7 @@ prompt:
 thresholds:
   pass_rate: 0.5
 `)
-	return filepath.Join(dir, "evald.yaml")
+	return signtest.File(t, filepath.Join(dir, "evald.yaml"))
 }
 
 // TestRunJSONJudge: `evald run --format json` and `evald history --json`

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/evald/evald/internal/signtest"
 	"github.com/evald/evald/internal/testfiles"
 	"github.com/evald/evald/sim"
 )
@@ -48,6 +49,7 @@ tests:
         value: you have 30 days to return an item
         threshold: 0.5
 `)
+	signtest.File(t, cfg)
 	code, out, errOut := evald(t, "run", "--config", cfg, "--prompt", cand, "--baseline", "none",
 		"--budget-usd", "10", "--cache", filepath.Join(dir, "cache"), "--format", "json", "refunds")
 	if code != exitOK {

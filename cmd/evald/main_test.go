@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/evald/evald/internal/signtest"
 	"github.com/evald/evald/internal/testfiles"
 	"github.com/evald/evald/sim"
 )
@@ -68,7 +69,7 @@ tests:
 thresholds:
   pass_rate: `+passRate+`
 `)
-	return filepath.Join(dir, "evald.yaml")
+	return signtest.File(t, filepath.Join(dir, "evald.yaml"))
 }
 
 func simServer(t *testing.T, opts sim.Options) string {

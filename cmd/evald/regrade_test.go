@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/evald/evald/internal/signtest"
 	"github.com/evald/evald/internal/testfiles"
 	"github.com/evald/evald/sim"
 )
@@ -127,7 +128,7 @@ tests:
       - type: icontains
         value: "days"
 `)
-	return filepath.Join(dir, "evald.yaml"), dir
+	return signtest.File(t, filepath.Join(dir, "evald.yaml")), dir
 }
 
 // runID runs suite and returns the new run's id.

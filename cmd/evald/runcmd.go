@@ -196,9 +196,14 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (err e
 		}
 		res := rep.res
 		if res.Run.Status == store.StatusRefused {
-			fmt.Fprintf(stderr, "evald run: %s: refused: its thresholds differ from the signed-off ones:\n%s", res.Suite.Name,
-				indent(governance.FormatDiff(res.Governance.Changes)))
-			fmt.Fprintf(stderr, "To put them in force, record who and why:\n  %s\n", rep.cmd.signoff(res.Suite.Name))
+			if res.Governance.Kind == governance.Unsigned {
+				fmt.Fprintf(stderr, "evald run: %s: refused: the suite has no sign-off in %s (a new or renamed suite needs its own)\n", res.Suite.Name, recordOf(proj))
+				fmt.Fprintf(stderr, "To record the first, say who and why:\n  %s\n", rep.cmd.signoff(res.Suite.Name))
+			} else {
+				fmt.Fprintf(stderr, "evald run: %s: refused: its governed set differs from the signed-off one:\n%s", res.Suite.Name,
+					indent(governance.FormatDiff(res.Governance.Changes)))
+				fmt.Fprintf(stderr, "To put it in force, record who and why:\n  %s\n", rep.cmd.signoff(res.Suite.Name))
+			}
 		}
 		if v := res.Verdict; v != nil && v.Page && !rep.candidate {
 			fmt.Fprintf(stderr, "evald run: %s on %s: %s: %s\nIf the new behaviour is fine, accept it (the drift reference re-anchors):\n  %s\n",
@@ -529,4 +534,12 @@ func indent(s string) string {
 		b.WriteString("  " + line)
 	}
 	return b.String()
+}
+
+// recordOf names the project's sign-off record.
+func recordOf(p *configs.Project) string {
+	if p.RecordFile != "" {
+		return p.RecordFile
+	}
+	return governance.RecordFile
 }

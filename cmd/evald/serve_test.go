@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evald/evald/internal/signtest"
 	"github.com/evald/evald/sim"
 	"github.com/evald/evald/store"
 )
@@ -105,6 +106,7 @@ func TestServeSurvivesKill9(t *testing.T) {
 	edit(t, suite, "tests:\n", "tests:\n"+more.String())
 	edit(t, suite, "repeats: 2", "repeats: 1")
 	edit(t, cfg, "targets: [prod]\n", "targets: [prod]\n    schedule: \"@every 3s\"\n")
+	signtest.Update(t, cfg)
 	db := filepath.Join(filepath.Dir(cfg), "evald.db")
 
 	// At debug level the daemon logs each committed batch of samples.
