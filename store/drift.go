@@ -75,6 +75,7 @@ func (s *Store) FinishRunOutcome(ctx context.Context, r Run, state []byte, verdi
 	if err != nil {
 		return fmt.Errorf("finish run %d: %w", r.ID, err)
 	}
+	s.unlockRun(r.ID)
 	return nil
 }
 

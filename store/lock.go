@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 	"syscall"
 )
@@ -107,4 +108,72 @@ func control(f *os.File, how int) error {
 		return err
 	}
 	return ferr
+}
+
+// lockNewFile creates name holding an exclusive flock on it from the
+// moment it appears: a temporary file beside it is locked, then renamed to
+// name (the lock stays with the file). release unlocks it, and removes it
+// first when remove is set.
+func lockNewFile(name string) (release func(remove bool) error, err error) {
+	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+		return nil, fmt.Errorf("lock %s: %w", name, err)
+	}
+	f, err := os.CreateTemp(filepath.Dir(name), filepath.Base(name)+".tmp-*")
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", name, err)
+	}
+	if err := control(f, syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, fmt.Errorf("lock %s: %w", name, err)
+	}
+	if err := os.Rename(f.Name(), name); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, fmt.Errorf("lock %s: %w", name, err)
+	}
+	held.Store(f, struct{}{})
+	var once sync.Once
+	var rerr error
+	return func(remove bool) error {
+		once.Do(func() {
+			defer held.Delete(f)
+			if remove {
+				// Removed while still locked, so that nobody takes a
+				// lock on a file about to disappear.
+				rerr = os.Remove(name)
+			}
+			rerr = errors.Join(rerr, funlock(f), f.Close())
+		})
+		return rerr
+	}, nil
+}
+
+// tryLockFile takes an exclusive flock on the existing file name without
+// waiting: ok is false when another open file holds it. A missing file is
+// an error wrapping fs.ErrNotExist.
+func tryLockFile(name string) (release func() error, ok bool, err error) {
+	release, err = lockExisting(name)
+	if errors.Is(err, ErrLocked) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return release, true, nil
+}
+
+func lockExisting(name string) (release func() error, err error) {
+	f, err := os.OpenFile(name, os.O_RDWR, 0)
+	if err != nil {
+		return nil, err
+	}
+	if err := control(f, syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("lock %s: %w", name, ErrLocked)
+		}
+		return nil, fmt.Errorf("lock %s: %w", name, err)
+	}
+	return func() error { return errors.Join(funlock(f), f.Close()) }, nil
 }

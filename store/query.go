@@ -26,3 +26,10 @@ func scanString(sc scanner) (string, error) {
 	err := sc.Scan(&v)
 	return v, err
 }
+
+// scanInt64 reads a one-column row of an integer.
+func scanInt64(sc scanner) (int64, error) {
+	var v int64
+	err := sc.Scan(&v)
+	return v, err
+}

@@ -144,10 +144,17 @@ func (s *Store) CreateRun(ctx context.Context, r Run) (int64, error) {
 		if err != nil {
 			return err
 		}
-		id, err = res.LastInsertId()
-		return err
+		if id, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		// Locked before the row commits: a committed running row always
+		// has a lock file, held while its process lives.
+		return s.lockRun(id)
 	})
 	if err != nil {
+		if id != 0 {
+			s.unlockRun(id)
+		}
 		return 0, fmt.Errorf("create run: %w", err)
 	}
 	return id, nil
@@ -170,6 +177,7 @@ func (s *Store) FinishRun(ctx context.Context, r Run) error {
 	if err != nil {
 		return fmt.Errorf("finish run %d: %w", r.ID, err)
 	}
+	s.unlockRun(r.ID)
 	return nil
 }
 

@@ -40,7 +40,10 @@ type Store struct {
 	// witness builds the audit witness at every append (nil: none is
 	// written); see SetAuditWitness.
 	witness AuditWitnessFunc
-	mu      sync.Mutex // guards witness
+	// runLocks releases the lock of each run this store created and has
+	// not finished (see lockRun).
+	runLocks map[int64]func(remove bool) error
+	mu       sync.Mutex // guards witness and runLocks
 
 	closeOnce sync.Once
 	closeErr  error
@@ -118,7 +121,10 @@ func Open(ctx context.Context, path string) (_ *Store, err error) {
 
 // Close closes the database. It is safe to call more than once.
 func (s *Store) Close() error {
-	s.closeOnce.Do(func() { s.closeErr = s.closeDBs() })
+	s.closeOnce.Do(func() {
+		s.unlockAllRuns()
+		s.closeErr = s.closeDBs()
+	})
 	return s.closeErr
 }
 

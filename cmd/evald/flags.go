@@ -181,7 +181,7 @@ func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 
 // openStore opens the database of a read-mostly command: --db when given
 // (no config needed), else the config's.
-func (p *projectFlags) openStore(ctx context.Context) (*store.Store, error) {
+func (p *projectFlags) openStore(ctx context.Context, stderr io.Writer) (*store.Store, error) {
 	path := p.db
 	if path == "" {
 		proj, err := p.load()
@@ -194,8 +194,25 @@ func (p *projectFlags) openStore(ctx context.Context) (*store.Store, error) {
 	if err != nil {
 		return nil, storeErr("open %s: %w", path, err)
 	}
+	recoverRuns(ctx, st, newLogger(stderr, slog.LevelWarn))
 	return st, nil
 }
+
+// recoverRuns marks the runs that a process killed mid-run left "running"
+// as interrupted (see store.InterruptAbandoned): every evald command that
+// opens a database calls it, so they are closed by the next start.
+func recoverRuns(ctx context.Context, st *store.Store, log *slog.Logger) {
+	marked, err := st.InterruptAbandoned(ctx, abandonedReason)
+	if err != nil {
+		log.Warn("cannot close runs left running by a killed evald", "err", err)
+	}
+	for _, id := range marked {
+		log.Warn("marked a run left running by a killed evald as interrupted", "run_id", id)
+	}
+}
+
+// abandonedReason is the error text of a run whose process died mid-run.
+const abandonedReason = "the evald process recording it ended before the run finished (killed)"
 
 // auditChain returns the audit chain the config asks for and the name of
 // its key's variable ("" for a plain chain). With --db and no readable

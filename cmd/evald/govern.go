@@ -33,6 +33,7 @@ func withDaemon(ctx context.Context, pf *projectFlags, stderr io.Writer, fn func
 	if err != nil {
 		return err
 	}
+	recoverRuns(ctx, st, newLogger(stderr, slog.LevelWarn))
 	// Alerts are queued, not sent: an accept resolves its incident in the
 	// outbox, and the serving process, which holds the sinks' secrets,
 	// delivers the message.
@@ -202,7 +203,7 @@ func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if len(pos) != 1 || (pos[0] != "log" && pos[0] != "verify") {
 		return usageErr("takes log or verify (got %q); see evald help audit", pos)
 	}
-	st, err := pf.openStore(ctx)
+	st, err := pf.openStore(ctx, stderr)
 	if err != nil {
 		return err
 	}

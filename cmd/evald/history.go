@@ -25,7 +25,7 @@ func cmdHistory(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if len(pos) > 1 {
 		return usageErr("takes at most one suite name (got %d)", len(pos))
 	}
-	st, err := pf.openStore(ctx)
+	st, err := pf.openStore(ctx, stderr)
 	if err != nil {
 		return err
 	}

@@ -114,6 +114,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (err e
 	if err != nil {
 		return err
 	}
+	recoverRuns(ctx, st, newLogger(stderr, slogWarn))
 	d, err := daemon.New(daemon.Options{Project: proj, Store: st, Logger: newLogger(stderr, slogWarn),
 		NewProvider: func(t configs.Target, key string) (runner.Provider, error) {
 			var p runner.Provider

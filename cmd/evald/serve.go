@@ -85,6 +85,7 @@ func serveProject(ctx context.Context, o serveOptions) (err error) {
 	if err != nil {
 		return err
 	}
+	recoverRuns(ctx, st, o.log)
 	// Runs a crash left "running" are closed at start, but not those a
 	// live `evald run` on the same database is still recording.
 	// The exclusive lock is kept until Start has closed them, so that no
