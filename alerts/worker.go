@@ -5,12 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
+
+	"github.com/evald/evald/internal/backoff"
 )
 
 // Outbox is the storage the delivery worker needs. The daemon implements
@@ -59,17 +60,7 @@ type Backoff func(attempt int) time.Duration
 // the wait is uniformly drawn from [d/2, d]. rnd returns a number in
 // [0, 1) (nil: math/rand/v2).
 func ExponentialBackoff(base, limit time.Duration, rnd func() float64) Backoff {
-	if rnd == nil {
-		rnd = rand.Float64
-	}
-	return func(attempt int) time.Duration {
-		d := base
-		for i := 1; i < attempt && d < limit; i++ {
-			d *= 2
-		}
-		d = min(d, limit)
-		return d/2 + time.Duration(rnd()*float64(d/2))
-	}
+	return func(attempt int) time.Duration { return backoff.Delay(base, limit, attempt-1, rnd) }
 }
 
 // DefaultBackoff retries after 5 s, 10 s, 20 s, ... up to 5 min, jittered.
@@ -112,9 +103,8 @@ func (m *Metrics) observe(sink, result string, d time.Duration) {
 	m.seconds.WithLabelValues(sink).Observe(d.Seconds())
 }
 
-// Worker sends the outbox's pending deliveries through their sinks. Run it
-// in one goroutine per process; Kick it after writing deliveries.
-type Worker struct {
+// WorkerOptions configure a Worker.
+type WorkerOptions struct {
 	Outbox  Outbox
 	Sinks   []Sink
 	Clock   Clock        // nil: the system clock
@@ -132,8 +122,14 @@ type Worker struct {
 	// delivery that some receiver rejects with a 5xx forever must not be
 	// retried forever.
 	GiveUpAfter time.Duration
+}
 
-	once sync.Once
+// Worker sends the outbox's pending deliveries through their sinks. Make
+// it with NewWorker, run it in one goroutine per process, and Kick it
+// after writing deliveries.
+type Worker struct {
+	WorkerOptions
+
 	kick chan struct{}
 
 	mu sync.Mutex // one drain at a time; guards the fields below
@@ -148,36 +144,37 @@ type Worker struct {
 	logged map[string]string
 }
 
-func (w *Worker) init() {
-	w.once.Do(func() {
-		w.kick = make(chan struct{}, 1)
-		w.unrecorded = map[string]Receipt{}
-		w.pausedUntil = map[string]time.Time{}
-		w.logged = map[string]string{}
-		if w.Clock == nil {
-			w.Clock = systemClock{}
-		}
-		if w.Backoff == nil {
-			w.Backoff = DefaultBackoff
-		}
-		if w.Logger == nil {
-			w.Logger = slog.New(slog.DiscardHandler)
-		}
-		if w.SendTimeout <= 0 {
-			w.SendTimeout = 30 * time.Second
-		}
-		if w.Poll <= 0 {
-			w.Poll = 30 * time.Second
-		}
-		if w.GiveUpAfter <= 0 {
-			w.GiveUpAfter = 72 * time.Hour
-		}
-	})
+// NewWorker returns a worker with o's unset options at their defaults.
+func NewWorker(o WorkerOptions) *Worker {
+	if o.Clock == nil {
+		o.Clock = systemClock{}
+	}
+	if o.Backoff == nil {
+		o.Backoff = DefaultBackoff
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.SendTimeout <= 0 {
+		o.SendTimeout = 30 * time.Second
+	}
+	if o.Poll <= 0 {
+		o.Poll = 30 * time.Second
+	}
+	if o.GiveUpAfter <= 0 {
+		o.GiveUpAfter = 72 * time.Hour
+	}
+	return &Worker{
+		WorkerOptions: o,
+		kick:          make(chan struct{}, 1),
+		unrecorded:    map[string]Receipt{},
+		pausedUntil:   map[string]time.Time{},
+		logged:        map[string]string{},
+	}
 }
 
 // Kick wakes Run to drain the outbox now. It never blocks.
 func (w *Worker) Kick() {
-	w.init()
 	select {
 	case w.kick <- struct{}{}:
 	default:
@@ -187,7 +184,6 @@ func (w *Worker) Kick() {
 // Run drains the outbox until ctx ends: at once, then whenever it is
 // kicked, a retry falls due or Poll elapses.
 func (w *Worker) Run(ctx context.Context) {
-	w.init()
 	for {
 		next, err := w.Drain(ctx)
 		if ctx.Err() != nil {
@@ -216,7 +212,6 @@ func (w *Worker) Run(ctx context.Context) {
 // order: while one waits for a retry, the later ones wait behind it, so an
 // update never overtakes the message that starts its thread.
 func (w *Worker) Drain(ctx context.Context) (next time.Time, err error) {
-	w.init()
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for id, r := range w.unrecorded {

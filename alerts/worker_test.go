@@ -37,10 +37,10 @@ func newHarness(t *testing.T, sinks ...Sink) *harness {
 
 // worker builds a new worker over the harness's outbox: a fresh process.
 func (h *harness) worker() *Worker {
-	return &Worker{
+	return NewWorker(WorkerOptions{
 		Outbox: h.outbox, Sinks: h.sinks, Clock: h.clock, Logger: h.logs.Logger(), Metrics: h.metrics,
 		Backoff: func(attempt int) time.Duration { return time.Duration(attempt) * time.Second },
-	}
+	})
 }
 
 // raise runs the daemon's side for one kind at the clock's now: Decide on

@@ -176,7 +176,7 @@ func (d *Daemon) Calibrate(ctx context.Context, suiteName string) (CalibrationOu
 		return CalibrationOutcome{}, err
 	}
 	if judge == nil {
-		return CalibrationOutcome{}, fmt.Errorf("suite %q has no judge", suite.Name)
+		return CalibrationOutcome{}, fmt.Errorf("suite %q has %w", suite.Name, ErrNoJudge)
 	}
 	return d.calibrate(ctx, suite, judge, JudgeIdentity{Version: judge.Version}, nil, store.CalibrationManual, 0)
 }

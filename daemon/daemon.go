@@ -98,17 +98,16 @@ type Daemon struct {
 	startFails map[runKey]StartFailure
 	// pendingSeen remembers pending threshold changes already reported.
 	pendingSeen map[string]bool
-	cron        *cron.Cron
-	entries     map[runKey]cron.EntryID
-	started     bool
-	stopped     bool
+	// cron is set by Start: the daemon is started when it is not nil.
+	cron    *cron.Cron
+	entries map[runKey]cron.EntryID
 
 	// runCtx is the parent of every run; Stop cancels it after the grace period.
 	runCtx     context.Context
 	cancelRuns context.CancelFunc
-	// stopping is closed when Stop begins: a scheduled run still waiting
-	// out its jitter then gives up instead of starting inside the grace
-	// period.
+	// stopping is closed, under mu, when Stop begins (see stoppingLocked):
+	// a scheduled run still waiting out its jitter then gives up instead
+	// of starting inside the grace period.
 	stopping chan struct{}
 	runs     sync.WaitGroup
 	// bgCtx is the parent of background work that outlives runs (the alert
@@ -239,6 +238,10 @@ func configName(p *configs.Project) string {
 // ErrUnknown is returned for a suite or target that the config lacks.
 var ErrUnknown = errors.New("unknown name")
 
+// ErrNoJudge is wrapped when a suite needs a judge (model-graded
+// assertions, a calibration set) and none is configured.
+var ErrNoJudge = errors.New("no judge")
+
 // ErrSecret is matched by the error of a variable the config names for a
 // secret (a target's api_key_env, an alert sink's) that the environment
 // leaves empty. The error is a *configs.FieldError naming the config's
@@ -299,9 +302,9 @@ func shutdownContext(ctx context.Context) (context.Context, context.CancelFunc) 
 // takes writes, and the scheduler is running.
 func (d *Daemon) Ready(ctx context.Context) error {
 	d.mu.Lock()
-	started, stopped := d.started, d.stopped
+	running := d.cron != nil && !d.stoppingLocked()
 	d.mu.Unlock()
-	if !started || stopped {
+	if !running {
 		return errors.New("scheduler not running")
 	}
 	return d.store.Check(ctx)

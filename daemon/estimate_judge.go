@@ -70,7 +70,7 @@ func estimateJudge(ctx context.Context, jt configs.Target, arms []*evals.Suite, 
 	for _, s := range arms {
 		for _, c := range s.Cases {
 			rec := &recordingJudge{reply: reply}
-			out := scoring.Output{Text: output, Input: lastUser(c.Messages)}
+			out := scoring.Output{Text: output, Input: evals.LastUser(c.Messages)}
 			for _, a := range c.Asserts {
 				if g, ok := a.(scoring.Graded); ok {
 					g.Grade(ctx, rec, out)
@@ -157,15 +157,4 @@ func estimateReply(chars int) string {
 		panic(err) // strings, a bool and an int always encode
 	}
 	return string(b) + "\nY"
-}
-
-// lastUser is the content of the last user message: the question a judge
-// is shown.
-func lastUser(msgs []evals.Message) string {
-	for i := len(msgs) - 1; i >= 0; i-- {
-		if msgs[i].Role == "user" {
-			return msgs[i].Content
-		}
-	}
-	return ""
 }

@@ -72,7 +72,7 @@ func (d *Daemon) judgeTargetOf(suite *evals.Suite, need bool) (t configs.Target,
 		name = p.Config.Judge
 	}
 	if name == "" {
-		return configs.Target{}, false, fmt.Errorf("suite %q has model-graded assertions but no judge: set judge: in %s or in the suite", suite.Name, configName(p))
+		return configs.Target{}, false, fmt.Errorf("suite %q has model-graded assertions but %w: set judge: in %s or in the suite", suite.Name, ErrNoJudge, configName(p))
 	}
 	for _, t := range p.Config.Targets {
 		if t.Name == name {

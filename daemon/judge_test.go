@@ -184,6 +184,9 @@ func TestEvaluateJudgeMissing(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "no judge") {
 		t.Errorf("Evaluate without a judge = %v, want an error saying there is no judge", err)
 	}
+	if !errors.Is(err, ErrNoJudge) {
+		t.Errorf("Evaluate without a judge = %v, want it to wrap ErrNoJudge", err)
+	}
 }
 
 // TestEvaluateJudgeKeyUnset: the judge's unset key is placed at its field

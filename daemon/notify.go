@@ -84,7 +84,7 @@ func newAlerting(cfg *configs.Config, getenv func(string) string, log *slog.Logg
 	}
 	return &alerting{
 		planner:  &alerts.Planner{Sinks: sinks},
-		worker:   &alerts.Worker{Outbox: out, Sinks: sinks, Logger: log.With("component", "alerts"), Metrics: alerts.NewMetrics(reg)},
+		worker:   alerts.NewWorker(alerts.WorkerOptions{Outbox: out, Sinks: sinks, Logger: log.With("component", "alerts"), Metrics: alerts.NewMetrics(reg)}),
 		renotify: renotify,
 		public:   cfg.Server.PublicURL,
 	}, nil

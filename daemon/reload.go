@@ -23,7 +23,7 @@ import (
 func (d *Daemon) Reload(ctx context.Context, proj *configs.Project) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.stopped {
+	if d.stoppingLocked() {
 		return ErrStopped
 	}
 	if d.opts.Alerts {
@@ -41,7 +41,7 @@ func (d *Daemon) Reload(ctx context.Context, proj *configs.Project) error {
 			}
 		}
 	}
-	if d.started {
+	if d.cron != nil {
 		c := cron.New(cron.WithLocation(time.UTC))
 		_, entries, err := d.scheduleLocked(ctx, c)
 		if err != nil {

@@ -27,7 +27,7 @@ var ErrStopped = errors.New("daemon is stopping")
 func (d *Daemon) Start(ctx context.Context) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.started {
+	if d.cron != nil {
 		return errors.New("daemon: already started")
 	}
 	var spare []string
@@ -50,7 +50,6 @@ func (d *Daemon) Start(ctx context.Context) error {
 		return err
 	}
 	d.cron, d.entries = c, entries
-	d.started = true
 	if d.alerting != nil {
 		d.bg.Go(func() { d.alerting.worker.Run(d.bgCtx) })
 	}
@@ -131,7 +130,7 @@ func (d *Daemon) Trigger(suite, target, trigger string) error {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.stopped {
+	if d.stoppingLocked() {
 		return ErrStopped
 	}
 	if d.running[runKey{suite, target}] {
@@ -144,7 +143,7 @@ func (d *Daemon) Trigger(suite, target, trigger string) error {
 // launchLocked starts a run of k unless one is in flight (a skipped tick is
 // counted, never stacked).
 func (d *Daemon) launchLocked(k runKey, trigger string) {
-	if d.stopped {
+	if d.stoppingLocked() {
 		return
 	}
 	if d.running[k] {
@@ -198,7 +197,17 @@ func (d *Daemon) waitJitter(j time.Duration) bool {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return !d.stopped
+	return !d.stoppingLocked()
+}
+
+// stoppingLocked reports whether Stop has begun; d.mu is held.
+func (d *Daemon) stoppingLocked() bool {
+	select {
+	case <-d.stopping:
+		return true
+	default:
+		return false
+	}
 }
 
 // Stop stops scheduling, lets runs in flight finish for the grace period,
@@ -207,7 +216,6 @@ func (d *Daemon) waitJitter(j time.Duration) bool {
 func (d *Daemon) Stop(ctx context.Context) error {
 	d.stopOnce.Do(func() {
 		d.mu.Lock()
-		d.stopped = true
 		close(d.stopping)
 		c := d.cron
 		d.mu.Unlock()
@@ -255,7 +263,7 @@ func (d *Daemon) NextRun(suite, target string) time.Time {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	id, ok := d.entries[runKey{suite, target}]
-	if !ok || d.cron == nil || d.stopped {
+	if !ok || d.cron == nil || d.stoppingLocked() {
 		return time.Time{}
 	}
 	return d.cron.Entry(id).Next

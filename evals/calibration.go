@@ -155,7 +155,7 @@ func (l *loader) calibrationItem(d *decoder, n *yaml.Node, field string, prompt 
 			}
 			return it, false
 		}
-		it.Vars, it.Input = c.Vars, lastUserContent(c.Messages)
+		it.Vars, it.Input = c.Vars, LastUser(c.Messages)
 		for _, a := range c.Asserts {
 			if _, graded := a.(scoring.Graded); graded {
 				it.Asserts = append(it.Asserts, a)
@@ -188,7 +188,7 @@ func (l *loader) calibrationItem(d *decoder, n *yaml.Node, field string, prompt 
 		}
 		msgs[i] = Message{Role: m.Role, Content: content}
 	}
-	it.Input = lastUserContent(msgs)
+	it.Input = LastUser(msgs)
 
 	an := f["assert"]
 	if an == nil {
@@ -238,8 +238,9 @@ func keyLine(d *decoder, root *yaml.Node, key string, n *yaml.Node) int {
 	return d.Line(n)
 }
 
-// lastUserContent is the content of the last user message.
-func lastUserContent(msgs []Message) string {
+// LastUser is the content of the last user message: the question a judge
+// is shown ("" when there is none).
+func LastUser(msgs []Message) string {
 	for i := len(msgs) - 1; i >= 0; i-- {
 		if msgs[i].Role == "user" {
 			return msgs[i].Content

@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"time"
 
 	"github.com/evald/evald/evals"
+	"github.com/evald/evald/internal/backoff"
 	"github.com/evald/evald/scoring"
 )
 
@@ -37,7 +37,7 @@ func execute(ctx context.Context, suite *evals.Suite, caseIndex, repeat int, t T
 		if lastErr = tooLong(ctx, ce, opts); lastErr != err {
 			break
 		}
-		if wait(ctx, backoff(attempt, ce.RetryAfter, opts)) != nil {
+		if wait(ctx, retryDelay(attempt, ce.RetryAfter, opts)) != nil {
 			break
 		}
 	}
@@ -100,7 +100,7 @@ func score(ctx context.Context, s *Sample, c *evals.Case, t Target, opts Options
 		Latency:   s.Latency,
 		CostUSD:   s.CostUSD,
 		CostKnown: t.Price.InputPerMTok > 0 || t.Price.OutputPerMTok > 0,
-		Input:     lastUser(c.Messages),
+		Input:     evals.LastUser(c.Messages),
 	}
 	assess(ctx, s, c, out, t.Judge, opts)
 }
@@ -129,29 +129,14 @@ func assess(ctx context.Context, s *Sample, c *evals.Case, out scoring.Output, j
 	}
 }
 
-// lastUser is the content of the last user message: the question a judge
-// is shown.
-func lastUser(msgs []evals.Message) string {
-	for i := len(msgs) - 1; i >= 0; i-- {
-		if msgs[i].Role == "user" {
-			return msgs[i].Content
-		}
-	}
-	return ""
-}
-
-// backoff is the wait before retry number attempt+1: the endpoint's
+// retryDelay is the wait before retry number attempt+1: the endpoint's
 // Retry-After when it sent one, else a capped exponential delay with jitter
-// in [d/2, d].
-func backoff(attempt int, retryAfter time.Duration, o Options) time.Duration {
+// (backoff.Delay).
+func retryDelay(attempt int, retryAfter time.Duration, o Options) time.Duration {
 	if retryAfter > 0 {
 		return min(retryAfter, o.MaxRetryAfter) // tooLong has refused longer waits
 	}
-	d := o.BackoffBase << min(attempt, 20)
-	if d <= 0 || d > o.BackoffMax {
-		d = o.BackoffMax
-	}
-	return d/2 + rand.N(d/2+1)
+	return backoff.Delay(o.BackoffBase, o.BackoffMax, attempt, nil)
 }
 
 func wait(ctx context.Context, d time.Duration) error {

@@ -130,7 +130,7 @@ func (c *judgeCall) ask(ctx context.Context, key, family string, send func(conte
 		if lastErr = tooLong(ctx, ce, c.opts); lastErr != err {
 			break
 		}
-		if wait(ctx, backoff(attempt, ce.RetryAfter, c.opts)) != nil {
+		if wait(ctx, retryDelay(attempt, ce.RetryAfter, c.opts)) != nil {
 			break
 		}
 	}

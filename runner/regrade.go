@@ -140,7 +140,7 @@ func regradeOne(ctx context.Context, j *Judge, c *evals.Case, o StoredOutput, op
 		Latency:   o.Latency,
 		CostUSD:   o.CostUSD,
 		CostKnown: o.CostKnown,
-		Input:     lastUser(c.Messages),
+		Input:     evals.LastUser(c.Messages),
 	}
 	assess(ctx, &s, c, out, j, opts)
 	return s

@@ -416,12 +416,12 @@ func TestParseRetryAfter(t *testing.T) {
 func TestBackoffCapped(t *testing.T) {
 	o := Options{BackoffBase: 100 * time.Millisecond, BackoffMax: time.Second}.withDefaults()
 	for attempt := range 40 {
-		d := backoff(attempt, 0, o)
+		d := retryDelay(attempt, 0, o)
 		if d < 0 || d > time.Second {
 			t.Errorf("backoff(%d) = %v, want within [0, 1s]", attempt, d)
 		}
 	}
-	if got, want := backoff(0, 5*time.Minute, o), 2*time.Minute; got != want {
+	if got, want := retryDelay(0, 5*time.Minute, o), 2*time.Minute; got != want {
 		t.Errorf("backoff with Retry-After 5m = %v, want the 2m cap", got)
 	}
 }

@@ -203,7 +203,7 @@ func finishRun(ctx context.Context, tx *sql.Tx, r Run) error {
 	if err != nil {
 		return err
 	}
-	return fmt.Errorf("run is %s, not %s", status, StatusRunning)
+	return fmt.Errorf("run is %s, %w", status, ErrNotRunning)
 }
 
 // roleOf is the role a run is created with: RoleProduction when none is

@@ -80,6 +80,9 @@ func TestRunLifecycle(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "is passed, not running") {
 			t.Errorf("second FinishRun = %v, want an error saying the run is passed, not running", err)
 		}
+		if !errors.Is(err, ErrNotRunning) {
+			t.Errorf("second FinishRun = %v, want it to wrap ErrNotRunning", err)
+		}
 	})
 
 	t.Run("finish as running refused", func(t *testing.T) {

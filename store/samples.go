@@ -83,7 +83,7 @@ func (s *Store) addSamples(ctx context.Context, runID int64, samples []Sample, s
 			return err
 		}
 		if status != StatusRunning {
-			return fmt.Errorf("run is %s, not %s", status, StatusRunning)
+			return fmt.Errorf("run is %s, %w", status, ErrNotRunning)
 		}
 		var next int64
 		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq) + 1, 0) FROM samples WHERE run_id = ?`, runID).Scan(&next); err != nil {

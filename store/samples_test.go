@@ -174,6 +174,9 @@ func TestAddSamplesRefused(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "not running") {
 			t.Errorf("AddSamples(finished run) = %v, want an error saying it is not running", err)
 		}
+		if !errors.Is(err, ErrNotRunning) {
+			t.Errorf("AddSamples(finished run) = %v, want it to wrap ErrNotRunning", err)
+		}
 		got, err := s.Samples(ctx, id)
 		if err != nil {
 			t.Fatal(err)

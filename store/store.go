@@ -27,6 +27,10 @@ import (
 // ErrNotFound is wrapped by errors about a run or version that does not exist.
 var ErrNotFound = errors.New("not found")
 
+// ErrNotRunning is wrapped by the writes that need a run still running
+// (FinishRun, AddSamples and the like) when it has ended.
+var ErrNotRunning = errors.New("not running")
+
 // Store is evald's database: one writer connection and a pool of read-only
 // connections to the same WAL-mode SQLite file. It is safe for concurrent
 // use; writes are serialised on the writer.
