@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -18,6 +16,8 @@ import (
 	"github.com/evald/evald/drift"
 	"github.com/evald/evald/evals"
 	"github.com/evald/evald/governance"
+	"github.com/evald/evald/internal/redact"
+	"github.com/evald/evald/runner"
 	"github.com/evald/evald/store"
 )
 
@@ -130,7 +130,7 @@ func (d *Daemon) runEvents(ctx context.Context, run store.Run, suite *evals.Suit
 	switch run.Status {
 	case store.StatusErrored:
 		ev := base(alerts.KindCouldNotMeasure, fmt.Sprintf("%d of %d samples got no usable answer", res.Summary.Errors, res.Summary.Samples))
-		ev.Error = errorClasses(res.Summary.ErrorsByClass)
+		ev.Error = d.redactKeys(runner.ErrorSummary(res.Summary.ErrorsByClass, res.Summary.FirstErrors))
 		evs[alerts.KindCouldNotMeasure] = ev
 	case store.StatusPassed, store.StatusFailed, store.StatusRegressed:
 		evs[alerts.KindCouldNotMeasure] = nil
@@ -154,13 +154,15 @@ func (d *Daemon) runEvents(ctx context.Context, run store.Run, suite *evals.Suit
 	return evs
 }
 
-func errorClasses(m map[string]int) string {
-	var parts []string
-	for k, n := range m {
-		parts = append(parts, fmt.Sprintf("%s: %d", k, n))
+// redactKeys removes the targets' keys from text bound for an alert.
+func (d *Daemon) redactKeys(text string) string {
+	var keys []string
+	for _, t := range d.Project().Config.Targets {
+		if t.APIKeyEnv != "" {
+			keys = append(keys, d.opts.Getenv(t.APIKeyEnv))
+		}
 	}
-	sort.Strings(parts)
-	return strings.Join(parts, ", ")
+	return redact.Text(text, keys...)
 }
 
 func (a *alerting) runURL(id int64) string { return alerts.RunURL(a.public, id) }

@@ -231,7 +231,7 @@ func TestRunIncompleteSaysWhy(t *testing.T) {
 		defer down.Close()
 		cfg := project(t, down.URL+"/v1", "0.9")
 		code, _, errOut := evald(t, "run", "--config", cfg, "--format", "json", "faq")
-		want := "evald run: faq on prod: errored: 6 of 6 samples missing (server_error 6), over the 10% error budget\n"
+		want := "evald run: faq on prod: errored: 6 of 6 samples missing (server_error 6: HTTP 503), over the 10% error budget\n"
 		if code != exitNoResult || !strings.Contains(errOut, want) {
 			t.Errorf("run = exit %d, stderr %q; want %d and %q", code, errOut, exitNoResult, want)
 		}

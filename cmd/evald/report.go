@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"math"
-	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -16,6 +15,7 @@ import (
 	"github.com/evald/evald/drift"
 	"github.com/evald/evald/evals"
 	"github.com/evald/evald/governance"
+	"github.com/evald/evald/internal/redact"
 	"github.com/evald/evald/runner"
 	"github.com/evald/evald/store"
 )
@@ -39,6 +39,24 @@ type runReport struct {
 	cases     []caseRow
 	// cmd writes the commands the reports tell the user to run.
 	cmd cmdLine
+	// secrets are redacted from every error text the reports show.
+	secrets []string
+}
+
+// missingWhy says, class by class, how many samples went missing and the
+// first error of each, with the keys redacted: the why of an errored run.
+func (rep *runReport) missingWhy() string {
+	s := rep.res.Summary
+	return redact.Text(runner.ErrorSummary(s.ErrorsByClass, s.FirstErrors), rep.secrets...)
+}
+
+// firstErrors is the first error text of each class, redacted.
+func (rep *runReport) firstErrors() map[string]string {
+	out := map[string]string{}
+	for c, t := range rep.res.Summary.FirstErrors {
+		out[c] = redact.Text(runner.ErrorDetail(c, t), rep.secrets...)
+	}
+	return out
 }
 
 // caseRow is one case of a run, from its stored samples.
@@ -142,6 +160,7 @@ type runJSON struct {
 	CostUSD           float64                  `json:"cost_usd"`
 	Errors            int                      `json:"errors"`
 	ErrorsByClass     map[string]int           `json:"errors_by_class"`
+	FirstErrors       map[string]string        `json:"first_errors"`
 	FailedCases       []daemon.CaseFailure     `json:"failed_cases"`
 	PendingSignoff    []governance.Change      `json:"pending_signoff,omitempty"`
 	DurationMS        int64                    `json:"duration_ms"`
@@ -184,6 +203,7 @@ func toRunJSON(rep *runReport) runJSON {
 		CostUSD:        s.CostUSD,
 		Errors:         s.Errors,
 		ErrorsByClass:  s.ErrorsByClass,
+		FirstErrors:    rep.firstErrors(),
 		FailedCases:    res.FailedCases,
 		PendingSignoff: res.Governance.Changes,
 		DurationMS:     r.DurationMS,
@@ -285,7 +305,7 @@ func writeText(w io.Writer, rep *runReport) {
 		fmt.Fprintf(w, "  FAILED threshold %s\n", f)
 	}
 	if s.Errors > 0 {
-		fmt.Fprintf(w, "  missing     %d of %d samples (%s); not counted as failures\n", s.Errors, s.Samples, classes(s.ErrorsByClass))
+		fmt.Fprintf(w, "  missing     %d of %d samples (%s); not counted as failures\n", s.Errors, s.Samples, printable(rep.missingWhy()))
 	}
 	if r.ErrorText != "" {
 		fmt.Fprintf(w, "  error       %s\n", r.ErrorText)
@@ -364,15 +384,6 @@ func bar(t *float64) string {
 		return ""
 	}
 	return fmt.Sprintf("  threshold %.3f", *t)
-}
-
-func classes(m map[string]int) string {
-	var parts []string
-	for k, v := range m {
-		parts = append(parts, fmt.Sprintf("%s %d", k, v))
-	}
-	sort.Strings(parts)
-	return strings.Join(parts, ", ")
 }
 
 // wilson is the 95% Wilson interval of a pass rate over n cases. A pass

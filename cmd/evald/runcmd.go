@@ -16,6 +16,7 @@ import (
 	"github.com/evald/evald/daemon"
 	"github.com/evald/evald/evals"
 	"github.com/evald/evald/governance"
+	"github.com/evald/evald/internal/redact"
 	"github.com/evald/evald/internal/strictyaml"
 	"github.com/evald/evald/runner"
 	"github.com/evald/evald/store"
@@ -136,7 +137,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (err e
 
 	// Choose each job's baseline and estimate it before anything is sent:
 	// a bad name, prompt or baseline is found before the first request.
-	g := &gateRun{opts: &o, d: d, remote: remote, prompt: prompt, stderr: stderr, db: pf.dbPath(proj), cmd: pf.cmdLine()}
+	g := &gateRun{opts: &o, d: d, remote: remote, prompt: prompt, stderr: stderr, db: pf.dbPath(proj), cmd: pf.cmdLine(), secrets: targetKeys(proj)}
 	plans := make([]jobPlan, len(jobs))
 	total := 0.0
 	for i, j := range jobs {
@@ -211,6 +212,12 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (err e
 				res.Run.Suite, res.Run.Target, v.Kind, v.Message, rep.cmd.accept(res.Run.Target, res.Run.Suite))
 		}
 		code = worse(code, exitCodeOf(res.Run.Status))
+		if why := keyRefused(proj, rep); why != "" {
+			// Every request answered 401/403: the job is misconfigured,
+			// retrying cannot help.
+			fmt.Fprintf(stderr, "evald run: %s on %s: %s\n", res.Run.Suite, res.Run.Target, why)
+			code = worse(code, exitUsage)
+		}
 		left := len(plans) - i - 1
 		var be *budgetError
 		if errors.As(context.Cause(ctx), &be) {
@@ -332,6 +339,8 @@ type gateRun struct {
 	stderr io.Writer
 	db     string
 	cmd    cmdLine
+	// secrets are the keys of the targets, redacted from the reports.
+	secrets []string
 }
 
 // jobPlan is a job with its baseline chosen and its cost estimated.
@@ -459,13 +468,13 @@ func (g *gateRun) execute(ctx context.Context, p jobPlan) (*runReport, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &runReport{res: res, cmd: g.cmd}, nil
+		return &runReport{res: res, cmd: g.cmd, secrets: g.secrets}, nil
 	}
 	gr, err := g.d.Gate(ctx, p.gate)
 	if err != nil {
 		return nil, err
 	}
-	return &runReport{res: gr.Candidate, prod: gr.Production, candidate: true, mode: p.mode, prompt: g.opts.prompt, model: g.opts.model, cmd: g.cmd}, nil
+	return &runReport{res: gr.Candidate, prod: gr.Production, candidate: true, mode: p.mode, prompt: g.opts.prompt, model: g.opts.model, cmd: g.cmd, secrets: g.secrets}, nil
 }
 
 // incomplete says in one sentence why a run could not be completed (exit
@@ -494,7 +503,7 @@ func incompleteWhy(rep *runReport) string {
 	case store.StatusErrored:
 		if s.Outcome == runner.Errored {
 			return fmt.Sprintf("%d of %d samples missing (%s), over the %g%% error budget",
-				s.Errors, planned, classes(s.ErrorsByClass), 100*runner.DefaultErrorBudget)
+				s.Errors, planned, rep.missingWhy(), 100*runner.DefaultErrorBudget)
 		}
 		if r.ErrorText != "" {
 			return r.ErrorText
@@ -519,10 +528,10 @@ func exitCodeOf(status store.Status) int {
 	}
 }
 
-// worse keeps the more severe exit code: refused, then could-not-complete,
-// then failed.
+// worse keeps the more severe exit code: a configuration error (the key
+// refused), refused, then could-not-complete, then failed.
 func worse(a, b int) int {
-	rank := map[int]int{exitOK: 0, exitFailed: 1, exitNoResult: 2, exitRefused: 3}
+	rank := map[int]int{exitOK: 0, exitFailed: 1, exitNoResult: 2, exitRefused: 3, exitUsage: 4}
 	if rank[b] > rank[a] {
 		return b
 	}
@@ -543,4 +552,41 @@ func recordOf(p *configs.Project) string {
 		return p.RecordFile
 	}
 	return governance.RecordFile
+}
+
+// targetKeys are the values of the targets' key variables, to redact.
+func targetKeys(proj *configs.Project) []string {
+	var keys []string
+	for _, t := range proj.Config.Targets {
+		if t.APIKeyEnv != "" {
+			if k := os.Getenv(t.APIKeyEnv); k != "" {
+				keys = append(keys, k)
+			}
+		}
+	}
+	return keys
+}
+
+// keyRefused says why a run whose every request the endpoint answered 401
+// or 403 is a configuration error, naming the variable that holds the key
+// ("" when the run got other answers too).
+func keyRefused(proj *configs.Project, rep *runReport) string {
+	s := rep.res.Summary
+	if s.Samples == 0 || s.AuthRefused < s.Samples {
+		return ""
+	}
+	detail := redact.Text(runner.ErrorDetail(runner.ClassClient, s.FirstErrors[runner.ClassClient]), rep.secrets...)
+	if status, msg, ok := strings.Cut(strings.TrimPrefix(detail, "HTTP "), ": "); ok {
+		detail = status + " " + msg // "401 Incorrect API key provided ..."
+	}
+	for _, t := range proj.Config.Targets {
+		if t.Name != rep.res.Run.Target {
+			continue
+		}
+		if t.APIKeyEnv == "" {
+			return fmt.Sprintf("the endpoint refused the request, which carried no key (the target sets no api_key_env): %s", detail)
+		}
+		return fmt.Sprintf("the endpoint refused the key in %s: %s", t.APIKeyEnv, detail)
+	}
+	return fmt.Sprintf("the endpoint refused the key: %s", detail)
 }
