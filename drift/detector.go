@@ -23,6 +23,13 @@ const (
 	KindRecovered       = "recovered"        // open alert resolved
 )
 
+// What raised an alarm (Verdict.Trigger).
+const (
+	TriggerCUSUM         = "cusum"          // the CUSUM reached H
+	TriggerSingleRun     = "single_run"     // one run's p of a drop ≥ d_min fell below 1/ARL0
+	TriggerIdentityCheck = "identity_check" // the known-change-point check after an identity change
+)
+
 // EvidenceLabel marks the p-values attached to an alert: the run was
 // selected by the detector, so they describe, they do not test.
 const EvidenceLabel = "descriptive (post-detection)"
@@ -90,9 +97,24 @@ type Verdict struct {
 	PhiMeasured float64 `json:"phi_measured"`
 	// P is this run's one-sided p-value of a drop against the reference
 	// (CMH/McNemar mid-p for binary scores, paired t otherwise), Test the
-	// test used. Descriptive: the alarm is the CUSUM.
+	// test used. It decides whether the run may join a growing reference
+	// (P > ConsistentP, docs/drift.md §6); the alarms are the CUSUM and the
+	// single-run test below.
 	P    float64 `json:"p"`
 	Test string  `json:"test,omitempty"`
+	// PMinEffect is this run's one-sided p-value of a drop of at least
+	// d_min, Φ((DStat + d_min)/√(SECur² + SEBase²)); below Alpha1 = 1/ARL0
+	// it pages at once (the single-run alarm beside the CUSUM, §6).
+	PMinEffect float64 `json:"p_min_effect,omitempty"`
+	Alpha1     float64 `json:"alpha1,omitempty"`
+	// Trigger says what raised the alarm on the paging run (TriggerCUSUM,
+	// TriggerSingleRun or TriggerIdentityCheck).
+	Trigger string `json:"trigger,omitempty"`
+	// RefHeld is true when the reference is still growing but holds: a run
+	// inconsistent with it came, and growth waits for ResumeAfter
+	// consecutive consistent runs (§6). HeldSince is that run.
+	RefHeld   bool  `json:"reference_held,omitempty"`
+	HeldSince int64 `json:"held_since,omitempty"`
 	// G is the CUSUM increment, S the statistic after this run, H the
 	// threshold ln(ARL0).
 	G float64 `json:"g"`
@@ -125,13 +147,17 @@ type Verdict struct {
 // Evidence is attached to an alert. It pools the runs since τ̂ (or since
 // the identity change) against the reference.
 type Evidence struct {
-	Label    string        `json:"label"` // EvidenceLabel
-	FromRun  int64         `json:"from_run"`
-	Runs     int           `json:"runs"`
-	RefRuns  int           `json:"ref_runs"`
-	Pooled   Comparison    `json:"pooled"`
-	ByTag    []TagEvidence `json:"by_tag,omitempty"`
-	Describe string        `json:"describe"`
+	Label   string `json:"label"` // EvidenceLabel
+	FromRun int64  `json:"from_run"`
+	Runs    int    `json:"runs"`
+	RefRuns int    `json:"ref_runs"`
+	// Reference lists the reference runs the alert was measured against,
+	// with when each finished, so that a reader can see that no run of the
+	// change is in it.
+	Reference []RefRun      `json:"reference,omitempty"`
+	Pooled    Comparison    `json:"pooled"`
+	ByTag     []TagEvidence `json:"by_tag,omitempty"`
+	Describe  string        `json:"describe"`
 }
 
 // TagEvidence is the drill-down of one tag, with Benjamini–Hochberg
@@ -154,7 +180,7 @@ func Update(cfg Config, st State, in RunInput) (State, Verdict) {
 	st = st.clone()
 	st.Schema = StateSchema
 	st.Counters.Runs++
-	v := Verdict{RunID: in.RunID, H: math.Log(cfg.ARL0), Segment: st.Segment.Number, S: st.S}
+	v := Verdict{RunID: in.RunID, H: math.Log(cfg.ARL0), Alpha1: 1 / cfg.ARL0, Segment: st.Segment.Number, S: st.S}
 	v.Phi, v.PhiMeasured = phiOf(cfg, st.Ref)
 
 	// Eligibility: completed, and ≥ 90 % of the suite's cases have a sample.
@@ -208,7 +234,7 @@ func Update(cfg Config, st State, in RunInput) (State, Verdict) {
 	change := detectIdentity(&st.Identity, in, seq)
 	if change != nil && len(st.Ref.Runs) < cfg.BMin && len(st.Ref.Runs) > 0 {
 		st.Ref = Reference{}
-		st.S, st.Excursion = 0, nil
+		st.S, st.Excursion, st.Growth = 0, nil, Growth{}
 		st.Counters.Reanchors++
 	}
 	b := len(st.Ref.Runs)
@@ -222,6 +248,10 @@ func Update(cfg Config, st State, in RunInput) (State, Verdict) {
 		v.D, v.DStat, v.SETot, v.SECur, v.SEBase = ps.D, ps.DStat, ps.SETot, ps.SECur, ps.SEBase
 		v.P, v.Test, v.N = ps.PDrop, ps.Test, ps.N
 		v.DroppedCases = ps.Dropped + valid - paired(cur.Count)
+		v.PMinEffect = 1
+		if se := math.Hypot(ps.SECur, ps.SEBase); ps.N > 0 && se > 0 {
+			v.PMinEffect = NormalCDF((ps.DStat + cfg.MinEffect) / se)
+		}
 	}
 
 	if change != nil {
@@ -235,24 +265,30 @@ func Update(cfg Config, st State, in RunInput) (State, Verdict) {
 		}
 	}
 
-	var alarmKind string
+	var alarmKind, trigger string
 	var evidence *Pool
-	if b >= cfg.BMin {
-		if st.Alert != nil {
-			// Hold: S frozen, no new page; resolve after three good runs.
-			if ps.D > -cfg.MinEffect/2 {
-				st.Alert.GoodStreak++
-			} else {
-				st.Alert.GoodStreak = 0
-			}
-			if st.Alert.GoodStreak >= 3 {
-				v.Kind = KindRecovered
-				v.Message = fmt.Sprintf("recovered: %d consecutive runs within d_min/2 of the reference (alert of run %d)",
-					st.Alert.GoodStreak, st.Alert.Run)
-				v.AlertRun = st.Alert.Run
-				st.Alert, st.S, st.Excursion = nil, 0, nil
-			}
+	switch {
+	case b > 0 && st.Alert != nil:
+		// Hold: S frozen, no new page; resolve after three good runs.
+		if ps.D > -cfg.MinEffect/2 {
+			st.Alert.GoodStreak++
 		} else {
+			st.Alert.GoodStreak = 0
+		}
+		if st.Alert.GoodStreak >= 3 {
+			v.Kind = KindRecovered
+			v.Message = fmt.Sprintf("recovered: %d consecutive runs within d_min/2 of the reference (alert of run %d)",
+				st.Alert.GoodStreak, st.Alert.Run)
+			v.AlertRun = st.Alert.Run
+			st.Alert, st.S, st.Excursion = nil, 0, nil
+		}
+	case b > 0:
+		// The CUSUM runs from the first reference run: its guard
+		// z_g·SE_base carries a small reference's uncertainty (SE_base =
+		// SE_cur at B = 1), and a change during warm-up must hold the
+		// reference's growth (S > 0) and page rather than leave the
+		// detector waiting for B_min runs that will never agree with it.
+		{
 			st.S, v.G = LLRStep(st.S, ps.DStat, ps.SECur, ps.SEBase, cfg.MinEffect, cfg.ZGuard)
 			if st.S > 0 {
 				if st.Excursion == nil {
@@ -262,18 +298,29 @@ func Update(cfg Config, st State, in RunInput) (State, Verdict) {
 			} else {
 				st.Excursion = nil
 			}
-			if ck := st.Identity.Check; ck != nil {
+			if ck := st.Identity.Check; ck != nil && b >= cfg.BMin {
 				cst := ck.look(cfg, ps.DStat, ps.SECur, ps.SEBase, cur)
 				v.Check = &cst
 				switch cst.Outcome {
 				case CheckBehaviourChanged:
-					alarmKind, evidence = KindProviderChanged, &ck.Pool
+					alarmKind, evidence, trigger = KindProviderChanged, &ck.Pool, TriggerIdentityCheck
 				case CheckNoChange:
 					st.Identity.Check = nil
 				}
 			}
 			if st.S >= v.H {
-				alarmKind, evidence = KindRegressed, st.Excursion
+				alarmKind, evidence, trigger = KindRegressed, st.Excursion, TriggerCUSUM
+			}
+		}
+		// The single-run alarm (§6) works from the first reference run:
+		// its p-value carries the reference's own uncertainty (SEBase), so
+		// it needs no B_min, and a catastrophic change pages on its first
+		// run instead of after H/g runs of the CUSUM.
+		if alarmKind == "" && v.PMinEffect < v.Alpha1 {
+			alarmKind, evidence, trigger = KindRegressed, st.Excursion, TriggerSingleRun
+			if evidence == nil {
+				evidence = &Pool{FirstRun: in.RunID, FirstSeq: seq}
+				evidence.add(cur)
 			}
 		}
 	}
@@ -292,16 +339,13 @@ func Update(cfg Config, st State, in RunInput) (State, Verdict) {
 		st.Alert = &Alert{Kind: alarmKind, Run: in.RunID, At: in.At, ChangeRun: changeRun, Attribution: attr}
 		st.Identity.Check = nil
 		st.Counters.Alerts++
-		v.Kind, v.Page, v.Attribution = alarmKind, true, attr
+		v.Kind, v.Page, v.Attribution, v.Trigger = alarmKind, true, attr, trigger
 		v.Evidence = buildEvidence(cfg, st.Ref, evidence, in.Tags)
 		v.Message = alarmMessage(cfg, v)
 	}
 
-	// Grow the anchored reference: eligible runs until BMax, except while
-	// an alert is open or an identity check runs.
-	if !st.Ref.Frozen && st.Alert == nil && st.Identity.Check == nil && len(st.Ref.Runs) < cfg.BMax {
-		st.Ref.add(in, cur, cfg.Binary, cfg.BMax)
-	}
+	growReference(cfg, &st, in, cur, b, ps.PDrop)
+	v.RefHeld, v.HeldSince = st.Growth.Held, st.Growth.Since
 	updateBaselines(&st.Identity, in, change, cfg.BMax)
 
 	v.fillAlert(st)
@@ -309,6 +353,81 @@ func Update(cfg Config, st State, in RunInput) (State, Verdict) {
 		v.Kind, v.Message = quietKind(cfg, st, v, newSegment, b)
 	}
 	return st, v
+}
+
+// Growth of a still-growing reference (docs/drift.md §6).
+const (
+	// ConsistentP: a run joins a growing reference only when its one-sided
+	// p-value of a drop against it is above ConsistentP (and S = 0 after
+	// it).
+	ConsistentP = 0.01
+	// ResumeAfter consecutive consistent runs lift a hold on growth.
+	ResumeAfter = 3
+)
+
+// growReference lets runs join the anchored reference while it grows
+// (until BMax runs) only when they are consistent with it (docs/drift.md
+// §6): a run's one-sided p of a drop above ConsistentP, S = 0 after it and
+// no alert open. Before §6 every eligible run joined, so a change during
+// warm-up became part of the reference it should have been measured
+// against, and D shrank run by run.
+//
+// Until the CUSUM runs (B < B_min, S is 0) a run with p > ConsistentP joins
+// at once. From B_min on a consistent run joins once it opens a streak of
+// ResumeAfter consecutive consistent runs. A run with S > 0 after it holds
+// growth (it still feeds the CUSUM) until such a streak, and then the runs
+// held since join after all, because they turned out to be an excursion
+// of the noise. An alarm (or an open alert) discards the runs
+// waiting. A run with p ≤ ConsistentP never joins.
+//
+// Two departures from the letter of §6, measured in bench/drift: dropping
+// the held runs for good keeps every low run out of the reference and
+// biases it upwards (0.555 false alarms in 2 000 runs at N = 50, p = 0.7,
+// against 0.17 with them joining later); and letting a consistent run join
+// at once let the first run of a small change in (22 % of the time at
+// N = 24, d = 10 pp), where waiting for the streak keeps it out.
+func growReference(cfg Config, st *State, in RunInput, cur RunScores, b int, pDrop float64) {
+	g := &st.Growth
+	room := cfg.BMax - len(st.Ref.Runs)
+	if st.Ref.Frozen || room <= 0 {
+		*g = Growth{}
+		return
+	}
+	consistent := pDrop > ConsistentP && st.S == 0 && st.Alert == nil && st.Identity.Check == nil
+	switch {
+	case b == 0:
+		st.Ref.add(in, cur, cfg.Binary, cfg.BMax)
+	case st.Alert != nil:
+		*g = Growth{Held: true, Since: in.RunID}
+	case pDrop <= ConsistentP:
+		g.Held, g.Since, g.Streak = true, in.RunID, 0
+	case b < cfg.BMin && consistent:
+		st.Ref.add(in, cur, cfg.Binary, cfg.BMax)
+	case !consistent:
+		if !g.Held {
+			g.Since = in.RunID
+		}
+		g.Held, g.Streak = true, 0
+		g.hold(in, cur, room+ResumeAfter)
+	default:
+		g.hold(in, cur, room+ResumeAfter)
+		if g.Streak++; g.Streak >= ResumeAfter {
+			g.Held = false
+			// The streak's runs but its first wait for a streak of their
+			// own; everything before them joins.
+			n := len(g.Pending) - (ResumeAfter - 1)
+			for _, r := range g.Pending[:max(n, 0)] {
+				if len(st.Ref.Runs) < cfg.BMax {
+					st.Ref.addScores(r.Run, r.At, r.Scores, cfg.Binary, cfg.BMax)
+				}
+			}
+			g.Pending = slices.Clone(g.Pending[max(n, 0):])
+			g.Since = 0
+			if len(st.Ref.Runs) >= cfg.BMax {
+				*g = Growth{}
+			}
+		}
+	}
 }
 
 // phiGateZ is the one-sided 5 % normal quantile of the over-dispersion
@@ -381,6 +500,11 @@ func (r *Reference) add(in RunInput, cur RunScores, binary bool, bmax int) {
 			cur.SumSq = append(cur.SumSq, extra.SumSq...)
 		}
 	}
+	r.addScores(in.RunID, in.At, cur, binary, bmax)
+}
+
+// addScores appends one run's per-case sums, aligned with r.Cases.
+func (r *Reference) addScores(run int64, at time.Time, cur RunScores, binary bool, bmax int) {
 	grow := len(r.Cases) - len(r.Sum)
 	r.Sum = append(r.Sum, make([]float64, grow)...)
 	r.Count = append(r.Count, make([]int, grow)...)
@@ -396,7 +520,12 @@ func (r *Reference) add(in RunInput, cur RunScores, binary bool, bmax int) {
 			}
 		}
 	}
-	r.Runs = append(r.Runs, in.RunID)
+	// States stored before the dates were kept have none for older runs.
+	for len(r.At) < len(r.Runs) {
+		r.At = append(r.At, time.Time{})
+	}
+	r.Runs = append(r.Runs, run)
+	r.At = append(r.At, at)
 	r.PerRun = append(r.PerRun, cur)
 	r.Phi = r.Overdispersion(binary)
 	if len(r.Runs) >= bmax {
@@ -450,9 +579,18 @@ func quietKind(cfg Config, st State, v Verdict, newSegment bool, b int) (string,
 		}
 		return KindIdentityChanged, who + " identity changed (" + what + ")"
 	case b < cfg.BMin:
-		return KindWarmingUp, fmt.Sprintf("warming up: reference has %d of %d runs", len(st.Ref.Runs), cfg.BMin)
+		return KindWarmingUp, fmt.Sprintf("warming up: reference has %d of %d runs", len(st.Ref.Runs), cfg.BMin) + heldText(st)
 	}
-	return KindOK, fmt.Sprintf("ok: D = %s (SE %s), S = %.2f of %.2f", pp(v.D), pp(v.SETot), v.S, v.H)
+	return KindOK, fmt.Sprintf("ok: D = %s (SE %s), S = %.2f of %.2f", pp(v.D), pp(v.SETot), v.S, v.H) + heldText(st)
+}
+
+// heldText says why a growing reference did not take the latest runs.
+func heldText(st State) string {
+	if !st.Growth.Held {
+		return ""
+	}
+	return fmt.Sprintf("; reference held at %s since run %d, which did not agree with it (%d of %d consistent runs to resume)",
+		plural.N(len(st.Ref.Runs), "run"), st.Growth.Since, st.Growth.Streak, ResumeAfter)
 }
 
 func alarmMessage(cfg Config, v Verdict) string {
@@ -474,9 +612,16 @@ func alarmMessage(cfg Config, v Verdict) string {
 	if v.Evidence.FromRun == v.RunID {
 		since = "at this run"
 	}
-	return fmt.Sprintf("%s: %s %s %s (95%% CI %s to %s, one-sided p = %.3g, %s); %s pass→fail, %d fail→pass; %s",
+	if v.Trigger == TriggerSingleRun {
+		what += fmt.Sprintf(" (single-run alarm: p of a drop ≥ %s = %.3g < 1/ARL0)", fmt.Sprintf("%.1f pp", 100*cfg.MinEffect), v.PMinEffect)
+	}
+	msg := fmt.Sprintf("%s: %s %s %s (95%% CI %s to %s, one-sided p = %.3g, %s); %s pass→fail, %d fail→pass; %s",
 		what, metric, pp(e.Delta), since, pp(e.CILow), pp(e.CIHigh), e.PDrop, EvidenceLabel,
 		plural.N(e.NPassToFail, "case"), e.NFailToPass, v.Attribution)
+	if ref := v.Evidence.Reference; len(ref) > 0 {
+		msg += "; measured against reference " + DescribeRuns(ref)
+	}
+	return msg
 }
 
 // pp formats a difference of rates in percentage points.
@@ -484,7 +629,7 @@ func pp(x float64) string { return fmt.Sprintf("%+.1f pp", 100*x) }
 
 // buildEvidence pools the runs of p against the reference.
 func buildEvidence(cfg Config, ref Reference, p *Pool, tags map[string][]string) *Evidence {
-	e := &Evidence{Label: EvidenceLabel, FromRun: p.FirstRun, Runs: p.Runs, RefRuns: len(ref.Runs)}
+	e := &Evidence{Label: EvidenceLabel, FromRun: p.FirstRun, Runs: p.Runs, RefRuns: len(ref.Runs), Reference: ref.RefRuns()}
 	e.Pooled = compareAgg(ref.Cases, ref.scores(), p.scores(), cfg.Binary, nil)
 	if len(tags) > 0 {
 		byTag := map[string][]int{}
@@ -522,6 +667,7 @@ func Accept(st State) State {
 	st.S = 0
 	st.Excursion = nil
 	st.Alert = nil
+	st.Growth = Growth{}
 	st.Identity = IdentityState{}
 	st.Counters.Reanchors++
 	return st

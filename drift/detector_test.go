@@ -79,17 +79,37 @@ var binCfg = Config{Binary: true}
 
 func TestUpdateWarmsUpThenCompares(t *testing.T) {
 	sim := newSuiteSim(1, 200, 1)
-	st, vs := feed(t, binCfg, State{}, sim, 25)
+	st, vs := feed(t, binCfg, State{}, sim, 40)
 	for i, v := range vs {
 		want := KindOK
-		if i < DefaultBMin {
+		if v.RefRuns < DefaultBMin {
 			want = KindWarmingUp
 		}
 		if got := v.Kind; got != want {
 			t.Errorf("run %d: Kind = %q, want %q (%s)", i+1, got, want, v.Message)
 		}
-		if got, want := v.RefRuns, min(i, DefaultBMax); got != want {
-			t.Errorf("run %d: RefRuns = %d, want %d", i+1, got, want)
+	}
+	// The reference takes a run only when it agreed with it: p of a drop
+	// above ConsistentP (docs/drift.md §6); held runs join later, or never.
+	for i := 1; i+1 < len(vs); i++ {
+		v, held := vs[i], vs[i-1].RefHeld
+		grew := vs[i+1].RefRuns - v.RefRuns
+		if grew < 0 || v.RefRuns > DefaultBMax {
+			t.Errorf("run %d: reference went from %d to %d runs", i+1, v.RefRuns, vs[i+1].RefRuns)
+		}
+		// Below B_min a consistent run joins at once; from B_min on it
+		// waits for a streak (TestGrowthHoldsAndResumes).
+		if !held && v.RefRuns < DefaultBMin && v.RefRuns > 0 {
+			joinable := v.P > ConsistentP && v.S == 0
+			if (grew == 1) != joinable {
+				t.Errorf("run %d: reference went from %d to %d runs after a run with p = %.3g, S = %.2f",
+					i+1, v.RefRuns, vs[i+1].RefRuns, v.P, v.S)
+			}
+		}
+	}
+	for _, r := range st.Ref.Runs {
+		if v := vs[r-1]; r > 1 && v.P <= ConsistentP {
+			t.Errorf("reference holds run %d, whose p = %.3g", r, v.P)
 		}
 	}
 	if got, want := st.RefRuns(), DefaultBMax; got != want {
@@ -512,6 +532,29 @@ func TestAlarmMessageNamesTheChangeRun(t *testing.T) {
 	v.RunID = 28
 	if got := alarmMessage(binCfg, v); !strings.Contains(got, "-20.0 pp at this run (") || strings.Contains(got, "since") {
 		t.Errorf("alarmMessage when the change began at this run = %q, want \"at this run\"", got)
+	}
+	at := func(h int) time.Time { return time.Date(2026, 12, 7, h, 0, 0, 0, time.UTC) }
+	v.Evidence.Reference = []RefRun{{1, at(1)}, {2, at(2)}, {3, at(3)}, {5, at(5)}}
+	if got, want := alarmMessage(binCfg, v), "; measured against reference runs 1–3, 5 (2026-12-07 01:00:00 to 2026-12-07 05:00:00 UTC)"; !strings.HasSuffix(got, want) {
+		t.Errorf("alarmMessage = %q, want it to end in %q", got, want)
+	}
+}
+
+func TestDescribeRuns(t *testing.T) {
+	at := func(m int) time.Time { return time.Date(2026, 12, 7, 10, m, 0, 0, time.UTC) }
+	for _, tc := range []struct {
+		runs []RefRun
+		want string
+	}{
+		{nil, "no runs"},
+		{[]RefRun{{Run: 4}}, "run 4"},
+		{[]RefRun{{4, at(0)}}, "run 4 (2026-12-07 10:00:00 UTC)"},
+		{[]RefRun{{1, at(0)}, {2, at(3)}, {4, at(9)}, {5, at(12)}, {6, at(15)}}, "runs 1, 2, 4–6 (2026-12-07 10:00:00 to 2026-12-07 10:15:00 UTC)"},
+		{[]RefRun{{7, time.Time{}}, {8, at(5)}}, "runs 7, 8 (2026-12-07 10:05:00 UTC)"},
+	} {
+		if got := DescribeRuns(tc.runs); got != tc.want {
+			t.Errorf("DescribeRuns(%v) = %q, want %q", tc.runs, got, tc.want)
+		}
 	}
 }
 

@@ -1,8 +1,10 @@
 package drift
 
 import (
+	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -27,6 +29,9 @@ type State struct {
 	S float64 `json:"s"`
 	// Excursion pools the runs since the last S = 0 (τ̂ is its first run).
 	Excursion *Pool `json:"excursion,omitempty"`
+	// Growth says whether the growing reference is held (docs/drift.md §6).
+	// Its zero value, as in states stored before it existed, is "not held".
+	Growth Growth `json:"growth,omitzero"`
 	// Alert is the open alert, if any.
 	Alert    *Alert        `json:"alert,omitempty"`
 	Identity IdentityState `json:"identity"`
@@ -46,10 +51,13 @@ type Segment struct {
 // anchor, pooled per case, growing to BMax runs and then frozen. Arrays
 // are aligned with Cases.
 type Reference struct {
-	Runs  []int64   `json:"runs"`
-	Cases []string  `json:"cases"`
-	Sum   []float64 `json:"sum"`
-	Count []int     `json:"count"`
+	Runs []int64 `json:"runs"`
+	// At holds when each reference run finished, aligned with Runs (empty
+	// in states stored before it was kept: the dates are then unknown).
+	At    []time.Time `json:"at,omitempty"`
+	Cases []string    `json:"cases"`
+	Sum   []float64   `json:"sum"`
+	Count []int       `json:"count"`
 	// SumSq holds the sums of squared scores (continuous metrics only; for
 	// 0/1 scores x² = x) for the within-case variances.
 	SumSq []float64 `json:"sum_sq,omitempty"`
@@ -59,6 +67,38 @@ type Reference struct {
 	// Phi is φ ≥ 1 measured on the reference runs (1 while B < 5).
 	Phi    float64 `json:"phi"`
 	Frozen bool    `json:"frozen"`
+}
+
+// Growth is the hold on a growing reference (docs/drift.md §6; see
+// growReference): a run with S > 0 after it holds growth, and the runs held
+// join only once ResumeAfter consecutive consistent runs follow; an alarm
+// discards them. Its zero value, as in states stored before it existed,
+// is "not held".
+type Growth struct {
+	// Held is true from the run that held growth until the streak
+	// completes.
+	Held bool `json:"held,omitempty"`
+	// Since is the run that held growth last.
+	Since int64 `json:"since,omitempty"`
+	// Streak counts consecutive consistent runs since then.
+	Streak int `json:"streak,omitempty"`
+	// Pending are the held runs that may still join (at most the room
+	// left in the reference), oldest first.
+	Pending []PendingRun `json:"pending,omitempty"`
+}
+
+// PendingRun is a held run's per-case sums, aligned with Reference.Cases.
+type PendingRun struct {
+	Run    int64     `json:"run"`
+	At     time.Time `json:"at,omitzero"`
+	Scores RunScores `json:"scores"`
+}
+
+// hold keeps a held run while there is room for it in the reference.
+func (g *Growth) hold(in RunInput, cur RunScores, room int) {
+	if len(g.Pending) < room {
+		g.Pending = append(g.Pending, PendingRun{Run: in.RunID, At: in.At, Scores: cur})
+	}
 }
 
 // RunScores is one run's per-case sums and counts, aligned with
@@ -152,6 +192,8 @@ func (s State) AlertOpen() bool { return s.Alert != nil }
 func (s State) clone() State {
 	c := s
 	c.Ref = s.Ref.clone()
+	// Pending runs are never modified in place once stored.
+	c.Growth.Pending = slices.Clone(s.Growth.Pending)
 	c.Excursion = s.Excursion.clone()
 	if s.Alert != nil {
 		a := *s.Alert
@@ -173,6 +215,7 @@ func (s State) clone() State {
 func (r Reference) clone() Reference {
 	c := r
 	c.Runs = slices.Clone(r.Runs)
+	c.At = slices.Clone(r.At)
 	c.Cases = slices.Clone(r.Cases)
 	c.Sum = slices.Clone(r.Sum)
 	c.Count = slices.Clone(r.Count)
@@ -215,4 +258,77 @@ func (p *Pool) add(r RunScores) {
 		}
 	}
 	p.Runs++
+}
+
+// RefRun is one run of a reference and when it finished (zero when the
+// state predates the dates).
+type RefRun struct {
+	Run int64     `json:"run"`
+	At  time.Time `json:"at,omitzero"`
+}
+
+// RefRuns lists the reference's runs with their dates.
+func (r Reference) RefRuns() []RefRun {
+	out := make([]RefRun, len(r.Runs))
+	for i, id := range r.Runs {
+		out[i].Run = id
+		if i < len(r.At) {
+			out[i].At = r.At[i]
+		}
+	}
+	return out
+}
+
+// DescribeRuns writes runs for people: ids with consecutive ones joined
+// ("runs 1–7, 9"), then the first and last dates in UTC when known
+// ("runs 1–7 (2026-12-07 10:00 to 2026-12-07 10:18 UTC)").
+func DescribeRuns(runs []RefRun) string {
+	if len(runs) == 0 {
+		return "no runs"
+	}
+	var b strings.Builder
+	if len(runs) == 1 {
+		b.WriteString("run ")
+	} else {
+		b.WriteString("runs ")
+	}
+	for i := 0; i < len(runs); {
+		j := i
+		for j+1 < len(runs) && runs[j+1].Run == runs[j].Run+1 {
+			j++
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		switch {
+		case j == i:
+			fmt.Fprintf(&b, "%d", runs[i].Run)
+		case j == i+1:
+			fmt.Fprintf(&b, "%d, %d", runs[i].Run, runs[j].Run)
+		default:
+			fmt.Fprintf(&b, "%d–%d", runs[i].Run, runs[j].Run)
+		}
+		i = j + 1
+	}
+	var first, last time.Time
+	for _, r := range runs {
+		if r.At.IsZero() {
+			continue
+		}
+		if first.IsZero() || r.At.Before(first) {
+			first = r.At
+		}
+		if r.At.After(last) {
+			last = r.At
+		}
+	}
+	const layout = "2006-01-02 15:04:05"
+	switch {
+	case first.IsZero():
+	case first.Equal(last):
+		fmt.Fprintf(&b, " (%s UTC)", first.UTC().Format(layout))
+	default:
+		fmt.Fprintf(&b, " (%s to %s UTC)", first.UTC().Format(layout), last.UTC().Format(layout))
+	}
+	return b.String()
 }

@@ -36,6 +36,9 @@ type Plan struct {
 	R1000 int  // replicates for N = 1000 cells
 	// Log receives progress lines (nil: none).
 	Log io.Writer
+	// Bars restricts the run to these bars (empty: all); bar 1 runs with
+	// bar 9 (they share S0) and bar 3 adds bar 1's rows for runs before t0.
+	Bars []int
 }
 
 // FullPlan is the grid of docs/drift.md with r replicates (r1000 for the
@@ -79,8 +82,16 @@ func (b *bench) add(r Row) { b.rows = append(b.rows, r) }
 // Run executes the plan and returns the rows.
 func Run(plan Plan) []Row {
 	b := &bench{plan: plan, cfg: drift.Config{Binary: true}}
-	steps := []func(){b.bar1and9, b.bar1S6, b.bar2, b.bar3, b.bar4, b.bar5, b.bar6, b.bar7, b.bar8}
-	for _, f := range steps {
+	steps := []struct {
+		bars []int
+		f    func()
+	}{{[]int{1, 9}, b.bar1and9}, {[]int{1}, b.bar1S6}, {[]int{2}, b.bar2}, {[]int{3}, b.bar3}, {[]int{4}, b.bar4},
+		{[]int{5}, b.bar5}, {[]int{6}, b.bar6}, {[]int{7}, b.bar7}, {[]int{8}, b.bar8}, {[]int{10}, b.bar10}}
+	for _, st := range steps {
+		if len(plan.Bars) > 0 && !slices.ContainsFunc(st.bars, func(x int) bool { return slices.Contains(plan.Bars, x) }) {
+			continue
+		}
+		f := st.f
 		start := time.Now()
 		f()
 		b.logf("  (%s)", time.Since(start).Round(time.Millisecond))
@@ -541,6 +552,86 @@ func (b *bench) bar8() {
 				b.rows[i].Bar = 8
 			}
 		}
+	}
+}
+
+// bar10: a change during warm-up (S9, docs/drift.md §6): S1's step while
+// the reference still grows. Detection within 2 runs of t0 for d = 0.80
+// and 0.40, within the S1 delay bound of §5 bar 3 for d = 0.10; after
+// detection the reference holds no run from t ≥ t0; false alarms as in
+// bar 1 (runs before t0, and the same suites with no change).
+func (b *bench) bar10() {
+	type cell struct {
+		n   int
+		rho float64
+	}
+	cells := []cell{{24, 0}, {24, 0.7}, {200, 0}, {200, 0.7}}
+	t0s := []int{2, 5, 10}
+	drops := []float64{0.80, 0.40, 0.10}
+	if !b.plan.Full {
+		cells, t0s, drops = []cell{{200, 0.7}}, []int{5}, []float64{0.40, 0.10}
+	}
+	for _, c := range cells {
+		base := Scenario{ID: "S9", N: c.n, K: 2, P: 0.85, Rho: c.rho}
+		for _, t0 := range t0s {
+			for _, d := range drops {
+				sc := base
+				sc.T0, sc.T, sc.Drop = t0, t0+delayCap-1, d
+				r := b.reps(sc)
+				res := runCell(sc, 9, r, repOptions{cfg: b.cfg, stopOnDetect: true})
+				s := summarizeDetection(sc, res)
+				var within2, dirty float64
+				for _, x := range res {
+					if x.FirstAfter > 0 && int(x.FirstAfter)-sc.T0+1 <= 2 {
+						within2++
+					}
+					if x.RefPostT0 {
+						dirty++
+					}
+				}
+				n := float64(r)
+				name := cellName(sc) + fmt.Sprintf(" t0=%d", t0)
+				if d >= 0.4 {
+					tol := 0.95 - slackAt(0.05, r)
+					b.add(Row{Bar: 10, Scenario: "S9", Cell: name, Metric: fmt.Sprintf("P(alarm within 2 runs of t0), R=%d", r),
+						Observed: f3(within2 / n), Target: "≥ " + f3(tol), Pass: within2/n >= tol})
+				} else {
+					op24, od := oracle(sc, d, b.cfg, b.theoryReps(), 97)
+					delayMax := 1.4*od + 1
+					if od > 60 {
+						delayMax = 1.25*od + 1
+					}
+					b.add(Row{Bar: 10, Scenario: "S9", Cell: name, Metric: fmt.Sprintf("P(alarm within 24 runs of t0), R=%d", r),
+						Observed: f3(s.p24), Theory: f3(op24) + " (O, B = 20)", Target: "≥ " + f3(op24-0.15), Pass: s.p24 >= op24-0.15})
+					b.add(Row{Bar: 10, Scenario: "S9", Cell: name, Metric: "mean delay (runs, cap 200)",
+						Observed: fmt.Sprintf("%.2f", s.delay), Theory: fmt.Sprintf("%.2f (O, B = 20)", od),
+						Target: fmt.Sprintf("≤ %.2f", delayMax), Pass: s.delay <= delayMax})
+				}
+				b.add(Row{Bar: 10, Scenario: "S9", Cell: name, Metric: "pages whose reference holds a run from t0 on",
+					Observed: f3(dirty / n), Target: "= 0.000", Pass: dirty == 0})
+				tol := 0.06 + slackAt(0.06, r)
+				b.add(Row{Bar: 10, Scenario: "S9", Cell: name, Metric: fmt.Sprintf("P(any alarm before t0 = %d)", t0),
+					Observed: f3(s.preFA), Target: "≤ " + f3(tol), Pass: s.preFA <= tol})
+				b.logf("S9 %s: within2=%.3f P24=%.3f delay=%.2f dirty=%.3f preFA=%.3f", name, within2/n, s.p24, s.delay, dirty/n, s.preFA)
+			}
+		}
+		// The same suite with no change: the growth rule and the
+		// single-run alarm must not add false alarms (bar 1's limits).
+		sc := base
+		sc.T = 2000
+		if !b.plan.Full {
+			sc.T = 500
+		}
+		r := b.reps(sc)
+		fa := summarizeFA(runCell(sc, 9, r, repOptions{cfg: b.cfg}))
+		lim := 0.06
+		if delta := b.cfg.WithDefaults().MinEffect / seRunTheory(sc); delta < 1 {
+			lim = 0.15 // bar 1's limit for cells with δ < 1
+		}
+		tol := lim + slackAt(lim, r)
+		b.add(Row{Bar: 10, Scenario: "S9 (no change)", Cell: cellName(sc), Metric: fmt.Sprintf("P(any alarm in %d runs), R=%d", sc.T, r),
+			Observed: f3(fa.anyFrac), Target: "≤ " + f3(tol), Pass: fa.anyFrac <= tol})
+		b.logf("S9 no change %s: any=%.3f", cellName(sc), fa.anyFrac)
 	}
 }
 

@@ -49,6 +49,10 @@ type repResult struct {
 	PostT0Pages int // pages at or after T0
 	PVals       []float64
 	AlertAtT0   bool // an alert (false alarm) was still open when T0 arrived
+	// RefPostT0 is set when, at the first page at or after T0, the
+	// reference the page was measured against held a run from T0 on
+	// (docs/drift.md §6: it must not).
+	RefPostT0 bool
 }
 
 // runReplicate drives drift.Update over one generated replicate.
@@ -78,6 +82,14 @@ func runReplicate(sc Scenario, seed uint64, o repOptions) repResult {
 				res.PostT0Pages++
 				if res.FirstAfter == 0 {
 					res.FirstAfter = int64(t)
+					for _, r := range st.Ref.Runs {
+						res.RefPostT0 = res.RefPostT0 || r >= int64(sc.T0)
+					}
+					if e := v.Evidence; e != nil {
+						for _, r := range e.Reference {
+							res.RefPostT0 = res.RefPostT0 || r.Run >= int64(sc.T0)
+						}
+					}
 				}
 			} else {
 				res.PreT0Pages++
@@ -232,7 +244,7 @@ func ksUniform(p []float64) float64 {
 }
 
 func cellName(sc Scenario) string {
-	name := fmt.Sprintf("N=%d p=%.1f ρ=%.1f k=%d", sc.N, sc.P, sc.Rho, sc.K)
+	name := fmt.Sprintf("N=%d p=%g ρ=%.1f k=%d", sc.N, sc.P, sc.Rho, sc.K)
 	if sc.Drop > 0 {
 		name += fmt.Sprintf(" d=%.0fpp", 100*sc.Drop)
 	}
@@ -267,6 +279,48 @@ func gaussIdealSpec(seRun, d float64, cfg drift.Config, reps int, seed uint64) (
 		s, dl := 0.0, delayCap
 		for t := 1; t <= delayCap; t++ {
 			s, _ = drift.LLRStep(s, -d+seRun*rng.NormFloat64()-e, seCur, seBase, cfg.MinEffect, cfg.ZGuard)
+			if s >= h {
+				dl = t
+				break
+			}
+		}
+		if dl <= 24 {
+			p24++
+		}
+		delay += float64(dl)
+	}
+	return p24 / float64(reps), delay / float64(reps)
+}
+
+// postChangeSE is the per-run sampling SE of the suite mean after a
+// multiplicative drop d (docs/drift.md benchmark §5): case i passes with
+// c·p_i, c = 1 − d/p, so the within-case variance is c·p − c²·E[p_i²] with
+// E[p_i²] = p² + ρp(1−p); divided by 11 for Beta(10q, 10(1−q)) scores.
+func postChangeSE(sc Scenario, d float64) float64 {
+	c := 1 - d/sc.P
+	v := c*sc.P - c*c*(sc.P*sc.P+sc.Rho*sc.P*(1-sc.P))
+	if sc.Continuous {
+		v /= 11
+	}
+	return math.Sqrt(math.Max(v, 0) / float64(sc.K*sc.N))
+}
+
+// oracle is O of docs/drift.md benchmark §5: the Gaussian-level CUSUM of
+// §3.2 with the null SE known (it weights the increments: SE_cur = SE_run,
+// SE_base = SE_run/√B, B = B_max) and the run differences drawn with the
+// post-change variance, D ~ N(−d − e_ref, SE_post²), e_ref ~ N(0, SE_run²/B).
+// It returns P(alarm within 24 runs) and the mean delay capped at 200.
+func oracle(sc Scenario, d float64, cfg drift.Config, reps int, seed uint64) (p24, delay float64) {
+	cfg = cfg.WithDefaults()
+	h := math.Log(cfg.ARL0)
+	rng := newRand(seed)
+	seRun, sePost := seRunTheory(sc), postChangeSE(sc, d)
+	seBase := seRun / math.Sqrt(float64(cfg.BMax))
+	for range reps {
+		e := seBase * rng.NormFloat64()
+		s, dl := 0.0, delayCap
+		for t := 1; t <= delayCap; t++ {
+			s, _ = drift.LLRStep(s, -d+sePost*rng.NormFloat64()-e, seRun, seBase, cfg.MinEffect, cfg.ZGuard)
 			if s >= h {
 				dl = t
 				break

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -20,12 +21,21 @@ func run(args []string, stdout, stderr io.Writer) int {
 	r := fs.Int("r", 200, "replicates per cell (full grid)")
 	r1000 := fs.Int("r1000", 200, "replicates for N = 1000 cells (the spec allows 50)")
 	quiet := fs.Bool("q", false, "no progress on stderr")
+	only := fs.String("bars", "", "comma-separated bars to run (default: all)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	plan := QuickPlan()
 	if *full {
 		plan = FullPlan(*r, *r1000)
+	}
+	for _, f := range strings.FieldsFunc(*only, func(r rune) bool { return r == ',' }) {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 || n > 10 {
+			fmt.Fprintf(stderr, "-bars: %q is not a bar number 1..10\n", f)
+			return 2
+		}
+		plan.Bars = append(plan.Bars, n)
 	}
 	if !*quiet {
 		plan.Log = stderr

@@ -9,15 +9,16 @@ import (
 
 // barTitles name the nine bars of docs/drift.md (benchmark §4).
 var barTitles = map[int]string{
-	1: "False alarms (S0, S6; runs before t0 in S1)",
-	2: "Run-level noise (S7)",
-	3: "Detection (S1)",
-	4: "Fingerprint only (S2)",
-	5: "Fingerprint + drop (S3)",
-	6: "Gradual drift (S4)",
-	7: "Our change (S5)",
-	8: "Continuous scores (S8)",
-	9: "Calibration of the per-run p-value (S0, N = 200)",
+	1:  "False alarms (S0, S6; runs before t0 in S1)",
+	2:  "Run-level noise (S7)",
+	3:  "Detection (S1)",
+	4:  "Fingerprint only (S2)",
+	5:  "Fingerprint + drop (S3)",
+	6:  "Gradual drift (S4)",
+	7:  "Our change (S5)",
+	8:  "Continuous scores (S8)",
+	9:  "Calibration of the per-run p-value (S0, N = 200)",
+	10: "Change during warm-up (S9, DRIFT.md §6)",
 }
 
 // Failed counts the gating rows that failed.
@@ -66,7 +67,7 @@ func WriteMarkdown(w io.Writer, rows []Row, plan Plan, elapsed time.Duration, co
 			failed, gating(rows), spec, failed-spec)
 	}
 	fmt.Fprintf(&b, "Result: %s.\n\n", verdict)
-	for bar := 1; bar <= 9; bar++ {
+	for bar := 1; bar <= 10; bar++ {
 		fmt.Fprintf(&b, "## Bar %d: %s\n\n", bar, barTitles[bar])
 		fmt.Fprintf(&b, "| scenario | cell | metric | observed | theory | target | result |\n|---|---|---|---|---|---|---|\n")
 		for _, r := range rows {
