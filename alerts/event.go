@@ -163,6 +163,25 @@ type Regression struct {
 	// Attribution is drift's: "provider (identity changed at run N)",
 	// "scorer (...)" or "silent provider change or provider incident".
 	Attribution string `json:"attribution"`
+	// Reference lists the reference runs the change was measured against,
+	// with when each finished (on the run that paged), so that a reader can
+	// see that no run of the change is among them.
+	Reference []RunRef `json:"reference,omitempty"`
+}
+
+// RunRef is a run and when it finished (zero: unknown).
+type RunRef struct {
+	Run int64     `json:"run"`
+	At  time.Time `json:"at,omitzero"`
+}
+
+// referenceText describes the reference runs for people, as drift does.
+func referenceText(refs []RunRef) string {
+	runs := make([]drift.RefRun, len(refs))
+	for i, r := range refs {
+		runs[i] = drift.RefRun{Run: r.Run, At: r.At}
+	}
+	return drift.DescribeRuns(runs)
 }
 
 // Rate is a proportion with its 95 % interval.
@@ -325,6 +344,9 @@ func NewRegression(suite, target string, v drift.Verdict, identity *drift.Identi
 		r.PValue, r.Test, r.Cases = p.PDrop, p.Test, p.N
 		r.ChangeRun, r.RunsSinceChange, r.ReferenceRuns = e.FromRun, e.Runs, e.RefRuns
 		r.PassToFail, r.FailToPass = p.NPassToFail, p.NFailToPass
+		for _, ref := range e.Reference {
+			r.Reference = append(r.Reference, RunRef{Run: ref.Run, At: ref.At.UTC()})
+		}
 	}
 	ev.Regression = r
 	if identity != nil && r.Attribution != drift.AttributionSilent {

@@ -300,7 +300,7 @@ const injection = "<!channel> <https://evil.example|click> & <script>alert(1)</s
 func sampleVerdict() drift.Verdict {
 	return drift.Verdict{
 		RunID: 43, Kind: drift.KindRegressed, Page: true, RefRuns: 10, D: -0.15, SETot: 0.03, P: 0.0008, Test: "cmh", N: 200,
-		Message:     "regression: pass rate -14.0 pp since run 41 (95% CI -19.0 pp to -9.0 pp, one-sided p = 0.0004, descriptive (post-detection)); 31 cases pass→fail, 3 fail→pass; silent provider change or provider incident",
+		Message:     "regression: pass rate -14.0 pp since run 41 (95% CI -19.0 pp to -9.0 pp, one-sided p = 0.0004, descriptive (post-detection)); 31 cases pass→fail, 3 fail→pass; silent provider change or provider incident; measured against reference runs 28–37 (2026-03-13 21:30:00 to 2026-03-14 06:30:00 UTC)",
 		ChangeRun:   41,
 		Attribution: drift.AttributionSilent,
 		Evidence: &drift.Evidence{
@@ -308,8 +308,19 @@ func sampleVerdict() drift.Verdict {
 			Pooled: drift.Comparison{Test: "cmh", N: 200, Reference: 0.92, Current: 0.78, Delta: -0.14, SE: 0.025,
 				CILow: -0.19, CIHigh: -0.09, PDrop: 0.0004, NPassToFail: 31, NFailToPass: 3,
 				PassToFail: []string{"refund-window", "shipping-time"}},
+			Reference: sampleReference(),
 		},
 	}
+}
+
+// sampleReference is sampleVerdict's reference: runs 28–37, hourly, the
+// last one three hours before t0.
+func sampleReference() []drift.RefRun {
+	var refs []drift.RefRun
+	for i := range 10 {
+		refs = append(refs, drift.RefRun{Run: int64(28 + i), At: t0.Add(time.Duration(i-12) * time.Hour)})
+	}
+	return refs
 }
 
 // sampleEvent is the regression event the daemon would build from

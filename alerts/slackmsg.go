@@ -216,6 +216,9 @@ func regressionText(r *Regression) string {
 	if r.PassToFail > 0 || r.FailToPass > 0 {
 		fmt.Fprintf(&b, " · %s pass → fail, %d fail → pass", plural.N(r.PassToFail, "case"), r.FailToPass)
 	}
+	if len(r.Reference) > 0 {
+		fmt.Fprintf(&b, "\n*Measured against reference* %s", Escape(referenceText(r.Reference)))
+	}
 	return b.String()
 }
 

@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/evald/evald/configs"
+	"github.com/evald/evald/drift"
 	"github.com/evald/evald/evals"
 	"github.com/evald/evald/internal/signtest"
 	"github.com/evald/evald/scoring"
@@ -45,6 +47,13 @@ func factSuite(t testing.TB, n int) *evals.Suite {
 
 func simDaemon(t *testing.T, suite *evals.Suite, opts sim.Options) (*Daemon, *store.Store) {
 	t.Helper()
+	return simDaemonEvery(t, suite, opts, "@hourly")
+}
+
+// simDaemonEvery is simDaemon with the suite on schedule (which sets the
+// detector's false-alarm budget in runs).
+func simDaemonEvery(t *testing.T, suite *evals.Suite, opts sim.Options, schedule string) (*Daemon, *store.Store) {
+	t.Helper()
 	h := sim.New(opts)
 	srv := httptest.NewServer(h)
 	t.Cleanup(func() { h.Close(); srv.Close() })
@@ -56,7 +65,7 @@ func simDaemon(t *testing.T, suite *evals.Suite, opts sim.Options) (*Daemon, *st
 	proj := &configs.Project{
 		Config: &configs.Config{
 			Targets: []configs.Target{{Name: "prod", BaseURL: srv.URL + "/v1", Model: "sim-1", Concurrency: 8, Timeout: 10 * time.Second, Retries: 2}},
-			Suites:  []configs.SuiteRef{{File: "facts.yaml", Targets: []string{"prod"}, Schedule: "@hourly"}},
+			Suites:  []configs.SuiteRef{{File: "facts.yaml", Targets: []string{"prod"}, Schedule: schedule}},
 		},
 		Suites: []*evals.Suite{suite},
 	}
@@ -95,6 +104,58 @@ func TestDriftEndToEnd(t *testing.T) {
 	if !strings.Contains(attribution, "provider") || !strings.Contains(attribution, "identity changed") {
 		t.Errorf("attribution = %q, want the provider, with its identity change", attribution)
 	}
+}
+
+// TestDriftModelSwapDuringWarmUp replays the incident of docs/drift.md §6
+// end to end: a 24-case suite with 2 repeats on a 3 s schedule (H = 16.17),
+// and after 5 runs, while the reference still grows, the server answers
+// with another model under the same name and fingerprint. The daemon must
+// page within 2 runs of the swap, as a silent provider change, measured
+// against a reference of runs from before the swap only.
+func TestDriftModelSwapDuringWarmUp(t *testing.T) {
+	const cases, repeats, before = 24, 2, 5
+	suite := factSuite(t, cases)
+	suite.Repeats = repeats
+	d, _ := simDaemonEvery(t, suite, sim.Options{WrongRate: 0.15, Noise: 0.02, Seed: 11,
+		DriftAfter: before * cases * repeats, DriftShare: 0.9, DriftSilent: true}, "@every 3s")
+	ctx := context.Background()
+	var swapRun int64
+	for i := 1; i <= before+4; i++ {
+		res, err := d.Evaluate(ctx, Request{Suite: "facts", Target: "prod", Trigger: TriggerSchedule})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := res.Verdict
+		t.Logf("run %d (id %d): %s", i, res.Run.ID, v.Message)
+		if i == before+1 {
+			swapRun = res.Run.ID
+		}
+		if math.Abs(v.H-16.17) > 0.005 {
+			t.Fatalf("H = %.3f at a 3 s cadence, want 16.17", v.H)
+		}
+		if !v.Page {
+			continue
+		}
+		if i <= before || i > before+2 {
+			t.Fatalf("run %d paged, want a page within 2 runs of the swap before run %d", i, before+1)
+		}
+		if v.Kind != drift.KindRegressed || v.Attribution != drift.AttributionSilent || v.Identity != nil {
+			t.Errorf("page: kind %q, attribution %q, identity %+v; want a silent provider change", v.Kind, v.Attribution, v.Identity)
+		}
+		if v.Evidence == nil || len(v.Evidence.Reference) == 0 {
+			t.Fatalf("page without its reference: %+v", v.Evidence)
+		}
+		for _, r := range v.Evidence.Reference {
+			if r.Run >= swapRun || r.At.IsZero() {
+				t.Errorf("page measured against run %d (at %v); the swap came at run %d", r.Run, r.At, swapRun)
+			}
+		}
+		if !strings.Contains(v.Message, "measured against reference run") {
+			t.Errorf("message %q does not name the reference", v.Message)
+		}
+		return
+	}
+	t.Fatalf("no page within %d runs of the swap", 4)
 }
 
 // TestDriftNoFalseAlarms: hundreds of noisy runs without an update page nobody.

@@ -65,8 +65,18 @@
 //
 // Choices where the page is silent: an ineligible run neither starts a
 // segment nor counts toward anything; an identity change before B_min
-// re-anchors the reference on the new identity; the reference stops
-// growing while an alert is open or an identity check runs; the first run
-// of the very first segment is KindWarmingUp, later version changes give
+// re-anchors the reference on the new identity; the first run of the very
+// first segment is KindWarmingUp, later version changes give
 // KindNewSegment.
+//
+// # The reference never absorbs the change (docs/drift.md §6)
+//
+// While the reference grows, a run joins it only when consistent with it
+// (p of a drop above ConsistentP, S = 0 after it, no alert open); a run
+// with S > 0 holds growth and joins only after ResumeAfter consecutive
+// consistent runs (an alarm discards it); φ is measured on the reference
+// runs alone, trimmed of the most outlying one; the CUSUM runs from the
+// first reference run; and a single-run alarm pages a run whose p of a
+// drop of at least d_min is below 1/ARL0. growReference says why held
+// runs join later instead of never.
 package drift

@@ -66,6 +66,14 @@ type verdictView struct {
 	AcceptCmd   string
 	ChangeHref  string
 	ChangeRunID int64
+	// Reference lists the runs a page was measured against, with dates.
+	Reference []refLink
+}
+
+// refLink is a reference run on the run page.
+type refLink struct {
+	ID         int64
+	Href, When string
 }
 
 // regradeRow is one `evald regrade` of this run.
@@ -376,6 +384,9 @@ func toVerdictView(run store.Run, v *drift.Verdict) *verdictView {
 		add("paired cases", fmt.Sprintf("%d (%d on one side only)", v.N, v.DroppedCases), "")
 	}
 	add("CUSUM S", fmt.Sprintf("%.2f of H = %.2f", v.S, v.H), fmt.Sprintf("increment %.2f this run; an alarm when S reaches H", v.G))
+	if v.RefHeld {
+		add("reference growth", fmt.Sprintf("held since run %d", v.HeldSince), "runs that disagree with a growing reference never join it (docs/drift.md §6)")
+	}
 	if v.ChangeRun > 0 {
 		vv.ChangeRunID, vv.ChangeHref = v.ChangeRun, runHref(v.ChangeRun)
 	}
@@ -411,6 +422,13 @@ func toVerdictView(run store.Run, v *drift.Verdict) *verdictView {
 	if e := v.Evidence; e != nil {
 		vv.Evidence = toComparison(e.Pooled)
 		vv.EvLabel, vv.EvDescribe = e.Label, e.Describe
+		for _, r := range e.Reference {
+			when := "date unknown"
+			if !r.At.IsZero() {
+				when = fmtTime(r.At)
+			}
+			vv.Reference = append(vv.Reference, refLink{ID: r.Run, Href: runHref(r.Run), When: when})
+		}
 		vv.PassToFail, vv.FailToPass = caseLinks(e.Pooled.PassToFail), caseLinks(e.Pooled.FailToPass)
 		for _, t := range e.ByTag {
 			vv.ByTag = append(vv.ByTag, tagRow{Tag: t.Tag, N: strconv.Itoa(t.N), Delta: fmtPP(t.Delta), PDrop: fmtNum(t.PDrop), Q: fmtNum(t.Q)})

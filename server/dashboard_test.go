@@ -165,7 +165,8 @@ func seedDashboard(t *testing.T, st *store.Store) {
 			Identity: &drift.IdentityChange{Run: 5, Changes: []drift.SourceChange{{Source: "target", Reason: `new model "m-2"`,
 				Before: drift.Distribution{Models: map[string]int{"m-1": 12}}, After: drift.Distribution{Models: map[string]int{"m-2": 3}}}}},
 			Evidence: &drift.Evidence{Label: drift.EvidenceLabel, FromRun: 5, Runs: 1, RefRuns: 4, Describe: "1 run from run 5 pooled against 4 reference runs",
-				Pooled: drift.Comparison{Test: "cmh", N: 3, Reference: 0.67, Current: 0.33, Delta: -0.33, PassToFail: []string{"c1"}, NPassToFail: 1}},
+				Pooled: drift.Comparison{Test: "cmh", N: 3, Reference: 0.67, Current: 0.33, Delta: -0.33, PassToFail: []string{"c1"}, NPassToFail: 1},
+				Reference: []drift.RefRun{{Run: 1, At: at(-120 * time.Minute)}, {Run: 2, At: at(-110 * time.Minute)}, {Run: 3}}},
 		}})
 	// Run 5 regraded twice, once by a judge whose name is markup.
 	for _, g := range []store.Regrade{
@@ -438,6 +439,9 @@ func TestDashboardRunPage(t *testing.T) {
 		"expected output to contain &#34;30 days&#34;",
 		"judge models returned", "&lt;b&gt;judge-2&lt;/b&gt;", "300 prompt, 30 completion",
 		"Identity changed",
+		// The reference the page was measured against, with dates.
+		`Measured against reference <a href="/runs/1">run 1</a> (` + fmtTime(dashNow.Add(-120*time.Minute)) + `), <a href="/runs/2">run 2</a>`,
+		`<a href="/runs/3">run 3</a> (date unknown).`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("run page lacks %q", want)

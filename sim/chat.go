@@ -197,14 +197,16 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		promptTokens += tokens(m.text) + 4
 	}
 
+	// A silent update keeps the identity of before.
+	identityChanged := drifted && !s.opts.DriftSilent
 	fp, rare := fpBefore, fpRare
-	if drifted {
+	if identityChanged {
 		fp, rare = fpAfter, fpBefore
 	}
 	if d.rareFP {
 		fp = rare
 	}
-	model := s.model(drifted)
+	model := s.model(identityChanged)
 	if judgeDrifted {
 		model, fp = s.opts.Model+judgeDriftModelSuffix, fpJudgeAfter
 	}

@@ -31,6 +31,7 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.Var(&shareFlag{p: &o.WrongRate, def: DefaultWrongRate}, "wrong-rate", "`share` of (system prompt, question) pairs always answered wrong")
 	fs.IntVar(&o.DriftAfter, "drift-after", o.DriftAfter, "silently update the model after `n` answered chat requests (0: never)")
 	fs.Var(&shareFlag{p: &o.DriftShare, def: DefaultDriftShare}, "drift-share", "`share` of (system prompt, question) pairs answered wrong after the update")
+	fs.BoolVar(&o.DriftSilent, "drift-silent", o.DriftSilent, "the update keeps the model id and fingerprints (another model behind the same name)")
 	fs.IntVar(&o.JudgeDriftAfter, "judge-drift-after", o.JudgeDriftAfter, "as a judge, silently update after `n` answered grading requests: new model id and fingerprint, stricter verdicts (0: never)")
 	fs.Var(&shareFlag{p: &o.JudgeDriftShare, def: DefaultJudgeDriftShare}, "judge-drift-share", "`share` of passing llm-rubric verdicts the updated judge fails")
 	fs.StringVar(&o.Hostile, "hostile", o.Hostile, "answer every chat request in hostile `mode`: "+strings.Join(HostileModes, ", "))

@@ -17,7 +17,7 @@ type modelObject struct {
 
 // current returns the model object currently served.
 func (s *Server) current() modelObject {
-	drifted := s.Drifted()
+	drifted := s.Drifted() && !s.opts.DriftSilent
 	created := int64(modelCreated)
 	if drifted {
 		created = driftModelCreated

@@ -72,6 +72,11 @@ type Options struct {
 	// DriftModel is the model id returned after the update (default Model
 	// followed by "-2026-11-update").
 	DriftModel string
+	// DriftSilent makes the update invisible in the responses: the model
+	// id and the system fingerprints stay those of before, as when a server
+	// restarts with another model behind the same name (DriftModel is then
+	// unused).
+	DriftSilent bool
 	// JudgeDriftAfter is the number of answered grading requests after
 	// which the simulator, acting as a judge, silently updates (0: never):
 	// grading replies then report the model id Model followed by

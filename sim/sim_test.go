@@ -515,6 +515,41 @@ func TestDrift(t *testing.T) {
 	})
 }
 
+// TestSilentDrift: with DriftSilent the answers change but the model id and
+// the fingerprints do not, like another model served under the same name.
+func TestSilentDrift(t *testing.T) {
+	const n = 200
+	s := sim.New(sim.Options{DriftAfter: n, DriftShare: 1, DriftSilent: true, WrongRate: -1, Seed: 4})
+	for round := range 2 {
+		wrong := 0
+		models, fps := map[string]int{}, map[string]int{}
+		for i := range n {
+			resp := ask(t, s, chatRequest(faq, fmt.Sprintf("Question %d: how long is the return window?", i)))
+			if !strings.Contains(resp.Choices[0].Message.Content, "30 days") {
+				wrong++
+			}
+			models[resp.Model]++
+			fps[resp.SystemFingerprint]++
+		}
+		if got, want := wrong, round*n; got != want {
+			t.Errorf("round %d: %d wrong answers, want %d", round, got, want)
+		}
+		if diff := cmp.Diff(map[string]int{"sim-1": n}, models); diff != "" {
+			t.Errorf("round %d: models (-want +got):\n%s", round, diff)
+		}
+		if fps["fp_sim_c"] != 0 || fps["fp_sim_a"]+fps["fp_sim_b"] != n {
+			t.Errorf("round %d: fingerprints %v, want only those of before the update", round, fps)
+		}
+	}
+	list, err := newClient(t, s).ListModels(t.Context())
+	if err != nil {
+		t.Fatalf("ListModels: %v", err)
+	}
+	if got, want := list.Models[0].ID, "sim-1"; got != want {
+		t.Errorf("model after a silent update = %q, want %q", got, want)
+	}
+}
+
 func TestFaultsDoNotCountTowardDrift(t *testing.T) {
 	const driftAfter = 10
 	s := sim.New(sim.Options{DriftAfter: driftAfter, FailRate: 0.3, Rate429: 0.2, Seed: 5})
