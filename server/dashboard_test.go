@@ -165,7 +165,7 @@ func seedDashboard(t *testing.T, st *store.Store) {
 			Identity: &drift.IdentityChange{Run: 5, Changes: []drift.SourceChange{{Source: "target", Reason: `new model "m-2"`,
 				Before: drift.Distribution{Models: map[string]int{"m-1": 12}}, After: drift.Distribution{Models: map[string]int{"m-2": 3}}}}},
 			Evidence: &drift.Evidence{Label: drift.EvidenceLabel, FromRun: 5, Runs: 1, RefRuns: 4, Describe: "1 run from run 5 pooled against 4 reference runs",
-				Pooled: drift.Comparison{Test: "cmh", N: 3, Reference: 0.67, Current: 0.33, Delta: -0.33, PassToFail: []string{"c1"}, NPassToFail: 1},
+				Pooled:    drift.Comparison{Test: "cmh", N: 3, Reference: 0.67, Current: 0.33, Delta: -0.33, PassToFail: []string{"c1"}, NPassToFail: 1},
 				Reference: []drift.RefRun{{Run: 1, At: at(-120 * time.Minute)}, {Run: 2, At: at(-110 * time.Minute)}, {Run: 3}}},
 		}})
 	// Run 5 regraded twice, once by a judge whose name is markup.
