@@ -268,7 +268,6 @@ func TestAuditEntries(t *testing.T) {
 // made for them (0003, the trend's remade with the role by 0008), and in
 // index order (no sort).
 func TestDashboardQueriesUseIndexes(t *testing.T) {
-	ctx := context.Background()
 	s, _ := openTest(t)
 	for _, q := range []struct {
 		sql   string
@@ -278,21 +277,7 @@ func TestDashboardQueriesUseIndexes(t *testing.T) {
 		{trendQuery, []any{"a", "b", "", StatusRunning}, "INDEX runs_pair_started"},
 		{`SELECT COALESCE(SUM(cost_usd), 0) FROM runs WHERE suite = 'a' AND started_at >= ''`, nil, "COVERING INDEX runs_suite_started_cost"},
 	} {
-		rows, err := s.r.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q.sql, q.args...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, notused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
-		if got := strings.Join(plan, "; "); !strings.Contains(got, q.index) || strings.Contains(got, "TEMP B-TREE") {
+		if got := queryPlan(t, s, q.sql, q.args...); !strings.Contains(got, q.index) || strings.Contains(got, "TEMP B-TREE") {
 			t.Errorf("plan of %q = %q, want it to use %s and no sort", q.sql, got, q.index)
 		}
 	}

@@ -125,7 +125,6 @@ func TestUpgradeBackfillsRunRole(t *testing.T) {
 // the previous production run read an index that leads with the pair and
 // the role, the trend without touching the table.
 func TestPairQueriesUseRoleIndexes(t *testing.T) {
-	ctx := context.Background()
 	s, _ := openTest(t)
 	for _, q := range []struct {
 		name, sql string
@@ -138,25 +137,31 @@ func TestPairQueriesUseRoleIndexes(t *testing.T) {
 		{"previous production run", `SELECT ` + runColumns + ` FROM runs WHERE suite = ? AND target = ? AND id < ? AND suite_version = ? AND target_version = ? AND ` +
 			productionRun + ` ORDER BY id DESC LIMIT 1`, []any{"a", "b", 9, "s", "t"}, "INDEX runs_pair_role_id (suite=? AND target=? AND role=? AND id<?)"},
 	} {
-		rows, err := s.r.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q.sql, q.args...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, notused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		if err := rows.Err(); err != nil {
-			t.Fatal(err)
-		}
-		rows.Close()
-		if got := strings.Join(plan, "; "); !strings.Contains(got, q.index) || strings.Contains(got, "TEMP B-TREE") {
+		if got := queryPlan(t, s, q.sql, q.args...); !strings.Contains(got, q.index) || strings.Contains(got, "TEMP B-TREE") {
 			t.Errorf("plan of the %s = %q, want it to use %s and no sort", q.name, got, q.index)
 		}
 	}
+}
+
+// queryPlan is SQLite's plan of query, its steps joined by "; ".
+func queryPlan(t *testing.T, s *Store, query string, args ...any) string {
+	t.Helper()
+	rows, err := s.r.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+query, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(plan, "; ")
 }

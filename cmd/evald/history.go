@@ -51,7 +51,7 @@ func cmdHistory(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fmt.Fprintln(tw, "RUN\tSTARTED\tSUITE\tTARGET\tTRIGGER\tSTATUS\tPASS RATE\tMEAN SCORE\tVERDICT")
 	for _, r := range runs {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.StartedAt.Local().Format("2006-01-02 15:04:05"),
-			r.Suite, r.Target, triggerText(r.Trigger, detailOf(r)), r.Status, fmtRate(r.PassRate), fmtRate(r.MeanScore), orDash(r.Verdict))
+			r.Suite, r.Target, triggerText(r.Trigger, r.Role), r.Status, fmtRate(r.PassRate), fmtRate(r.MeanScore), orDash(r.Verdict))
 	}
 	return tw.Flush()
 }
@@ -66,11 +66,11 @@ func detailOf(r store.Run) daemon.Detail {
 
 // triggerText is a run's trigger as the table shows it: a gate run of
 // `evald run`, which does not measure production, says which side it was.
-func triggerText(trigger string, d daemon.Detail) string {
-	switch {
-	case d.GateRole == daemon.RoleReference:
+func triggerText(trigger string, role store.Role) string {
+	switch role {
+	case store.RoleReference:
 		return trigger + " (side-by-side baseline)"
-	case d.Candidate || d.GateRole == daemon.RoleCandidate:
+	case store.RoleCandidate:
 		return trigger + " (candidate)"
 	}
 	return trigger
