@@ -45,11 +45,17 @@ const (
 	// KindConfigReloadFailed: a reload was refused and the old config stays
 	// in force. Suite and target are empty.
 	KindConfigReloadFailed Kind = "config_reload_failed"
+	// KindAuditAppended: a governance change was appended to the audit
+	// log. The event carries the log's new head (Audit), so that a copy of
+	// it lives outside the database: every entry is one more update of the
+	// one open incident. Information, never a page. Suite and target are
+	// empty.
+	KindAuditAppended Kind = "audit_appended"
 )
 
 // Kinds lists every kind, in the order the daemon evaluates them.
 var Kinds = []Kind{KindRegression, KindScorerChanged, KindThresholdFailure, KindCouldNotMeasure, KindIdentityChanged,
-	KindThresholdChangePending, KindBudgetExhausted, KindConfigReloadFailed, KindJudgeCalibrationFailed}
+	KindThresholdChangePending, KindBudgetExhausted, KindConfigReloadFailed, KindJudgeCalibrationFailed, KindAuditAppended}
 
 // Severity says whether an event pages (a top-level message that wants a
 // human now, re-sent every renotify interval while open) or informs (sent
@@ -65,7 +71,7 @@ const (
 // Severity returns the kind's default severity.
 func (k Kind) Severity() Severity {
 	switch k {
-	case KindIdentityChanged, KindThresholdChangePending:
+	case KindIdentityChanged, KindThresholdChangePending, KindAuditAppended:
 		return SeverityInfo
 	}
 	return SeverityPage
@@ -92,6 +98,8 @@ func (k Kind) Title() string {
 		return "Config reload failed"
 	case KindJudgeCalibrationFailed:
 		return "Judge calibration failed"
+	case KindAuditAppended:
+		return "Audit log"
 	}
 	return string(k)
 }
@@ -131,6 +139,19 @@ type Event struct {
 	// RunURL links to the run on the dashboard (empty without
 	// server.public_url); see RunURL.
 	RunURL string `json:"run_url,omitempty"`
+	// Audit is the audit log's head after the entry a KindAuditAppended
+	// event reports.
+	Audit *AuditHead `json:"audit,omitempty"`
+}
+
+// AuditHead is the audit log's head as an alert carries it: the last
+// entry's seq and hash, the chain's mode, and what the entry recorded.
+type AuditHead struct {
+	Seq    int64  `json:"seq"`
+	Hash   string `json:"hash"`
+	Mode   string `json:"mode"`
+	Action string `json:"action"`
+	Actor  string `json:"actor"`
 }
 
 // Regression is the evidence of a drift alarm. The p-value describes: the
@@ -306,6 +327,9 @@ func (e *Event) digest() string {
 	b.WriteString(e.Error)
 	b.WriteByte('|')
 	b.WriteString(e.Calibration.digest())
+	if a := e.Audit; a != nil {
+		fmt.Fprintf(&b, "|%d:%s", a.Seq, a.Hash)
+	}
 	return b.String()
 }
 

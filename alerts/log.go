@@ -52,6 +52,9 @@ func (s *LogSink) Send(ctx context.Context, d Delivery) (Receipt, error) {
 	if n.Note != "" {
 		attrs = append(attrs, slog.String("note", n.Note))
 	}
+	if a := n.Event.Audit; a != nil {
+		attrs = append(attrs, slog.Int64("audit_seq", a.Seq), slog.String("audit_hash", a.Hash), slog.String("audit_mode", a.Mode))
+	}
 	if n.Event.RunURL != "" {
 		attrs = append(attrs, slog.String("run_url", n.Event.RunURL))
 	}

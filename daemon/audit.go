@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/evald/evald/alerts"
 	"github.com/evald/evald/configs"
 	"github.com/evald/evald/governance"
 	"github.com/evald/evald/store"
@@ -78,9 +79,21 @@ func (d *Daemon) witness(old []byte, e store.AuditEntry) ([]byte, error) {
 	if w == nil && prev != nil {
 		d.log.Warn("audit witness missing: writing a new one from the database's head", "seq", e.Seq)
 	}
-	g := fromStoreEntry(e)
+	return d.chain.Witness(fromStoreEntry(e)).Marshal(), nil
+}
+
+// auditCommitted sends the audit log's new head outside the database once
+// e has committed: a log line, and (serve, and the commands that queue
+// alerts) an audit_appended alert, which the log sink, Slack and the
+// webhook carry with the head.
+func (d *Daemon) auditCommitted(ctx context.Context, e store.AuditEntry) {
 	d.log.Info("audit head", "seq", e.Seq, "hash", e.Hash, "action", e.Action, "mode", d.chain.Mode())
-	return d.chain.Witness(g).Marshal(), nil
+	head := &alerts.AuditHead{Seq: e.Seq, Hash: e.Hash, Mode: d.chain.Mode(), Action: e.Action, Actor: e.Actor}
+	d.raise(ctx, "", "", alerts.KindAuditAppended, &alerts.Event{
+		Kind: alerts.KindAuditAppended, At: e.At,
+		Summary: fmt.Sprintf("entry %d (%s by %s); head %s (%s)", e.Seq, e.Action, e.Actor, e.Hash, d.chain.Mode()),
+		Audit:   head,
+	}, "")
 }
 
 // currentSignoff is the suite's sign-off in force as the store checks it

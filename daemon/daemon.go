@@ -174,6 +174,7 @@ func New(opts Options) (*Daemon, error) {
 	}
 	d.chain, d.chainErr = AuditChain(opts.Project.Config, opts.Getenv)
 	opts.Store.SetAuditWitness(d.witness)
+	opts.Store.OnAuditCommitted(d.auditCommitted)
 	d.runCtx, d.cancelRuns = context.WithCancel(context.Background())
 	d.stopping = make(chan struct{})
 	d.bgCtx, d.cancelBg = context.WithCancel(context.Background())

@@ -94,12 +94,23 @@ func TestRegressionAlertEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
+	// The audit log's heads (audit_appended) are counted apart: every
+	// governance change sends one.
+	var audits []string
 	drain := func() []string {
 		t.Helper()
 		if _, err := d.alerting.worker.Drain(ctx); err != nil {
 			t.Fatalf("Drain: %v", err)
 		}
-		return rec.messages()
+		var out []string
+		for _, m := range rec.messages() {
+			if strings.HasPrefix(m, "audit_appended:") {
+				audits = append(audits, m)
+				continue
+			}
+			out = append(out, m)
+		}
+		return out
 	}
 	for i := 1; i <= before; i++ {
 		if _, err := d.Evaluate(ctx, Request{Suite: "facts", Target: "prod", Trigger: TriggerSchedule}); err != nil {
@@ -140,8 +151,12 @@ func TestRegressionAlertEndToEnd(t *testing.T) {
 	if err := cli.Accept(ctx, "facts", "prod", "carol", "the new model is fine"); err != nil {
 		t.Fatal(err)
 	}
+	sentAudits := len(audits)
 	if got := drain(); strings.Join(got, ",") != "regression:resolve" {
 		t.Errorf("after accept = %v, want one regression:resolve", got)
+	}
+	if got := audits[sentAudits:]; len(got) != 1 || got[0] != "audit_appended:update" {
+		t.Errorf("audit heads sent after accept = %v, want one audit_appended:update", got)
 	}
 	// Slack got the page with its evidence, then the resolution.
 	slackMu.Lock()

@@ -87,6 +87,9 @@ func (s *Store) appendAuditWith(ctx context.Context, seal SealFunc, extra func(t
 		restore func()
 	)
 	witness := s.witnessFunc()
+	s.mu.Lock()
+	committed := s.committed
+	s.mu.Unlock()
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		if extra != nil {
 			// A broken log refuses before extra's own checks: its
@@ -113,6 +116,9 @@ func (s *Store) appendAuditWith(ctx context.Context, seal SealFunc, extra func(t
 			restore()
 		}
 		return AuditEntry{}, err
+	}
+	if committed != nil {
+		committed(ctx, e)
 	}
 	return e, nil
 }

@@ -44,6 +44,8 @@ type Store struct {
 	// witness builds the audit witness at every append (nil: none is
 	// written); see SetAuditWitness.
 	witness AuditWitnessFunc
+	// committed is told of every audit entry after it commits (nil: none).
+	committed func(context.Context, AuditEntry)
 	// runLocks releases the lock of each run this store created and has
 	// not finished (see lockRun).
 	runLocks map[int64]func(remove bool) error

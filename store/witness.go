@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -108,4 +109,13 @@ func replaceFile(name string, data []byte) (err error) {
 	defer d.Close()
 	_ = d.Sync() // some file systems do not sync folders; the rename stands
 	return nil
+}
+
+// OnAuditCommitted makes fn be called with every audit entry this store
+// appends, after its transaction commits, with the append's context (nil:
+// none). fn runs before AppendAudit and its kin return.
+func (s *Store) OnAuditCommitted(fn func(context.Context, AuditEntry)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.committed = fn
 }
