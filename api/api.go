@@ -1,5 +1,5 @@
-// Package api holds the JSON shapes of evald's HTTP API (/api/runs and
-// /api/runs/{id}): the server writes them and `evald run --server` reads
+// Package api holds the JSON shapes of evald's HTTP API (/api/runs,
+// /api/runs/{id} and /api/suites/{name}/signoff): the server writes them and `evald run --server` reads
 // them, so both sides share one definition and cannot drift apart. It
 // converts to and from store rows and does no I/O: no HTTP, no SQL.
 //
@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/evald/evald/governance"
 	"github.com/evald/evald/store"
 )
 
@@ -166,4 +167,14 @@ func (a Sample) Store(runID int64) store.Sample {
 		s.Results = append(s.Results, store.AssertionResult{Type: r.Type, Pass: r.Pass, Score: r.Score, Weight: r.Weight, Reason: r.Reason})
 	}
 	return s
+}
+
+// Signoff is a suite's sign-off in force on a server
+// (GET /api/suites/{name}/signoff): Known is false when the server's
+// configuration has no such suite, Entry nil when its record holds no
+// sign-off of it.
+type Signoff struct {
+	Suite string                  `json:"suite"`
+	Known bool                    `json:"known"`
+	Entry *governance.RecordEntry `json:"entry"`
 }

@@ -141,6 +141,18 @@ func (d *Daemon) importSignoff(ctx context.Context, e governance.RecordEntry) er
 	}
 }
 
+// SignedOff returns the latest entry of suite in the record in force (nil
+// when it has none), and whether the configuration has such a suite.
+func (d *Daemon) SignedOff(suite string) (*governance.RecordEntry, bool) {
+	p := d.Project()
+	for _, s := range p.Suites {
+		if s != nil && s.Name == suite {
+			return p.Record.Latest(suite), true
+		}
+	}
+	return nil, false
+}
+
 // SignoffRequest is a sign-off to record.
 type SignoffRequest struct {
 	Suite, By, Reason string

@@ -95,15 +95,19 @@ func NewRecordEntry(prev *RecordEntry, suite string, set Set, by, git, reason st
 	return e, nil
 }
 
-// Marshal returns the entry as one line of the record, newline included.
+// Marshal returns the entry as one line of the record, newline included,
+// with <, > and & as they are (the file is read by people in diffs).
 func (e RecordEntry) Marshal() []byte {
-	b, err := json.Marshal(e)
-	if err != nil {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(e); err != nil {
 		// Only a hand-built set with NaN gets here; NewRecordEntry's
 		// callers pass loaded suites.
-		b, _ = json.Marshal(map[string]string{"unencodable": err.Error()})
+		b.Reset()
+		_ = enc.Encode(map[string]string{"unencodable": err.Error()})
 	}
-	return append(b, '\n')
+	return b.Bytes()
 }
 
 // Record is a parsed sign-off record: its entries in file order, each

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/evald/evald/api"
 	"github.com/evald/evald/daemon"
 	"github.com/evald/evald/governance"
 )
@@ -37,6 +38,8 @@ func (s *Server) apiSignoff(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "unchanged", "suite": r.PathValue("name")})
 	case errors.Is(err, governance.ErrNoReason):
 		writeError(w, http.StatusBadRequest, err.Error())
+	case errors.Is(err, governance.ErrSameSigner):
+		writeError(w, http.StatusForbidden, err.Error())
 	case errors.Is(err, daemon.ErrUnknown):
 		writeError(w, http.StatusNotFound, err.Error())
 	case err != nil:
@@ -48,6 +51,15 @@ func (s *Server) apiSignoff(w http.ResponseWriter, r *http.Request) {
 		s.log.Info("thresholds signed off over HTTP", "suite", r.PathValue("name"), "by", by)
 		writeJSON(w, http.StatusOK, map[string]any{"status": "signed_off", "suite": r.PathValue("name"), "by": by, "changes": changes})
 	}
+}
+
+// apiSignedOff shows the sign-off in force of a suite: the latest entry of
+// the server's record, which `evald run --server` compares with the
+// record of the checkout it runs in. Read-only, like every GET.
+func (s *Server) apiSignedOff(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	e, known := s.opts.Daemon.SignedOff(name)
+	writeJSON(w, http.StatusOK, api.Signoff{Suite: name, Known: known, Entry: e})
 }
 
 // apiSilence mutes a suite's pages on a target; who silences is the token's owner.

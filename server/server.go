@@ -25,6 +25,9 @@ type Daemon interface {
 	Ready(ctx context.Context) error
 	Pairs() []daemon.Pair
 	Signoff(ctx context.Context, suite, by, reason string) ([]governance.Change, error)
+	// SignedOff is the suite's sign-off in force (nil: none) and whether
+	// the suite is known.
+	SignedOff(suite string) (*governance.RecordEntry, bool)
 	Silence(ctx context.Context, suite, target, by, reason string, d time.Duration) (store.Silence, error)
 	// NextRun is when the scheduler next starts suite on target (zero when
 	// it is not scheduled or the scheduler is not running).
@@ -129,6 +132,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /api/alerts", s.apiAlerts)
 	mux.HandleFunc("GET /api/calibrations", s.apiCalibrations)
 	mux.HandleFunc("GET /api/regrades", s.apiRegrades)
+	mux.HandleFunc("GET /api/suites/{name}/signoff", s.apiSignedOff)
 	mux.Handle("POST /api/runs", s.auth(http.HandlerFunc(s.apiTrigger)))
 	mux.Handle("POST /api/suites/{name}/signoff", s.auth(http.HandlerFunc(s.apiSignoff)))
 	mux.Handle("POST /api/silences", s.auth(http.HandlerFunc(s.apiSilence)))

@@ -24,6 +24,7 @@ type fakeDaemon struct {
 	ready     error
 	triggered []string
 	trigErr   error
+	signed    *governance.RecordEntry
 }
 
 func (f *fakeDaemon) Trigger(suite, target, trigger string) error {
@@ -44,6 +45,9 @@ func (f *fakeDaemon) Signoff(_ context.Context, suite, by, reason string) ([]gov
 	}
 	f.triggered = append(f.triggered, "signoff:"+suite+":"+by)
 	return nil, nil
+}
+func (f *fakeDaemon) SignedOff(suite string) (*governance.RecordEntry, bool) {
+	return f.signed, suite == "faq"
 }
 func (f *fakeDaemon) Silence(_ context.Context, suite, target, by, reason string, d time.Duration) (store.Silence, error) {
 	f.mu.Lock()
@@ -302,5 +306,28 @@ func TestAPIAlerts(t *testing.T) {
 	}
 	if len(out.Deliveries) != 1 || out.Deliveries[0]["status"] != "failed" || out.Deliveries[0]["last_error"] != "slack: channel_not_found" {
 		t.Errorf("deliveries = %v, want the failed one with its error", out.Deliveries)
+	}
+}
+
+// TestAPISignedOff: GET /api/suites/{name}/signoff shows the sign-off in
+// force, for `evald run --server`; it needs no token, like every read.
+func TestAPISignedOff(t *testing.T) {
+	d := &fakeDaemon{}
+	s, _ := newServer(t, d)
+	code, body := get(t, s, "/api/suites/faq/signoff")
+	if code != 200 || body != `{"suite":"faq","known":true,"entry":null}`+"\n" {
+		t.Errorf("unsigned suite = %d %q", code, body)
+	}
+	e, err := governance.NewRecordEntry(nil, "faq", governance.Set{}, "alice", "", "agreed", time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.signed = &e
+	code, body = get(t, s, "/api/suites/faq/signoff")
+	if code != 200 || !strings.Contains(body, `"known":true`) || !strings.Contains(body, `"hash":"`+e.Hash+`"`) || !strings.Contains(body, `"by":"alice"`) {
+		t.Errorf("signed suite = %d %q, want the entry", code, body)
+	}
+	if code, body := get(t, s, "/api/suites/nope/signoff"); code != 200 || !strings.Contains(body, `"known":false`) {
+		t.Errorf("unknown suite = %d %q, want known false", code, body)
 	}
 }

@@ -126,6 +126,7 @@ func (d benchDaemon) StartFailure(string, string) (daemon.StartFailure, bool) {
 func (d benchDaemon) Signoff(context.Context, string, string, string) ([]governance.Change, error) {
 	return nil, errors.New("read-only")
 }
+func (d benchDaemon) SignedOff(string) (*governance.RecordEntry, bool) { return nil, false }
 func (d benchDaemon) Silence(context.Context, string, string, string, string, time.Duration) (store.Silence, error) {
 	return store.Silence{}, errors.New("read-only")
 }

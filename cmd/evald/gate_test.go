@@ -517,8 +517,8 @@ func TestRunRemoteBaseline(t *testing.T) {
 	}
 	n := len(auths)
 	mu.Unlock()
-	if n != 2 {
-		t.Errorf("%d API requests, want 2 (the run list, then the run)", n)
+	if n != 3 {
+		t.Errorf("%d API requests, want 3 (the sign-off in force, the run list, then the run)", n)
 	}
 	// The candidate went to the CI database, not to production's.
 	runs, err := st.Runs(ctx, store.RunFilter{Suite: "facts"})

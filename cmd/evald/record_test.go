@@ -1,14 +1,22 @@
 package main
 
 import (
+	"context"
+	"io"
+	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/evald/evald/configs"
+	"github.com/evald/evald/daemon"
 	"github.com/evald/evald/governance"
 	"github.com/evald/evald/internal/signtest"
+	"github.com/evald/evald/server"
 	"github.com/evald/evald/sim"
+	"github.com/evald/evald/store"
 )
 
 // recordLines returns the lines of the project's sign-off record.
@@ -154,5 +162,193 @@ func TestJudgeChangeIsRefused(t *testing.T) {
 				t.Errorf("run with another judge = exit %d %q, want %d with %q", code, errOut, exitRefused, tt.want)
 			}
 		})
+	}
+}
+
+// TestRunServerComparesRecords: `evald run --server` asks production for
+// the sign-off it enforces and refuses (exit 3) when the checkout's record
+// does not hold it; a record that adds a newer sign-off to production's
+// goes on.
+func TestRunServerComparesRecords(t *testing.T) {
+	base, _ := countingSim(t)
+	p := newGateProj(t, base, gateOpts{prodFacts: 30})
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "prod.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	proj, err := configs.Load(p.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := daemon.New(daemon.Options{Project: proj, Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(server.Options{Addr: "127.0.0.1:0", Daemon: d, Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Start()
+	t.Cleanup(func() { srv.Stop(context.Background()) })
+	url := "http://" + srv.Addr()
+	cand := p.candidate(t, "same", 30, "")
+
+	// checkout copies production's project; edit changes the copy.
+	checkout := func(t *testing.T, edit func(cfg, suite, record string)) string {
+		t.Helper()
+		dir := filepath.Join(t.TempDir(), "pr")
+		if err := os.CopyFS(dir, os.DirFS(p.dir)); err != nil {
+			t.Fatal(err)
+		}
+		cfg := filepath.Join(dir, "evald.yaml")
+		edit(cfg, filepath.Join(dir, "suites/facts.yaml"), filepath.Join(dir, governance.RecordFile))
+		return cfg
+	}
+	run := func(cfg string) (int, string) {
+		code, _, errOut := evald(t, "run", "--config", cfg, "--db", filepath.Join(t.TempDir(), "ci.db"), "--server", url, "--prompt", cand, "facts")
+		return code, errOut
+	}
+
+	t.Run("record rewritten", func(t *testing.T) {
+		// The pull request lowers the bar and replaces the record with a
+		// first sign-off of its own: locally consistent, but production's
+		// entry is gone.
+		cfg := checkout(t, func(cfg, suite, record string) {
+			edit(t, suite, "pass_rate: 0.4", "pass_rate: 0.1")
+			if err := os.Remove(record); err != nil {
+				t.Fatal(err)
+			}
+			signtest.File(t, cfg)
+		})
+		code, errOut := run(cfg)
+		if code != exitRefused || !strings.Contains(errOut, "the sign-off record differs from production's") || !strings.Contains(errOut, "facts: "+url+" enforces sign-off") {
+			t.Errorf("run = exit %d %q, want %d naming production's sign-off", code, errOut, exitRefused)
+		}
+	})
+	t.Run("record extended", func(t *testing.T) {
+		cfg := checkout(t, func(cfg, suite, record string) {
+			edit(t, suite, "pass_rate: 0.4", "pass_rate: 0.3")
+			signtest.Update(t, cfg)
+		})
+		if code, errOut := run(cfg); code == exitRefused || code == exitUsage {
+			t.Errorf("run with production's sign-off and a newer one = exit %d %q, want the gate to run", code, errOut)
+		}
+	})
+}
+
+// signerServer serves the project at cfg over HTTP with alice's and bob's
+// tokens, as evald serve does.
+func signerServer(t *testing.T, cfg string) string {
+	t.Helper()
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "serve.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	proj, err := configs.Load(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := daemon.New(daemon.Options{Project: proj, Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(server.Options{Addr: "127.0.0.1:0", Daemon: d, Store: st, Tokens: map[string]string{"tok-alice": "alice", "tok-bob": "bob"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Start()
+	t.Cleanup(func() { srv.Stop(context.Background()) })
+	return "http://" + srv.Addr()
+}
+
+func postSignoff(t *testing.T, base, token, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, base+"/api/suites/faq/signoff", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestHTTPSignerIsTheToken: over HTTP the record names the token's owner,
+// never a name in the body, and no git identity (the server's would not be
+// the signer's).
+func TestHTTPSignerIsTheToken(t *testing.T) {
+	cfg := project(t, "http://127.0.0.1:1/v1", "0.9")
+	edit(t, filepath.Join(filepath.Dir(cfg), "suites/faq.yaml"), "pass_rate: 0.9", "pass_rate: 0.8")
+	base := signerServer(t, cfg)
+	if code, body := postSignoff(t, base, "tok-alice", `{"reason":"agreed","by":"mallory"}`); code != http.StatusBadRequest {
+		t.Errorf("signoff naming its signer = %d %s, want 400", code, body)
+	}
+	if code, body := postSignoff(t, base, "tok-alice", `{"reason":"agreed in review"}`); code != http.StatusOK {
+		t.Fatalf("signoff = %d %s, want 200", code, body)
+	}
+	lines := recordLines(t, cfg)
+	last := lines[len(lines)-1]
+	if len(lines) != 2 || !strings.Contains(last, `"by":"alice"`) || strings.Contains(last, `"git"`) || !strings.Contains(last, `"pass_rate":0.8`) {
+		t.Errorf("record = %q, want a second entry by alice (the token), with no git identity", lines)
+	}
+	// The record the server wrote is the one evald run checks: the run
+	// is not refused (its endpoint is down: exit 4).
+	code, _, errOut := evald(t, "run", "--config", cfg, "faq")
+	if code != exitNoResult {
+		t.Errorf("run after the HTTP sign-off = exit %d: %s", code, errOut)
+	}
+}
+
+// TestRequireDistinctSigner: with governance.require_distinct_signer the
+// author of the suite file's last commit cannot sign its change off, from
+// the command line (as --by or as the local git user) or over HTTP.
+func TestRequireDistinctSigner(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+	cfg := project(t, "http://127.0.0.1:1/v1", "0.9")
+	dir := filepath.Dir(cfg)
+	appendTo(t, cfg, "governance:\n  require_distinct_signer: true\n")
+	suite := filepath.Join(dir, "suites/faq.yaml")
+	edit(t, suite, "pass_rate: 0.9", "pass_rate: 0.8")
+	git := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
+		cmd.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_SYSTEM=/dev/null")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	git("init", "-q")
+	git("config", "user.name", "carol")
+	git("config", "user.email", "carol@example.com")
+	git("add", "suites/faq.yaml")
+	git("-c", "user.name=alice", "-c", "user.email=alice@example.com", "commit", "-q", "-m", "lower the bar")
+
+	code, _, errOut := evald(t, "signoff", "--config", cfg, "--by", "Alice", "--reason", "mine", "faq")
+	if code != exitRefused || !strings.Contains(errOut, "require_distinct_signer") || !strings.Contains(errOut, "alice last changed") {
+		t.Errorf("signoff by the author = exit %d %q, want %d naming the rule and the author", code, errOut, exitRefused)
+	}
+	if code, body := postSignoff(t, signerServer(t, cfg), "tok-alice", `{"reason":"mine"}`); code != http.StatusForbidden {
+		t.Errorf("HTTP signoff by the author's token = %d %s, want 403", code, body)
+	}
+	git("config", "user.name", "alice")
+	if code, _, errOut := evald(t, "signoff", "--config", cfg, "--by", "bob", "--reason", "typed another name", "faq"); code != exitRefused {
+		t.Errorf("signoff --by bob by the author's git user = exit %d %q, want %d", code, errOut, exitRefused)
+	}
+	git("config", "user.name", "carol")
+	if code, out, errOut := evald(t, "signoff", "--config", cfg, "--by", "bob", "--reason", "reviewed", "faq"); code != exitOK {
+		t.Fatalf("signoff by bob = exit %d: %s %s", code, out, errOut)
+	}
+	lines := recordLines(t, cfg)
+	if last := lines[len(lines)-1]; !strings.Contains(last, `"by":"bob"`) || !strings.Contains(last, `"git":"carol <carol@example.com>"`) {
+		t.Errorf("record's new entry = %s, want bob with carol's git identity", last)
 	}
 }

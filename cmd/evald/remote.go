@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/evald/evald/api"
+	"github.com/evald/evald/configs"
 	"github.com/evald/evald/daemon"
 	"github.com/evald/evald/store"
 )
@@ -129,4 +130,47 @@ func (r *remoteBaselines) run(ctx context.Context, id int64, mode string) (*daem
 		samples[i] = s.Store(id)
 	}
 	return daemon.NewBaseline(run, samples, mode, r.source()), nil
+}
+
+// signedOff returns the server's sign-off in force for suite.
+func (r *remoteBaselines) signedOff(ctx context.Context, suite string) (api.Signoff, error) {
+	var s api.Signoff
+	err := r.get(ctx, "/api/suites/"+url.PathEscape(suite)+"/signoff", nil, &s)
+	return s, err
+}
+
+// checkRecords compares, for each suite, the sign-off production enforces
+// with this checkout's record: production's entry must be in the record
+// (the record may add newer entries, reviewed in the pull request). A
+// suite production does not know, or has not signed off, is left to the
+// local check. It returns an exitError: 3 when the records disagree, 2 or
+// 4 when the server cannot say.
+func (r *remoteBaselines) checkRecords(ctx context.Context, proj *configs.Project, suites []string) error {
+	var disagree []string
+	for _, name := range suites {
+		s, err := r.signedOff(ctx, name)
+		var re *remoteError
+		switch {
+		case errors.As(err, &re) && re.client:
+			return usageErr("--server: the sign-off of %s: %w", name, err)
+		case err != nil:
+			return &exitError{code: exitNoResult, err: fmt.Errorf("--server: the sign-off of %s: %w", name, err)}
+		case !s.Known || s.Entry == nil:
+			continue
+		case proj.Record.Includes(s.Entry.Hash):
+			continue
+		}
+		e := s.Entry
+		local := "none"
+		if l := proj.Record.Latest(name); l != nil {
+			local = fmt.Sprintf("%.12s by %s", l.Hash, l.By)
+		}
+		disagree = append(disagree, fmt.Sprintf("%s: %s enforces sign-off %.12s (by %s at %s, %s), which %s does not hold (its latest: %s)",
+			name, r.source(), e.Hash, e.By, e.At.Format(time.RFC3339), strings.TrimSpace(e.Reason), recordOf(proj), local))
+	}
+	if len(disagree) > 0 {
+		return &exitError{code: exitRefused, err: fmt.Errorf("refused: the sign-off record differs from production's:\n  %s\nBring the production sign-offs into %s (merge the branch that added them) and sign off again if the bar must change",
+			strings.Join(disagree, "\n  "), recordOf(proj))}
+	}
+	return nil
 }

@@ -93,6 +93,13 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (err e
 		if remote, err = newRemoteBaselines(o.server, token); err != nil {
 			return usageErr("%w", err)
 		}
+		if !o.dryRun {
+			// The gate against production: the sign-offs production
+			// enforces must be in this checkout's record.
+			if err := remote.checkRecords(ctx, proj, jobSuites(jobs)); err != nil {
+				return err
+			}
+		}
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -589,4 +596,15 @@ func keyRefused(proj *configs.Project, rep *runReport) string {
 		return fmt.Sprintf("the endpoint refused the key in %s: %s", t.APIKeyEnv, detail)
 	}
 	return fmt.Sprintf("the endpoint refused the key: %s", detail)
+}
+
+// jobSuites returns the suites of jobs, each once, in order.
+func jobSuites(jobs []job) []string {
+	var out []string
+	for _, j := range jobs {
+		if !slices.Contains(out, j.suite) {
+			out = append(out, j.suite)
+		}
+	}
+	return out
 }
