@@ -251,9 +251,15 @@ func (d *Daemon) plan(ctx context.Context, suite, target string, evs map[alerts.
 }
 
 func (d *Daemon) silenced(ctx context.Context, suite, target string, now time.Time) (bool, error) {
-	list, err := d.store.Silences(ctx, now)
+	// A silence written without its audit entry mutes nothing.
+	list, problems, err := d.store.CheckedSilences(ctx, now)
 	if err != nil {
 		return false, fmt.Errorf("read silences: %w", err)
+	}
+	for _, p := range problems {
+		if p.Row != nil && p.Row.Suite == suite && p.Row.Target == target {
+			d.log.Error("silence does not match the audit log: ignored", "suite", suite, "target", target, "problem", p.String())
+		}
 	}
 	for _, s := range list {
 		if s.Suite == suite && s.Target == target {

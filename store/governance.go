@@ -147,7 +147,9 @@ func scanSilence(sc scanner) (Silence, error) {
 
 // AddSilence records a silence and appends seal's audit entry, in one
 // transaction. Suite, Target, By and Reason are required, and Until must
-// come after Start. It returns the silence with its ID and Start set, and
+// come after Start. The entry must audit the row (SilenceAction by si.By,
+// naming its suite, target, reason and end), so that CheckedSilences can
+// pair them later. It returns the silence with its ID and Start set, and
 // the audit entry.
 func (s *Store) AddSilence(ctx context.Context, si Silence, seal SealFunc) (Silence, AuditEntry, error) {
 	for _, f := range []struct{ name, val string }{
@@ -166,7 +168,14 @@ func (s *Store) AddSilence(ctx context.Context, si Silence, seal SealFunc) (Sile
 		return Silence{}, AuditEntry{}, fmt.Errorf("add silence of suite %s: it ends (%s) before it starts (%s)",
 			si.Suite, si.Until.Format(time.RFC3339), si.Start.Format(time.RFC3339))
 	}
-	e, err := s.appendAuditWith(ctx, seal, func(tx *sql.Tx) error {
+	audited := func(prev *AuditEntry) (AuditEntry, error) {
+		e, err := seal(prev)
+		if err == nil && !silenceAudited(si, e) {
+			err = fmt.Errorf("its audit entry (%s by %s) does not name the silence's suite, target, reason and end", e.Action, e.Actor)
+		}
+		return e, err
+	}
+	e, err := s.appendAuditWith(ctx, audited, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO silences (suite, target, by_actor, reason, start_at, until_at, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			si.Suite, si.Target, si.By, si.Reason, formatTime(si.Start), formatTime(si.Until), formatTime(now))

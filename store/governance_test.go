@@ -145,7 +145,7 @@ func TestSilences(t *testing.T) {
 
 	add := func(si Silence) Silence {
 		t.Helper()
-		got, e, err := s.AddSilence(ctx, si, testSeal(si.By, "silence.created", `{}`))
+		got, e, err := s.AddSilence(ctx, si, silenceSeal(si))
 		if err != nil {
 			t.Fatalf("AddSilence(%+v) = %v", si, err)
 		}
@@ -198,6 +198,7 @@ func TestSilences(t *testing.T) {
 		{"no target", Silence{Suite: "faq", By: "a", Reason: "r", Until: t0.Add(time.Hour)}, testSeal("a", "silence.created", `{}`), "target is required"},
 		{"no reason", Silence{Suite: "faq", Target: "prod", By: "a", Until: t0.Add(time.Hour)}, testSeal("a", "silence.created", `{}`), "reason is required"},
 		{"seal fails", Silence{Suite: "faq", Target: "prod", By: "a", Reason: "r", Until: t0.Add(time.Hour)}, failingSeal, "seal failed"},
+		{"entry does not audit the row", Silence{Suite: "faq", Target: "prod", By: "a", Reason: "r", Until: t0.Add(time.Hour)}, testSeal("a", "silence.created", `{}`), "does not name the silence"},
 	} {
 		t.Run("refused: "+tc.name, func(t *testing.T) {
 			if _, _, err := s.AddSilence(ctx, tc.si, tc.seal); err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -275,3 +275,15 @@ func TestSignoffInsertedWithSQL(t *testing.T) {
 		t.Errorf("audit verify = exit %d %q, want %d naming the inserted row", code, errOut, exitFailed)
 	}
 }
+
+// TestSilenceInsertedWithSQL: a silence written straight into the database
+// mutes nothing and is reported by audit verify.
+func TestSilenceInsertedWithSQL(t *testing.T) {
+	cfg, db := auditProject(t, false)
+	sqlExec(t, db, `INSERT INTO silences (suite, target, by_actor, reason, start_at, until_at, created_at)
+		VALUES ('faq', 'prod', 'mallory', 'quiet', '2026-01-01T00:00:00.000000000Z', '2999-01-01T00:00:00.000000000Z', '2026-01-01T00:00:00.000000000Z')`)
+	code, _, errOut := evald(t, "audit", "verify", "--config", cfg)
+	if code != exitFailed || !strings.Contains(errOut, "silence 3 of suite faq on prod (by mallory") {
+		t.Errorf("audit verify = exit %d %q, want %d naming the inserted silence", code, errOut, exitFailed)
+	}
+}

@@ -266,12 +266,22 @@ func verifyAudit(ctx context.Context, pf *projectFlags, st *store.Store, ev gove
 	if err != nil {
 		return err
 	}
-	if len(problems) > 0 {
-		msgs := make([]string, len(problems))
-		for i, p := range problems {
-			msgs[i] = p.String()
-		}
+	var msgs []string
+	for _, p := range problems {
+		msgs = append(msgs, p.String())
+	}
+	if len(msgs) > 0 {
 		return &exitError{code: exitFailed, err: fmt.Errorf("the audit log is intact, but sign-offs do not match it (evald ignores such rows): %s", strings.Join(msgs, "; "))}
+	}
+	_, silenceProblems, err := st.CheckedSilences(ctx, time.Time{})
+	if err != nil {
+		return err
+	}
+	for _, p := range silenceProblems {
+		msgs = append(msgs, p.String())
+	}
+	if len(msgs) > 0 {
+		return &exitError{code: exitFailed, err: fmt.Errorf("the audit log is intact, but silences do not match it (evald ignores such rows): %s", strings.Join(msgs, "; "))}
 	}
 	mode := "plain sha256 (no governance.audit_key_env: whoever can write both the database and its witness can rewrite the log)"
 	switch {
