@@ -701,3 +701,68 @@ func TestEnforceRewritesAssertionThresholds(t *testing.T) {
 		t.Errorf("an answer 1 edit away passed under the signed-off max distance 0")
 	}
 }
+
+// TestUnsignedSuite: a suite with no sign-off in the record is not adopted:
+// evald run (trigger ci) is refused, and serve runs it with its files' bar,
+// marked pending sign-off, until a sign-off is recorded.
+func TestUnsignedSuite(t *testing.T) {
+	ctx := context.Background()
+	proj := &configs.Project{Config: testProject(nil, []string{"prod"}, "").Config, Suites: []*evals.Suite{testSuite("faq", 2)}, Record: &governance.Record{}}
+	proj.Config.Suites = []configs.SuiteRef{{File: "faq.yaml", Targets: []string{"prod"}}}
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "evald.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	d, err := New(Options{Project: proj, Store: st, NewProvider: func(configs.Target, string) (runner.Provider, error) { return &fakeProvider{}, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := d.Evaluate(ctx, Request{Suite: "faq", Target: "prod", Trigger: TriggerCI})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Run.Status != store.StatusRefused || res.Governance.Kind != governance.Unsigned {
+		t.Errorf("ci run of an unsigned suite = %s (%v), want refused", res.Run.Status, res.Governance.Kind)
+	}
+	res, err = d.Evaluate(ctx, Request{Suite: "faq", Target: "prod", Trigger: TriggerSchedule})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Run.Status != store.StatusPassed || !res.Governance.Pending() || !strings.Contains(res.Run.Detail, "none recorded for suite faq") {
+		t.Errorf("scheduled run = %s, governance %+v, detail %s; want passed on the files' bar, pending sign-off", res.Run.Status, res.Governance, res.Run.Detail)
+	}
+	if _, err := d.Signoff(ctx, "faq", "alice", "first bar"); err != nil {
+		t.Fatal(err)
+	}
+	if e, known := d.SignedOff("faq"); !known || e == nil || e.By != "alice" {
+		t.Errorf("SignedOff(faq) = %+v, %v; want alice's entry", e, known)
+	}
+	res, err = d.Evaluate(ctx, Request{Suite: "faq", Target: "prod", Trigger: TriggerCI})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Run.Status != store.StatusPassed || res.Governance.Kind != governance.InForce {
+		t.Errorf("ci run after the sign-off = %s (%v), want passed, in force", res.Run.Status, res.Governance.Kind)
+	}
+}
+
+// TestEnforceKeepsSignedCases: serve, facing cases added without a
+// sign-off (which dilute the rates), runs the signed-off cases only; a
+// deleted case cannot be run and is left out.
+func TestEnforceKeepsSignedCases(t *testing.T) {
+	signed := governance.FromSuite(testSuite("faq", 3), nil)
+	file := testSuite("faq", 5) // c3 and c4 added
+	file.Cases = file.Cases[1:] // c0 deleted
+	got, err := enforce(file, &signed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, c := range got.Cases {
+		ids = append(ids, c.ID)
+	}
+	if strings.Join(ids, ",") != "c1,c2" {
+		t.Errorf("enforced cases = %v, want the signed-off ones still in the files (c1, c2)", ids)
+	}
+}

@@ -68,11 +68,12 @@ type subcommand struct {
 
 func commands() []command {
 	return []command{
+		{name: "init", args: "[--by NAME] [FOLDER]", summary: "write a starter project (config, suite, prompt, dataset) against evald sim's default address, with its first sign-off", run: cmdInit},
 		{name: "validate", args: "[flags]", summary: "check the config and every suite without running anything", run: cmdValidate},
 		{name: "run", args: "[flags] [SUITE...]", summary: "run the suites named (every suite of the config when none is) now and exit with the gate's verdict", run: cmdRun},
 		{name: "history", args: "[flags] [SUITE]", summary: "list stored runs, oldest first", run: cmdHistory},
 		{name: "serve", args: "[flags]", summary: "run the daemon: schedules, HTTP API, metrics", run: cmdServe},
-		{name: "signoff", args: "--by NAME --reason TEXT [flags] SUITE", summary: "sign off a suite's changed thresholds (who and why)", run: cmdSignoff},
+		{name: "signoff", args: "--by NAME --reason TEXT [flags] SUITE", summary: "sign off a suite's governed set (thresholds, cases, assertions, judge) in evald.signoffs: who and why", run: cmdSignoff},
 		{name: "accept", args: "--target T --by NAME --reason TEXT [flags] SUITE", summary: "accept a provider's new behaviour: re-anchor the drift baseline", run: cmdAccept},
 		{name: "silence", args: "--target T --by NAME --reason TEXT [--for 24h] [flags] SUITE", summary: "mute a suite's pages on a target for a while, or list silences", run: cmdSilence,
 			subs: []subcommand{{name: "list", args: "[flags]", summary: "list every silence, active or expired", flags: []string{"config", "db"}}}},
