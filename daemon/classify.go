@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"fmt"
 	"github.com/evald/evald/evals"
 	"github.com/evald/evald/runner"
 	"github.com/evald/evald/store"
@@ -51,6 +52,9 @@ func classify(in classifyInput) classification {
 		c.Status = store.StatusInterrupted
 	case runner.Errored:
 		c.Status = store.StatusErrored
+		if sum.TimedOut > 0 {
+			c.ErrorText = fmt.Sprintf("the suite's timeout of %s ran out after %d samples", sum.TimedOut, sum.Samples)
+		}
 	default:
 		c.ThresholdFailures = in.Suite.Thresholds.Check(sum.PassRate, sum.MeanScore, sum.ValidCases > 0)
 		c.Status = store.StatusPassed

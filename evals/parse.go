@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -54,7 +55,7 @@ func LoadPrompt(path string) ([]Message, error) {
 }
 
 var (
-	suiteKeys  = []string{"name", "description", "prompt", "repeats", "defaultTest", "tests", "thresholds", "drift", "judge", "judge_prompts", "calibration"}
+	suiteKeys  = []string{"name", "description", "prompt", "repeats", "defaultTest", "tests", "thresholds", "drift", "judge", "judge_prompts", "calibration", "timeout"}
 	caseKeys   = []string{"id", "description", "vars", "assert"}
 	assertKeys = []string{"type", "value", "threshold", "weight"}
 	roles      = []string{"system", "developer", "user", "assistant"}
@@ -145,6 +146,9 @@ func (l *loader) suite() *Suite {
 		d.Fail(root, "prompt", ErrMissing, "required: the chat messages to send")
 	} else {
 		s.Prompt = l.messages(d, n, "prompt")
+	}
+	if n := f["timeout"]; n != nil && !strictyaml.IsNull(n) {
+		s.Timeout = duration(d, n, "timeout")
 	}
 	if n := f["repeats"]; n != nil {
 		if v, ok := d.Integer(n, "repeats"); ok {
@@ -527,4 +531,16 @@ func jsonNumbers(v any) any {
 		return out
 	}
 	return v
+}
+
+// duration reads a positive duration such as 10m.
+func duration(d *decoder, n *yaml.Node, field string) time.Duration {
+	if v, ok := d.Str(n, field); ok {
+		t, err := time.ParseDuration(v)
+		if err == nil && t > 0 {
+			return t
+		}
+		d.FailGot(n, field, ErrInvalid, "must be a positive duration like 30s or 10m")
+	}
+	return 0
 }

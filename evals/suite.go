@@ -1,6 +1,10 @@
 package evals
 
-import "github.com/evald/evald/scoring"
+import (
+	"time"
+
+	"github.com/evald/evald/scoring"
+)
 
 // Message is one chat message of a prompt. Content may hold {{var}} templates
 // until it is rendered for a case.
@@ -52,6 +56,10 @@ type Suite struct {
 	// Calibration is the judge's calibration set (nil: none). It is not
 	// part of Version.
 	Calibration *Calibration
+	// Timeout bounds a whole run of the suite (0: none): past it the run
+	// stops and ends errored, and no retry waits beyond it. Not part of
+	// Version.
+	Timeout time.Duration
 
 	// PromptVersion is the sha256 of the canonical prompt templates.
 	PromptVersion string

@@ -240,3 +240,33 @@ func TestPanicStopsTheRunWithAnError(t *testing.T) {
 		t.Fatalf("Run = %v, want a PanicError", err)
 	}
 }
+
+// TestSuiteTimeoutEndsTheRun: an endpoint that never answers holds a run
+// no longer than its suite's timeout; the run ends errored, saying so.
+func TestSuiteTimeoutEndsTheRun(t *testing.T) {
+	srv := fakeOpenAI(t, func(_ int, _ http.ResponseWriter, r *http.Request, _ chatReq) { <-r.Context().Done() })
+	tg := target(t, srv.URL, nil)
+	tg.Timeout = time.Hour
+	s := testSuite(3, 1)
+	s.Timeout = 100 * time.Millisecond
+	start := time.Now()
+	sum, _ := collect(t, context.Background(), s, tg, fast)
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("run took %s, want about the suite's 100ms timeout", d)
+	}
+	if sum.Outcome != Errored || sum.TimedOut != s.Timeout {
+		t.Errorf("outcome %s, timed out %s; want errored after %s", sum.Outcome, sum.TimedOut, s.Timeout)
+	}
+}
+
+func TestRetryAfterBeyondTheSuiteTimeoutIsNotAwaited(t *testing.T) {
+	tg, _ := hostileTarget(t, sim.HostileRetryAfter, nil)
+	s := testSuite(1, 1)
+	s.Timeout = time.Hour
+	opts := fast
+	opts.MaxRetryAfter = 48 * time.Hour
+	sum, samples := collect(t, context.Background(), s, tg, opts)
+	if samples[0].Attempts != 1 || !strings.Contains(sum.FirstErrors[ClassRateLimit], "past the run's timeout: not retried") {
+		t.Errorf("%d attempts, %q; want 1, not retried past the suite's timeout", samples[0].Attempts, sum.FirstErrors[ClassRateLimit])
+	}
+}

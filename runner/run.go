@@ -130,6 +130,9 @@ type Summary struct {
 	// FirstErrors holds, per error class, the text of the first missing
 	// sample of that class: the why of ErrorsByClass.
 	FirstErrors map[string]string
+	// TimedOut is the suite's timeout when it ran out before every
+	// sample was done (the run is then Errored), 0 otherwise.
+	TimedOut time.Duration
 	// AuthRefused counts the samples the endpoint answered 401 or 403:
 	// when it is every sample, the key is wrong, not the endpoint.
 	AuthRefused      int
@@ -234,6 +237,20 @@ func runArms(ctx context.Context, arms []Arm, opts Options) ([]Summary, error) {
 	workers := min(slots, total)
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// A suite's timeout bounds the whole run (its arms alike): past it the
+	// run stops, and Retry-After waits that would end beyond it are not
+	// made (tooLong).
+	var timeout time.Duration
+	for _, a := range arms {
+		if t := a.Suite.Timeout; t > 0 && (timeout == 0 || t < timeout) {
+			timeout = t
+		}
+	}
+	if timeout > 0 {
+		var stop context.CancelFunc
+		runCtx, stop = context.WithTimeout(runCtx, timeout)
+		defer stop()
+	}
 
 	var wg sync.WaitGroup
 	var panicked atomic.Pointer[PanicError]
@@ -307,6 +324,8 @@ func runArms(ctx context.Context, arms []Arm, opts Options) ([]Summary, error) {
 		switch {
 		case ctx.Err() != nil:
 			sum.Outcome = Interrupted
+		case timeout > 0 && errors.Is(runCtx.Err(), context.DeadlineExceeded) && sum.Samples < totals[i]:
+			sum.Outcome, sum.TimedOut = Errored, timeout
 		case totals[i] > 0 && float64(sum.Errors)/float64(totals[i]) > opts.ErrorBudget:
 			sum.Outcome = Errored
 		default:

@@ -508,6 +508,9 @@ func incompleteWhy(rep *runReport) string {
 	planned := r.Cases * max(res.Suite.Repeats, 1)
 	switch r.Status {
 	case store.StatusErrored:
+		if s.TimedOut > 0 {
+			return fmt.Sprintf("the suite's timeout of %s ran out after %d of %d samples; run %d keeps them", s.TimedOut, s.Samples, planned, r.ID)
+		}
 		if s.Outcome == runner.Errored {
 			return fmt.Sprintf("%d of %d samples missing (%s), over the %g%% error budget",
 				s.Errors, planned, rep.missingWhy(), 100*runner.DefaultErrorBudget)
