@@ -352,3 +352,28 @@ func TestRequireDistinctSigner(t *testing.T) {
 		t.Errorf("record's new entry = %s, want bob with carol's git identity", last)
 	}
 }
+
+// TestCIRecipeRefusesLoweredThreshold runs docs/ci.md's GitHub Actions
+// command as written (a fresh database per job, --baseline latest
+// against production's server) on a pull request that lowers a
+// threshold: exit 3, even before production has a run to compare with.
+func TestCIRecipeRefusesLoweredThreshold(t *testing.T) {
+	base, h := countingSim(t)
+	p := newGateProj(t, base, gateOpts{prodFacts: 30})
+	url := signerServer(t, p.cfg)
+	edit(t, filepath.Join(p.dir, "suites/facts.yaml"), "pass_rate: 0.4", "pass_rate: 0.1")
+	report := filepath.Join(t.TempDir(), "evald-report.md")
+	before := h.Requests()
+	code, _, errOut := evald(t, "run", "--config", p.cfg, "--db", filepath.Join(t.TempDir(), "evald-ci.db"),
+		"--baseline", "latest", "--server", url, "--budget-usd", "2", "--cache", filepath.Join(t.TempDir(), "cache"),
+		"--format", "markdown", "--out", report)
+	if code != exitRefused || !strings.Contains(errOut, "pass_rate 0.40 -> 0.10 (loosened)") {
+		t.Errorf("the CI recipe on a lowered threshold = exit %d %q, want %d with the diff", code, errOut, exitRefused)
+	}
+	if b, err := os.ReadFile(report); err != nil || !strings.Contains(string(b), "REFUSED") && !strings.Contains(string(b), "efused") {
+		t.Errorf("report = %q (%v), want the refusal", b, err)
+	}
+	if n := h.Requests() - before; n != 0 {
+		t.Errorf("%d requests sent for a refused run, want none", n)
+	}
+}

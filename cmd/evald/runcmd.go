@@ -369,8 +369,20 @@ func (g *gateRun) plan(ctx context.Context, j job) (jobPlan, error) {
 	p := jobPlan{job: j, candidate: o.candidate(),
 		gate: daemon.GateRequest{Suite: j.suite, Target: j.target, Prompt: g.prompt, Model: o.model}}
 	if p.candidate {
-		if err := g.chooseBaseline(ctx, &p); err != nil {
+		// A suite governance refuses is refused whatever its baseline:
+		// say so (exit 3) rather than fail on a baseline it never needs.
+		suite, err := g.suite(j.suite)
+		if err != nil {
 			return p, err
+		}
+		gov, err := g.d.CheckThresholds(ctx, suite)
+		if err != nil {
+			return p, &exitError{code: exitNoResult, err: err}
+		}
+		if !gov.Pending() {
+			if err := g.chooseBaseline(ctx, &p); err != nil {
+				return p, err
+			}
 		}
 	}
 	var err error
