@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/evald/evald/alerts"
@@ -96,15 +97,41 @@ func (d *Daemon) auditCommitted(ctx context.Context, e store.AuditEntry) {
 	}, "")
 }
 
+// ErrAuditUntrusted is wrapped by the sign-off check of a keyed audit log
+// that does not verify with its key.
+var ErrAuditUntrusted = errors.New("the keyed audit log does not verify")
+
 // currentSignoff is the suite's sign-off in force as the store checks it
 // against the audit log: sign-off rows that match no audit entry (written
 // with SQL) are ignored, and each is logged.
+//
+// In a keyed chain the audit entries themselves are checked too: the whole
+// chain must verify with the key, so that a sign-off row paired with an
+// entry forged without the key (a plain entry after keyed ones) is not
+// trusted. A chain that does not verify then fails the check, wrapping
+// ErrAuditUntrusted. A plain chain has no such check: anyone who can
+// write the database can forge both a row and its entry there, which only
+// the witness and `evald audit verify` show.
 func (d *Daemon) currentSignoff(ctx context.Context, suite string) (store.Signoff, error) {
 	so, problems, err := d.store.CheckedSignoff(ctx, suite)
 	for _, p := range problems {
 		d.log.Error("sign-off does not match the audit log: ignored", "suite", suite, "problem", p.String())
 	}
-	return so, err
+	if err != nil || !d.chain.Keyed() {
+		return so, err
+	}
+	entries, err := d.store.AuditLog(ctx)
+	if err != nil {
+		return store.Signoff{}, err
+	}
+	g := make([]governance.Entry, len(entries))
+	for i, e := range entries {
+		g[i] = fromStoreEntry(e)
+	}
+	if _, err := d.chain.Verify(g); err != nil {
+		return store.Signoff{}, fmt.Errorf("%w, so no sign-off of %s is trusted (run evald audit verify): %w", ErrAuditUntrusted, suite, err)
+	}
+	return so, nil
 }
 
 func fromStoreEntry(e store.AuditEntry) governance.Entry {

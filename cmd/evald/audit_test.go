@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -285,5 +286,61 @@ func TestSilenceInsertedWithSQL(t *testing.T) {
 	code, _, errOut := evald(t, "audit", "verify", "--config", cfg)
 	if code != exitFailed || !strings.Contains(errOut, "silence 3 of suite faq on prod (by mallory") {
 		t.Errorf("audit verify = exit %d %q, want %d naming the inserted silence", code, errOut, exitFailed)
+	}
+}
+
+// TestKeyedSignoffForgedWithEntry: in a keyed chain, a sign-off row forged
+// together with a plain audit entry for it (head moved, as someone with
+// write access to the database and no key can do) is not trusted by evald
+// run, and audit verify names the forged entry.
+func TestKeyedSignoffForgedWithEntry(t *testing.T) {
+	cfg, db := auditProject(t, true)
+	edit(t, filepath.Join(filepath.Dir(cfg), "suites/faq.yaml"), "pass_rate: 0.9", "pass_rate: 0.1")
+	scratch, scratchDB := auditProject(t, true)
+	edit(t, filepath.Join(filepath.Dir(scratch), "suites/faq.yaml"), "pass_rate: 0.9", "pass_rate: 0.1")
+	mustEvald(t, "signoff", "--config", scratch, "--by", "mallory", "--reason", "looser", "faq")
+
+	ctx := context.Background()
+	h, err := sql.Open("sqlite", scratchDB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var setJSON, hash, prevHash string
+	if err := h.QueryRowContext(ctx, `SELECT set_json, hash, prev_hash FROM signoffs ORDER BY id DESC LIMIT 1`).Scan(&setJSON, &hash, &prevHash); err != nil {
+		t.Fatal(err)
+	}
+	h.Close()
+
+	h, err = sql.Open("sqlite", db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	var last governance.Entry
+	var at string
+	if err := h.QueryRowContext(ctx, `SELECT seq, hash, at FROM audit_log ORDER BY seq DESC LIMIT 1`).Scan(&last.Seq, &last.Hash, &at); err != nil {
+		t.Fatal(err)
+	}
+	e := governance.Entry{Seq: last.Seq + 1, At: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), Actor: "mallory", Action: governance.ActionThresholdsSignedOff,
+		Payload: []byte(`{"hash":"` + hash + `","prev_hash":"` + prevHash + `","reason":"looser","suite":"faq"}`), PrevHash: last.Hash}
+	e.Hash = e.ComputeHash()
+	for _, stmt := range []string{
+		`INSERT INTO signoffs (suite, set_json, hash, by_actor, reason, at, prev_hash) VALUES ('faq', '` + setJSON + `', '` + hash + `', 'mallory', 'looser', '2026-12-01T00:00:00.000000000Z', '` + prevHash + `')`,
+		fmt.Sprintf(`INSERT INTO audit_log (seq, at, actor, action, payload, prev_hash, hash) VALUES (%d, '2026-12-01T00:00:00.000000000Z', 'mallory', '%s', '%s', '%s', '%s')`,
+			e.Seq, e.Action, e.Payload, e.PrevHash, e.Hash),
+		fmt.Sprintf(`UPDATE audit_head SET seq = %d, hash = '%s' WHERE id = 1`, e.Seq, e.Hash),
+	} {
+		if _, err := h.ExecContext(ctx, stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	code, _, errOut := evald(t, "run", "--config", cfg, "faq")
+	t.Logf("run after the forgery: exit %d: %s", code, errOut)
+	if code == exitOK || code == exitFailed {
+		t.Errorf("run after a forged sign-off and entry = exit %d, want a refusal or an error: %s", code, errOut)
+	}
+	code, _, errOut = evald(t, "audit", "verify", "--config", cfg)
+	if want := fmt.Sprintf("entry %d: rewritten without the key", e.Seq); code != exitFailed || !strings.Contains(errOut, want) {
+		t.Errorf("audit verify = exit %d %q, want %d naming %q", code, errOut, exitFailed, want)
 	}
 }
