@@ -3,7 +3,10 @@
 // results; the governance records (the hash-chained audit log, threshold
 // sign-offs, silences, known suites) and the drift detector's state. It
 // owns the schema (numbered, embedded .sql migrations), every SQL query of
-// evald and the single-instance lock on the database file. Callers get
+// evald and the files beside the database: the single-instance and run
+// locks, and the audit witness (whose contents the caller builds). It pairs
+// the sign-off and silence rows with the audit entries written with them.
+// Callers get
 // model structs, never rows. It never decides what a score means:
 // thresholds, drift, audit hashing and alerting rules live in other
 // packages, and it imports none of them.
