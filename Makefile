@@ -12,6 +12,7 @@ test-race:
 lint:
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))"
 	go vet ./...
+	golangci-lint run ./... # v2.15.0, as .ci/run installs it
 
 build:
 	go build -o evald ./cmd/evald

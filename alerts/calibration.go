@@ -9,7 +9,7 @@ import (
 	"github.com/slack-go/slack"
 )
 
-// KindJudgeCalibrationFailed: the judge of a suite disagrees with the
+// KindJudgeCalibrationFailed is raised when the judge of a suite disagrees with the
 // suite's calibration set beyond its max_disagreement. The incident's
 // Target is the judge target, not a target the suite runs on.
 const KindJudgeCalibrationFailed Kind = "judge_calibration_failed"

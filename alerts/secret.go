@@ -20,7 +20,10 @@ type Secret string
 // Reveal returns the secret's value.
 func (s Secret) Reveal() string { return string(s) }
 
-func (s Secret) String() string   { return Redacted }
+// String prints "<secret>".
+func (s Secret) String() string { return Redacted }
+
+// GoString prints "<secret>" for %#v too.
 func (s Secret) GoString() string { return Redacted }
 
 // Format prints "<secret>" whatever the verb.

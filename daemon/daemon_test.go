@@ -39,16 +39,14 @@ func (yesAssert) Check(out scoring.Output) scoring.Result {
 // fakeProvider answers in-process; block, when set, holds every request
 // until it is closed or the request's context ends.
 type fakeProvider struct {
-	target string
 	answer func(msgs []evals.Message) (string, error)
 	block  chan struct{}
 
-	mu        sync.Mutex
-	inFlight  int
-	peak      int
-	perSuite  map[string]int // requests in flight per suite
-	suitePeak int
-	calls     int
+	mu       sync.Mutex
+	inFlight int
+	peak     int
+	perSuite map[string]int // requests in flight per suite
+	calls    int
 }
 
 func (f *fakeProvider) Complete(ctx context.Context, msgs []evals.Message) (runner.Response, error) {

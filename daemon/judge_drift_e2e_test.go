@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http/httptest"
 	"path/filepath"
@@ -79,7 +78,7 @@ func TestJudgeDriftEndToEnd(t *testing.T) {
 		now = now.Add(time.Hour)
 		clock := now
 		d, err := New(Options{Project: proj, Store: st, Registry: prometheus.NewRegistry(), Alerts: true,
-			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return clock }})
+			Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return clock }})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -300,10 +300,10 @@ func DescribeRuns(runs []RefRun) string {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		switch {
-		case j == i:
+		switch j {
+		case i:
 			fmt.Fprintf(&b, "%d", runs[i].Run)
-		case j == i+1:
+		case i + 1:
 			fmt.Fprintf(&b, "%d, %d", runs[i].Run, runs[j].Run)
 		default:
 			fmt.Fprintf(&b, "%d–%d", runs[i].Run, runs[j].Run)

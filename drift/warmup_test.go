@@ -132,14 +132,12 @@ func TestGrowthHoldsAndResumes(t *testing.T) {
 		t.Fatalf("a run with S = %.2f after it: held %v, reference %d → %d runs, %d pending; want held and pending",
 			v.S, v.RefHeld, b, st.RefRuns(), len(st.Growth.Pending))
 	}
-	var held []int64
 	for range 30 {
 		if !st.Growth.Held {
 			break
 		}
 		prev := st
 		st, v = Update(binCfg, st, sim.next())
-		held = append(held, v.RunID)
 		switch {
 		case st.Growth.Held && st.RefRuns() != prev.RefRuns():
 			t.Fatalf("run %d joined the reference while growth was held", v.RunID)

@@ -59,17 +59,6 @@ func render(s string, vars map[string]any) (string, *templateError) {
 	return out, te
 }
 
-// templateVars lists the var names that s refers to.
-func templateVars(s string) []string {
-	var names []string
-	for _, m := range templateExpr.FindAllStringSubmatch(s, -1) {
-		if name := strings.TrimSpace(m[1]); varName.MatchString(name) && !slices.Contains(names, name) {
-			names = append(names, name)
-		}
-	}
-	return names
-}
-
 // varText renders a var into a template: strings as they are, numbers and
 // booleans as written, null as nothing, lists and mappings as canonical JSON.
 func varText(v any) string {

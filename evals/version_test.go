@@ -3,6 +3,7 @@ package evals
 import (
 	"encoding/json"
 	"errors"
+	"math"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -157,7 +158,7 @@ func TestCanonicalJSON(t *testing.T) {
 		{"sorted keys", map[string]any{"b": 1, "a": []any{true, nil}}, `{"a":[true,null],"b":1}`},
 		{"integral floats", []any{1.0, float32(2), int64(3), json.Number("4.0"), json.Number("5e0")}, `[1,2,3,4,5]`},
 		{"fractions", []any{0.1, 1.5, -0.25, 1e-7}, `[0.1,1.5,-0.25,1e-07]`},
-		{"negative zero", -0.0, `0`},
+		{"negative zero", math.Copysign(0, -1), `0`},
 		{"big", 1e21, `1e+21`},
 		{"no html escaping", "<a & b>", `"<a & b>"`},
 		{"unicode", "é\u2028", "\"é\\u2028\""},

@@ -12,8 +12,6 @@ const (
 	floor bound = iota
 	// ceiling: the value is a maximum; raising it is loosening.
 	ceiling
-	// neither: moving the value is a change with no better or worse side.
-	neither
 )
 
 // assertBounds are the assertion types whose threshold is a maximum. Every

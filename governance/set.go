@@ -2,7 +2,6 @@ package governance
 
 import (
 	"bytes"
-	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -285,16 +284,4 @@ func (a AssertBar) describe() string {
 // sameBut reports whether two assertions differ only in the threshold.
 func (a AssertBar) sameBut(o AssertBar) bool {
 	return a.Type == o.Type && bytes.Equal(a.Value, o.Value) && a.Weight == o.Weight
-}
-
-func compareFloatPtr(a, b *float64) int {
-	switch {
-	case a == nil && b == nil:
-		return 0
-	case a == nil:
-		return -1
-	case b == nil:
-		return 1
-	}
-	return cmp.Compare(*a, *b)
 }

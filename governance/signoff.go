@@ -23,17 +23,17 @@ var (
 type Kind int
 
 const (
-	// Unsigned: the record holds no sign-off of the suite (a new suite, or
+	// Unsigned means the record holds no sign-off of the suite (a new suite, or
 	// a renamed one). `evald run` refuses (exit 3); `evald serve` runs the
 	// files' bar, marks runs pending sign-off and alerts once.
 	Unsigned Kind = iota + 1
-	// InForce: the files state the signed-off set.
+	// InForce means the files state the signed-off set.
 	InForce
-	// Stricter: the files differ from the signed-off set only by changes
+	// Stricter means the files differ from the signed-off set only by changes
 	// that can only tighten (see Diff); they run as written, and the
 	// change is audited.
 	Stricter
-	// Pending: the files change the signed-off set in a way that needs a
+	// Pending means the files change the signed-off set in a way that needs a
 	// sign-off. `evald run` refuses (exit 3); `evald serve` keeps
 	// enforcing the signed-off set, marks runs pending sign-off and alerts
 	// once.
@@ -99,7 +99,7 @@ func SignoffArgs(suite string) []string {
 func ShellQuote(s string) string {
 	safe := s != ""
 	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:@+=,", r)) {
+		if (r < 'a' || r > 'z') && (r < 'A' || r > 'Z') && (r < '0' || r > '9') && !strings.ContainsRune("-_./:@+=,", r) {
 			safe = false
 			break
 		}

@@ -13,7 +13,7 @@ import (
 // change) rather than muted.
 const MaxSilence = 30 * 24 * time.Hour
 
-// ErrSilenceDuration: a silence must last more than zero and at most
+// ErrSilenceDuration says a silence must last more than zero and at most
 // MaxSilence.
 var ErrSilenceDuration = errors.New("silence duration must be above 0 and at most 720h (30 days)")
 

@@ -135,7 +135,7 @@ func origin(u *url.URL) string {
 // unreachable reports whether err is a failure to reach the endpoint at all:
 // a refused or reset connection, a DNS failure, a TLS handshake or
 // certificate error. why is the cause without the request URL.
-func unreachable(err error) (why error, ok bool) {
+func unreachable(err error) (why error, ok bool) { //nolint:revive // reads as "why, and is it unreachable at all"
 	var dns *net.DNSError
 	var op *net.OpError
 	var cert *tls.CertificateVerificationError

@@ -34,7 +34,7 @@ func execute(ctx context.Context, suite *evals.Suite, caseIndex, repeat int, t T
 		if ctx.Err() != nil || !errors.As(err, &ce) || !ce.Retryable() || attempt == t.Retries {
 			break
 		}
-		if lastErr = tooLong(ctx, ce, opts); lastErr != err {
+		if lastErr = tooLong(ctx, ce, opts); lastErr != err { //nolint:errorlint // identity: did tooLong keep err as it was?
 			break
 		}
 		if wait(ctx, retryDelay(attempt, ce.RetryAfter, opts)) != nil {

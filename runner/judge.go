@@ -127,7 +127,7 @@ func (c *judgeCall) ask(ctx context.Context, key, family string, send func(conte
 		if ctx.Err() != nil || !errors.As(err, &ce) || !ce.Retryable() || attempt == c.j.Retries {
 			break
 		}
-		if lastErr = tooLong(ctx, ce, c.opts); lastErr != err {
+		if lastErr = tooLong(ctx, ce, c.opts); lastErr != err { //nolint:errorlint // identity: did tooLong keep err as it was?
 			break
 		}
 		if wait(ctx, retryDelay(attempt, ce.RetryAfter, c.opts)) != nil {

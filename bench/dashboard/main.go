@@ -135,8 +135,11 @@ func (d benchDaemon) Silence(context.Context, string, string, string, string, ti
 // each range, its newest run (200 samples and a baseline) and governance.
 func Pages(ctx context.Context, st *store.Store) ([]string, error) {
 	runs, err := st.Runs(ctx, store.RunFilter{Suite: suiteName(0), Target: "prod", Limit: 1})
-	if err != nil || len(runs) == 0 {
-		return nil, fmt.Errorf("newest run of %s: %v", suiteName(0), err)
+	if err != nil {
+		return nil, fmt.Errorf("newest run of %s: %w", suiteName(0), err)
+	}
+	if len(runs) == 0 {
+		return nil, fmt.Errorf("newest run of %s: the database has none", suiteName(0))
 	}
 	return []string{
 		"/",

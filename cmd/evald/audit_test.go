@@ -85,6 +85,7 @@ func recomputePlain(t *testing.T, db string, seq int64) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer rows.Close()
 	var entries []governance.Entry
 	for rows.Next() {
 		var e governance.Entry

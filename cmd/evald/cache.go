@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -140,18 +139,6 @@ func (c *responseCache) warning() error {
 		return *p
 	}
 	return nil
-}
-
-// entries counts the stored entries (for tests and messages).
-func (c *responseCache) entries() int {
-	n := 0
-	_ = filepath.WalkDir(c.dir, func(path string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && filepath.Ext(path) == ".json" {
-			n++
-		}
-		return nil
-	})
-	return n
 }
 
 type cachedProvider struct {

@@ -100,7 +100,7 @@ func TestThresholdGovernance(t *testing.T) {
 		t.Fatalf("accept = exit %d: %s", code, errOut)
 	}
 
-	code, out, _ = evald(t, "audit", "log", "--config", cfg)
+	_, out, _ = evald(t, "audit", "log", "--config", cfg)
 	for _, want := range []string{"thresholds.signed_off", "test", "alice", "silence.created", "bob", "drift.accepted", "carol"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("audit log lacks %q:\n%s", want, out)

@@ -132,10 +132,10 @@ func junitSuiteOf(rep *runReport) junitSuite {
 	}
 	if g := res.Gate; g != nil {
 		tc := junitCase{ClassName: class + ".gate", Name: "no regression against " + baselineName(g), Time: seconds(0)}
-		switch {
-		case g.Decision == daemon.DecisionRegressed:
+		switch g.Decision {
+		case daemon.DecisionRegressed:
 			tc.Failure = &junitProblem{Message: g.Message, Type: "regression", Text: regressedText(g)}
-		case g.Decision == daemon.DecisionNoComparison:
+		case daemon.DecisionNoComparison:
 			tc.Error = &junitProblem{Message: g.Message, Type: "no_comparison"}
 		}
 		s.Cases = append(s.Cases, tc)
