@@ -93,7 +93,7 @@ func TestValidate(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("validate = exit %d, stderr %q", code, errOut)
 	}
-	if !strings.Contains(out, "ok (1 target, 1 suite, 3 cases)") {
+	if !strings.Contains(out, "ok (1 target, 1 suite, 3 cases)") || !strings.Contains(out, "  signed off\n") {
 		t.Errorf("validate output = %q", out)
 	}
 

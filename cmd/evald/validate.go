@@ -7,6 +7,8 @@ import (
 	"os"
 
 	"github.com/evald/evald/configs"
+	"github.com/evald/evald/evals"
+	"github.com/evald/evald/governance"
 	"github.com/evald/evald/internal/plural"
 )
 
@@ -33,9 +35,28 @@ func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	fmt.Fprintf(stdout, "%s: ok (%s, %s, %s)\n", pf.file(), plural.N(len(proj.Config.Targets), "target"), plural.N(len(proj.Suites), "suite"), plural.N(cases, "case"))
 	for _, s := range proj.Suites {
-		fmt.Fprintf(stdout, "  %-20s %3d cases x %d  suite %s  prompt %s\n", s.Name, len(s.Cases), s.Repeats, s.Version[:12], s.PromptVersion[:12])
+		fmt.Fprintf(stdout, "  %-20s %3d cases x %d  suite %s  prompt %s  %s\n", s.Name, len(s.Cases), s.Repeats, s.Version[:12], s.PromptVersion[:12], signoffState(proj, s))
 	}
 	return nil
+}
+
+// signoffState says how the suite's files stand against its sign-off in
+// the record, as evald run will judge them.
+func signoffState(proj *configs.Project, s *evals.Suite) string {
+	var signed *governance.Set
+	if e := proj.Record.Latest(s.Name); e != nil {
+		signed = &e.Set
+	}
+	dec := governance.Decide(signed, proj.GovernedSet(s))
+	switch dec.Kind {
+	case governance.Unsigned:
+		return "no sign-off (evald run refuses it)"
+	case governance.Pending:
+		return "changed, pending sign-off (evald run refuses it)"
+	case governance.Stricter:
+		return "signed off, files stricter"
+	}
+	return "signed off"
 }
 
 // unsetWarnings is a problem per field of the config naming a variable that
