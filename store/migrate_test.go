@@ -202,13 +202,11 @@ func TestUpgradeKeepsSamplesWithoutJudge(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "evald.db")
 	db := oldDatabase(t, path, 4)
+	if _, err := db.ExecContext(ctx, insertOldRun, 1, "manual", "running", ""); err != nil {
+		t.Fatalf("seed v4 database: %v", err)
+	}
 	for _, q := range []string{
 		`INSERT INTO suites (name, first_seen) VALUES ('faq', '2025-01-01T00:00:00.000000000Z')`,
-		`INSERT INTO runs (id, suite, target, run_trigger, status, started_at, suite_version, prompt_version,
-			target_version, thresholds, cases, samples, errors, prompt_tokens, completion_tokens, duration_ms,
-			verdict, verdict_detail, detail, error_text)
-			VALUES (1, 'faq', 'prod', 'manual', 'running', '2025-01-01T00:00:00.000000000Z', 'v1', 'p1',
-			't1', '{}', 1, 0, 0, 0, 0, 0, '', '', '', '')`,
 		`INSERT INTO samples (run_id, seq, case_id, case_index, repeat_index, output, finish_reason, latency_ms,
 			prompt_tokens, completion_tokens, model, fingerprint, error_class, error_text, attempts, pass, score)
 			VALUES (1, 0, 'c', 0, 0, 'ok', 'stop', 5, 10, 2, 'm', 'fp', '', '', 1, 1, 1)`,

@@ -72,6 +72,14 @@ func TestRunRole(t *testing.T) {
 	}
 }
 
+// insertOldRun inserts a run of faq on prod into a database from before
+// 0005 and later (id, trigger, status and detail are its arguments).
+const insertOldRun = `INSERT INTO runs (id, suite, target, run_trigger, status, started_at, suite_version, prompt_version,
+	target_version, thresholds, cases, samples, errors, prompt_tokens, completion_tokens, duration_ms,
+	verdict, verdict_detail, detail, error_text)
+	VALUES (?, 'faq', 'prod', ?, ?, '2025-01-01T00:00:00.000000000Z', 'v1', 'p1',
+	't1', '{}', 1, 0, 0, 0, 0, 0, '', '', ?, '')`
+
 // TestUpgradeBackfillsRunRole: runs stored before 0008 kept their role only
 // in their detail JSON; the upgrade writes it to the role column.
 func TestUpgradeBackfillsRunRole(t *testing.T) {
@@ -96,11 +104,7 @@ func TestUpgradeBackfillsRunRole(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, d := range details {
-		if _, err := db.ExecContext(ctx, `INSERT INTO runs (id, suite, target, run_trigger, status, started_at, suite_version, prompt_version,
-			target_version, thresholds, cases, samples, errors, prompt_tokens, completion_tokens, duration_ms,
-			verdict, verdict_detail, detail, error_text)
-			VALUES (?, 'faq', 'prod', 'ci', 'passed', '2025-01-01T00:00:00.000000000Z', 'v1', 'p1',
-			't1', '{}', 1, 0, 0, 0, 0, 0, '', '', ?, '')`, i+1, d.detail); err != nil {
+		if _, err := db.ExecContext(ctx, insertOldRun, i+1, "ci", "passed", d.detail); err != nil {
 			t.Fatalf("seed v7 database: %v", err)
 		}
 	}
