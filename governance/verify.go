@@ -58,9 +58,10 @@ func (c Chain) Verify(entries []Entry) (ChainReport, error) {
 	rep := ChainReport{Entries: len(entries)}
 	prevSeq, prevHash := int64(0), GenesisHash
 	for i, e := range entries {
-		plain := e.ComputeHash() == e.Hash
+		keyed := c.Keyed() && e.ComputeMAC(c.key) == e.Hash
+		plain := !keyed && e.ComputeHash() == e.Hash
 		switch {
-		case c.Keyed() && e.ComputeMAC(c.key) == e.Hash:
+		case keyed:
 			if rep.KeyedFrom == 0 {
 				rep.KeyedFrom = e.Seq
 			}
