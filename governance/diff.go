@@ -76,9 +76,12 @@ const (
 // Every change but a tightening (and the allowed additions above) has
 // NeedsSignoff set.
 func Diff(signed, file Set) []Change {
-	signed, file = signed.clone(), file.clone()
-	signed.normalize()
-	file.normalize()
+	for _, s := range []*Set{&signed, &file} {
+		if !s.normal {
+			*s = s.clone()
+			s.normalize()
+		}
+	}
 	var out []Change
 	out = append(out, floorChange(KeyPassRate, signed.PassRate, file.PassRate)...)
 	out = append(out, floorChange(KeyMeanScore, signed.MeanScore, file.MeanScore)...)

@@ -35,6 +35,10 @@ type Set struct {
 	// Cases are the suite's cases, defaultTest's assertions included in
 	// each.
 	Cases []CaseBar `json:"cases"`
+
+	// normal is set once the set is in canonical order (FromSuite,
+	// ParseSet), so that Diff and Canonical need not sort it again.
+	normal bool
 }
 
 // JudgeRef names the judge of a suite: its target and the model it asks.
@@ -105,7 +109,7 @@ func FromSuite(s *evals.Suite, judge *JudgeRef) Set {
 		}
 		set.Cases = append(set.Cases, cb)
 	}
-	set.normalize()
+	set.sort() // values are canonical already
 	return set
 }
 
@@ -122,9 +126,25 @@ func varsHash(vars map[string]any) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// normalize sorts the cases by id and each case's assertions by their
-// encoding, and re-encodes assertion values canonically.
+// normalize re-encodes assertion values canonically, then sorts.
 func (s *Set) normalize() {
+	if s.normal {
+		return
+	}
+	for i := range s.Cases {
+		for j := range s.Cases[i].Asserts {
+			if a := &s.Cases[i].Asserts[j]; len(a.Value) > 0 {
+				a.Value = canonicalRaw(a.Value)
+			}
+		}
+	}
+	s.sort()
+}
+
+// sort puts the cases in id order and each case's assertions in the order
+// of their encoding; values must be canonical already.
+func (s *Set) sort() {
+	s.normal = true
 	if s.Cases == nil {
 		s.Cases = []CaseBar{}
 	}
@@ -133,13 +153,21 @@ func (s *Set) normalize() {
 		if c.Asserts == nil {
 			c.Asserts = []AssertBar{}
 		}
-		for j := range c.Asserts {
-			a := &c.Asserts[j]
-			if len(a.Value) > 0 {
-				a.Value = canonicalRaw(a.Value)
-			}
+		if len(c.Asserts) < 2 {
+			continue
 		}
-		slices.SortStableFunc(c.Asserts, func(x, y AssertBar) int { return bytes.Compare(x.encode(), y.encode()) })
+		type keyed struct {
+			a   AssertBar
+			key []byte
+		}
+		ks := make([]keyed, len(c.Asserts))
+		for j, a := range c.Asserts {
+			ks[j] = keyed{a, a.encode()}
+		}
+		slices.SortStableFunc(ks, func(x, y keyed) int { return bytes.Compare(x.key, y.key) })
+		for j := range ks {
+			c.Asserts[j] = ks[j].a
+		}
 	}
 	slices.SortStableFunc(s.Cases, func(x, y CaseBar) int { return strings.Compare(x.ID, y.ID) })
 }
@@ -174,8 +202,11 @@ func (a AssertBar) encode() []byte {
 // canonical JSON. Equal sets have equal encodings whatever order their
 // files list cases and assertions in.
 func (s Set) Canonical() []byte {
-	c := s.clone()
-	c.normalize()
+	c := s
+	if !s.normal {
+		c = s.clone()
+		c.normalize()
+	}
 	b, err := json.Marshal(c)
 	if err != nil {
 		// Only a hand-built set with a NaN or an infinity gets here; it

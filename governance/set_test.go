@@ -2,6 +2,7 @@ package governance
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -263,3 +264,27 @@ func TestSignoffCommand(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkDecide measures the check every run makes: the governed set of
+// a 1000-case suite with three assertions a case, diffed with a signed-off
+// set that differs in one threshold.
+func BenchmarkDecide(b *testing.B) {
+	mk := func(bar float64) *evals.Suite {
+		s := &evals.Suite{Name: "big", Repeats: 3, Thresholds: evals.Thresholds{PassRate: ptr(bar)}}
+		for i := range 1000 {
+			s.Cases = append(s.Cases, evals.Case{ID: "case-" + strings.Repeat("x", i%7) + string(rune('a'+i%26)) + strconvItoa(i), Vars: map[string]any{"q": i},
+				Asserts: []scoring.Assertion{as("not-icontains", "as an ai", nil), as("contains", "30 days", nil), as("rouge-n", "You have 30 days to return an item.", ptr(0.7))}})
+		}
+		return s
+	}
+	signed := FromSuite(mk(0.9), nil)
+	file := mk(0.8)
+	b.ResetTimer()
+	for b.Loop() {
+		if d := Decide(&signed, FromSuite(file, nil)); d.Kind != Pending {
+			b.Fatal(d.Kind)
+		}
+	}
+}
+
+func strconvItoa(i int) string { return strconv.Itoa(i) }
