@@ -207,6 +207,27 @@ func (w *Worker) Run(ctx context.Context) {
 	}
 }
 
+// Flush drains the outbox as a stopping process does: what is due goes
+// out, and Flush waits for retries that fall due within grace, returning
+// when nothing is left to send by then, grace has passed or ctx ends. What
+// is left stays in the outbox for the next start.
+func (w *Worker) Flush(ctx context.Context, grace time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, grace)
+	defer cancel()
+	deadline := w.Clock.Now().Add(grace)
+	for {
+		next, err := w.Drain(ctx)
+		if err != nil || ctx.Err() != nil || next.IsZero() || next.After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-w.Clock.After(max(next.Sub(w.Clock.Now()), 0)):
+		}
+	}
+}
+
 // Drain sends every due delivery once and returns when the next one falls
 // due (zero: none pending). Deliveries of one incident to one sink go in
 // order: while one waits for a retry, the later ones wait behind it, so an

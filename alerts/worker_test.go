@@ -588,3 +588,40 @@ func TestWorkerPoisonDelivery(t *testing.T) {
 		t.Errorf("gave up at +%v, want after 2h", h.clock.Now().Sub(t0))
 	}
 }
+
+// TestWorkerFlush: a stopping daemon's flush sends what is due and waits
+// for a retry that falls due within its grace; a retry due later stays in
+// the outbox.
+func TestWorkerFlush(t *testing.T) {
+	rc := newReceiver(t, status(500, ""))
+	h := newHarness(t, &Webhook{URL: Secret(rc.url), Secret: hmacSecret})
+	ev := sampleEvent()
+	h.raise(&ev, false)
+	w := h.worker()
+	go func() {
+		<-h.clock.waiting // Flush waits for the retry, due in 1s
+		h.clock.Advance(time.Second)
+	}()
+	if err := w.Flush(context.Background(), 10*time.Second); err != nil {
+		t.Fatalf("Flush: %v", err)
+	}
+	if got := len(rc.requests()); got != 2 {
+		t.Errorf("requests = %d, want 2 (a failure, then the retry within the grace)", got)
+	}
+	if n := h.drain(w); !n.IsZero() {
+		t.Errorf("after Flush the next delivery is due at %s, want none pending", n)
+	}
+
+	rc2 := newReceiver(t, status(500, ""))
+	h2 := newHarness(t, &Webhook{URL: Secret(rc2.url), Secret: hmacSecret})
+	ev2 := sampleEvent()
+	h2.raise(&ev2, false)
+	w2 := h2.worker()
+	w2.Backoff = func(int) time.Duration { return time.Minute }
+	if err := w2.Flush(context.Background(), 10*time.Second); err != nil {
+		t.Fatalf("Flush: %v", err)
+	}
+	if got := len(rc2.requests()); got != 1 {
+		t.Errorf("requests = %d, want 1: the retry falls due after the grace", got)
+	}
+}

@@ -54,6 +54,10 @@ type Options struct {
 	// Grace is how long Stop lets runs in flight finish before it cancels
 	// them (default 30s).
 	Grace time.Duration
+	// AlertGrace bounds how long Stop keeps delivering queued alerts
+	// after the runs have ended (default 10s); what is left waits in the
+	// outbox for the next start.
+	AlertGrace time.Duration
 	// Jitter spreads scheduled runs: each (suite, target) starts a fixed
 	// offset in [0, Jitter) after its tick, so suites sharing a schedule do
 	// not hit the endpoint in the same second.
@@ -158,6 +162,9 @@ func New(opts Options) (*Daemon, error) {
 	}
 	if opts.Grace <= 0 {
 		opts.Grace = 30 * time.Second
+	}
+	if opts.AlertGrace <= 0 {
+		opts.AlertGrace = 10 * time.Second
 	}
 	d := &Daemon{
 		opts:        opts,

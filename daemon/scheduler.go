@@ -241,8 +241,14 @@ func (d *Daemon) Stop(ctx context.Context) error {
 		case <-ctx.Done():
 			d.stopErr = fmt.Errorf("stop: runs still recording: %w", ctx.Err())
 		}
-		// The alert worker goes last, after the runs queued their alerts;
-		// what it has not sent stays in the outbox for the next start.
+		// The alert worker goes last, after the runs queued their alerts:
+		// it delivers them for up to AlertGrace; what it has not sent
+		// stays in the outbox for the next start.
+		if d.alerting != nil {
+			if err := d.alerting.worker.Flush(ctx, d.opts.AlertGrace); err != nil {
+				d.log.Warn("alerts left in the outbox for the next start", "err", err)
+			}
+		}
 		d.cancelBg()
 		bgDone := make(chan struct{})
 		go func() {
