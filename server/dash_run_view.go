@@ -332,28 +332,29 @@ func toChangeRow(c governance.Change) changeRow {
 	return changeRow{Key: c.Key, Old: oldV, New: newV, Direction: string(c.Direction), Icon: icon}
 }
 
+// verdictChips are the drift verdicts' badges; one without a Text shows
+// the verdict's kind.
+var verdictChips = map[string]chip{
+	drift.KindRegressed:       {Class: "bad", Icon: "▼"},
+	drift.KindProviderChanged: {Class: "bad", Icon: "▼", Text: "provider changed"},
+	drift.KindScorerChanged:   {Class: "warn", Icon: "⚖", Text: "scorer changed"},
+	drift.KindOK:              {Class: "ok", Icon: "✓"},
+	drift.KindRecovered:       {Class: "ok", Icon: "↑"},
+	drift.KindIdentityChanged: {Class: "info", Icon: "⇄", Text: "identity changed"},
+	drift.KindWarmingUp:       {Class: "info", Icon: "◔", Text: "warming up"},
+	drift.KindNewSegment:      {Class: "info", Icon: "★", Text: "new segment"},
+	drift.KindSkipped:         {Class: "mute", Icon: "-"},
+}
+
 func verdictChip(kind string) chip {
-	switch kind {
-	case drift.KindRegressed:
-		return chip{Class: "bad", Icon: "▼", Text: kind}
-	case drift.KindProviderChanged:
-		return chip{Class: "bad", Icon: "▼", Text: "provider changed"}
-	case drift.KindScorerChanged:
-		return chip{Class: "warn", Icon: "⚖", Text: "scorer changed"}
-	case drift.KindOK:
-		return chip{Class: "ok", Icon: "✓", Text: kind}
-	case drift.KindRecovered:
-		return chip{Class: "ok", Icon: "↑", Text: kind}
-	case drift.KindIdentityChanged:
-		return chip{Class: "info", Icon: "⇄", Text: "identity changed"}
-	case drift.KindWarmingUp:
-		return chip{Class: "info", Icon: "◔", Text: "warming up"}
-	case drift.KindNewSegment:
-		return chip{Class: "info", Icon: "★", Text: "new segment"}
-	case drift.KindSkipped:
-		return chip{Class: "mute", Icon: "-", Text: kind}
+	c, ok := verdictChips[kind]
+	if !ok {
+		c = chip{Class: "mute", Icon: "?"}
 	}
-	return chip{Class: "mute", Icon: "?", Text: kind}
+	if c.Text == "" {
+		c.Text = kind
+	}
+	return c
 }
 
 func toComparison(c drift.Comparison) *comparisonView {

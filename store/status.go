@@ -1,5 +1,7 @@
 package store
 
+import "slices"
+
 // Status is a run's status, as stored and printed.
 type Status string
 
@@ -28,23 +30,11 @@ func (s Status) Completed() bool {
 // Severity orders statuses by how much a run of status s needs attention:
 // regressed before failed before errored before interrupted before refused
 // before passed; running (and an unknown status) is 0.
-func (s Status) Severity() int {
-	switch s {
-	case StatusRegressed:
-		return 6
-	case StatusFailed:
-		return 5
-	case StatusErrored:
-		return 4
-	case StatusInterrupted:
-		return 3
-	case StatusRefused:
-		return 2
-	case StatusPassed:
-		return 1
-	}
-	return 0
-}
+func (s Status) Severity() int { return slices.Index(bySeverity, s) + 1 }
+
+// bySeverity lists the final statuses from the least to the most in need
+// of attention.
+var bySeverity = []Status{StatusPassed, StatusRefused, StatusInterrupted, StatusErrored, StatusFailed, StatusRegressed}
 
 // Role is what a run measured, fixed when it is created.
 type Role string
