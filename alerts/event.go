@@ -356,11 +356,8 @@ func NewRegression(suite, target string, v drift.Verdict, identity *drift.Identi
 		Metric: "pass rate", Delta: v.D, PValue: v.P, PValueLabel: drift.EvidenceLabel, Test: v.Test,
 		ChangeRun: v.ChangeRun, ReferenceRuns: v.RefRuns, Cases: v.N, Attribution: v.Attribution,
 	}
-	if v.SETot > 0 {
-		// Scores are in [0, 1]: the interval is clipped to what a change
-		// can be, as the drift package's own intervals are.
-		r.DeltaLow, r.DeltaHigh = math.Max(-1, v.D-1.96*v.SETot), math.Min(1, v.D+1.96*v.SETot)
-	}
+	// The run's own interval comes from the same test as its p-value.
+	r.DeltaLow, r.DeltaHigh = v.CILow, v.CIHigh
 	if e := v.Evidence; e != nil {
 		p := e.Pooled
 		r.Before, r.After = wilson(p.Reference, p.N), wilson(p.Current, p.N)

@@ -1,7 +1,6 @@
 package alerts
 
 import (
-	"math"
 	"testing"
 	"time"
 
@@ -224,13 +223,14 @@ func TestNewRegression(t *testing.T) {
 	}
 }
 
-// A later run without pooled evidence carries D ± 1.96·SE, clipped to
-// what a change of [0, 1] scores can be.
-func TestRegressionIntervalClipped(t *testing.T) {
+// A later run without pooled evidence carries the run's own interval, the
+// one drift computed from the same test as the run's p-value, never one
+// rebuilt from D and its clustered SE.
+func TestRegressionIntervalIsTheVerdicts(t *testing.T) {
 	v := sampleVerdict()
-	v.Evidence, v.D, v.SETot = nil, -0.6, 0.3
+	v.Evidence, v.D, v.SETot, v.CILow, v.CIHigh = nil, -0.6, 0.3, -1, -0.2
 	r := NewRegression("faq", "prod", v, nil, t0).Regression
-	if r.DeltaLow != -1 || math.Abs(r.DeltaHigh-(-0.6+1.96*0.3)) > 1e-12 {
-		t.Errorf("interval = [%g, %g], want [-1, %g]", r.DeltaLow, r.DeltaHigh, -0.6+1.96*0.3)
+	if r.DeltaLow != -1 || r.DeltaHigh != -0.2 {
+		t.Errorf("interval = [%g, %g], want the verdict's [-1, -0.2]", r.DeltaLow, r.DeltaHigh)
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/evald/evald/drift"
 	"github.com/evald/evald/governance"
 	"github.com/evald/evald/internal/plural"
 )
@@ -201,7 +202,7 @@ func regressionText(r *Regression) string {
 	}
 	fmt.Fprintf(&b, "*Δ* %s", pp(r.Delta))
 	if r.DeltaLow != 0 || r.DeltaHigh != 0 {
-		fmt.Fprintf(&b, " (95%% CI %s to %s)", pp(r.DeltaLow), pp(r.DeltaHigh))
+		fmt.Fprintf(&b, " (95%% CI %s %s to %s)", drift.CIScope, pp(r.DeltaLow), pp(r.DeltaHigh))
 	}
 	fmt.Fprintf(&b, " · *p* %s one-sided", pValue(r.PValue))
 	if r.Test != "" {

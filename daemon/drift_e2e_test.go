@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"net/http/httptest"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/evald/evald/alerts"
 	"github.com/evald/evald/configs"
 	"github.com/evald/evald/drift"
 	"github.com/evald/evald/evals"
@@ -47,12 +49,13 @@ func factSuite(t testing.TB, n int) *evals.Suite {
 
 func simDaemon(t *testing.T, suite *evals.Suite, opts sim.Options) (*Daemon, *store.Store) {
 	t.Helper()
-	return simDaemonEvery(t, suite, opts, "@hourly")
+	return simDaemonEvery(t, suite, opts, "@hourly", false)
 }
 
 // simDaemonEvery is simDaemon with the suite on schedule (which sets the
-// detector's false-alarm budget in runs).
-func simDaemonEvery(t *testing.T, suite *evals.Suite, opts sim.Options, schedule string) (*Daemon, *store.Store) {
+// detector's false-alarm budget in runs); with queue, alerts are planned
+// for a webhook and written to the store's outbox (nothing is sent).
+func simDaemonEvery(t *testing.T, suite *evals.Suite, opts sim.Options, schedule string, queue bool) (*Daemon, *store.Store) {
 	t.Helper()
 	h := sim.New(opts)
 	srv := httptest.NewServer(h)
@@ -70,7 +73,12 @@ func simDaemonEvery(t *testing.T, suite *evals.Suite, opts sim.Options, schedule
 		Suites: []*evals.Suite{suite},
 	}
 	signtest.Project(t, proj)
-	d, err := New(Options{Project: proj, Store: st, Registry: prometheus.NewRegistry()})
+	o := Options{Project: proj, Store: st, Registry: prometheus.NewRegistry()}
+	if queue {
+		proj.Config.Alerts = configs.Alerts{Webhook: &configs.WebhookAlerts{URLEnv: "HOOK_URL"}}
+		o.QueueAlerts, o.Getenv = true, func(string) string { return "" }
+	}
+	d, err := New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,8 +124,8 @@ func TestDriftModelSwapDuringWarmUp(t *testing.T) {
 	const cases, repeats, before = 24, 2, 5
 	suite := factSuite(t, cases)
 	suite.Repeats = repeats
-	d, _ := simDaemonEvery(t, suite, sim.Options{WrongRate: 0.15, Noise: 0.02, Seed: 11,
-		DriftAfter: before * cases * repeats, DriftShare: 0.9, DriftSilent: true}, "@every 3s")
+	d, st := simDaemonEvery(t, suite, sim.Options{WrongRate: 0.15, Noise: 0.02, Seed: 11,
+		DriftAfter: before * cases * repeats, DriftShare: 0.9, DriftSilent: true}, "@every 3s", true)
 	ctx := context.Background()
 	var swapRun int64
 	for i := 1; i <= before+4; i++ {
@@ -153,9 +161,53 @@ func TestDriftModelSwapDuringWarmUp(t *testing.T) {
 		if !strings.Contains(v.Message, "measured against reference run") {
 			t.Errorf("message %q does not name the reference", v.Message)
 		}
+		checkStoredIncident(t, st)
 		return
 	}
 	t.Fatalf("no page within %d runs of the swap", 4)
+}
+
+// checkStoredIncident renders the regression incident as stored, the way
+// Slack would show it: its interval comes from the same inference as its
+// p-value (one-sided p < 0.025 exactly when the interval lies below 0) and
+// it names the reference runs.
+func checkStoredIncident(t *testing.T, st *store.Store) {
+	t.Helper()
+	incs, err := st.Incidents(context.Background(), true, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, inc := range incs {
+		var a alerts.Incident
+		if err := json.Unmarshal(inc.Data, &a); err != nil {
+			t.Fatalf("stored incident %s: %v", inc.ID, err)
+		}
+		ev := a.FirstEvent
+		if ev == nil || ev.Kind != alerts.KindRegression || ev.Regression == nil {
+			continue
+		}
+		found = true
+		r := ev.Regression
+		if got, want := r.DeltaHigh < 0, r.PValue < 0.025; got != want {
+			t.Errorf("stored incident: one-sided p = %.3g but the 95%% CI is %.3f to %.3f", r.PValue, r.DeltaLow, r.DeltaHigh)
+		}
+		if !(r.DeltaLow < r.Delta && r.Delta < r.DeltaHigh) {
+			t.Errorf("stored incident: interval %.3f to %.3f around Δ = %.3f", r.DeltaLow, r.DeltaHigh, r.Delta)
+		}
+		raw, err := json.Marshal(alerts.SlackMessage(alerts.Notice{Action: alerts.ActionOpen, Incident: alerts.IncidentRef{ID: a.ID}, Event: ev}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"95% CI on these cases", "Measured against reference"} {
+			if !strings.Contains(string(raw), want) {
+				t.Errorf("stored incident rendered for Slack lacks %q: %s", want, raw)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no regression among %d stored incidents", len(incs))
+	}
 }
 
 // TestDriftNoFalseAlarms: hundreds of noisy runs without an update page nobody.

@@ -613,7 +613,7 @@ func compareGate(base *Baseline, cand caseRecords, suite *evals.Suite, minEffect
 	c := v.PassRate
 	const eps = 1e-9
 	significant := c.N > 0 && c.PTwoSided < GateAlpha
-	evidence := fmt.Sprintf("%+.3f, 95%% CI %+.3f to %+.3f; two-sided p = %.4g, %s over %d paired cases", c.Delta, c.CILow, c.CIHigh, c.PTwoSided, c.Test, c.N)
+	evidence := fmt.Sprintf("%+.3f, 95%% CI %s %+.3f to %+.3f; two-sided p = %.4g, %s over %d paired cases", c.Delta, drift.CIScope, c.CILow, c.CIHigh, c.PTwoSided, c.Test, c.N)
 	switch {
 	case significant && c.Delta < 0 && -c.Delta >= minEffect-eps:
 		v.Decision = DecisionRegressed

@@ -106,6 +106,11 @@ type Verdict struct {
 	// d_min, Φ((DStat + d_min)/√(SECur² + SEBase²)); below Alpha1 = 1/ARL0
 	// it pages at once (the single-run alarm beside the CUSUM, §6).
 	PMinEffect float64 `json:"p_min_effect,omitempty"`
+	// CILow and CIHigh bound the 95 % interval of D from the same
+	// inference as P (see Comparison.CILow), so that one can be shown
+	// beside the other.
+	CILow  float64 `json:"ci_low,omitempty"`
+	CIHigh float64 `json:"ci_high,omitempty"`
 	Alpha1     float64 `json:"alpha1,omitempty"`
 	// Trigger says what raised the alarm on the paging run (TriggerCUSUM,
 	// TriggerSingleRun or TriggerIdentityCheck).
@@ -248,6 +253,7 @@ func Update(cfg Config, st State, in RunInput) (State, Verdict) {
 		v.D, v.DStat, v.SETot, v.SECur, v.SEBase = ps.D, ps.DStat, ps.SETot, ps.SECur, ps.SEBase
 		v.P, v.Test, v.N = ps.PDrop, ps.Test, ps.N
 		v.DroppedCases = ps.Dropped + valid - paired(cur.Count)
+		v.CILow, v.CIHigh = agreeingInterval(ps.D, ps.SETot, ps.N, ps.Test, ps.PTwo, ps.PDrop)
 		v.PMinEffect = 1
 		if se := math.Hypot(ps.SECur, ps.SEBase); ps.N > 0 && se > 0 {
 			v.PMinEffect = NormalCDF((ps.DStat + cfg.MinEffect) / se)
@@ -558,7 +564,7 @@ func quietKind(cfg Config, st State, v Verdict, newSegment bool, b int) (string,
 	case newSegment:
 		msg := fmt.Sprintf("new segment %d (suite or target version changed): no drift alarm; the reference restarts", v.Segment)
 		if g := v.Gate; g != nil {
-			msg += fmt.Sprintf("; against the previous segment: %s (95%% CI %s to %s, two-sided p = %.3g, %s)",
+			msg += fmt.Sprintf("; against the previous segment: %s (95%% CI "+CIScope+" %s to %s, two-sided p = %.3g, %s)",
 				pp(g.Delta), pp(g.CILow), pp(g.CIHigh), g.PTwoSided, g.Test)
 		}
 		return KindNewSegment, msg
@@ -615,7 +621,7 @@ func alarmMessage(cfg Config, v Verdict) string {
 	if v.Trigger == TriggerSingleRun {
 		what += fmt.Sprintf(" (single-run alarm: p of a drop ≥ %s = %.3g < 1/ARL0)", fmt.Sprintf("%.1f pp", 100*cfg.MinEffect), v.PMinEffect)
 	}
-	msg := fmt.Sprintf("%s: %s %s %s (95%% CI %s to %s, one-sided p = %.3g, %s); %s pass→fail, %d fail→pass; %s",
+	msg := fmt.Sprintf("%s: %s %s %s (95%% CI "+CIScope+" %s to %s, one-sided p = %.3g, %s); %s pass→fail, %d fail→pass; %s",
 		what, metric, pp(e.Delta), since, pp(e.CILow), pp(e.CIHigh), e.PDrop, EvidenceLabel,
 		plural.N(e.NPassToFail, "case"), e.NFailToPass, v.Attribution)
 	if ref := v.Evidence.Reference; len(ref) > 0 {

@@ -526,7 +526,7 @@ func TestDeterministicSuite(t *testing.T) {
 func TestAlarmMessageNamesTheChangeRun(t *testing.T) {
 	v := Verdict{RunID: 30, Kind: KindRegressed, Attribution: AttributionSilent,
 		Evidence: &Evidence{FromRun: 28, Pooled: Comparison{Delta: -0.2, CILow: -0.3, CIHigh: -0.1, PDrop: 0.001, NPassToFail: 1}}}
-	if got, want := alarmMessage(binCfg, v), "regression: pass rate -20.0 pp since run 28 (95% CI -30.0 pp to -10.0 pp, one-sided p = 0.001, "+EvidenceLabel+"); 1 case pass→fail, 0 fail→pass; "+AttributionSilent; got != want {
+	if got, want := alarmMessage(binCfg, v), "regression: pass rate -20.0 pp since run 28 (95% CI on these cases -30.0 pp to -10.0 pp, one-sided p = 0.001, "+EvidenceLabel+"); 1 case pass→fail, 0 fail→pass; "+AttributionSilent; got != want {
 		t.Errorf("alarmMessage = %q, want %q", got, want)
 	}
 	v.RunID = 28

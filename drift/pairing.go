@@ -39,8 +39,11 @@ type Comparison struct {
 	Delta float64 `json:"delta"`
 	// SE is the case-clustered SE of Delta, floored at 1/(2N).
 	SE float64 `json:"se"`
-	// CILow and CIHigh bound the 95 % interval Delta ± t₀.₉₇₅,N−1·SE,
-	// clipped to [−1, 1] (scores are in [0, 1]).
+	// CILow and CIHigh bound the 95 % interval of Delta from the same
+	// inference as PTwoSided and PDrop (agreeingInterval): the paired t
+	// interval for continuous scores, the test-based interval of CMH or
+	// McNemar for 0/1 scores; clipped to [−1, 1]. It is about these cases
+	// (CIScope).
 	CILow  float64 `json:"ci_low"`
 	CIHigh float64 `json:"ci_high"`
 	// Z is the test statistic (CMH/McNemar z, or t for paired-t).
@@ -343,13 +346,9 @@ func compareAgg(ids []string, ref, cur RunScores, binary bool, sel []int) Compar
 		Z: ps.Z, PTwoSided: ps.PTwo, PDrop: ps.PDrop,
 		NPassToFail: len(ps.passToFail), NFailToPass: len(ps.failTo),
 	}
-	c.CILow, c.CIHigh = ps.D, ps.D
-	if ps.N > 1 {
-		q := StudentTQuantile(0.975, float64(ps.N-1))
-		// Scores are in [0, 1], so a change is in [−1, 1]: a t interval
-		// over a handful of cases can reach past that, which says nothing.
-		c.CILow, c.CIHigh = math.Max(-1, ps.D-q*ps.SETot), math.Min(1, ps.D+q*ps.SETot)
-	}
+	// The interval comes from the same inference as the p-values beside it
+	// (agreeingInterval), clipped to [−1, 1].
+	c.CILow, c.CIHigh = agreeingInterval(ps.D, ps.SETot, ps.N, ps.Test, ps.PTwo, ps.PDrop)
 	if ps.N == 0 {
 		c.Test = ""
 	}

@@ -293,8 +293,8 @@ func writeText(w io.Writer, rep *runReport) {
 		fmt.Fprintf(w, "  baseline    %s\n", baselineLine(rep))
 		fmt.Fprintf(w, "  gate        %s: %s\n", strings.ToUpper(g.Decision), g.Message)
 		if g.MeanScore.N > 0 {
-			fmt.Fprintf(w, "  mean score  %.3f -> %.3f (%+.3f, 95%% CI %+.3f to %+.3f, p = %.4g, %s)\n",
-				g.MeanScore.Reference, g.MeanScore.Current, g.MeanScore.Delta, g.MeanScore.CILow, g.MeanScore.CIHigh, g.MeanScore.PTwoSided, g.MeanScore.Test)
+			fmt.Fprintf(w, "  mean score  %.3f -> %.3f (%+.3f, 95%% CI %s %+.3f to %+.3f, p = %.4g, %s)\n",
+				g.MeanScore.Reference, g.MeanScore.Current, g.MeanScore.Delta, drift.CIScope, g.MeanScore.CILow, g.MeanScore.CIHigh, g.MeanScore.PTwoSided, g.MeanScore.Test)
 		}
 		textCases(w, "regressed", g.RegressedCases, g.NRegressedCases)
 		textCases(w, "improved", g.ImprovedCases, g.NImprovedCases)
