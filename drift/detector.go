@@ -111,7 +111,7 @@ type Verdict struct {
 	// beside the other.
 	CILow  float64 `json:"ci_low,omitempty"`
 	CIHigh float64 `json:"ci_high,omitempty"`
-	Alpha1     float64 `json:"alpha1,omitempty"`
+	Alpha1 float64 `json:"alpha1,omitempty"`
 	// Trigger says what raised the alarm on the paging run (TriggerCUSUM,
 	// TriggerSingleRun or TriggerIdentityCheck).
 	Trigger string `json:"trigger,omitempty"`
