@@ -25,8 +25,9 @@ var held sync.Map // *os.File -> struct{}
 // process dies, however it dies. When another process holds it, the error
 // wraps [ErrLocked] and names the lock file. release unlocks; it is safe
 // to call more than once. The lock is held until release is called or the
-// process ends, even if release is dropped. The lock file itself is left
-// in place: removing it would let two processes lock two different files.
+// process ends, even if release is dropped. The last holder to release
+// removes the lock file (see lockFile for why that is safe); one left by a
+// killed process is reused.
 func AcquireLock(dbPath string) (release func() error, err error) {
 	return lockFile(dbPath+".lock", syscall.LOCK_EX|syscall.LOCK_NB)
 }
@@ -58,17 +59,30 @@ func ExcludeRuns(dbPath string) (release func() error, held bool, err error) {
 }
 
 // lockFile takes a flock of kind how on name; see AcquireLock.
+//
+// The last holder removes the file when it lets go, so a database leaves
+// no lock files behind after a clean exit. That stays race-free because
+// removal happens only under an exclusive lock, and a process that locked
+// the file checks afterwards that the name still leads to the file it
+// locked: if a releaser removed it in between, it starts over on a new file.
 func lockFile(name string, how int) (release func() error, err error) {
-	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("open lock file: %w", err)
-	}
-	if err := control(f, how); err != nil {
-		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("lock %s: %w", name, ErrLocked)
+	var f *os.File
+	for {
+		f, err = os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o644)
+		if err != nil {
+			return nil, fmt.Errorf("open lock file: %w", err)
 		}
-		return nil, fmt.Errorf("lock %s: %w", name, err)
+		if err := control(f, how); err != nil {
+			f.Close()
+			if errors.Is(err, syscall.EWOULDBLOCK) {
+				return nil, fmt.Errorf("lock %s: %w", name, ErrLocked)
+			}
+			return nil, fmt.Errorf("lock %s: %w", name, err)
+		}
+		if stillNamed(f, name) {
+			break
+		}
+		f.Close() // removed by its last holder while we waited: start over
 	}
 	held.Store(f, struct{}{})
 	var once sync.Once
@@ -76,15 +90,34 @@ func lockFile(name string, how int) (release func() error, err error) {
 	return func() error {
 		once.Do(func() {
 			defer held.Delete(f)
+			// Only a holder that can take the file exclusively at once (no
+			// one else holds it) removes it; a process that opened it
+			// meanwhile and locks it later finds the name gone and starts
+			// over (stillNamed).
+			if control(f, syscall.LOCK_EX|syscall.LOCK_NB) == nil && stillNamed(f, name) {
+				if err := os.Remove(name); err != nil && !errors.Is(err, os.ErrNotExist) {
+					rerr = err
+				}
+			}
 			// Closing the only descriptor drops the lock; unlocking first
 			// says so explicitly.
-			rerr = errors.Join(funlock(f), f.Close())
+			rerr = errors.Join(rerr, funlock(f), f.Close())
 			if rerr != nil {
 				rerr = fmt.Errorf("release %s: %w", name, rerr)
 			}
 		})
 		return rerr
 	}, nil
+}
+
+// stillNamed reports whether name leads to the open file f.
+func stillNamed(f *os.File, name string) bool {
+	a, err := f.Stat()
+	if err != nil {
+		return false
+	}
+	b, err := os.Stat(name)
+	return err == nil && os.SameFile(a, b)
 }
 
 func funlock(f *os.File) error {
