@@ -16,6 +16,7 @@ import (
 
 	"github.com/evald/evald/configs"
 	"github.com/evald/evald/evals"
+	"github.com/evald/evald/governance"
 	"github.com/evald/evald/internal/signtest"
 	"github.com/evald/evald/sim"
 	"github.com/evald/evald/store"
@@ -194,6 +195,82 @@ func TestRegressionAlertEndToEnd(t *testing.T) {
 		}
 		if strings.Contains(string(dl.Payload), "s3cr3t") || strings.Contains(string(dl.Payload), hookSrv.URL) || strings.Contains(string(dl.Payload), "xyzzy") {
 			t.Errorf("delivery %s stores a secret", dl.ID)
+		}
+	}
+}
+
+// TestUnsignedSuitePagesOnce: serve runs a suite with no sign-off on its
+// files' bar and pages threshold_change_pending once, not every run; the
+// sign-off closes it.
+func TestUnsignedSuitePagesOnce(t *testing.T) {
+	h := sim.New(sim.Options{WrongRate: -1})
+	simSrv := httptest.NewServer(h)
+	defer func() { h.Close(); simSrv.Close() }()
+	rec := &hook{}
+	hookSrv := httptest.NewServer(rec)
+	defer hookSrv.Close()
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "evald.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	proj := &configs.Project{
+		Config: &configs.Config{
+			Targets: []configs.Target{{Name: "prod", BaseURL: simSrv.URL + "/v1", Model: "sim-1", Concurrency: 4, Timeout: 10 * time.Second, Retries: 1}},
+			Suites:  []configs.SuiteRef{{File: "facts.yaml", Targets: []string{"prod"}, Schedule: "@hourly"}},
+			Alerts:  configs.Alerts{Webhook: &configs.WebhookAlerts{URLEnv: "HOOK_URL", SecretEnv: "HOOK_SECRET"}, Renotify: 6 * time.Hour},
+		},
+		Suites: []*evals.Suite{factSuite(t, 4)},
+		Record: &governance.Record{}, // nothing signed off
+	}
+	env := map[string]string{"HOOK_URL": hookSrv.URL, "HOOK_SECRET": "s3cr3t-signing-key"}
+	d, err := New(Options{Project: proj, Store: st, Registry: prometheus.NewRegistry(), Alerts: true, Getenv: func(k string) string { return env[k] }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	pending := func() (n int, all []string) {
+		t.Helper()
+		if _, err := d.alerting.worker.Drain(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range rec.messages() {
+			all = append(all, m)
+			if strings.HasPrefix(m, "threshold_change_pending:") {
+				n++
+			}
+		}
+		return n, all
+	}
+	for i := range 3 {
+		res, err := d.Evaluate(ctx, Request{Suite: "facts", Target: "prod", Trigger: TriggerSchedule})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Run.Status != store.StatusPassed || !res.Governance.Pending() {
+			t.Fatalf("run %d = %s, governance %v; want passed on the files' bar, pending sign-off", i, res.Run.Status, res.Governance.Kind)
+		}
+		n, all := pending()
+		if want := map[int]int{0: 1}[i]; n != want {
+			t.Errorf("run %d: %d threshold_change_pending deliveries (%v), want %d: one page, not one per run", i, n, all, want)
+		}
+	}
+	if _, err := d.Signoff(ctx, "facts", "alice", "first bar"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Evaluate(ctx, Request{Suite: "facts", Target: "prod", Trigger: TriggerSchedule}); err != nil {
+		t.Fatal(err)
+	}
+	if n, all := pending(); n != 0 {
+		t.Errorf("after the sign-off: %v, want no threshold_change_pending delivery (it closes quietly)", all)
+	}
+	open, err := st.Incidents(ctx, true, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, inc := range open {
+		if inc.Kind == "threshold_change_pending" {
+			t.Errorf("incident %+v still open after the sign-off", inc)
 		}
 	}
 }
