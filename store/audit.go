@@ -246,6 +246,9 @@ func (s *Store) AuditHead(ctx context.Context) (seq int64, hash string, err erro
 // a sound log look broken.
 func (s *Store) AuditLogWithHead(ctx context.Context) (entries []AuditEntry, headSeq int64, headHash string, err error) {
 	err = s.read(ctx, func(tx *sql.Tx) error {
+		if rerr := auditTablesPresent(ctx, tx); rerr != nil {
+			return rerr
+		}
 		var rerr error
 		if entries, rerr = auditLog(ctx, tx); rerr != nil {
 			return rerr
@@ -257,4 +260,20 @@ func (s *Store) AuditLogWithHead(ctx context.Context) (entries []AuditEntry, hea
 		return nil, 0, "", fmt.Errorf("read audit log: %w", err)
 	}
 	return entries, headSeq, headHash, nil
+}
+
+// auditTablesPresent reports a dropped audit table as a broken log rather
+// than as SQLite's "no such table": a table dropped with SQL is tampering,
+// which verification must name, not a failure to read.
+func auditTablesPresent(ctx context.Context, q querier) error {
+	for _, name := range []string{"audit_log", "audit_head"} {
+		var n int
+		if err := q.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?`, name).Scan(&n); err != nil {
+			return fmt.Errorf("look for table %s: %w", name, err)
+		}
+		if n == 0 {
+			return fmt.Errorf("%w: table %s missing", ErrAuditBroken, name)
+		}
+	}
+	return nil
 }

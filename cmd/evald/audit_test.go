@@ -149,6 +149,15 @@ func TestAuditVerifyWitness(t *testing.T) {
 			{"row edited, chain recomputed", func(t *testing.T, cfg, db string) {
 				recomputePlain(t, db, 2)
 			}, map[bool]string{false: "entry 3: recomputed", true: "entry 2: rewritten without the key"}[keyed]},
+			{"wiped log and head row", func(t *testing.T, cfg, db string) {
+				sqlExec(t, db, `DELETE FROM audit_log`, `DELETE FROM audit_head`)
+			}, "head row missing; the witness recorded entry 3"},
+			{"head row deleted", func(t *testing.T, cfg, db string) {
+				sqlExec(t, db, `DELETE FROM audit_head`)
+			}, "head row missing; the witness recorded entry 3"},
+			{"audit table dropped", func(t *testing.T, cfg, db string) {
+				sqlExec(t, db, `DROP TABLE audit_log`)
+			}, "table audit_log missing; the witness recorded entry 3"},
 			{"witness deleted", func(t *testing.T, cfg, db string) {
 				if err := os.Remove(db + ".audit-head"); err != nil {
 					t.Fatal(err)

@@ -210,6 +210,9 @@ func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer st.Close()
 	entries, headSeq, headHash, err := st.AuditLogWithHead(ctx)
 	if err != nil {
+		if pos[0] == "verify" && errors.Is(err, store.ErrAuditBroken) {
+			return &exitError{code: exitFailed, err: fmt.Errorf("audit log broken (edited with SQL?): %w%s", err, witnessRecorded(st))}
+		}
 		return err
 	}
 	g := make([]governance.Entry, len(entries))
@@ -298,6 +301,20 @@ func verifyAudit(ctx context.Context, pf *projectFlags, st *store.Store, ev gove
 	}
 	fmt.Fprintf(stdout, "audit log intact: %d entries, head %d %s, %s; its witness agrees\n", v.Entries, v.HeadSeq, short12(v.HeadHash), mode)
 	return nil
+}
+
+// witnessRecorded says which entry the witness beside the database last
+// recorded, for a log whose own tables no longer say; "" without one.
+func witnessRecorded(st *store.Store) string {
+	raw, err := st.AuditWitness()
+	if err != nil {
+		return ""
+	}
+	w, err := governance.ParseWitness(raw)
+	if err != nil {
+		return "; its witness is unreadable too"
+	}
+	return fmt.Sprintf("; the witness recorded entry %d (%s)", w.Seq, short12(w.Hash))
 }
 
 func short12(h string) string {
