@@ -58,9 +58,12 @@ type Assertion struct {
 
 // Sample is one answer with its grades.
 type Sample struct {
-	CaseID           string      `json:"case_id"`
-	Repeat           int         `json:"repeat"`
-	Output           string      `json:"output"`
+	CaseID string `json:"case_id"`
+	Repeat int    `json:"repeat"`
+	Output string `json:"output"`
+	// OutputURL, set when Output was clipped at MaxOutputShown bytes, is
+	// the path of the whole output.
+	OutputURL        string      `json:"output_url,omitempty"`
 	FinishReason     string      `json:"finish_reason"`
 	LatencyMS        float64     `json:"latency_ms"`
 	PromptTokens     int         `json:"prompt_tokens"`
@@ -143,13 +146,14 @@ func legacyRole(detail json.RawMessage) store.Role {
 // FromSample is s as the API shows it.
 func FromSample(s store.Sample) Sample {
 	j := Sample{
-		CaseID: s.CaseID, Repeat: s.Repeat, Output: s.Output, FinishReason: s.FinishReason, LatencyMS: s.LatencyMS,
+		CaseID: s.CaseID, Repeat: s.Repeat, FinishReason: s.FinishReason, LatencyMS: s.LatencyMS,
 		PromptTokens: s.PromptTokens, CompletionTokens: s.CompletionTokens, Model: s.Model, Fingerprint: s.Fingerprint,
 		ErrorClass: s.ErrorClass, ErrorText: s.ErrorText, Attempts: s.Attempts, Pass: s.Pass, Score: s.Score,
 		Assertions: make([]Assertion, len(s.Results)),
 		JudgeModel: s.JudgeModel, JudgeFingerprint: s.JudgeFingerprint,
 		JudgePromptTokens: s.JudgePromptTokens, JudgeCompletionTokens: s.JudgeCompletionTokens, JudgeCostUSD: s.JudgeCostUSD,
 	}
+	j.Output, j.OutputURL = ClipOutput(s)
 	for i, r := range s.Results {
 		j.Assertions[i] = Assertion{Type: r.Type, Pass: r.Pass, Score: r.Score, Weight: r.Weight, Reason: r.Reason}
 	}

@@ -93,9 +93,11 @@ const maxRunRegrades = 20
 type sideView struct {
 	Passed, Total int
 	Output        string
-	Reasons       []string
-	Error         string
-	Missing       bool
+	// Full links to the whole output when Output was clipped.
+	Full    string
+	Reasons []string
+	Error   string
+	Missing bool
 }
 
 type diffCase struct {
@@ -120,12 +122,14 @@ type assertView struct {
 }
 
 type sampleView struct {
-	Repeat     int
-	Status     chip
-	Score      string
-	Meta       []kv
-	Error      string
-	Output     string
+	Repeat int
+	Status chip
+	Score  string
+	Meta   []kv
+	Error  string
+	Output string
+	// Full links to the whole output when Output was clipped.
+	Full       string
 	Assertions []assertView
 }
 
@@ -508,7 +512,7 @@ func (c *caseSamples) side() sideView {
 		if runner.Missing(sm.ErrorClass) || sm.Pass != want {
 			continue
 		}
-		sv.Output = sm.Output
+		sv.Output, sv.Full = clipOutput(sm)
 		for _, r := range sm.Results {
 			if !r.Pass && r.Reason != "" {
 				sv.Reasons = append(sv.Reasons, r.Type+": "+r.Reason)
@@ -583,7 +587,8 @@ func caseViews(samples []store.Sample) []caseView {
 			cv.Open = true
 		}
 		for _, sm := range c.samples {
-			sv := sampleView{Repeat: sm.Repeat + 1, Output: sm.Output, Score: fmtNum(sm.Score)}
+			sv := sampleView{Repeat: sm.Repeat + 1, Score: fmtNum(sm.Score)}
+			sv.Output, sv.Full = clipOutput(sm)
 			switch {
 			case runner.Missing(sm.ErrorClass):
 				sv.Status = chip{Class: "warn", Icon: "⚠", Text: sm.ErrorClass}

@@ -84,6 +84,7 @@ func (s *Server) dashboardRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /{$}", s.pageOverview)
 	mux.HandleFunc("GET /suites/{suite}/{target}", s.pageSuite)
 	mux.HandleFunc("GET /runs/{id}", s.pageRun)
+	mux.HandleFunc("GET /runs/{id}/output", s.pageOutput)
 	mux.HandleFunc("GET /governance", s.pageGovernance)
 	static, _ := fs.Sub(staticFiles, "static")
 	files := http.StripPrefix("/static/", http.FileServerFS(static))
