@@ -70,7 +70,9 @@ type Verdict struct {
 	Kind  string `json:"kind"`
 	// Page is true on the one run that opens an alert.
 	Page bool `json:"page"`
-	// Message is one human sentence for logs, Slack and the dashboard.
+	// Message is one human sentence for logs, Slack and the dashboard. It
+	// does not repeat Kind, which every surface shows beside it ("ok: ok:
+	// …" read twice).
 	Message string `json:"message"`
 	// Reason explains a skipped run.
 	Reason  string `json:"reason,omitempty"`
@@ -97,21 +99,25 @@ type Verdict struct {
 	PhiMeasured float64 `json:"phi_measured"`
 	// P is this run's one-sided p-value of a drop against the reference
 	// (CMH/McNemar mid-p for binary scores, paired t otherwise), Test the
-	// test used. It decides whether the run may join a growing reference
-	// (P > ConsistentP, docs/drift.md §6); the alarms are the CUSUM and the
-	// single-run test below.
+	// test used. Descriptive: the alarms are the CUSUM and the single-run
+	// test below.
 	P    float64 `json:"p"`
 	Test string  `json:"test,omitempty"`
 	// PMinEffect is this run's one-sided p-value of a drop of at least
 	// d_min, Φ((DStat + d_min)/√(SECur² + SEBase²)); below Alpha1 = 1/ARL0
 	// it pages at once (the single-run alarm beside the CUSUM, §6).
 	PMinEffect float64 `json:"p_min_effect,omitempty"`
+	Alpha1     float64 `json:"alpha1,omitempty"`
+	// PConsistent is the one-sided p of a drop with run-level noise
+	// counted, Φ(DStat/√(SECur² + SEBase²)) (equal to P for 0/1 scores
+	// when φ = 1); a run joins a growing reference only when it is above
+	// ConsistentP (docs/drift.md §6).
+	PConsistent float64 `json:"p_consistent,omitempty"`
 	// CILow and CIHigh bound the 95 % interval of D from the same
 	// inference as P (see Comparison.CILow), so that one can be shown
 	// beside the other.
 	CILow  float64 `json:"ci_low,omitempty"`
 	CIHigh float64 `json:"ci_high,omitempty"`
-	Alpha1 float64 `json:"alpha1,omitempty"`
 	// Trigger says what raised the alarm on the paging run (TriggerCUSUM,
 	// TriggerSingleRun or TriggerIdentityCheck).
 	Trigger string `json:"trigger,omitempty"`
@@ -206,7 +212,7 @@ func Update(cfg Config, st State, in RunInput) (State, Verdict) {
 		if in.Completed {
 			v.Reason = fmt.Sprintf("only %d of %d cases have a valid sample (90%% needed)", valid, expected)
 		}
-		v.Message = "skipped: " + v.Reason + "; S unchanged"
+		v.Message = v.Reason + "; S unchanged"
 		v.RefRuns = st.RefRuns()
 		v.fillAlert(st)
 		return st, v
@@ -254,9 +260,12 @@ func Update(cfg Config, st State, in RunInput) (State, Verdict) {
 		v.P, v.Test, v.N = ps.PDrop, ps.Test, ps.N
 		v.DroppedCases = ps.Dropped + valid - paired(cur.Count)
 		v.CILow, v.CIHigh = agreeingInterval(ps.D, ps.SETot, ps.N, ps.Test, ps.PTwo, ps.PDrop)
-		v.PMinEffect = 1
+		v.PConsistent, v.PMinEffect = ps.PDrop, 1
 		if se := math.Hypot(ps.SECur, ps.SEBase); ps.N > 0 && se > 0 {
 			v.PMinEffect = NormalCDF((ps.DStat + cfg.MinEffect) / se)
+			// With run-level noise (φ > 1) a run is judged against the
+			// noise the reference runs show among themselves.
+			v.PConsistent = NormalCDF(ps.DStat / se)
 		}
 	}
 
@@ -336,11 +345,22 @@ func Update(cfg Config, st State, in RunInput) (State, Verdict) {
 		attr, changeRun, source := AttributionSilent, evidence.FirstRun, ""
 		if ck := st.Identity.Check; ck != nil {
 			attr, changeRun, source = identityAttribution(ck.Source, ck.ChangeRun), ck.ChangeRun, ck.Source
+			// The evidence pools the runs since the identity change, so
+			// the page names the run the identity change was announced at.
+			evidence = &ck.Pool
 		} else if last := st.Identity.Last; last != nil && last.Seq >= evidence.FirstSeq-cfg.M {
 			attr, changeRun, source = identityAttribution(last.Source(), last.Run), last.Run, last.Source()
 		}
-		if source == "judge" {
+		// One kind per cause, whichever alarm fired first (docs/drift.md
+		// "Verdicts"): the provider's identity changed, the judge's did, or
+		// neither (a silent change).
+		switch source {
+		case "judge":
 			alarmKind = KindScorerChanged
+		case "":
+			alarmKind = KindRegressed
+		default:
+			alarmKind = KindProviderChanged
 		}
 		st.Alert = &Alert{Kind: alarmKind, Run: in.RunID, At: in.At, ChangeRun: changeRun, Attribution: attr}
 		st.Identity.Check = nil
@@ -350,7 +370,7 @@ func Update(cfg Config, st State, in RunInput) (State, Verdict) {
 		v.Message = alarmMessage(cfg, v)
 	}
 
-	growReference(cfg, &st, in, cur, b, ps.PDrop)
+	growReference(cfg, &st, in, cur, b, v.PConsistent)
 	v.RefHeld, v.HeldSince = st.Growth.Held, st.Growth.Since
 	updateBaselines(&st.Identity, in, change, cfg.BMax)
 
@@ -378,8 +398,7 @@ const (
 // warm-up became part of the reference it should have been measured
 // against, and D shrank run by run.
 //
-// Until the CUSUM runs (B < B_min, S is 0) a run with p > ConsistentP joins
-// at once. From B_min on a consistent run joins once it opens a streak of
+// Below B_min a run with p > ConsistentP joins at once, whatever S. From B_min on a consistent run joins once it opens a streak of
 // ResumeAfter consecutive consistent runs. A run with S > 0 after it holds
 // growth (it still feeds the CUSUM) until such a streak, and then the runs
 // held since join after all, because they turned out to be an excursion
@@ -407,7 +426,11 @@ func growReference(cfg Config, st *State, in RunInput, cur RunScores, b int, pDr
 		*g = Growth{Held: true, Since: in.RunID}
 	case pDrop <= ConsistentP:
 		g.Held, g.Since, g.Streak = true, in.RunID, 0
-	case b < cfg.BMin && consistent:
+	case b < cfg.BMin && st.Alert == nil:
+		// p > ConsistentP is enough here: holding on S > 0 as well kept a
+		// reference whose first run happened to be high from growing, and
+		// the held runs' S then paged (S0, N = 50, p = 0.7, ρ = 0: 0.065
+		// false alarms in the first 200 runs against 0.037).
 		st.Ref.add(in, cur, cfg.Binary, cfg.BMax)
 	case !consistent:
 		if !g.Held {
@@ -436,25 +459,14 @@ func growReference(cfg Config, st *State, in RunInput, cur RunScores, b int, pDr
 	}
 }
 
-// phiGateZ is the one-sided 5 % normal quantile of the over-dispersion
-// test in phiOf.
-const phiGateZ = 1.645
-
-// phiOf returns the φ used to inflate SE_cur and the φ measured on the
-// reference. The measured φ is applied only when it is significantly above
-// 1: with pure sampling noise (1/B)·Σ Z_j² has mean 1 and standard
-// deviation about √(2/B), so φ > 1 + 1.645·√(2/B) rejects "no run-level
-// noise" at 5 %. Applying max(1, φ) unconditionally inflates SE_cur by the
-// noise of the estimate itself (E[max(1, φ)] ≈ 1.12 at B = 20 with no
-// run-level noise), which costs detection speed for little false-alarm
-// protection; the drift package doc has the numbers.
+// phiOf returns the φ used to inflate SE_cur and SE_base and the φ measured
+// on the reference: max(1, φ̂) always (DRIFT.md §5: gating φ on its
+// significance raised false alarms under run-level noise), or
+// Config.FixedPhi.
 func phiOf(cfg Config, r Reference) (applied, measured float64) {
 	measured = math.Max(1, r.Phi)
 	if cfg.FixedPhi >= 1 {
 		return cfg.FixedPhi, measured
-	}
-	if b := len(r.Runs); b == 0 || measured < 1+phiGateZ*math.Sqrt(2/float64(b)) {
-		return 1, measured
 	}
 	return measured, measured
 }
@@ -585,9 +597,9 @@ func quietKind(cfg Config, st State, v Verdict, newSegment bool, b int) (string,
 		}
 		return KindIdentityChanged, who + " identity changed (" + what + ")"
 	case b < cfg.BMin:
-		return KindWarmingUp, fmt.Sprintf("warming up: reference has %d of %d runs", len(st.Ref.Runs), cfg.BMin) + heldText(st)
+		return KindWarmingUp, fmt.Sprintf("reference has %d of %d runs", len(st.Ref.Runs), cfg.BMin) + heldText(st)
 	}
-	return KindOK, fmt.Sprintf("ok: D = %s (SE %s), S = %.2f of %.2f", pp(v.D), pp(v.SETot), v.S, v.H) + heldText(st)
+	return KindOK, fmt.Sprintf("D = %s (SE %s), S = %.2f of %.2f", pp(v.D), pp(v.SETot), v.S, v.H) + heldText(st)
 }
 
 // heldText says why a growing reference did not take the latest runs.

@@ -50,18 +50,14 @@
 //     triples false alarms relative to the Gaussian theory (N = 200,
 //     p = 0.9: 0.6 % → 2.2 % in 2 000 runs even with the true SE).
 //  3. φ's leave-one-out Z_j uses the same statistic, DStat/SE_null.
-//  4. The measured φ is applied only when it is significantly above 1
-//     (one-sided 5 %: φ > 1 + 1.645·√(2/B)); otherwise SE_cur is not
-//     inflated. max(1, mean Z_j²) alone inflates SE_cur by the estimate's
-//     own noise (E[max(1, χ²₂₀/20)] ≈ 1.12 with no run-level noise), which
-//     slowed detection by 0.5–4.5 runs in the benchmark's small cells for
-//     little protection (S0 false alarms 0.034 → 0.041 per 8 760 runs
-//     pooled, bar 0.10). Verdict.PhiMeasured keeps the measured φ.
+//  4. φ is applied as max(1, φ̂) always, and inflates SE_base as well as
+//     SE_cur (DRIFT.md §5: the run-level noise is in the reference runs
+//     too). Until session 4 it was applied only when significantly above
+//     1; bench/drift/RESULTS.md has the numbers of the change.
 //
-// As the spec says, only SE_cur is inflated by √φ. (Inflating SE_base too,
-// since the reference runs carry the same run-level noise, cut false
-// alarms from 15 % to 11 % in 2 000 runs at φ ≈ 2, but cost 5–10 % of
-// delay everywhere, and no bar needs it.)
+// Tried and not kept (session 4, DRIFT.md §5): feeding the CUSUM D itself
+// with the null SE instead of DStat raised S0's false alarms at N = 50,
+// p = 0.9, ρ = 0 from 0.035 to 0.080 in 2 000 runs (the bar is 0.06).
 //
 // Choices where the page is silent: an ineligible run neither starts a
 // segment nor counts toward anything; an identity change before B_min

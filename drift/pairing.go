@@ -270,8 +270,10 @@ func pairedStats(ref, cur RunScores, binary bool, phi float64, sel []int, flips 
 		}
 		ps.DStat = ps.D
 	}
+	// Run-level noise is in the reference runs as much as in this one, so
+	// φ inflates both parts (DRIFT.md §5).
 	ps.SECur = seCur * math.Sqrt(math.Max(1, phi))
-	ps.SEBase = seBase
+	ps.SEBase = seBase * math.Sqrt(math.Max(1, phi))
 	return ps
 }
 

@@ -125,7 +125,7 @@ func TestGrowthHoldsAndResumes(t *testing.T) {
 	st.S = 8 // an excursion in progress, below H
 	b = st.RefRuns()
 	st, v = Update(binCfg, st, sim.next())
-	if v.S == 0 || v.P <= ConsistentP {
+	if v.S == 0 || v.PConsistent <= ConsistentP {
 		t.Fatalf("the test needs a run with S > 0 and p > %g after it: S = %.2f, p = %.3g", ConsistentP, v.S, v.P)
 	}
 	if !v.RefHeld || st.RefRuns() != b || len(st.Growth.Pending) == 0 || st.Growth.Pending[len(st.Growth.Pending)-1].Run != v.RunID {
@@ -147,7 +147,7 @@ func TestGrowthHoldsAndResumes(t *testing.T) {
 			if got, want := st.RefRuns(), prev.RefRuns()+len(prev.Growth.Pending)+1-(ResumeAfter-1); got != want {
 				t.Errorf("hold lifted at run %d: reference %d runs, want %d (%d pending + this run − %d)", v.RunID, got, want, len(prev.Growth.Pending), ResumeAfter-1)
 			}
-		case v.P > ConsistentP && v.S == 0 && st.Growth.Streak != prev.Growth.Streak+1:
+		case v.PConsistent > ConsistentP && v.S == 0 && st.Growth.Streak != prev.Growth.Streak+1:
 			t.Fatalf("run %d was consistent but the streak went %d → %d", v.RunID, prev.Growth.Streak, st.Growth.Streak)
 		}
 	}

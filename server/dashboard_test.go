@@ -149,7 +149,7 @@ func seedDashboard(t *testing.T, st *store.Store) {
 	}
 	for i := range 4 {
 		addRun(t, st, seedRun{suite: "faq", status: "passed", at: at(time.Duration(i-12) * 10 * time.Minute), pass: []bool{true, true, false}, model: "m-1",
-			verdict: drift.Verdict{Kind: drift.KindOK, Message: "ok: D = +0.0 pp", S: 0.5 * float64(i), H: 15.7}})
+			verdict: drift.Verdict{Kind: drift.KindOK, Message: "D = +0.0 pp", S: 0.5 * float64(i), H: 15.7}})
 	}
 	if _, _, err := st.RecordSignoff(ctx, store.Signoff{Suite: "faq", SetJSON: []byte(`{"pass_rate":0.85}`), Hash: "h2", By: "alice", Reason: "<i>raise the bar</i>", At: at(-70 * time.Minute), PrevHash: "h1"},
 		sealAt(at(-70*time.Minute), "alice", governance.ActionThresholdsSignedOff, map[string]any{"suite": "faq", "hash": "h2", "prev_hash": "h1", "reason": "<i>raise the bar</i>"})); err != nil {
@@ -190,7 +190,7 @@ func seedDashboard(t *testing.T, st *store.Store) {
 	old, cur := 0.9, 0.8
 	addRun(t, st, seedRun{suite: "tone", status: "passed", at: at(-5 * time.Minute), pass: []bool{true, true}, model: "m-1",
 		detail:  daemon.Detail{PendingSignoff: []governance.Change{{Key: "pass_rate", Old: &old, New: &cur, Direction: governance.Loosened}}, SignoffHash: "h3"},
-		verdict: drift.Verdict{Kind: drift.KindWarmingUp, Message: "warming up: reference has 1 of 5 runs", H: 15.7}})
+		verdict: drift.Verdict{Kind: drift.KindWarmingUp, Message: "reference has 1 of 5 runs", H: 15.7}})
 }
 
 func newDashServer(t *testing.T) (*Server, *store.Store) {

@@ -22,11 +22,6 @@ type Row struct {
 	Pass     bool
 	// Info rows document a diagnostic and never fail the benchmark.
 	Info bool
-	// Spec names the RESULTS note that explains why this row cannot pass
-	// as the spec states it; set only by an objective test computed here
-	// (the Gaussian-level theory itself breaks the bar, or the cell's true
-	// φ lies outside the bar's range). Such rows still count as failures.
-	Spec string
 }
 
 // Plan says which cells to run and with how many replicates.
@@ -176,11 +171,24 @@ func (b *bench) theoryReps() int {
 	return 500
 }
 
+// faLimit is bar 1's limit on P(any alarm in 2 000 runs) for a cell: 0.06,
+// or 0.15 where δ = d_min/SE_run < 1 (DRIFT.md §5).
+func (b *bench) faLimit(sc Scenario) float64 {
+	if b.cfg.WithDefaults().MinEffect/seRunTheory(sc) < 1 {
+		return 0.15
+	}
+	return 0.06
+}
+
+// pagesPerBudget is pages per 8 760 runs, counted with the hold/resolve
+// rule of §2.5 (the detector restarts after each resolve).
+func pagesPerBudget(s faStats) float64 { return float64(s.pages) / float64(s.runs) * 8760 }
+
 // bar1and9: false alarms under S0 and calibration of the per-run p.
 func (b *bench) bar1and9() {
 	const T = 2000
 	totalPages, totalRuns := 0, 0
-	feasPages, feasRuns := 0, 0
+	var allP []float64
 	for _, base := range b.grid() {
 		sc := base
 		sc.ID, sc.T = "S0", T
@@ -194,36 +202,31 @@ func (b *bench) bar1and9() {
 		totalPages += s.pages
 		totalRuns += s.runs
 		th := gaussFA(seRunTheory(sc), b.cfg, sc.T, b.theoryReps(), 77)
-		tol := 0.05 + slackAt(0.05, r)
-		row := Row{Bar: 1, Scenario: "S0", Cell: cellName(sc), Metric: fmt.Sprintf("P(any alarm in %d runs), R=%d", sc.T, r),
-			Observed: f3(s.anyFrac), Theory: f3(th) + " (Gaussian)", Target: "≤ " + f3(tol), Pass: s.anyFrac <= tol}
-		if th > 0.05 {
-			row.Spec = "A"
-		} else {
-			feasPages += s.pages
-			feasRuns += s.runs
-		}
-		b.add(row)
+		lim := b.faLimit(sc)
+		tol := lim + slackAt(lim, r)
+		b.add(Row{Bar: 1, Scenario: "S0", Cell: cellName(sc), Metric: fmt.Sprintf("P(any alarm in %d runs), R=%d", sc.T, r),
+			Observed: f3(s.anyFrac), Theory: f3(th) + " (Gaussian)", Target: "≤ " + f3(tol), Pass: s.anyFrac <= tol})
+		rate := pagesPerBudget(s)
+		b.add(Row{Bar: 1, Scenario: "S0", Cell: cellName(sc), Metric: "pages per 8 760 runs (hold/resolve, restart after each resolve)",
+			Observed: f3(rate), Target: "≤ 1.000", Pass: rate <= 1})
 		b.logf("S0 %s: any=%.3f pages=%d phi=%.2f", cellName(sc), s.anyFrac, s.pages, s.meanPhi)
 		if collect {
 			ks := ksUniform(s.pvals)
+			allP = append(allP, s.pvals...)
 			tol := 0.05 + slackAt(0.5, r)/4
 			b.add(Row{Bar: 9, Scenario: "S0", Cell: cellName(sc), Metric: fmt.Sprintf("KS distance of per-run p (runs with B = B_max, %d values)", len(s.pvals)),
 				Observed: f3(ks), Theory: "0", Target: "≤ " + f3(tol), Pass: ks <= tol})
 		}
 	}
 	rate := float64(totalPages) / float64(totalRuns) * 8760
-	feas := float64(feasPages) / float64(feasRuns) * 8760
-	tol := 0.10 + slackAt(0.1, b.plan.R)
-	all := Row{Bar: 1, Scenario: "S0", Cell: "all S0 cells pooled", Metric: "false alarms per 8 760 runs",
-		Observed: f3(rate), Target: "≤ " + f3(tol), Pass: rate <= tol}
-	if !all.Pass && feas <= tol && feasRuns < totalRuns {
-		all.Spec = "A" // fails only through the cells where the bar is infeasible
-	}
-	b.add(all)
-	if feasRuns < totalRuns {
-		b.add(Row{Bar: 1, Scenario: "S0", Cell: "S0 cells pooled, without note-A cells", Metric: "false alarms per 8 760 runs",
-			Observed: f3(feas), Target: "≤ " + f3(tol), Pass: feas <= tol})
+	tol := 0.30 + slackAt(0.3, b.plan.R)
+	b.add(Row{Bar: 1, Scenario: "S0", Cell: "all S0 cells pooled", Metric: "pages per 8 760 runs",
+		Observed: f3(rate), Target: "≤ " + f3(tol), Pass: rate <= tol})
+	if len(allP) > 0 {
+		ks := ksUniform(allP)
+		tol := 0.03 + slackAt(0.5, b.plan.R)/4
+		b.add(Row{Bar: 9, Scenario: "S0", Cell: "N = 200 cells pooled", Metric: fmt.Sprintf("KS distance of per-run p (%d values)", len(allP)),
+			Observed: f3(ks), Theory: "0", Target: "≤ " + f3(tol), Pass: ks <= tol})
 	}
 }
 
@@ -239,56 +242,55 @@ func (b *bench) bar1S6() {
 		}
 		r := b.reps(sc)
 		s := summarizeFA(runCell(sc, 6, r, repOptions{cfg: b.cfg}))
-		tol := 0.05 + slackAt(0.05, r)
+		lim := b.faLimit(sc)
+		tol := lim + slackAt(lim, r)
 		b.add(Row{Bar: 1, Scenario: "S6", Cell: cellName(sc) + " errors 30% every 50th run", Metric: fmt.Sprintf("P(any alarm in %d runs), R=%d", sc.T, r),
 			Observed: f3(s.anyFrac), Target: "≤ " + f3(tol), Pass: s.anyFrac <= tol})
 		b.logf("S6 %s: any=%.3f", cellName(sc), s.anyFrac)
 	}
 }
 
-// bar2: run-level noise.
+// bar2: run-level noise (DRIFT.md §5, bar 2), N = 200, p = 0.9, ρ = 0.7,
+// R = 400: (a) σ_run = 0.15: false alarms ≤ 0.10 and mean φ̂ in [1.0, 1.4];
+// (b) σ_run = 0.5: mean φ̂ in [1.9, 2.8], false alarms ≤ 0.20 with φ
+// applied, and with φ forced to 1 ≥ 0.60 and ≥ 3× the rate with φ.
 func (b *bench) bar2() {
-	type cell struct {
-		sc   Scenario
-		info bool
-	}
-	cells := []cell{
-		{Scenario{ID: "S7", N: 200, K: 1, P: 0.9, Rho: 0.7, SigmaRun: 0.15, T: 2000}, false},
-		{Scenario{ID: "S7", N: 50, K: 1, P: 0.9, Rho: 0.7, SigmaRun: 0.15, T: 2000}, false},
-		// Diagnostic: a cell where σ_run = 0.15 is comparable to the
-		// sampling noise, so φ has something to measure.
-		{Scenario{ID: "S7", N: 200, K: 1, P: 0.7, Rho: 0, SigmaRun: 0.15, T: 2000}, true},
-	}
+	r := 2 * b.plan.R
+	sigmas := []float64{0.15, 0.5}
 	if !b.plan.Full {
-		cells = []cell{{Scenario{ID: "S7", N: 50, K: 1, P: 0.9, Rho: 0.7, SigmaRun: 0.15, T: 500}, false},
-			{Scenario{ID: "S7", N: 200, K: 1, P: 0.7, Rho: 0, SigmaRun: 0.15, T: 500}, true}}
+		// The CI subset checks (a) only: (b) needs 400 replicates of
+		// 2 000 runs to say anything, and the full run reports it.
+		sigmas = sigmas[:1]
 	}
-	for _, c := range cells {
-		sc := c.sc
-		r := b.reps(sc)
+	for _, sigma := range sigmas {
+		sc := Scenario{ID: "S7", N: 200, K: 1, P: 0.9, Rho: 0.7, SigmaRun: sigma, T: 2000}
+		if !b.plan.Full {
+			sc.T = 500
+		}
 		s := summarizeFA(runCell(sc, 7, r, repOptions{cfg: b.cfg}))
+		name := cellName(sc)
+		th := fmt.Sprintf("%.2f (true dispersion)", phiTheory(sc))
+		if sigma < 0.5 {
+			tol := 0.10 + slackAt(0.10, r)
+			b.add(Row{Bar: 2, Scenario: "S7", Cell: name, Metric: fmt.Sprintf("P(any alarm in %d runs), R=%d", sc.T, r),
+				Observed: f3(s.anyFrac), Target: "≤ " + f3(tol), Pass: s.anyFrac <= tol})
+			b.add(Row{Bar: 2, Scenario: "S7", Cell: name, Metric: "mean φ̂ (measured)", Observed: fmt.Sprintf("%.2f", s.meanPhi),
+				Theory: th, Target: "in [1.00, 1.40]", Pass: s.meanPhi >= 1 && s.meanPhi <= 1.4})
+			b.logf("S7 %s: any=%.3f phi=%.2f", name, s.anyFrac, s.meanPhi)
+			continue
+		}
 		one := b.cfg
 		one.FixedPhi = 1
 		s1 := summarizeFA(runCell(sc, 7, r, repOptions{cfg: one}))
-		tol := 0.10 + slackAt(0.10, r)
-		name := cellName(sc)
-		note := ""
-		if c.info {
-			note = " (diagnostic cell)"
-		}
-		spec := ""
-		if pt := phiTheory(sc); pt < 1.3 {
-			spec = "B" // the cell's true φ is below the bar's range
-		}
-		b.add(Row{Bar: 2, Scenario: "S7", Cell: name + note, Metric: fmt.Sprintf("P(any alarm in %d runs), R=%d", sc.T, r),
-			Observed: f3(s.anyFrac), Target: "≤ " + f3(tol), Pass: s.anyFrac <= tol, Info: c.info})
-		if sc.N == 200 {
-			b.add(Row{Bar: 2, Scenario: "S7", Cell: name + note, Metric: "mean φ measured (applied when significant at 5%)",
-				Observed: fmt.Sprintf("%.2f", s.meanPhi), Theory: fmt.Sprintf("%.2f (true dispersion)", phiTheory(sc)),
-				Target: "in [1.30, 3.00]", Pass: s.meanPhi >= 1.3 && s.meanPhi <= 3.0, Info: c.info, Spec: spec})
-		}
-		b.add(Row{Bar: 2, Scenario: "S7", Cell: name + note, Metric: "φ forced to 1: P(any alarm) (the bar should fail)",
-			Observed: f3(s1.anyFrac), Target: "> " + f3(tol), Pass: s1.anyFrac > tol, Info: c.info, Spec: spec})
+		tol := 0.20 + slackAt(0.20, r)
+		b.add(Row{Bar: 2, Scenario: "S7", Cell: name, Metric: "mean φ̂ (measured)", Observed: fmt.Sprintf("%.2f", s.meanPhi),
+			Theory: th, Target: "in [1.90, 2.80]", Pass: s.meanPhi >= 1.9 && s.meanPhi <= 2.8})
+		b.add(Row{Bar: 2, Scenario: "S7", Cell: name, Metric: fmt.Sprintf("P(any alarm in %d runs), φ applied, R=%d", sc.T, r),
+			Observed: f3(s.anyFrac), Target: "≤ " + f3(tol), Pass: s.anyFrac <= tol})
+		lo := 0.60 - slackAt(0.60, r)
+		b.add(Row{Bar: 2, Scenario: "S7", Cell: name, Metric: "P(any alarm), φ forced to 1",
+			Observed: f3(s1.anyFrac), Target: fmt.Sprintf("≥ %s and ≥ 3 × %s", f3(lo), f3(s.anyFrac)),
+			Pass: s1.anyFrac >= lo && s1.anyFrac >= 3*s.anyFrac})
 		b.logf("S7 %s: any=%.3f phi=%.2f | phi=1 any=%.3f", name, s.anyFrac, s.meanPhi, s1.anyFrac)
 	}
 }
@@ -333,46 +335,40 @@ func summarizeDetection(sc Scenario, res []repResult) detStats {
 	return s
 }
 
-// theoryDetection returns Table B's row, or the Gaussian-level Monte Carlo
-// of the same model where Table B has none (k = 3, continuous scores).
-func (b *bench) theoryDetection(sc Scenario, cfg drift.Config) (p24, delay, lorden float64, src string) {
-	if row, ok := lookupTableB(sc); ok {
-		return row.P24, row.Delay, row.Lorden, "Table B"
+// delayBound is bar 3's limit on the mean delay against the oracle O:
+// 1.4·O + 1 runs, or 1.25·O + 1 where O > 60 (DRIFT.md §5).
+func delayBound(o float64) float64 {
+	if o > 60 {
+		return 1.25*o + 1
 	}
-	_, _, p24, delay, lorden = gaussTheory(seRunTheory(sc), sc.Drop, cfg, b.theoryReps(), 99)
-	return p24, delay, lorden, "Gaussian MC"
+	return 1.4*o + 1
 }
 
 func (b *bench) detectionRows(bar int, id string, sc Scenario, cfg drift.Config, scenarioNumber int) {
 	r := b.reps(sc)
 	res := runCell(sc, scenarioNumber, r, repOptions{cfg: cfg, stopOnDetect: true})
 	s := summarizeDetection(sc, res)
-	p24, delay, lorden, src := b.theoryDetection(sc, cfg)
-	ip24, idelay := gaussIdealSpec(seRunTheory(sc), sc.Drop, cfg, b.theoryReps(), 98)
+	op24, od := oracle(sc, sc.Drop, cfg, b.theoryReps(), 99)
+	h := math.Log(cfg.WithDefaults().ARL0)
+	delta := sc.Drop / seRunTheory(sc)
+	lorden := h / (delta * delta / 2)
 	name := cellName(sc)
-	p24Min := p24 - 0.08 - slackAt(p24, r)
-	delayMax := (1.25+slackAt(0.5, r))*delay + 1
-	// Note C: the spec's detector idealised (Gaussian, known SE, φ
-	// estimated as §2.4 says) already misses this bar.
-	spec := func(idealFails bool) string {
-		if idealFails {
-			return "C"
-		}
-		return ""
-	}
+	p24Min := op24 - 0.15 - slackAt(op24, r)
+	delayMax := delayBound(od) * (1 + slackAt(0.5, r))
 	b.add(Row{Bar: bar, Scenario: id, Cell: name, Metric: fmt.Sprintf("P(alarm within 24 runs of t0), R=%d", r),
-		Observed: f3(s.p24), Theory: fmt.Sprintf("%s (%s); ideal %s", f3(p24), src, f3(ip24)),
-		Target: "≥ " + f3(p24Min), Pass: s.p24 >= p24Min, Spec: spec(ip24 < p24-0.08)})
+		Observed: f3(s.p24), Theory: f3(op24) + " (O)", Target: "≥ " + f3(p24Min), Pass: s.p24 >= p24Min})
 	b.add(Row{Bar: bar, Scenario: id, Cell: name, Metric: "mean delay (runs, cap 200)",
-		Observed: fmt.Sprintf("%.2f", s.delay), Theory: fmt.Sprintf("%.2f (%s); ideal %.2f", delay, src, idelay),
-		Target: fmt.Sprintf("≤ %.2f", delayMax), Pass: s.delay <= delayMax, Spec: spec(idelay > 1.25*delay+1)})
-	b.add(Row{Bar: bar, Scenario: id, Cell: name, Metric: "mean delay ≥ 0.8 × Lorden",
+		Observed: fmt.Sprintf("%.2f", s.delay), Theory: fmt.Sprintf("%.2f (O)", od),
+		Target: fmt.Sprintf("≤ %.2f", delayMax), Pass: s.delay <= delayMax})
+	lo := math.Max(1, 0.8*lorden)
+	b.add(Row{Bar: bar, Scenario: id, Cell: name, Metric: "mean delay ≥ max(1, 0.8 × Lorden)",
 		Observed: fmt.Sprintf("%.2f", s.delay), Theory: fmt.Sprintf("Lorden %.2f", lorden),
-		Target: fmt.Sprintf("≥ %.2f", 0.8*lorden), Pass: s.delay >= 0.8*lorden})
-	tol := 0.05 + slackAt(0.05, r)
+		Target: fmt.Sprintf("≥ %.2f", lo), Pass: s.delay >= lo})
+	lim := b.faLimit(sc)
+	tol := lim + slackAt(lim, r)
 	b.add(Row{Bar: 1, Scenario: id, Cell: name, Metric: fmt.Sprintf("P(any alarm before t0 = %d)", sc.T0),
 		Observed: f3(s.preFA), Target: "≤ " + f3(tol), Pass: s.preFA <= tol})
-	b.logf("%s %s: P24=%.3f delay=%.2f (theory %.3f %.2f %s; ideal %.3f %.2f) preFA=%.3f", id, name, s.p24, s.delay, p24, delay, src, ip24, idelay, s.preFA)
+	b.logf("%s %s: P24=%.3f delay=%.2f (O %.3f %.2f) preFA=%.3f", id, name, s.p24, s.delay, op24, od, s.preFA)
 }
 
 // bar3: step drops.
@@ -422,76 +418,89 @@ func (b *bench) bar4() {
 	b.logf("S2: noPage=%.3f recorded=%.3f rejected=%.3f", noPage/n, recorded/n, rejected/n)
 }
 
-// bar5: fingerprint change with a drop.
+// bar5: fingerprint change with a drop (DRIFT.md §5: as §4, plus N = 50,
+// p = 0.9, ρ = 0.7, d = 10 pp detected within 6 runs in ≥ 0.93).
 func (b *bench) bar5() {
-	sc := Scenario{ID: "S3", N: 200, K: 1, P: 0.9, Rho: 0.7, T: 600, T0: 200, Fingerprint: true, Drop: 0.10}
-	r := b.reps(sc)
-	res := runCell(sc, 3, r, repOptions{cfg: b.cfg, stopAfter: 30})
-	want := fmt.Sprintf("provider (identity changed at run %d)", sc.T0)
-	var detected, attributed float64
-	for _, x := range res {
-		for _, p := range x.Pages {
-			if p.Run >= int64(sc.T0) && p.Run < int64(sc.T0+6) {
-				detected++
-				if p.Attribution == want {
-					attributed++
+	for _, c := range []struct {
+		n   int
+		min float64
+	}{{200, 0.95}, {50, 0.93}} {
+		sc := Scenario{ID: "S3", N: c.n, K: 1, P: 0.9, Rho: 0.7, T: 600, T0: 200, Fingerprint: true, Drop: 0.10}
+		r := b.reps(sc)
+		res := runCell(sc, 3, r, repOptions{cfg: b.cfg, stopAfter: 30})
+		want := fmt.Sprintf("provider (identity changed at run %d)", sc.T0)
+		var detected, attributed float64
+		for _, x := range res {
+			for _, p := range x.Pages {
+				if p.Run >= int64(sc.T0) && p.Run < int64(sc.T0+6) {
+					detected++
+					if p.Attribution == want {
+						attributed++
+					}
+					break
 				}
-				break
 			}
 		}
+		n := float64(r)
+		sl := slackAt(1-c.min, r)
+		name := cellName(sc) + " fp switch at 200"
+		b.add(Row{Bar: 5, Scenario: "S3", Cell: name, Metric: fmt.Sprintf("alarm or identity-check rejection within 6 runs of t0, R=%d", r),
+			Observed: f3(detected / n), Target: "≥ " + f3(c.min-sl), Pass: detected/n >= c.min-sl})
+		frac := 0.0
+		if detected > 0 {
+			frac = attributed / detected
+		}
+		b.add(Row{Bar: 5, Scenario: "S3", Cell: name, Metric: "attribution \"" + want + "\" among detected",
+			Observed: f3(frac), Target: "≥ " + f3(0.95-slackAt(0.05, r)), Pass: frac >= 0.95-slackAt(0.05, r)})
+		b.logf("S3 %s: detected=%.3f attributed=%.3f", name, detected/n, frac)
 	}
-	n := float64(r)
-	sl := slackAt(0.05, r)
-	name := cellName(sc) + " fp switch at 200"
-	b.add(Row{Bar: 5, Scenario: "S3", Cell: name, Metric: fmt.Sprintf("alarm or identity-check rejection within 6 runs of t0, R=%d", r),
-		Observed: f3(detected / n), Target: "≥ " + f3(0.95-sl), Pass: detected/n >= 0.95-sl})
-	frac := 0.0
-	if detected > 0 {
-		frac = attributed / detected
-	}
-	b.add(Row{Bar: 5, Scenario: "S3", Cell: name, Metric: "attribution \"" + want + "\" among detected",
-		Observed: f3(frac), Target: "≥ " + f3(0.95-sl), Pass: frac >= 0.95-sl})
-	b.logf("S3: detected=%.3f attributed=%.3f", detected/n, frac)
 }
 
-// bar6: gradual drift, anchored against rolling reference.
+// bar6: gradual drift, anchored against rolling reference (DRIFT.md §5:
+// median first alarm ≤ t0 + 40 at N = 200 and ≤ t0 + 55 at N = 50, p = 0.9,
+// ρ = 0.7; beats the rolling-baseline variant).
 func (b *bench) bar6() {
-	sc := Scenario{ID: "S4", N: 200, K: 1, P: 0.9, Rho: 0.7, T: 600, T0: 200, Drop: 0.10, Ramp: 96}
-	if !b.plan.Full {
-		sc.T = 400
-	}
-	r := b.reps(sc)
-	res := runCell(sc, 4, r, repOptions{cfg: b.cfg, stopOnDetect: true})
-	anchored := make([]float64, r)
-	for i, x := range res {
-		anchored[i] = float64(sc.T + 1) // none: beyond the horizon
-		if x.FirstAfter > 0 {
-			anchored[i] = float64(x.FirstAfter)
-		}
-	}
-	rolling := make([]float64, r)
-	var wg syncGroup
-	for i := range r {
-		wg.run(func() {
-			a := rollingFirstAlarm(sc, uint64(1000*4+i), b.cfg)
-			if a == 0 {
-				a = sc.T + 1
+	for _, c := range []struct{ n, within int }{{200, 40}, {50, 55}} {
+		sc := Scenario{ID: "S4", N: c.n, K: 1, P: 0.9, Rho: 0.7, T: 600, T0: 200, Drop: 0.10, Ramp: 96}
+		if !b.plan.Full {
+			if c.n == 50 {
+				continue
 			}
-			rolling[i] = float64(a)
-		})
+			sc.T = 400
+		}
+		r := b.reps(sc)
+		res := runCell(sc, 4, r, repOptions{cfg: b.cfg, stopOnDetect: true})
+		anchored := make([]float64, r)
+		for i, x := range res {
+			anchored[i] = float64(sc.T + 1) // none: beyond the horizon
+			if x.FirstAfter > 0 {
+				anchored[i] = float64(x.FirstAfter)
+			}
+		}
+		rolling := make([]float64, r)
+		var wg syncGroup
+		for i := range r {
+			wg.run(func() {
+				a := rollingFirstAlarm(sc, uint64(1000*4+i), b.cfg)
+				if a == 0 {
+					a = sc.T + 1
+				}
+				rolling[i] = float64(a)
+			})
+		}
+		wg.wait()
+		ma, mr := median(anchored), median(rolling)
+		name := cellName(sc) + " ramp 96 runs"
+		b.add(Row{Bar: 6, Scenario: "S4", Cell: name, Metric: fmt.Sprintf("median first alarm (anchored), R=%d", r),
+			Observed: fmt.Sprintf("%.0f", ma), Theory: "drop = d_min at 248", Target: fmt.Sprintf("≤ %d", sc.T0+c.within), Pass: ma <= float64(sc.T0+c.within)})
+		roll := fmt.Sprintf("%.0f", mr)
+		if mr > float64(sc.T) {
+			roll = fmt.Sprintf("none by %d", sc.T)
+		}
+		b.add(Row{Bar: 6, Scenario: "S4", Cell: name, Metric: "median first alarm, rolling reference (20 runs before t−4)",
+			Observed: roll, Target: fmt.Sprintf("> anchored (%.0f)", ma), Pass: mr > ma})
+		b.logf("S4 %s: anchored median=%.0f rolling median=%.0f", name, ma, mr)
 	}
-	wg.wait()
-	ma, mr := median(anchored), median(rolling)
-	name := cellName(sc) + " ramp 96 runs"
-	b.add(Row{Bar: 6, Scenario: "S4", Cell: name, Metric: fmt.Sprintf("median first alarm (anchored), R=%d", r),
-		Observed: fmt.Sprintf("%.0f", ma), Theory: "drop = d_min at 248", Target: fmt.Sprintf("≤ %d", sc.T0+60), Pass: ma <= float64(sc.T0+60)})
-	roll := fmt.Sprintf("%.0f", mr)
-	if mr > float64(sc.T) {
-		roll = fmt.Sprintf("none by %d", sc.T)
-	}
-	b.add(Row{Bar: 6, Scenario: "S4", Cell: name, Metric: "median first alarm, rolling reference (20 runs before t−4)",
-		Observed: roll, Target: fmt.Sprintf("> anchored (%.0f)", ma), Pass: mr > ma})
-	b.logf("S4: anchored median=%.0f rolling median=%.0f", ma, mr)
 }
 
 // bar7: our own change (suite version) with a drop.
@@ -525,31 +534,42 @@ func (b *bench) bar7() {
 	b.logf("S5: quiet=%.3f seg=%.3f gate=%.3f", quiet/n, seg/n, gate/n)
 }
 
-// bar8: continuous scores, bars 1 and 3.
+// bar8: continuous scores, bars 1 and 3 against O, on the S1 cell and on
+// N = 50, p = 0.7, ρ = 0 (DRIFT.md §5).
 func (b *bench) bar8() {
 	cfg := drift.Config{Binary: false}
-	sc := Scenario{ID: "S8", N: 200, K: 1, P: 0.9, Rho: 0.7, T: 2000, Continuous: true}
-	if !b.plan.Full {
-		sc.T = 500
-	}
-	r := b.reps(sc)
-	s := summarizeFA(runCell(sc, 8, r, repOptions{cfg: cfg}))
-	tol := 0.05 + slackAt(0.05, r)
-	th := gaussFA(seRunTheory(sc), cfg, sc.T, b.theoryReps(), 78)
-	b.add(Row{Bar: 8, Scenario: "S8 (S0)", Cell: cellName(sc), Metric: fmt.Sprintf("P(any alarm in %d runs), R=%d", sc.T, r),
-		Observed: f3(s.anyFrac), Theory: f3(th) + " (Gaussian)", Target: "≤ " + f3(tol), Pass: s.anyFrac <= tol})
-	b.logf("S8 S0: any=%.3f", s.anyFrac)
-	for _, d := range []float64{0.05, 0.10} {
-		if !b.plan.Full && d != 0.05 {
-			continue
+	for _, base := range []Scenario{{N: 200, P: 0.9, Rho: 0.7}, {N: 50, P: 0.7, Rho: 0}} {
+		sc := base
+		sc.ID, sc.K, sc.T, sc.Continuous = "S8", 1, 2000, true
+		if !b.plan.Full {
+			if sc.N == 50 {
+				continue
+			}
+			sc.T = 500
 		}
-		c := sc
-		c.T0, c.T, c.Drop = 200, 200+delayCap-1, d
-		n := len(b.rows)
-		b.detectionRows(8, "S8 (S1)", c, cfg, 8)
-		for i := n; i < len(b.rows); i++ {
-			if b.rows[i].Bar == 1 {
-				b.rows[i].Bar = 8
+		r := b.reps(sc)
+		s := summarizeFA(runCell(sc, 8, r, repOptions{cfg: cfg}))
+		lim := b.faLimit(sc)
+		tol := lim + slackAt(lim, r)
+		th := gaussFA(seRunTheory(sc), cfg, sc.T, b.theoryReps(), 78)
+		b.add(Row{Bar: 8, Scenario: "S8 (S0)", Cell: cellName(sc), Metric: fmt.Sprintf("P(any alarm in %d runs), R=%d", sc.T, r),
+			Observed: f3(s.anyFrac), Theory: f3(th) + " (Gaussian)", Target: "≤ " + f3(tol), Pass: s.anyFrac <= tol})
+		rate := pagesPerBudget(s)
+		b.add(Row{Bar: 8, Scenario: "S8 (S0)", Cell: cellName(sc), Metric: "pages per 8 760 runs",
+			Observed: f3(rate), Target: "≤ 1.000", Pass: rate <= 1})
+		b.logf("S8 S0 %s: any=%.3f", cellName(sc), s.anyFrac)
+		for _, d := range []float64{0.05, 0.10} {
+			if !b.plan.Full && d != 0.05 {
+				continue
+			}
+			c := sc
+			c.T0, c.T, c.Drop = 200, 200+delayCap-1, d
+			n := len(b.rows)
+			b.detectionRows(8, "S8 (S1)", c, cfg, 8)
+			for i := n; i < len(b.rows); i++ {
+				if b.rows[i].Bar == 1 {
+					b.rows[i].Bar = 8
+				}
 			}
 		}
 	}
@@ -597,10 +617,7 @@ func (b *bench) bar10() {
 						Observed: f3(within2 / n), Target: "≥ " + f3(tol), Pass: within2/n >= tol})
 				} else {
 					op24, od := oracle(sc, d, b.cfg, b.theoryReps(), 97)
-					delayMax := 1.4*od + 1
-					if od > 60 {
-						delayMax = 1.25*od + 1
-					}
+					delayMax := delayBound(od)
 					b.add(Row{Bar: 10, Scenario: "S9", Cell: name, Metric: fmt.Sprintf("P(alarm within 24 runs of t0), R=%d", r),
 						Observed: f3(s.p24), Theory: f3(op24) + " (O, B = 20)", Target: "≥ " + f3(op24-0.15), Pass: s.p24 >= op24-0.15})
 					b.add(Row{Bar: 10, Scenario: "S9", Cell: name, Metric: "mean delay (runs, cap 200)",

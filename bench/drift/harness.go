@@ -182,44 +182,6 @@ func rollingFirstAlarm(sc Scenario, seed uint64, cfg drift.Config) int {
 	return 0
 }
 
-// gaussTheory is the Gaussian-level Monte Carlo of docs/drift.md §3.2: a
-// run difference D ~ N(−d − e_ref, SE_run²) with a fixed reference error
-// e_ref ~ N(0, SE_run²/B), SE_cur = SE_run and SE_base = SE_run/√B. It
-// returns P(alarm within 1, 4, 24 runs), the mean delay capped at 200 and
-// the Lorden bound H/(δ²/2).
-func gaussTheory(seRun, d float64, cfg drift.Config, reps int, seed uint64) (p1, p4, p24, delay, lorden float64) {
-	cfg = cfg.WithDefaults()
-	b := float64(cfg.BMax)
-	h := math.Log(cfg.ARL0)
-	rng := newRand(seed)
-	seBase := seRun / math.Sqrt(b)
-	for range reps {
-		eRef := seBase * rng.NormFloat64()
-		s, dl := 0.0, delayCap
-		for t := 1; t <= delayCap; t++ {
-			dt := -d + seRun*rng.NormFloat64() - eRef
-			s, _ = drift.LLRStep(s, dt, seRun, seBase, cfg.MinEffect, cfg.ZGuard)
-			if s >= h {
-				dl = t
-				break
-			}
-		}
-		if dl <= 1 {
-			p1++
-		}
-		if dl <= 4 {
-			p4++
-		}
-		if dl <= 24 {
-			p24++
-		}
-		delay += float64(dl)
-	}
-	n := float64(reps)
-	delta := d / seRun
-	return p1 / n, p4 / n, p24 / n, delay / n, h / (delta * delta / 2)
-}
-
 // seRunTheory is the per-run sampling SE of the suite mean (one run, no
 // reference): within-case variance E[q(1−q)] = p(1−p)(1−ρ), divided by 11
 // for Beta(10q, 10(1−q)) scores, over k·N samples.
@@ -255,41 +217,6 @@ func cellName(sc Scenario) string {
 		name += fmt.Sprintf(" σ_run=%.2f", sc.SigmaRun)
 	}
 	return name
-}
-
-// gaussIdealSpec is the spec's detector idealised: Gaussian run
-// differences with exactly known SE (as gaussTheory) but φ estimated as
-// docs/drift.md §2.4 prescribes, φ = max(1, mean of B leave-one-out Z²),
-// which is χ²_B/B-distributed without run-level noise, and SE_cur inflated
-// by √φ. It is the best the spec's own design can do on a cell.
-func gaussIdealSpec(seRun, d float64, cfg drift.Config, reps int, seed uint64) (p24, delay float64) {
-	cfg = cfg.WithDefaults()
-	h := math.Log(cfg.ARL0)
-	rng := newRand(seed)
-	b := cfg.BMax
-	seBase := seRun / math.Sqrt(float64(b))
-	for range reps {
-		e := seBase * rng.NormFloat64()
-		m := 0.0
-		for range b {
-			z := rng.NormFloat64()
-			m += z * z
-		}
-		seCur := seRun * math.Sqrt(math.Max(1, m/float64(b)))
-		s, dl := 0.0, delayCap
-		for t := 1; t <= delayCap; t++ {
-			s, _ = drift.LLRStep(s, -d+seRun*rng.NormFloat64()-e, seCur, seBase, cfg.MinEffect, cfg.ZGuard)
-			if s >= h {
-				dl = t
-				break
-			}
-		}
-		if dl <= 24 {
-			p24++
-		}
-		delay += float64(dl)
-	}
-	return p24 / float64(reps), delay / float64(reps)
 }
 
 // postChangeSE is the per-run sampling SE of the suite mean after a
