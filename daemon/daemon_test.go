@@ -1,9 +1,11 @@
 package daemon
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -712,9 +714,18 @@ func TestUnsignedSuite(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	d, err := New(Options{Project: proj, Store: st, NewProvider: func(configs.Target, string) (runner.Provider, error) { return &fakeProvider{}, nil }})
+	var logs bytes.Buffer
+	d, err := New(Options{Project: proj, Store: st, Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+		NewProvider: func(configs.Target, string) (runner.Provider, error) { return &fakeProvider{}, nil }})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// A reload (as a start) says at once which suites are unsigned.
+	if err := d.Reload(ctx, proj); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), `msg="suite has no sign-off in the record: its runs use its files' bar, pending sign-off" suite=faq`) {
+		t.Errorf("reload log = %s, want the unsigned suite named", logs.String())
 	}
 	res, err := d.Evaluate(ctx, Request{Suite: "faq", Target: "prod", Trigger: TriggerCI})
 	if err != nil {

@@ -93,6 +93,31 @@ func (d *Daemon) CheckThresholds(ctx context.Context, suite *evals.Suite) (Thres
 	return check, nil
 }
 
+// noteRecord logs, at start and at each reload, every suite whose files
+// the sign-off record does not cover, so that whoever runs serve hears of
+// it before the suite's next scheduled run (which then pages).
+func (d *Daemon) noteRecord(proj *configs.Project) {
+	seen := map[string]bool{}
+	for _, s := range proj.Suites {
+		if s == nil || seen[s.Name] {
+			continue
+		}
+		seen[s.Name] = true
+		var signed *governance.Set
+		if e := proj.Record.Latest(s.Name); e != nil {
+			signed = &e.Set
+		}
+		switch dec := governance.Decide(signed, proj.GovernedSet(s)); dec.Kind {
+		case governance.Unsigned:
+			d.log.Warn("suite has no sign-off in the record: its runs use its files' bar, pending sign-off",
+				"suite", s.Name, "record", recordName(proj), "sign_off", governance.SignoffCommand(s.Name))
+		case governance.Pending:
+			d.log.Warn("suite files change the signed-off bar: the signed-off bar stays in force where the files allow",
+				"suite", s.Name, "changes", strings.TrimSpace(governance.FormatDiff(dec.Changes)), "sign_off", governance.SignoffCommand(s.Name))
+		}
+	}
+}
+
 // auditStricter audits, once per daemon and files' set, that a suite runs
 // a stricter bar than the one signed off.
 func (d *Daemon) auditStricter(ctx context.Context, suite string, file governance.Set, check ThresholdCheck) {

@@ -64,6 +64,7 @@ func (d *Daemon) Reload(ctx context.Context, proj *configs.Project) error {
 	if err := d.auditReload(ctx, proj); err != nil {
 		d.log.Error("audit the reload", "err", err)
 	}
+	d.noteRecord(proj)
 	d.raise(ctx, "", "", alerts.KindConfigReloadFailed, nil, "the configuration reloaded")
 	d.log.Info("configuration reloaded", "suites", len(proj.Suites), "targets", len(proj.Config.Targets))
 	return nil

@@ -44,6 +44,7 @@ func (d *Daemon) Start(ctx context.Context) error {
 	if err := d.watch(ctx, "evald serve"); err != nil {
 		return err
 	}
+	d.noteRecord(d.project)
 	c := cron.New(cron.WithLocation(time.UTC))
 	due, entries, err := d.scheduleLocked(ctx, c)
 	if err != nil {
