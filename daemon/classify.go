@@ -79,6 +79,7 @@ func classify(in classifyInput) classification {
 		Models:            sum.Models,
 		Fingerprints:      sum.Fingerprints,
 		ErrorsByClass:     sum.ErrorsByClass,
+		WhyMissing:        runner.ErrorSummary(sum.ErrorsByClass, sum.FirstErrors),
 		ValidCases:        sum.ValidCases,
 		FailedCases:       c.FailedCases,
 		PendingSignoff:    in.Gov.Changes,

@@ -91,7 +91,7 @@ func TestClassifyDetail(t *testing.T) {
 		Judge:     &JudgeDetail{Target: "judge"},
 	})
 	want := Detail{
-		Models: map[string]int{"m": 2}, ErrorsByClass: map[string]int{"timeout": 1}, ValidCases: 1,
+		Models: map[string]int{"m": 2}, ErrorsByClass: map[string]int{"timeout": 1}, WhyMissing: "timeout 1", ValidCases: 1,
 		SignoffHash: "h1", Candidate: true, GateRole: RoleCandidate, Judge: &JudgeDetail{Target: "judge"},
 	}
 	if diff := cmp.Diff(want, c.Detail); diff != "" {

@@ -79,8 +79,11 @@ type Detail struct {
 	Models            map[string]int           `json:"models"`
 	Fingerprints      map[string]int           `json:"fingerprints"`
 	ErrorsByClass     map[string]int           `json:"errors_by_class"`
-	ValidCases        int                      `json:"valid_cases"`
-	FailedCases       []CaseFailure            `json:"failed_cases,omitempty"`
+	// WhyMissing gives each error class with its count and first error
+	// (runner.ErrorSummary), the why of ErrorsByClass.
+	WhyMissing  string        `json:"why_missing,omitempty"`
+	ValidCases  int           `json:"valid_cases"`
+	FailedCases []CaseFailure `json:"failed_cases,omitempty"`
 	// PendingSignoff lists threshold changes in the file that are not in
 	// force: the run enforced the signed-off values.
 	PendingSignoff []governance.Change `json:"pending_signoff,omitempty"`

@@ -232,7 +232,9 @@ func runSummary(run store.Run, d daemon.Detail, now time.Time) []kv {
 		lo, hi := wilson(*run.PassRate, float64(n))
 		out[6].V += fmt.Sprintf(" (95%% CI %s to %s)", fmtPct(lo), fmtPct(hi))
 	}
-	if len(d.ErrorsByClass) > 0 {
+	if d.WhyMissing != "" {
+		out = append(out, kv{K: "errors by class", V: d.WhyMissing})
+	} else if len(d.ErrorsByClass) > 0 {
 		out = append(out, kv{K: "errors by class", V: fmtCounts(d.ErrorsByClass)})
 	}
 	out = append(out,
