@@ -31,7 +31,7 @@ func CanonicalJSON(v any) ([]byte, error) {
 
 func canon(b *bytes.Buffer, v any, depth int) error {
 	if depth > 1000 {
-		return fmt.Errorf("canonical json: nested too deeply")
+		return errors.New("nested more than 1000 levels deep")
 	}
 	switch x := v.(type) {
 	case nil:
