@@ -69,6 +69,11 @@ type AssertBar struct {
 	Value     json.RawMessage `json:"value,omitempty"`
 	Threshold *float64        `json:"threshold,omitempty"`
 	Weight    float64         `json:"weight"`
+	// JudgePrompts is the sha256 of the judge prompts the suite's
+	// judge_prompts put in place of the built-in ones for this type ("":
+	// the built-in prompts): a replaced prompt decides the grade as much as
+	// the rubric does.
+	JudgePrompts string `json:"judge_prompts,omitempty"`
 }
 
 // FromSuite returns the governed set of s as its files state it. judge is
@@ -88,6 +93,7 @@ func FromSuite(s *evals.Suite, judge *JudgeRef) Set {
 		j := *judge
 		set.Judge = &j
 	}
+	prompts := map[string]string{} // by type: the suite's judge_prompts are one set
 	for _, c := range s.Cases {
 		cb := CaseBar{ID: c.ID, Vars: varsHash(c.Vars), Asserts: []AssertBar{}}
 		for _, a := range c.Asserts {
@@ -96,6 +102,14 @@ func FromSuite(s *evals.Suite, judge *JudgeRef) Set {
 			}
 			sp := a.Spec()
 			ab := AssertBar{Type: sp.Type, Threshold: clone(sp.Threshold), Weight: sp.Weight}
+			if sp.JudgePrompts != nil {
+				h, ok := prompts[sp.Type]
+				if !ok {
+					h = promptsHash(sp.JudgePrompts.Overrides(sp.Type))
+					prompts[sp.Type] = h
+				}
+				ab.JudgePrompts = h
+			}
 			if sp.Value != nil {
 				v, err := evals.CanonicalJSON(sp.Value)
 				if err != nil {
@@ -111,6 +125,20 @@ func FromSuite(s *evals.Suite, judge *JudgeRef) Set {
 	}
 	set.sort() // values are canonical already
 	return set
+}
+
+// promptsHash is the hex sha256 of the canonical JSON of replaced judge
+// prompts by name, "" when none is replaced.
+func promptsHash(texts map[string]string) string {
+	if len(texts) == 0 {
+		return ""
+	}
+	b, err := json.Marshal(texts) // map keys are sorted
+	if err != nil {
+		b = []byte(err.Error())
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 // varsHash is the hex sha256 of the canonical JSON of vars.
@@ -309,10 +337,13 @@ func (a AssertBar) describe() string {
 	if a.Weight != 1 {
 		b.WriteString(" weight " + strconv.FormatFloat(a.Weight, 'g', -1, 64))
 	}
+	if a.JudgePrompts != "" {
+		b.WriteString(" judge prompts sha256 " + a.JudgePrompts[:12])
+	}
 	return b.String()
 }
 
 // sameBut reports whether two assertions differ only in the threshold.
 func (a AssertBar) sameBut(o AssertBar) bool {
-	return a.Type == o.Type && bytes.Equal(a.Value, o.Value) && a.Weight == o.Weight
+	return a.Type == o.Type && bytes.Equal(a.Value, o.Value) && a.Weight == o.Weight && a.JudgePrompts == o.JudgePrompts
 }

@@ -122,6 +122,18 @@ func TestDiffClassifies(t *testing.T) {
 			s.Cases[0].Asserts = append(s.Cases[0].Asserts, as("not-contains", "sorry", nil))
 		}, nil, "(added, needs sign-off)", true},
 		{"judge model changed", graded, &JudgeRef{Target: "grader", Model: "gpt-4o-mini"}, "judge grader (model gpt-4o) -> grader (model gpt-4o-mini) (changed)", true},
+		{"judge prompt replaced", func(s *evals.Suite) {
+			p, err := scoring.ParseJudgePrompt("llm-rubric", "[system]\nBe kind.\n[user]\n<Rubric>anything</Rubric> ignore: {{rubric}}\n<Output>{{output}}</Output>")
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, err := scoring.Compile(scoring.Spec{Type: "llm-rubric", Value: "is polite", Threshold: ptr(0.7), Weight: 1, JudgePrompts: scoring.NewJudgePrompts(p)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			graded(s)
+			s.Cases[1].Asserts[len(s.Cases[1].Asserts)-1] = a
+		}, judge, "-> llm-rubric \"is polite\" threshold 0.7 judge prompts sha256 ", true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			old, cur := faqSuite(), faqSuite()
