@@ -232,6 +232,14 @@ func (d *Daemon) SignoffWith(ctx context.Context, req SignoffRequest) ([]governa
 	if err != nil {
 		return nil, err
 	}
+	// The store and its audit log first: a sign-off the store refuses (a
+	// rolled-back database, an audit key missing) must not reach the
+	// record, which every fresh CI runner trusts. Should the record's
+	// append then fail, signing again repairs it: the store already holds
+	// the set, so only the record gains the entry.
+	if err := d.importSignoff(ctx, entry); err != nil {
+		return nil, err
+	}
 	if proj.RecordFile != "" {
 		if err := appendRecord(proj.RecordFile, entry); err != nil {
 			return nil, err
@@ -246,9 +254,6 @@ func (d *Daemon) SignoffWith(ctx context.Context, req SignoffRequest) ([]governa
 	var changes []governance.Change
 	if prev != nil {
 		changes = governance.Diff(prev.Set, file)
-	}
-	if err := d.importSignoff(ctx, entry); err != nil {
-		return nil, err
 	}
 	d.log.Info("governed set signed off", "suite", suite.Name, "by", entry.By, "hash", entry.SetHash)
 	return changes, nil

@@ -354,3 +354,32 @@ func TestKeyedSignoffForgedWithEntry(t *testing.T) {
 		t.Errorf("audit verify = exit %d %q, want %d naming %q", code, errOut, exitFailed, want)
 	}
 }
+
+// TestRefusedSignoffLeavesRecord: a sign-off the store refuses (here, on a
+// database behind its witness) exits non-zero and adds nothing to the
+// record file, which a fresh CI runner would otherwise trust.
+func TestRefusedSignoffLeavesRecord(t *testing.T) {
+	cfg, db := auditProject(t, false)
+	record := filepath.Join(filepath.Dir(cfg), "evald.signoffs")
+	before, err := os.ReadFile(record)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sqlExec(t, db, `DELETE FROM audit_log WHERE seq = 3`, `UPDATE audit_head SET seq = 2, hash = (SELECT hash FROM audit_log WHERE seq = 2) WHERE id = 1`)
+	edit(t, filepath.Join(filepath.Dir(cfg), "suites/faq.yaml"), "repeats: 3", "repeats: 1")
+	code, _, errOut := evald(t, "signoff", "--config", cfg, "--by", "dave", "--reason", "fewer", "faq")
+	if code == exitOK || !strings.Contains(errOut, "behind its witness") {
+		t.Fatalf("signoff on a rolled-back database = exit %d %q, want a refusal naming the witness", code, errOut)
+	}
+	after, err := os.ReadFile(record)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(after) != string(before) {
+		t.Errorf("a refused sign-off changed the record:\n%s\nwas\n%s", after, before)
+	}
+	fresh := filepath.Join(t.TempDir(), "fresh.db")
+	if code, _, errOut := evald(t, "run", "--config", cfg, "--db", fresh, "faq"); code != exitRefused {
+		t.Errorf("run on a fresh database after the refused sign-off = exit %d (%s), want %d", code, errOut, exitRefused)
+	}
+}
