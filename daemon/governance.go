@@ -82,6 +82,11 @@ func (d *Daemon) CheckThresholds(ctx context.Context, suite *evals.Suite) (Thres
 			NewText: "governed set " + file.Hash()[:12], Direction: governance.Added, NeedsSignoff: true}}
 		return check, nil
 	}
+	if later, err := d.laterSignoff(ctx, *entry); err != nil {
+		return ThresholdCheck{}, err
+	} else if later != nil {
+		return d.checkAgainstLater(suite.Name, file, later, *entry), nil
+	}
 	if err := d.importSignoff(ctx, *entry); err != nil {
 		return ThresholdCheck{}, err
 	}
@@ -92,6 +97,56 @@ func (d *Daemon) CheckThresholds(ctx context.Context, suite *evals.Suite) (Thres
 	}
 	return check, nil
 }
+
+// laterSignoff returns the store's sign-off of the suite when it is later
+// than the record's latest entry and signs another set: the record lost an
+// entry this database saw (its last line deleted, a revert, another
+// branch). nil otherwise.
+func (d *Daemon) laterSignoff(ctx context.Context, e governance.RecordEntry) (*store.Signoff, error) {
+	cur, err := d.currentSignoff(ctx, e.Suite)
+	switch {
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrSignoffUnaudited):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("read sign-off of %s: %w", e.Suite, err)
+	case cur.Hash == e.SetHash || !cur.At.After(e.At):
+		return nil, nil
+	}
+	return &cur, nil
+}
+
+// checkAgainstLater keeps the later sign-off the store holds in force
+// when the record has gone back to an earlier one: going back to an
+// earlier bar is a change like any other and needs its own sign-off. The
+// record's entry is not copied into the store, so the audit log does not
+// credit its signer with a sign-off made now.
+func (d *Daemon) checkAgainstLater(suite string, file governance.Set, later *store.Signoff, entry governance.RecordEntry) ThresholdCheck {
+	set, err := governance.ParseSet(later.SetJSON)
+	if err != nil {
+		// A stored set that does not parse cannot be enforced: the
+		// files wait for a sign-off, which replaces it.
+		return ThresholdCheck{Kind: governance.Pending, Changes: []governance.Change{d.rolledBack(suite, later, entry)}}
+	}
+	dec := governance.Decide(&set, file)
+	check := ThresholdCheck{Kind: dec.Kind, Changes: dec.Changes, Signed: SignedSet{Hash: later.Hash, Set: &set}}
+	if dec.Kind == governance.Pending {
+		check.Changes = append([]governance.Change{d.rolledBack(suite, later, entry)}, check.Changes...)
+	}
+	return check
+}
+
+// rolledBack is the change line that says the record went back.
+func (d *Daemon) rolledBack(suite string, later *store.Signoff, entry governance.RecordEntry) governance.Change {
+	d.log.Warn("the sign-off record is behind this database: its later sign-off stays in force",
+		"suite", suite, "database_signoff", later.Hash, "by", later.By, "at", later.At, "record_latest", entry.SetHash)
+	return governance.Change{Key: "sign-off",
+		OldText:      fmt.Sprintf("%s by %s at %s (in this database)", short(later.Hash), later.By, later.At.UTC().Format(time.RFC3339)),
+		NewText:      fmt.Sprintf("%s by %s at %s (the record's latest: the later entry is gone from %s)", short(entry.SetHash), entry.By, entry.At.UTC().Format(time.RFC3339), recordName(d.Project())),
+		Direction:    governance.Changed,
+		NeedsSignoff: true}
+}
+
+func short(h string) string { return h[:min(12, len(h))] }
 
 // noteRecord logs, at start and at each reload, every suite whose files
 // the sign-off record does not cover, so that whoever runs serve hears of

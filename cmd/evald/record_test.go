@@ -377,3 +377,42 @@ func TestCIRecipeRefusesLoweredThreshold(t *testing.T) {
 		t.Errorf("%d requests sent for a refused run, want none", n)
 	}
 }
+
+// TestRecordRolledBack: a database that saw a later sign-off keeps it in
+// force when the record loses that entry (its last line deleted and the
+// suite file put back). The run is refused, naming the later sign-off, and
+// the audit log credits nobody with the old entry anew.
+func TestRecordRolledBack(t *testing.T) {
+	cfg, suite := failingProject(t)
+	db := filepath.Join(filepath.Dir(cfg), "evald.db")
+	if code, _, errOut := evald(t, "run", "--config", cfg, "faq"); code != exitFailed {
+		t.Fatalf("run under the signed bar = exit %d (%s), want %d", code, errOut, exitFailed)
+	}
+	record := filepath.Join(filepath.Dir(cfg), governance.RecordFile)
+	oldRecord, err := os.ReadFile(record)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldSuite, err := os.ReadFile(suite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit(t, suite, "pass_rate: 0.9", "pass_rate: 0.95")
+	mustEvald(t, "signoff", "--config", cfg, "--by", "bob", "--reason", "stricter", "faq")
+	before := mustEvald(t, "audit", "log", "--config", cfg, "--json")
+
+	// The rollback: the suite file and the record as they were.
+	for f, b := range map[string][]byte{record: oldRecord, suite: oldSuite} {
+		if err := os.WriteFile(f, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, _, errOut := evald(t, "run", "--config", cfg, "--db", db, "faq")
+	if code != exitRefused || !strings.Contains(errOut, "by bob") || !strings.Contains(errOut, "the later entry is gone from") ||
+		!strings.Contains(errOut, "pass_rate 0.95 -> 0.90 (loosened)") {
+		t.Errorf("run after the record was rolled back = exit %d %q, want %d naming bob's later sign-off and the loosened bar", code, errOut, exitRefused)
+	}
+	if after := mustEvald(t, "audit", "log", "--config", cfg, "--json"); after != before {
+		t.Errorf("the rolled-back record was written to the audit log:\n%s\nwas\n%s", after, before)
+	}
+}
