@@ -383,3 +383,19 @@ func TestRefusedSignoffLeavesRecord(t *testing.T) {
 		t.Errorf("run on a fresh database after the refused sign-off = exit %d (%s), want %d", code, errOut, exitRefused)
 	}
 }
+
+// TestKeyedChainEditedStopsRuns: in a keyed chain, an entry edited with SQL
+// (here the signer of the newest sign-off, so that its row no longer pairs)
+// fails the run, which records nothing on top of the broken entry.
+func TestKeyedChainEditedStopsRuns(t *testing.T) {
+	cfg, db := auditProject(t, true)
+	sqlExec(t, db, `UPDATE audit_log SET actor = 'mallory' WHERE seq = (SELECT max(seq) FROM audit_log)`)
+	before := mustEvald(t, "audit", "log", "--config", cfg, "--json")
+	code, _, errOut := evald(t, "run", "--config", cfg, "faq")
+	if code == exitOK || code == exitFailed || !strings.Contains(errOut, "does not verify") {
+		t.Errorf("run on an edited keyed chain = exit %d %q, want an error saying the chain does not verify", code, errOut)
+	}
+	if after := mustEvald(t, "audit", "log", "--config", cfg, "--json"); after != before {
+		t.Errorf("the run appended to a broken keyed chain:\n%s\nwas\n%s", after, before)
+	}
+}
