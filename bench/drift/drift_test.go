@@ -110,3 +110,24 @@ func TestRestartContinues(t *testing.T) {
 		t.Error("no page in the restart scenario; it tests nothing")
 	}
 }
+
+// TestOracleReproducesSection5: O gives the values DRIFT.md §5 publishes
+// (k = 3, N = 50, p = 0.9, ρ = 0: 8.29 runs at 5 pp; Table B's N = 50,
+// p = 0.9, ρ = 0, d = 5 pp: 27.85 runs, P24 0.609).
+func TestOracleReproducesSection5(t *testing.T) {
+	cfg := drift.Config{Binary: true}
+	for _, tc := range []struct {
+		sc         Scenario
+		d, delay   float64
+		p24, delta float64
+	}{
+		{Scenario{N: 50, K: 3, P: 0.9}, 0.05, 8.29, -1, 0.6},
+		{Scenario{N: 50, K: 1, P: 0.9}, 0.05, 27.85, 0.609, 1.5},
+		{Scenario{N: 50, K: 1, P: 0.7, Continuous: true}, 0.05, 5.24, -1, 0.4},
+	} {
+		o := oracleRow(tc.sc, tc.d, cfg, 4000, 5)
+		if math.Abs(o.delay-tc.delay) > tc.delta || tc.p24 >= 0 && math.Abs(o.p24-tc.p24) > 0.03 {
+			t.Errorf("O(%s, d = %g) = delay %.2f, P24 %.3f; §5 says %.2f, %.3f", cellName(tc.sc), tc.d, o.delay, o.p24, tc.delay, tc.p24)
+		}
+	}
+}

@@ -238,11 +238,20 @@ func postChangeSE(sc Scenario, d float64) float64 {
 // post-change variance, D ~ N(−d − e_ref, SE_post²), e_ref ~ N(0, SE_run²/B).
 // It returns P(alarm within 24 runs) and the mean delay capped at 200.
 func oracle(sc Scenario, d float64, cfg drift.Config, reps int, seed uint64) (p24, delay float64) {
+	o := oracleRow(sc, d, cfg, reps, seed)
+	return o.p24, o.delay
+}
+
+// oracleStats are O's detection probabilities and mean delay.
+type oracleStats struct{ p1, p4, p24, delay float64 }
+
+func oracleRow(sc Scenario, d float64, cfg drift.Config, reps int, seed uint64) oracleStats {
 	cfg = cfg.WithDefaults()
 	h := math.Log(cfg.ARL0)
 	rng := newRand(seed)
 	seRun, sePost := seRunTheory(sc), postChangeSE(sc, d)
 	seBase := seRun / math.Sqrt(float64(cfg.BMax))
+	var o oracleStats
 	for range reps {
 		e := seBase * rng.NormFloat64()
 		s, dl := 0.0, delayCap
@@ -253,10 +262,17 @@ func oracle(sc Scenario, d float64, cfg drift.Config, reps int, seed uint64) (p2
 				break
 			}
 		}
-		if dl <= 24 {
-			p24++
+		for _, c := range []struct {
+			max int
+			p   *float64
+		}{{1, &o.p1}, {4, &o.p4}, {24, &o.p24}} {
+			if dl <= c.max {
+				*c.p++
+			}
 		}
-		delay += float64(dl)
+		o.delay += float64(dl)
 	}
-	return p24 / float64(reps), delay / float64(reps)
+	n := float64(reps)
+	o.p1, o.p4, o.p24, o.delay = o.p1/n, o.p4/n, o.p24/n, o.delay/n
+	return o
 }

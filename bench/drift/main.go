@@ -22,8 +22,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 	r1000 := fs.Int("r1000", 200, "replicates for N = 1000 cells (the spec allows 50)")
 	quiet := fs.Bool("q", false, "no progress on stderr")
 	only := fs.String("bars", "", "comma-separated bars to run (default: all)")
+	tables := fs.String("tables", "", "regenerate Table B of this power-tables file from the oracle O, then exit")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if *tables != "" {
+		if err := rewriteTableB(*tables, 4000); err != nil {
+			fmt.Fprintln(stderr, err)
+			return 2
+		}
+		return 0
 	}
 	plan := QuickPlan()
 	if *full {
