@@ -398,8 +398,9 @@ const (
 // warm-up became part of the reference it should have been measured
 // against, and D shrank run by run.
 //
-// Below B_min a run with p > ConsistentP joins at once, whatever S. From B_min on a consistent run joins once it opens a streak of
-// ResumeAfter consecutive consistent runs. A run with S > 0 after it holds
+// Below B_min a run with p > ConsistentP joins at once, whatever S. From
+// B_min on a consistent run joins once it opens a streak of ResumeAfter
+// consecutive consistent runs. A run with S > 0 after it holds
 // growth (it still feeds the CUSUM) until such a streak, and then the runs
 // held since join after all, because they turned out to be an excursion
 // of the noise. An alarm (or an open alert) discards the runs

@@ -52,8 +52,17 @@
 //  3. φ's leave-one-out Z_j uses the same statistic, DStat/SE_null.
 //  4. φ is applied as max(1, φ̂) always, and inflates SE_base as well as
 //     SE_cur (DRIFT.md §5: the run-level noise is in the reference runs
-//     too). Until session 4 it was applied only when significantly above
-//     1; bench/drift/RESULTS.md has the numbers of the change.
+//     too), and a run's consistency with a growing reference counts it.
+//     Until session 4 φ was applied only when significantly above 1, to
+//     SE_cur alone. Measured (R = 200, same seeds): false alarms fell (S0
+//     N = 50, p = 0.7, ρ = 0: 0.145 → 0.100 in 2 000 runs; N = 50, p = 0.9,
+//     ρ = 0: 0.035 → 0.020; before t0 at N = 50, p = 0.7: 0.085 → 0.045;
+//     σ_run = 0.5, N = 200: 0.53 (32 replicates) → 0.287 (400), φ̂
+//     1.70 → 1.89 against a true 2.32) and detection slowed in
+//     the small cells (d = 5 pp, mean delay: N = 50, p = 0.9, ρ = 0:
+//     39.7 → 45.7 runs; N = 200, p = 0.9, ρ = 0: 7.96 → 9.74; N = 50,
+//     p = 0.7, ρ = 0.7: 25.3 → 27.5), past §5's bar 3 in those cells. Kept
+//     for bars 1 and 2; bench/drift/RESULTS.md has every cell.
 //
 // Tried and not kept (session 4, DRIFT.md §5): feeding the CUSUM D itself
 // with the null SE instead of DStat raised S0's false alarms at N = 50,
