@@ -416,3 +416,22 @@ func TestRecordRolledBack(t *testing.T) {
 		t.Errorf("the rolled-back record was written to the audit log:\n%s\nwas\n%s", after, before)
 	}
 }
+
+// TestValidateSigned: validate --signed checks the files against the record
+// with no run: exit 3 with the diff and the signoff command for a lowered
+// bar, 0 once it is signed off.
+func TestValidateSigned(t *testing.T) {
+	cfg, suite := failingProject(t)
+	mustEvald(t, "validate", "--signed", "--config", cfg)
+	edit(t, suite, "pass_rate: 0.9", "pass_rate: 0.5")
+	code, _, errOut := evald(t, "validate", "--signed", "--config", cfg)
+	if code != exitRefused || !strings.Contains(errOut, "pass_rate 0.90 -> 0.50 (loosened)") || !strings.Contains(errOut, "evald signoff") ||
+		!strings.Contains(errOut, "1 suite waiting for a sign-off") {
+		t.Errorf("validate --signed with a lowered bar = exit %d %q, want %d with the diff and the signoff command", code, errOut, exitRefused)
+	}
+	if code, _, _ := evald(t, "validate", "--config", cfg); code != exitOK {
+		t.Errorf("validate without --signed = exit %d, want %d: it reports, it does not refuse", code, exitOK)
+	}
+	mustEvald(t, "signoff", "--config", cfg, "--by", "bob", "--reason", "half", "faq")
+	mustEvald(t, "validate", "--signed", "--config", cfg)
+}

@@ -16,6 +16,7 @@ func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs := newFlagSet("validate", stdout, stderr)
 	var pf projectFlags
 	pf.register(fs)
+	signed := fs.Bool("signed", false, "exit 3 when a suite has no sign-off or its files wait for one, printing the diff and the signoff command (a check of the record with no run and no endpoint)")
 	if _, err := parseArgs(fs, args); err != nil {
 		return err
 	}
@@ -36,6 +37,32 @@ func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fmt.Fprintf(stdout, "%s: ok (%s, %s, %s)\n", pf.file(), plural.N(len(proj.Config.Targets), "target"), plural.N(len(proj.Suites), "suite"), plural.N(cases, "case"))
 	for _, s := range proj.Suites {
 		fmt.Fprintf(stdout, "  %-20s %3d cases x %d  suite %s  prompt %s  %s\n", s.Name, len(s.Cases), s.Repeats, s.Version[:12], s.PromptVersion[:12], signoffState(proj, s))
+	}
+	if *signed {
+		return unsignedSuites(proj, stderr)
+	}
+	return nil
+}
+
+// unsignedSuites is validate --signed's check: for every suite whose files
+// evald run would refuse against the record, the diff and the command that
+// signs it off on stderr, and exit 3.
+func unsignedSuites(proj *configs.Project, stderr io.Writer) error {
+	var refused []string
+	for _, s := range proj.Suites {
+		var signed *governance.Set
+		if e := proj.Record.Latest(s.Name); e != nil {
+			signed = &e.Set
+		}
+		dec := governance.Decide(signed, proj.GovernedSet(s))
+		if dec.Kind != governance.Unsigned && dec.Kind != governance.Pending {
+			continue
+		}
+		refused = append(refused, s.Name)
+		fmt.Fprintf(stderr, "%s: %s\n%s  sign off: %s\n", s.Name, signoffState(proj, s), governance.FormatDiff(dec.Changes), governance.SignoffCommand(s.Name))
+	}
+	if len(refused) > 0 {
+		return &exitError{code: exitRefused, err: fmt.Errorf("%s waiting for a sign-off in the record (evald run refuses them)", plural.N(len(refused), "suite"))}
 	}
 	return nil
 }
