@@ -458,25 +458,7 @@ func TestRunRemoteBaseline(t *testing.T) {
 
 	// evald serve's HTTP server over the production database.
 	ctx := context.Background()
-	st, err := store.Open(ctx, prodDB)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	proj, err := configs.Load(p.cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := daemon.New(daemon.Options{Project: proj, Store: st})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.New(server.Options{Addr: "127.0.0.1:0", Daemon: d, Store: st})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Start()
-	t.Cleanup(func() { srv.Stop(context.Background()) })
+	srv, st := serveProduction(t, p.cfg, prodDB)
 	// In front of it, a proxy that insists on the token, as a deployment
 	// behind an authenticating proxy would.
 	target, err := url.Parse("http://" + srv.Addr())
@@ -565,4 +547,32 @@ func TestRunGateUsage(t *testing.T) {
 			t.Errorf("evald %v = exit %d, stderr %q; want %d with %q", tc.args, code, errOut, exitUsage, tc.want)
 		}
 	}
+}
+
+// serveProduction starts evald serve's HTTP server over the database db
+// with the project's config, as production runs it, and returns it with
+// its store; both are closed at cleanup.
+func serveProduction(t *testing.T, cfg, db string) (*server.Server, *store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	proj, err := configs.Load(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := daemon.New(daemon.Options{Project: proj, Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(server.Options{Addr: "127.0.0.1:0", Daemon: d, Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Start()
+	t.Cleanup(func() { srv.Stop(context.Background()) })
+	return srv, st
 }

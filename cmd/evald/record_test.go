@@ -172,26 +172,7 @@ func TestJudgeChangeIsRefused(t *testing.T) {
 func TestRunServerComparesRecords(t *testing.T) {
 	base, _ := countingSim(t)
 	p := newGateProj(t, base, gateOpts{prodFacts: 30})
-	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "prod.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	proj, err := configs.Load(p.cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := daemon.New(daemon.Options{Project: proj, Store: st})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.New(server.Options{Addr: "127.0.0.1:0", Daemon: d, Store: st})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Start()
-	t.Cleanup(func() { srv.Stop(context.Background()) })
+	srv, _ := serveProduction(t, p.cfg, filepath.Join(t.TempDir(), "prod.db"))
 	url := "http://" + srv.Addr()
 	cand := p.candidate(t, "same", 30, "")
 
