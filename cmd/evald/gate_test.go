@@ -458,7 +458,7 @@ func TestRunRemoteBaseline(t *testing.T) {
 
 	// evald serve's HTTP server over the production database.
 	ctx := context.Background()
-	srv, st := serveProduction(t, p.cfg, prodDB)
+	srv, st := serveProduction(t, p.cfg, prodDB, nil)
 	// In front of it, a proxy that insists on the token, as a deployment
 	// behind an authenticating proxy would.
 	target, err := url.Parse("http://" + srv.Addr())
@@ -550,9 +550,9 @@ func TestRunGateUsage(t *testing.T) {
 }
 
 // serveProduction starts evald serve's HTTP server over the database db
-// with the project's config, as production runs it, and returns it with
-// its store; both are closed at cleanup.
-func serveProduction(t *testing.T, cfg, db string) (*server.Server, *store.Store) {
+// with the project's config and API tokens (token to name), as production
+// runs it, and returns it with its store; both are closed at cleanup.
+func serveProduction(t *testing.T, cfg, db string, tokens map[string]string) (*server.Server, *store.Store) {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, db)
@@ -568,7 +568,7 @@ func serveProduction(t *testing.T, cfg, db string) (*server.Server, *store.Store
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.New(server.Options{Addr: "127.0.0.1:0", Daemon: d, Store: st})
+	srv, err := server.New(server.Options{Addr: "127.0.0.1:0", Daemon: d, Store: st, Tokens: tokens})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"os"
@@ -10,13 +9,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/evald/evald/configs"
-	"github.com/evald/evald/daemon"
 	"github.com/evald/evald/governance"
 	"github.com/evald/evald/internal/signtest"
-	"github.com/evald/evald/server"
 	"github.com/evald/evald/sim"
-	"github.com/evald/evald/store"
 )
 
 // recordLines returns the lines of the project's sign-off record.
@@ -172,7 +167,7 @@ func TestJudgeChangeIsRefused(t *testing.T) {
 func TestRunServerComparesRecords(t *testing.T) {
 	base, _ := countingSim(t)
 	p := newGateProj(t, base, gateOpts{prodFacts: 30})
-	srv, _ := serveProduction(t, p.cfg, filepath.Join(t.TempDir(), "prod.db"))
+	srv, _ := serveProduction(t, p.cfg, filepath.Join(t.TempDir(), "prod.db"), nil)
 	url := "http://" + srv.Addr()
 	cand := p.candidate(t, "same", 30, "")
 
@@ -223,25 +218,7 @@ func TestRunServerComparesRecords(t *testing.T) {
 // tokens, as evald serve does.
 func signerServer(t *testing.T, cfg string) string {
 	t.Helper()
-	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "serve.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	proj, err := configs.Load(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := daemon.New(daemon.Options{Project: proj, Store: st})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.New(server.Options{Addr: "127.0.0.1:0", Daemon: d, Store: st, Tokens: map[string]string{"tok-alice": "alice", "tok-bob": "bob"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Start()
-	t.Cleanup(func() { srv.Stop(context.Background()) })
+	srv, _ := serveProduction(t, cfg, filepath.Join(t.TempDir(), "serve.db"), map[string]string{"tok-alice": "alice", "tok-bob": "bob"})
 	return "http://" + srv.Addr()
 }
 
