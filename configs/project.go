@@ -205,6 +205,16 @@ func sourceLine(source, file string) (string, int) {
 	return source[:i], line
 }
 
+// SignoffDecision is how suite's files stand against its latest entry in
+// the project's record, as evald run judges them (no entry: Unsigned).
+func (p *Project) SignoffDecision(suite *evals.Suite) governance.Decision {
+	var signed *governance.Set
+	if e := p.Record.Latest(suite.Name); e != nil {
+		signed = &e.Set
+	}
+	return governance.Decide(signed, p.GovernedSet(suite))
+}
+
 // GovernedSet returns the governed set of suite as its files state it,
 // with its judge: the suite's `judge:`, else the config's, with that
 // target's model. A nil project gives no judge.

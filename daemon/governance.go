@@ -158,11 +158,7 @@ func (d *Daemon) noteRecord(proj *configs.Project) {
 			continue
 		}
 		seen[s.Name] = true
-		var signed *governance.Set
-		if e := proj.Record.Latest(s.Name); e != nil {
-			signed = &e.Set
-		}
-		switch dec := governance.Decide(signed, proj.GovernedSet(s)); dec.Kind {
+		switch dec := proj.SignoffDecision(s); dec.Kind {
 		case governance.Unsigned:
 			d.log.Warn("suite has no sign-off in the record: its runs use its files' bar, pending sign-off",
 				"suite", s.Name, "record", recordName(proj), "sign_off", governance.SignoffCommand(s.Name))

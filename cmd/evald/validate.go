@@ -7,7 +7,6 @@ import (
 	"os"
 
 	"github.com/evald/evald/configs"
-	"github.com/evald/evald/evals"
 	"github.com/evald/evald/governance"
 	"github.com/evald/evald/internal/plural"
 )
@@ -36,7 +35,7 @@ func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	fmt.Fprintf(stdout, "%s: ok (%s, %s, %s)\n", pf.file(), plural.N(len(proj.Config.Targets), "target"), plural.N(len(proj.Suites), "suite"), plural.N(cases, "case"))
 	for _, s := range proj.Suites {
-		fmt.Fprintf(stdout, "  %-20s %3d cases x %d  suite %s  prompt %s  %s\n", s.Name, len(s.Cases), s.Repeats, s.Version[:12], s.PromptVersion[:12], signoffState(proj, s))
+		fmt.Fprintf(stdout, "  %-20s %3d cases x %d  suite %s  prompt %s  %s\n", s.Name, len(s.Cases), s.Repeats, s.Version[:12], s.PromptVersion[:12], signoffState(proj.SignoffDecision(s).Kind))
 	}
 	if *signed {
 		return unsignedSuites(proj, stderr)
@@ -50,16 +49,12 @@ func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 func unsignedSuites(proj *configs.Project, stderr io.Writer) error {
 	var refused []string
 	for _, s := range proj.Suites {
-		var signed *governance.Set
-		if e := proj.Record.Latest(s.Name); e != nil {
-			signed = &e.Set
-		}
-		dec := governance.Decide(signed, proj.GovernedSet(s))
+		dec := proj.SignoffDecision(s)
 		if dec.Kind != governance.Unsigned && dec.Kind != governance.Pending {
 			continue
 		}
 		refused = append(refused, s.Name)
-		fmt.Fprintf(stderr, "%s: %s\n%s  sign off: %s\n", s.Name, signoffState(proj, s), governance.FormatDiff(dec.Changes), governance.SignoffCommand(s.Name))
+		fmt.Fprintf(stderr, "%s: %s\n%s  sign off: %s\n", s.Name, signoffState(dec.Kind), governance.FormatDiff(dec.Changes), governance.SignoffCommand(s.Name))
 	}
 	if len(refused) > 0 {
 		return &exitError{code: exitRefused, err: fmt.Errorf("%s waiting for a sign-off in the record (evald run refuses them)", plural.N(len(refused), "suite"))}
@@ -67,15 +62,10 @@ func unsignedSuites(proj *configs.Project, stderr io.Writer) error {
 	return nil
 }
 
-// signoffState says how the suite's files stand against its sign-off in
-// the record, as evald run will judge them.
-func signoffState(proj *configs.Project, s *evals.Suite) string {
-	var signed *governance.Set
-	if e := proj.Record.Latest(s.Name); e != nil {
-		signed = &e.Set
-	}
-	dec := governance.Decide(signed, proj.GovernedSet(s))
-	switch dec.Kind {
+// signoffState says in words how a suite's files stand against its
+// sign-off in the record, as evald run will judge them.
+func signoffState(k governance.Kind) string {
+	switch k {
 	case governance.Unsigned:
 		return "no sign-off (evald run refuses it)"
 	case governance.Pending:
