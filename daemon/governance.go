@@ -82,12 +82,14 @@ func (d *Daemon) CheckThresholds(ctx context.Context, suite *evals.Suite) (Thres
 			NewText: "governed set " + file.Hash()[:12], Direction: governance.Added, NeedsSignoff: true}}
 		return check, nil
 	}
-	if later, err := d.laterSignoff(ctx, *entry); err != nil {
+	cur, err := d.storedSignoff(ctx, suite.Name)
+	if err != nil {
 		return ThresholdCheck{}, err
-	} else if later != nil {
-		return d.checkAgainstLater(suite.Name, file, later, *entry), nil
 	}
-	if err := d.importSignoff(ctx, *entry); err != nil {
+	if laterThan(cur, *entry) {
+		return d.checkAgainstLater(suite.Name, file, &cur, *entry), nil
+	}
+	if err := d.importSignoff(ctx, *entry, cur); err != nil {
 		return ThresholdCheck{}, err
 	}
 	dec := governance.Decide(&entry.Set, file)
@@ -98,21 +100,25 @@ func (d *Daemon) CheckThresholds(ctx context.Context, suite *evals.Suite) (Thres
 	return check, nil
 }
 
-// laterSignoff returns the store's sign-off of the suite when it is later
-// than the record's latest entry and signs another set: the record lost an
-// entry this database saw (its last line deleted, a revert, another
-// branch). nil otherwise.
-func (d *Daemon) laterSignoff(ctx context.Context, e governance.RecordEntry) (*store.Signoff, error) {
-	cur, err := d.currentSignoff(ctx, e.Suite)
+// storedSignoff is the suite's sign-off in the store as the audit log
+// vouches for it: the zero Signoff when there is none, or when the newest
+// one lost its audit entry (the record's is then recorded again).
+func (d *Daemon) storedSignoff(ctx context.Context, suite string) (store.Signoff, error) {
+	cur, err := d.currentSignoff(ctx, suite)
 	switch {
 	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrSignoffUnaudited):
-		return nil, nil
+		return store.Signoff{}, nil
 	case err != nil:
-		return nil, fmt.Errorf("read sign-off of %s: %w", e.Suite, err)
-	case cur.Hash == e.SetHash || !cur.At.After(e.At):
-		return nil, nil
+		return store.Signoff{}, fmt.Errorf("read sign-off of %s: %w", suite, err)
 	}
-	return &cur, nil
+	return cur, nil
+}
+
+// laterThan reports whether the store's sign-off cur is later than the
+// record's latest entry e and signs another set: the record lost an entry
+// this database saw (its last line deleted, a revert, another branch).
+func laterThan(cur store.Signoff, e governance.RecordEntry) bool {
+	return cur.Hash != "" && cur.Hash != e.SetHash && cur.At.After(e.At)
 }
 
 // checkAgainstLater keeps the later sign-off the store holds in force
@@ -189,24 +195,22 @@ func (d *Daemon) auditStricter(ctx context.Context, suite string, file governanc
 }
 
 // importSignoff copies a record entry into the store's sign-offs, with its
-// audit entry, unless the store's current sign-off of the suite already
-// has its set.
-func (d *Daemon) importSignoff(ctx context.Context, e governance.RecordEntry) error {
+// audit entry, unless cur, the store's sign-off of the suite as
+// storedSignoff read it, already has its set.
+func (d *Daemon) importSignoff(ctx context.Context, e governance.RecordEntry, cur store.Signoff) error {
 	for attempt := 0; ; attempt++ {
-		cur, err := d.currentSignoff(ctx, e.Suite)
-		switch {
-		case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrSignoffUnaudited):
-			// None, or one that lost its audit entry: the record's is
-			// recorded, audited.
-			cur = store.Signoff{}
-		case err != nil:
-			return fmt.Errorf("read sign-off of %s: %w", e.Suite, err)
-		case cur.Hash == e.SetHash:
+		if attempt > 0 {
+			var err error
+			if cur, err = d.storedSignoff(ctx, e.Suite); err != nil {
+				return err
+			}
+		}
+		if cur.Hash == e.SetHash {
 			return nil
 		}
 		payload := map[string]any{"suite": e.Suite, "reason": e.Reason, "hash": e.SetHash, "prev_hash": cur.Hash, "entry": e.Hash, "git": e.Git, "source": "record"}
 		so := store.Signoff{Suite: e.Suite, SetJSON: e.Set.Canonical(), Hash: e.SetHash, By: e.By, Reason: e.Reason, At: e.At, PrevHash: cur.Hash}
-		_, _, err = d.store.RecordSignoff(ctx, so, d.sealer(e.By, governance.ActionThresholdsSignedOff, payload))
+		_, _, err := d.store.RecordSignoff(ctx, so, d.sealer(e.By, governance.ActionThresholdsSignedOff, payload))
 		if errors.Is(err, store.ErrConflict) && attempt < 3 {
 			continue // another command recorded one meanwhile
 		}
@@ -288,7 +292,11 @@ func (d *Daemon) SignoffWith(ctx context.Context, req SignoffRequest) ([]governa
 	// record, which every fresh CI runner trusts. Should the record's
 	// append then fail, signing again repairs it: the store already holds
 	// the set, so only the record gains the entry.
-	if err := d.importSignoff(ctx, entry); err != nil {
+	cur, err := d.storedSignoff(ctx, suite.Name)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.importSignoff(ctx, entry, cur); err != nil {
 		return nil, err
 	}
 	if proj.RecordFile != "" {
