@@ -66,25 +66,14 @@ func auditedBy(so Signoff, e AuditEntry) bool {
 // an entry that finds no row has lost it. current is the row of the last
 // entry (nil when the suite has no entry, or its last entry has no row).
 func pairSignoffs(suite string, rows []Signoff, entries []AuditEntry) (current *Signoff, problems []SignoffProblem) {
-	paired := make([]bool, len(rows))
-	next := 0
-	for i, e := range entries {
-		found := -1
-		for j := next; j < len(rows); j++ {
-			if auditedBy(rows[j], e) {
-				found = j
-				break
-			}
+	rowOf, paired := pairInOrder(rows, entries, auditedBy)
+	for i, j := range rowOf {
+		if j < 0 {
+			problems = append(problems, SignoffProblem{Suite: suite, Seq: entries[i].Seq})
 		}
-		if found < 0 {
-			problems = append(problems, SignoffProblem{Suite: suite, Seq: e.Seq})
-			if i == len(entries)-1 {
-				current = nil
-			}
-			continue
-		}
-		paired[found], next = true, found+1
-		current = &rows[found]
+	}
+	if n := len(rowOf); n > 0 && rowOf[n-1] >= 0 {
+		current = &rows[rowOf[n-1]]
 	}
 	for j := range rows {
 		if !paired[j] {
@@ -92,6 +81,26 @@ func pairSignoffs(suite string, rows []Signoff, entries []AuditEntry) (current *
 		}
 	}
 	return current, problems
+}
+
+// pairInOrder pairs rows (in id order) with the audit entries that vouch
+// for them (in seq order): each entry takes the first row after the last
+// paired one that audits says it vouches for. rowOf holds, per entry, the
+// index of its row (-1: the entry lost its row); paired, per row, whether
+// an entry took it.
+func pairInOrder[R any](rows []R, entries []AuditEntry, audits func(R, AuditEntry) bool) (rowOf []int, paired []bool) {
+	rowOf, paired = make([]int, len(entries)), make([]bool, len(rows))
+	next := 0
+	for i, e := range entries {
+		rowOf[i] = -1
+		for j := next; j < len(rows); j++ {
+			if audits(rows[j], e) {
+				rowOf[i], paired[j], next = j, true, j+1
+				break
+			}
+		}
+	}
+	return rowOf, paired
 }
 
 func signoffEntries(ctx context.Context, q querier, suite string) ([]AuditEntry, error) {

@@ -51,21 +51,11 @@ func silenceAudited(si Silence, e AuditEntry) bool {
 // pairSilences pairs silence rows (by id) with silence audit entries (by
 // seq), in order, as pairSignoffs does; it returns which rows paired.
 func pairSilences(rows []Silence, entries []AuditEntry) (paired []bool, problems []SilenceProblem) {
-	paired = make([]bool, len(rows))
-	next := 0
-	for _, e := range entries {
-		found := -1
-		for j := next; j < len(rows); j++ {
-			if silenceAudited(rows[j], e) {
-				found = j
-				break
-			}
+	rowOf, paired := pairInOrder(rows, entries, silenceAudited)
+	for i, j := range rowOf {
+		if j < 0 {
+			problems = append(problems, SilenceProblem{Seq: entries[i].Seq})
 		}
-		if found < 0 {
-			problems = append(problems, SilenceProblem{Seq: e.Seq})
-			continue
-		}
-		paired[found], next = true, found+1
 	}
 	for j := range rows {
 		if !paired[j] {
