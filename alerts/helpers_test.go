@@ -300,7 +300,7 @@ const injection = "<!channel> <https://evil.example|click> & <script>alert(1)</s
 func sampleVerdict() drift.Verdict {
 	return drift.Verdict{
 		RunID: 43, Kind: drift.KindRegressed, Page: true, RefRuns: 10, D: -0.15, SETot: 0.03, P: 0.0008, Test: "cmh", N: 200,
-		Message:     "regression: pass rate -14.0 pp since run 41 (95% CI on these cases -19.0 pp to -9.0 pp, one-sided p = 0.0004, descriptive (post-detection)); 31 cases pass→fail, 3 fail→pass; silent provider change or provider incident; measured against reference runs 28–37 (2026-03-13 21:30:00 to 2026-03-14 06:30:00 UTC)",
+		Message:     "pass rate -14.0 pp since run 41 (95% CI on these cases -19.0 pp to -9.0 pp, one-sided p = 0.0004, descriptive (post-detection)); 31 cases pass→fail, 3 fail→pass; silent provider change or provider incident; measured against reference runs 28–37 (2026-03-13 21:30:00 to 2026-03-14 06:30:00 UTC)",
 		ChangeRun:   41,
 		Attribution: drift.AttributionSilent,
 		Evidence: &drift.Evidence{
@@ -350,7 +350,7 @@ func sampleEvent() Event {
 func identityEvent() Event {
 	v := sampleVerdict()
 	v.Attribution = "provider (identity changed at run 41)"
-	v.Message = "regression: pass rate -14.0 pp since run 41 (95% CI on these cases -19.0 pp to -9.0 pp, one-sided p = 0.0004, descriptive (post-detection)); 31 cases pass→fail, 3 fail→pass; provider (identity changed at run 41)"
+	v.Message = "pass rate -14.0 pp since run 41 (95% CI on these cases -19.0 pp to -9.0 pp, one-sided p = 0.0004, descriptive (post-detection)); 31 cases pass→fail, 3 fail→pass; provider (identity changed at run 41)"
 	change := &drift.IdentityChange{Run: 41, Changes: []drift.SourceChange{{
 		Source: "target", Reason: `new model "gpt-4o-mini-2026-03-01"`,
 		Before: drift.Distribution{Models: map[string]int{"gpt-4o-mini-2024-07-18": 600}, Fingerprints: map[string]int{"fp_a1": 540, "fp_b2": 60}},

@@ -24,7 +24,7 @@ func TestScorerChangeAlert(t *testing.T) {
 	v := sampleVerdict()
 	v.Kind = drift.KindScorerChanged
 	v.Attribution = "scorer (judge identity changed at run 41)"
-	v.Message = "scorer changed grading: pass rate -14.0 pp since run 41; scorer (judge identity changed at run 41)"
+	v.Message = "pass rate -14.0 pp since run 41; scorer (judge identity changed at run 41)"
 	ev := NewScorerChange("faq", "prod", v, judgeChange(), t0)
 	if ev.Kind != KindScorerChanged || ev.Normalize().Severity != SeverityPage || ev.Regression == nil || ev.Identity == nil {
 		t.Fatalf("NewScorerChange = kind %s, severity %s, regression %v, identity %v; want a scorer_changed page with evidence and identity",

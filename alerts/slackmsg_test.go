@@ -64,7 +64,7 @@ func goldenNotices(t *testing.T) map[string]Notice {
 	updated, _ := notice(t, inc, &upd, Decision{Action: ActionUpdate, Reason: ReasonChanged}, t0.Add(30*time.Minute))
 
 	resolved, _ := notice(t, inc, nil, Decision{Action: ActionResolve, Reason: ReasonResolved,
-		Note: "recovered: 3 consecutive runs within d_min/2 of the reference (alert of run 43)"}, t0.Add(5*time.Hour+20*time.Minute))
+		Note: "alert of run 43 closed: 3 consecutive runs within d_min/2 of the reference"}, t0.Add(5*time.Hour+20*time.Minute))
 
 	return map[string]Notice{
 		"slack_open_regression.json": opened,

@@ -23,6 +23,28 @@ const (
 	KindRecovered       = "recovered"        // open alert resolved
 )
 
+// Words names a verdict kind for people: the one vocabulary of
+// docs/drift.md "Verdicts", shown by every surface (CLI, dashboard chip,
+// Slack, webhook) beside Verdict.Message, which never repeats it.
+func Words(kind string) string {
+	if w, ok := verdictWords[kind]; ok {
+		return w
+	}
+	return kind
+}
+
+var verdictWords = map[string]string{
+	KindWarmingUp:       "warming up",
+	KindOK:              "ok",
+	KindRegressed:       "regressed",
+	KindIdentityChanged: "identity changed",
+	KindProviderChanged: "provider changed behaviour",
+	KindScorerChanged:   "scorer changed grading",
+	KindNewSegment:      "new segment",
+	KindSkipped:         "skipped",
+	KindRecovered:       "recovered",
+}
+
 // What raised an alarm (Verdict.Trigger).
 const (
 	TriggerCUSUM         = "cusum"          // the CUSUM reached H
@@ -292,8 +314,8 @@ func Update(cfg Config, st State, in RunInput) (State, Verdict) {
 		}
 		if st.Alert.GoodStreak >= 3 {
 			v.Kind = KindRecovered
-			v.Message = fmt.Sprintf("recovered: %d consecutive runs within d_min/2 of the reference (alert of run %d)",
-				st.Alert.GoodStreak, st.Alert.Run)
+			v.Message = fmt.Sprintf("alert of run %d closed: %d consecutive runs within d_min/2 of the reference",
+				st.Alert.Run, st.Alert.GoodStreak)
 			v.AlertRun = st.Alert.Run
 			st.Alert, st.S, st.Excursion = nil, 0, nil
 		}
@@ -575,7 +597,7 @@ func quietKind(cfg Config, st State, v Verdict, newSegment bool, b int) (string,
 		return st.Alert.Kind, fmt.Sprintf("alert of run %d still open (%s); D = %s, S held at %.2f",
 			st.Alert.Run, st.Alert.Attribution, pp(v.D), v.S)
 	case newSegment:
-		msg := fmt.Sprintf("new segment %d (suite or target version changed): no drift alarm; the reference restarts", v.Segment)
+		msg := fmt.Sprintf("segment %d: the suite or target version changed, so no drift alarm; the reference restarts", v.Segment)
 		if g := v.Gate; g != nil {
 			msg += fmt.Sprintf("; against the previous segment: %s (95%% CI "+CIScope+" %s to %s, two-sided p = %.3g, %s)",
 				pp(g.Delta), pp(g.CILow), pp(g.CIHigh), g.PTwoSided, g.Test)
@@ -586,17 +608,17 @@ func quietKind(cfg Config, st State, v Verdict, newSegment bool, b int) (string,
 		if last := st.Identity.Last; last != nil {
 			who = identityWho(last.Source())
 		}
-		return KindIdentityChanged, fmt.Sprintf("%s identity changed at run %d, no behaviour change ≥ MDE (%s after %d runs)",
+		return KindIdentityChanged, fmt.Sprintf("%s, at run %d: no behaviour change ≥ MDE (%s after %d runs)",
 			who, v.Check.ChangeRun, pp(v.Check.MDE80), v.Check.Look)
 	case v.Identity != nil:
 		what, who := v.Identity.Changes[0].Reason, identityWho(v.Identity.Source())
 		if b < cfg.BMin {
-			return KindIdentityChanged, who + " identity changed (" + what + ") before the reference was complete: reference restarted"
+			return KindIdentityChanged, who + ", " + what + ", before the reference was complete: reference restarted"
 		}
 		if st.Identity.Check != nil {
-			return KindIdentityChanged, fmt.Sprintf("%s identity changed (%s): checking behaviour over the next %d runs", who, what, cfg.M)
+			return KindIdentityChanged, fmt.Sprintf("%s, %s: checking behaviour over the next %d runs", who, what, cfg.M)
 		}
-		return KindIdentityChanged, who + " identity changed (" + what + ")"
+		return KindIdentityChanged, who + ", " + what
 	case b < cfg.BMin:
 		return KindWarmingUp, fmt.Sprintf("reference has %d of %d runs", len(st.Ref.Runs), cfg.BMin) + heldText(st)
 	}
@@ -614,13 +636,6 @@ func heldText(st State) string {
 
 func alarmMessage(cfg Config, v Verdict) string {
 	e := v.Evidence.Pooled
-	what := "regression"
-	switch v.Kind {
-	case KindProviderChanged:
-		what = "provider changed behaviour"
-	case KindScorerChanged:
-		what = "scorer changed grading"
-	}
 	metric := "mean score"
 	if cfg.Binary {
 		metric = "pass rate"
@@ -631,12 +646,14 @@ func alarmMessage(cfg Config, v Verdict) string {
 	if v.Evidence.FromRun == v.RunID {
 		since = "at this run"
 	}
-	if v.Trigger == TriggerSingleRun {
-		what += fmt.Sprintf(" (single-run alarm: p of a drop ≥ %s = %.3g < 1/ARL0)", fmt.Sprintf("%.1f pp", 100*cfg.MinEffect), v.PMinEffect)
-	}
-	msg := fmt.Sprintf("%s: %s %s %s (95%% CI "+CIScope+" %s to %s, one-sided p = %.3g, %s); %s pass→fail, %d fail→pass; %s",
-		what, metric, pp(e.Delta), since, pp(e.CILow), pp(e.CIHigh), e.PDrop, EvidenceLabel,
+	// The message starts with the facts: the verdict (Words(v.Kind)) is
+	// shown beside it by every surface.
+	msg := fmt.Sprintf("%s %s %s (95%% CI "+CIScope+" %s to %s, one-sided p = %.3g, %s); %s pass→fail, %d fail→pass; %s",
+		metric, pp(e.Delta), since, pp(e.CILow), pp(e.CIHigh), e.PDrop, EvidenceLabel,
 		plural.N(e.NPassToFail, "case"), e.NFailToPass, v.Attribution)
+	if v.Trigger == TriggerSingleRun {
+		msg += fmt.Sprintf("; single-run alarm: p of a drop ≥ %.1f pp = %.3g < 1/ARL0", 100*cfg.MinEffect, v.PMinEffect)
+	}
 	if ref := v.Evidence.Reference; len(ref) > 0 {
 		msg += "; measured against reference " + DescribeRuns(ref)
 	}

@@ -429,7 +429,7 @@ func TestIdentityChangeWithDropIsAttributed(t *testing.T) {
 			}
 			// A judge change pages as the scorer's, never as the provider's.
 			scorer := tc.name == "judge"
-			if (page.Kind == KindScorerChanged) != scorer || strings.Contains(page.Message, "scorer changed grading") != scorer {
+			if (page.Kind == KindScorerChanged) != scorer || strings.Contains(page.Attribution, "scorer") != scorer {
 				t.Errorf("page %s: %q; want kind %s and the message to say so exactly when the judge changed", page.Kind, page.Message, KindScorerChanged)
 			}
 			if got, want := page.ChangeRun, int64(26); got != want {
@@ -512,7 +512,7 @@ func TestDeterministicSuite(t *testing.T) {
 	}
 	// The change began with the run that pages: "since run 26" on run 26
 	// reads as if it were an earlier one.
-	if want := "regression: pass rate -10.0 pp at this run (95% CI"; v.Evidence.FromRun != 26 || !strings.HasPrefix(v.Message, want) {
+	if want := "pass rate -10.0 pp at this run (95% CI"; v.Evidence.FromRun != 26 || !strings.HasPrefix(v.Message, want) {
 		t.Errorf("message of a page whose evidence starts at the run itself = %q (from run %d), want it to start %q", v.Message, v.Evidence.FromRun, want)
 	}
 	if _, err := json.Marshal(v); err != nil {
@@ -526,7 +526,7 @@ func TestDeterministicSuite(t *testing.T) {
 func TestAlarmMessageNamesTheChangeRun(t *testing.T) {
 	v := Verdict{RunID: 30, Kind: KindRegressed, Attribution: AttributionSilent,
 		Evidence: &Evidence{FromRun: 28, Pooled: Comparison{Delta: -0.2, CILow: -0.3, CIHigh: -0.1, PDrop: 0.001, NPassToFail: 1}}}
-	if got, want := alarmMessage(binCfg, v), "regression: pass rate -20.0 pp since run 28 (95% CI on these cases -30.0 pp to -10.0 pp, one-sided p = 0.001, "+EvidenceLabel+"); 1 case pass→fail, 0 fail→pass; "+AttributionSilent; got != want {
+	if got, want := alarmMessage(binCfg, v), "pass rate -20.0 pp since run 28 (95% CI on these cases -30.0 pp to -10.0 pp, one-sided p = 0.001, "+EvidenceLabel+"); 1 case pass→fail, 0 fail→pass; "+AttributionSilent; got != want {
 		t.Errorf("alarmMessage = %q, want %q", got, want)
 	}
 	v.RunID = 28

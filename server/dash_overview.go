@@ -66,8 +66,15 @@ func statusOf(latest, last *store.Run, silence *store.Silence, fail *daemon.Star
 		}
 		switch last.Status {
 		case store.StatusRegressed:
-			add("bad", "▼", "regressed", msg)
-			attention("regressed")
+			// The run's status is regressed for both drift verdicts that
+			// page on the model; the chip names the verdict (a provider
+			// update reads "provider changed behaviour" on every suite).
+			word := drift.Words(drift.KindRegressed)
+			if v != nil && v.Kind != "" {
+				word = drift.Words(v.Kind)
+			}
+			add("bad", "▼", word, msg)
+			attention(word)
 		case store.StatusErrored, store.StatusInterrupted:
 			add("warn", "⚠", string(last.Status), last.ErrorText)
 			attention(string(last.Status))
@@ -94,20 +101,20 @@ func statusOf(latest, last *store.Run, silence *store.Silence, fail *daemon.Star
 		if v != nil {
 			switch v.Kind {
 			case drift.KindScorerChanged:
-				add("warn", "⚖", "scorer changed", v.Message)
-				attention("scorer changed")
+				add("warn", "⚖", drift.Words(v.Kind), v.Message)
+				attention(drift.Words(v.Kind))
 			case drift.KindIdentityChanged:
 				who := "provider"
 				if v.Identity != nil && v.Identity.Source() == "judge" {
 					who = "judge"
 				}
-				add("info", "⇄", who+" identity changed", v.Message)
+				add("info", "⇄", who+" "+drift.Words(v.Kind), v.Message)
 			case drift.KindWarmingUp:
-				add("info", "◔", "warming up", v.Message)
+				add("info", "◔", drift.Words(v.Kind), v.Message)
 			case drift.KindNewSegment:
-				add("info", "★", "new version", v.Message)
+				add("info", "★", drift.Words(v.Kind), v.Message)
 			case drift.KindRecovered:
-				add("ok", "↑", "recovered", v.Message)
+				add("ok", "↑", drift.Words(v.Kind), v.Message)
 			}
 		}
 	}

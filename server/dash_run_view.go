@@ -338,17 +338,17 @@ func toChangeRow(c governance.Change) changeRow {
 	return changeRow{Key: c.Key, Old: oldV, New: newV, Direction: string(c.Direction), Icon: icon}
 }
 
-// verdictChips are the drift verdicts' badges; one without a Text shows
-// the verdict's kind.
+// verdictChips are the drift verdicts' badges; their text is drift.Words,
+// the one vocabulary of docs/drift.md.
 var verdictChips = map[string]chip{
 	drift.KindRegressed:       {Class: "bad", Icon: "▼"},
-	drift.KindProviderChanged: {Class: "bad", Icon: "▼", Text: "provider changed"},
-	drift.KindScorerChanged:   {Class: "warn", Icon: "⚖", Text: "scorer changed"},
+	drift.KindProviderChanged: {Class: "bad", Icon: "▼"},
+	drift.KindScorerChanged:   {Class: "warn", Icon: "⚖"},
 	drift.KindOK:              {Class: "ok", Icon: "✓"},
 	drift.KindRecovered:       {Class: "ok", Icon: "↑"},
-	drift.KindIdentityChanged: {Class: "info", Icon: "⇄", Text: "identity changed"},
-	drift.KindWarmingUp:       {Class: "info", Icon: "◔", Text: "warming up"},
-	drift.KindNewSegment:      {Class: "info", Icon: "★", Text: "new segment"},
+	drift.KindIdentityChanged: {Class: "info", Icon: "⇄"},
+	drift.KindWarmingUp:       {Class: "info", Icon: "◔"},
+	drift.KindNewSegment:      {Class: "info", Icon: "★"},
 	drift.KindSkipped:         {Class: "mute", Icon: "-"},
 }
 
@@ -357,9 +357,7 @@ func verdictChip(kind string) chip {
 	if !ok {
 		c = chip{Class: "mute", Icon: "?"}
 	}
-	if c.Text == "" {
-		c.Text = kind
-	}
+	c.Text = drift.Words(kind)
 	return c
 }
 

@@ -160,7 +160,7 @@ func seedDashboard(t *testing.T, st *store.Store) {
 		detail: daemon.Detail{Judge: &daemon.JudgeDetail{Target: "grader", TargetVersion: "jv1", Models: map[string]int{"<b>judge-2</b>": 3},
 			Fingerprints: map[string]int{"fp_j": 3}, PromptTokens: 300, CompletionTokens: 30, CostUSD: 0.01, CacheHits: 1}},
 		verdict: drift.Verdict{Kind: drift.KindRegressed, Page: true, ChangeRun: 5, AlertRun: 5, S: 16.2, H: 15.7, D: -0.33, N: 3, RefRuns: 4,
-			Message:     "regression: pass rate -33.3 pp since run 5 <b>bold</b>",
+			Message:     "pass rate -33.3 pp since run 5 <b>bold</b>",
 			Attribution: "provider (identity changed at run 5)",
 			Identity: &drift.IdentityChange{Run: 5, Changes: []drift.SourceChange{{Source: "target", Reason: `new model "m-2"`,
 				Before: drift.Distribution{Models: map[string]int{"m-1": 12}}, After: drift.Distribution{Models: map[string]int{"m-2": 3}}}}},
@@ -400,7 +400,7 @@ func TestDashboardSuitePage(t *testing.T) {
 		"thresholds adopted on first sight of the suite",
 		"new provider behaviour accepted by bob: the new model is fine",
 		"silenced by carol until",
-		"regression: pass rate -33.3 pp since run 5 &lt;b&gt;bold&lt;/b&gt;",
+		"pass rate -33.3 pp since run 5 &lt;b&gt;bold&lt;/b&gt;",
 		`class="marker mk-identity"`,
 		`class="marker mk-incident"`,
 		`class="marker mk-signoff"`,
@@ -427,7 +427,7 @@ func TestDashboardRunPage(t *testing.T) {
 	_, body := fetch(t, s, "/runs/5")
 	for _, want := range []string{
 		"Thresholds applied",
-		"regression: pass rate -33.3 pp",
+		"pass rate -33.3 pp",
 		"provider (identity changed at run 5)",
 		"evald accept --target prod --by NAME --reason TEXT faq",
 		// The verdict points at run 5 as the change: the baseline is run 4,
@@ -678,7 +678,7 @@ func TestStatusOf(t *testing.T) {
 		{"running", run("running", "", ""), run("passed", "", ""), nil, "", "running"},
 		{"identity", nil, run("passed", "", `{"kind":"identity_changed","message":"m"}`), nil, "", "provider identity changed"},
 		{"judge identity", nil, run("passed", "", `{"kind":"identity_changed","message":"m","identity":{"run":1,"changes":[{"source":"judge","reason":"r","before":{},"after":{}}]}}`), nil, "", "judge identity changed"},
-		{"scorer changed", nil, run("passed", "", `{"kind":"scorer_changed","message":"scorer changed grading"}`), nil, "scorer changed", "scorer changed"},
+		{"scorer changed", nil, run("passed", "", `{"kind":"scorer_changed","message":"pass rate -30.0 pp"}`), nil, "scorer changed grading", "scorer changed grading"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -247,9 +247,9 @@ func (sim *suiteSim) run(rng *rand.Rand, id int64, at time.Time, p Plan, day, sl
 		v.RefRuns = min(sim.refRuns, 10)
 		switch {
 		case newSegment:
-			v.Kind, v.Message = drift.KindNewSegment, fmt.Sprintf("new segment %d (suite or target version changed): no drift alarm; the reference restarts", sim.segment)
+			v.Kind, v.Message = drift.KindNewSegment, fmt.Sprintf("segment %d: the suite or target version changed, so no drift alarm; the reference restarts", sim.segment)
 		case sim.refRuns < 5:
-			v.Kind, v.Message = drift.KindWarmingUp, fmt.Sprintf("warming up: reference has %d of 5 runs", sim.refRuns)
+			v.Kind, v.Message = drift.KindWarmingUp, fmt.Sprintf("reference has %d of 5 runs", sim.refRuns)
 		case sim.alertRun > 0 && sim.regressLeft == 0 && dd > -0.025:
 			// The detector resolves an alert after three good runs.
 			sim.goodStreak++
@@ -257,7 +257,7 @@ func (sim *suiteSim) run(rng *rand.Rand, id int64, at time.Time, p Plan, day, sl
 			v.Message = fmt.Sprintf("alert of run %d still open; S held at %.2f", sim.alertRun, sim.s)
 			status = store.StatusRegressed
 			if sim.goodStreak >= 3 {
-				v.Kind, v.Message = drift.KindRecovered, fmt.Sprintf("recovered: 3 consecutive runs within d_min/2 of the reference (alert of run %d)", sim.alertRun)
+				v.Kind, v.Message = drift.KindRecovered, fmt.Sprintf("alert of run %d closed: 3 consecutive runs within d_min/2 of the reference", sim.alertRun)
 				sim.alertRun, sim.s, sim.goodStreak = 0, 0, 0
 				status = store.StatusPassed
 			}
@@ -269,12 +269,12 @@ func (sim *suiteSim) run(rng *rand.Rand, id int64, at time.Time, p Plan, day, sl
 		default:
 			v.G = math.Max(-1, -dd*60-0.8)
 			sim.s = math.Max(0, sim.s+v.G)
-			v.Kind, v.Message = drift.KindOK, fmt.Sprintf("ok: D = %+.1f pp (SE 2.0 pp), S = %.2f of %.2f", 100*dd, sim.s, sim.h)
+			v.Kind, v.Message = drift.KindOK, fmt.Sprintf("D = %+.1f pp (SE 2.0 pp), S = %.2f of %.2f", 100*dd, sim.s, sim.h)
 			if sim.s >= sim.h {
 				sim.alertRun = id
 				v.Kind, v.Page, v.AlertRun, v.ChangeRun = drift.KindRegressed, true, id, id
 				v.Attribution = "provider (identity changed)"
-				v.Message = fmt.Sprintf("regression: pass rate %+.1f pp since run %d; %s", 100*dd, id, v.Attribution)
+				v.Message = fmt.Sprintf("pass rate %+.1f pp since run %d; %s", 100*dd, id, v.Attribution)
 				v.Evidence = &drift.Evidence{Label: drift.EvidenceLabel, FromRun: id, Runs: 1, RefRuns: 10,
 					Pooled:   drift.Comparison{Test: "cmh-exact-midp", N: p.Cases, Reference: sim.base, Current: rate, Delta: dd, SE: 0.02, CILow: dd - 0.04, CIHigh: dd + 0.04, PDrop: 1e-9, NPassToFail: len(failed)},
 					Describe: fmt.Sprintf("1 run from run %d pooled against 10 reference runs (cmh-exact-midp)", id)}
@@ -288,7 +288,7 @@ func (sim *suiteSim) run(rng *rand.Rand, id int64, at time.Time, p Plan, day, sl
 		v.Identity = &drift.IdentityChange{Run: id, At: at, Changes: []drift.SourceChange{{Source: "target", Reason: fmt.Sprintf("new model %q", sim.model),
 			After: drift.Distribution{Models: map[string]int{sim.model: p.Cases}}}}}
 		if v.Kind == drift.KindOK {
-			v.Kind, v.Message = drift.KindIdentityChanged, fmt.Sprintf("provider identity changed (new model %q): checking behaviour over the next 6 runs", sim.model)
+			v.Kind, v.Message = drift.KindIdentityChanged, fmt.Sprintf("provider, new model %q: checking behaviour over the next 6 runs", sim.model)
 		}
 	}
 	if sim.regressLeft > 0 {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/evald/evald/configs"
 	"github.com/evald/evald/daemon"
+	"github.com/evald/evald/drift"
 	"github.com/evald/evald/governance"
 	"github.com/evald/evald/internal/plural"
 	"github.com/evald/evald/runner"
@@ -244,7 +245,7 @@ func printRunLine(w io.Writer, res *daemon.Result, cmd cmdLine) {
 	}
 	fmt.Fprintln(w, line)
 	if v := res.Verdict; v != nil && (v.Page || v.Identity != nil) {
-		fmt.Fprintf(w, "          >> %s\n", v.Message)
+		fmt.Fprintf(w, "          >> %s: %s\n", drift.Words(v.Kind), v.Message)
 		if v.Page {
 			fmt.Fprintf(w, "          >> to accept the new behaviour: %s\n", cmd.accept(r.Target, r.Suite))
 		}

@@ -142,7 +142,7 @@ func TestDemoJudgeDrift(t *testing.T) {
 	for _, want := range []string{
 		"(silent update after 1 runs of support-quality)",
 		"model sim-1  judge " + updated,
-		`>> judge identity changed (new model "` + updated + `")`,
+		`>> identity changed: judge, new model "` + updated + `"`,
 		">> judge calibration failed (target judge, model " + updated + "): 2 of 5 items disagree, limit 20%",
 	} {
 		if !strings.Contains(out, want) {
