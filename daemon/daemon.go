@@ -219,21 +219,15 @@ func (d *Daemon) Project() *configs.Project {
 // suiteAndTarget finds a suite by name and one of the config's targets.
 func (d *Daemon) suiteAndTarget(suiteName, targetName string) (*evals.Suite, configs.Target, error) {
 	p := d.Project()
-	var suite *evals.Suite
-	for _, s := range p.Suites {
-		if s.Name == suiteName {
-			suite = s
-		}
+	suite, err := p.Suite(suiteName)
+	if err != nil {
+		return nil, configs.Target{}, err
 	}
-	if suite == nil {
-		return nil, configs.Target{}, fmt.Errorf("%w: no suite named %q in %s", ErrUnknown, suiteName, configName(p))
+	t, err := p.Target(targetName)
+	if err != nil {
+		return nil, configs.Target{}, err
 	}
-	for _, t := range p.Config.Targets {
-		if t.Name == targetName {
-			return suite, t, nil
-		}
-	}
-	return nil, configs.Target{}, fmt.Errorf("%w: no target named %q in %s", ErrUnknown, targetName, configName(p))
+	return suite, t, nil
 }
 
 func configName(p *configs.Project) string {
@@ -243,8 +237,10 @@ func configName(p *configs.Project) string {
 	return p.Config.File
 }
 
-// ErrUnknown is returned for a suite or target that the config lacks.
-var ErrUnknown = errors.New("unknown name")
+// ErrUnknown is returned for a suite or target that the config lacks
+// (configs.ErrUnknownName: the error is a *configs.NameError with a
+// did-you-mean).
+var ErrUnknown = configs.ErrUnknownName
 
 // ErrNoJudge is wrapped when a suite needs a judge (model-graded
 // assertions, a calibration set) and none is configured.

@@ -122,6 +122,9 @@ func (d *Daemon) Accept(ctx context.Context, suite, target, by, reason string) e
 	if strings.TrimSpace(by) == "" || strings.TrimSpace(reason) == "" {
 		return fmt.Errorf("%w: accept needs --by and a non-empty --reason", ErrInvalid)
 	}
+	if _, _, err := d.suiteAndTarget(suite, target); err != nil {
+		return err
+	}
 	raw, lastRun, err := d.store.LoadDriftState(ctx, suite, target)
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("%w: %s on %s has no drift state yet: nothing to accept", ErrUnknown, suite, target)

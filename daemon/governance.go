@@ -450,11 +450,5 @@ func (d *Daemon) watchProject(ctx context.Context, p *configs.Project, actor str
 
 // suite finds a suite of the configuration by name.
 func (d *Daemon) suite(name string) (*evals.Suite, error) {
-	p := d.Project()
-	for _, s := range p.Suites {
-		if s.Name == name {
-			return s, nil
-		}
-	}
-	return nil, fmt.Errorf("%w: no suite named %q in %s", ErrUnknown, name, configName(p))
+	return d.Project().Suite(name)
 }

@@ -195,6 +195,10 @@ const maxMissingExamples = 5
 // changed suite), a missing secret ErrSecret. A regrade stopped by ctx
 // returns a partial report with status RegradeInterrupted.
 func (d *Daemon) Regrade(ctx context.Context, runID int64, suiteName string, opts RegradeOptions) (*RegradeReport, error) {
+	suite, err := d.suite(suiteName)
+	if err != nil {
+		return nil, err
+	}
 	run, err := d.store.Run(ctx, runID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("%w: no run %d in the store", ErrUnknown, runID)
@@ -210,10 +214,6 @@ func (d *Daemon) Regrade(ctx context.Context, runID int64, suiteName string, opt
 		return nil, fmt.Errorf("%w: run %d is still running", ErrCannotRegrade, runID)
 	case store.StatusRefused:
 		return nil, fmt.Errorf("%w: run %d was refused by governance and has no outputs", ErrCannotRegrade, runID)
-	}
-	suite, err := d.suite(suiteName)
-	if err != nil {
-		return nil, err
 	}
 	changed := run.SuiteVersion != suite.Version
 	if changed && !opts.AllowSuiteChange {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -122,8 +123,9 @@ func TestRegradeRefusals(t *testing.T) {
 	if _, err := d.Regrade(ctx, id+1, "refunds", RegradeOptions{}); !errors.Is(err, ErrUnknown) {
 		t.Errorf("Regrade(unknown run) = %v, want ErrUnknown", err)
 	}
-	if _, err := d.Regrade(ctx, id, "faq", RegradeOptions{}); !errors.Is(err, ErrCannotRegrade) {
-		t.Errorf("Regrade(run of another suite) = %v, want ErrCannotRegrade", err)
+	// A suite the config lacks is an unknown name before any run is read.
+	if _, err := d.Regrade(ctx, id, "refnds", RegradeOptions{}); !errors.Is(err, ErrUnknown) || !strings.Contains(err.Error(), "did you mean refunds?") {
+		t.Errorf("Regrade(unknown suite) = %v, want ErrUnknown with a did-you-mean", err)
 	}
 
 	// The suite's version moves on (as after an edit of the file).

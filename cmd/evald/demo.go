@@ -32,7 +32,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs := newFlagSet("demo", stdout, stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "HTTP listen `address` (a busy port falls back to a free one)")
 	db := fs.String("db", "", "SQLite database `file` (default: a new one in a temporary folder)")
-	dur := fs.Duration("for", 0, "stop by itself after this `duration` (0: run until Ctrl-C)")
+	dur := durationFlag(fs.FlagSet, new(time.Duration), "for", 0, "stop by itself after this `duration` (0: run until Ctrl-C)")
 	driftAfter := fs.Int("drift-after", 8, "the simulated provider silently updates its model after this many rounds of runs (0: never)")
 	judgeDriftAfter := fs.Int("judge-drift-after", 0, "the simulated judge silently updates (new model id, stricter grades) after this many runs of the judged suite (0: never)")
 	noise := fs.Float64("noise", 0.02, "share of simulated answers that flip at random, like temperature > 0")

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -41,9 +40,32 @@ func newFlagSet(name string, stdout, stderr io.Writer) *flagSet {
 // help prints the command's usage lines, what it does and its flags; with
 // pos naming one of its subcommands, the subcommand's alone.
 func (fs *flagSet) help(w io.Writer, pos []string) {
+	summary, only := fs.usage(w, pos)
+	fmt.Fprintf(w, "\n%s\n", summary)
+	// The flags shown: all of them, or a subcommand's; a copy prints them,
+	// so that the command's own output is left as it is.
+	shown := flag.NewFlagSet(fs.Name(), flag.ContinueOnError)
+	shown.SetOutput(w)
+	n := 0
+	fs.VisitAll(func(f *flag.Flag) {
+		if only == nil || slices.Contains(only, f.Name) {
+			shown.Var(f.Value, f.Name, f.Usage)
+			shown.Lookup(f.Name).DefValue = f.DefValue
+			n++
+		}
+	})
+	if n > 0 {
+		fmt.Fprintln(w, "\nflags:")
+		shown.PrintDefaults()
+	}
+}
+
+// usage prints the command's usage lines (a subcommand's alone when pos
+// names one) and returns its summary and, for a subcommand, its flags.
+func (fs *flagSet) usage(w io.Writer, pos []string) (summary string, only []string) {
 	c := fs.cmd
 	var lines []string
-	summary, only := c.summary, []string(nil)
+	summary = c.summary
 	if len(pos) > 0 {
 		if i := slices.IndexFunc(c.subs, func(s subcommand) bool { return s.name == pos[0] }); i >= 0 {
 			s := c.subs[i]
@@ -66,23 +88,7 @@ func (fs *flagSet) help(w io.Writer, pos []string) {
 		}
 		fmt.Fprintln(w, strings.TrimRight(prefix+l, " "))
 	}
-	fmt.Fprintf(w, "\n%s\n", summary)
-	// The flags shown: all of them, or a subcommand's; a copy prints them,
-	// so that the command's own output is left as it is.
-	shown := flag.NewFlagSet(fs.Name(), flag.ContinueOnError)
-	shown.SetOutput(w)
-	n := 0
-	fs.VisitAll(func(f *flag.Flag) {
-		if only == nil || slices.Contains(only, f.Name) {
-			shown.Var(f.Value, f.Name, f.Usage)
-			shown.Lookup(f.Name).DefValue = f.DefValue
-			n++
-		}
-	})
-	if n > 0 {
-		fmt.Fprintln(w, "\nflags:")
-		shown.PrintDefaults()
-	}
+	return summary, only
 }
 
 // subFlags are the flags the command's subcommand sub takes, as its help
@@ -101,10 +107,11 @@ func (fs *flagSet) subFlags(sub string) []string {
 func parseArgs(fs *flagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
-		// What the flag package prints (an error, then the help) is held
-		// until it is known whether help was asked for.
-		var held bytes.Buffer
-		fs.SetOutput(&held)
+		// What the flag package prints (an error, then the help) is
+		// dropped: help asked for goes to stdout, and an error is said
+		// once, with a did-you-mean for a misspelt flag and the usage
+		// lines.
+		fs.SetOutput(io.Discard)
 		err := fs.Parse(args)
 		fs.SetOutput(fs.stderr)
 		if errors.Is(err, flag.ErrHelp) {
@@ -112,7 +119,8 @@ func parseArgs(fs *flagSet, args []string) ([]string, error) {
 			return nil, &exitError{code: exitOK}
 		}
 		if err != nil {
-			_, _ = held.WriteTo(fs.stderr)
+			fmt.Fprintf(fs.stderr, "evald %s: %s\n", fs.cmd.name, unknownFlag(fs, err))
+			fs.usage(fs.stderr, pos)
 			return nil, &exitError{code: exitUsage}
 		}
 		args = fs.Args()

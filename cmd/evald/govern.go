@@ -154,7 +154,7 @@ func cmdSilence(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var c changeFlags
 	var dur time.Duration
 	suite, err := c.parse("silence", args, stdout, stderr, "who silences (required)", "why (required)", true, func(fs *flag.FlagSet) {
-		fs.DurationVar(&dur, "for", 24*time.Hour, "how long the silence lasts (at most 720h)")
+		durationFlag(fs, &dur, "for", 24*time.Hour, "how long the silence lasts: a `duration` like 12h or 7d, at most 30d")
 	})
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"io"
 	"text/tabwriter"
 
+	"github.com/evald/evald/configs"
 	"github.com/evald/evald/daemon"
 	"github.com/evald/evald/store"
 )
@@ -33,6 +34,17 @@ func cmdHistory(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	f := store.RunFilter{Target: *target, Limit: *limit}
 	if len(pos) == 1 {
 		f.Suite = pos[0]
+	}
+	// Names are checked against the config (when --db does not stand in
+	// for it) and the store: a typo exits 2 instead of an empty table.
+	var proj *configs.Project
+	if pf.db == "" {
+		if proj, err = pf.load(); err != nil {
+			return err
+		}
+	}
+	if err := storedNames(ctx, proj, pf.dbPath(proj), st, f.Suite, f.Target); err != nil {
+		return err
 	}
 	runs, err := st.History(ctx, f)
 	if err != nil {

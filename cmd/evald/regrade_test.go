@@ -275,7 +275,7 @@ func TestRegradeUsageErrors(t *testing.T) {
 		{[]string{"--run", "999", "refunds"}, "no run 999"},
 		{[]string{"--run", fmt.Sprint(faq), "refunds"}, `is a run of suite "faq", not "refunds"`},
 		{[]string{"--run", fmt.Sprint(faq), "faq"}, "no model-graded assertions"},
-		{[]string{"--run", fmt.Sprint(refunds), "nosuch"}, "is a run of suite"},
+		{[]string{"--run", fmt.Sprint(refunds), "refnds"}, `no suite named "refnds"`},
 		{[]string{"refunds"}, "--run ID is required"},
 		{[]string{"--run", fmt.Sprint(refunds), "--format", "xml", "refunds"}, "--format"},
 		{[]string{"--run", fmt.Sprint(refunds)}, "exactly one suite"},

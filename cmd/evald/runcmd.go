@@ -17,7 +17,6 @@ import (
 	"github.com/evald/evald/evals"
 	"github.com/evald/evald/governance"
 	"github.com/evald/evald/internal/redact"
-	"github.com/evald/evald/internal/strictyaml"
 	"github.com/evald/evald/runner"
 	"github.com/evald/evald/store"
 )
@@ -55,7 +54,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (err e
 	fs.BoolVar(&o.dryRun, "dry-run", false, "print the requests and the estimated cost, and send nothing")
 	fs.Float64Var(&o.budget, "budget-usd", 0, "spend at most `USD`: refuse when the estimate exceeds it, stop when the spend reaches it")
 	fs.StringVar(&o.cacheDir, "cache", "", "answer repeated candidate requests from a response cache in `dir` (CI re-runs)")
-	fs.DurationVar(&o.cacheTTL, "cache-ttl", 24*time.Hour, "how long a cached answer stays valid")
+	durationFlag(fs.FlagSet, &o.cacheTTL, "cache-ttl", 24*time.Hour, "how long a cached answer stays valid")
 	fs.StringVar(&o.server, "server", "", "take the baseline from the evald serve at `URL` over its JSON API")
 	fs.StringVar(&o.tokenEnv, "token-env", "", "environment `variable` holding the bearer token sent to --server")
 	suites, err := parseArgs(fs, args)
@@ -300,35 +299,27 @@ type job struct{ suite, target string }
 
 // plan expands suite names (none: every suite) into (suite, target) jobs.
 func plan(proj *configs.Project, names []string, target string) ([]job, error) {
-	if target != "" && !slices.ContainsFunc(proj.Config.Targets, func(t configs.Target) bool { return t.Name == target }) {
-		known := make([]string, len(proj.Config.Targets))
-		for i, t := range proj.Config.Targets {
-			known[i] = t.Name
+	if target != "" {
+		if _, err := proj.Target(target); err != nil {
+			return nil, usageErr("--target: %w", err)
 		}
-		return nil, usageErr("--target: no target named %q in %s%s", target, proj.Config.File, strictyaml.Suggest(target, known))
+	}
+	for _, n := range names {
+		if _, err := proj.Suite(n); err != nil {
+			return nil, usageErr("%w", err)
+		}
 	}
 	var jobs []job
-	matched := map[string]bool{}
 	for i, s := range proj.Suites {
 		if len(names) > 0 && !slices.Contains(names, s.Name) {
 			continue
 		}
-		matched[s.Name] = true
 		targets := proj.Config.Suites[i].Targets
 		if target != "" {
 			targets = []string{target}
 		}
 		for _, t := range targets {
 			jobs = append(jobs, job{s.Name, t})
-		}
-	}
-	for _, n := range names {
-		if !matched[n] {
-			known := make([]string, len(proj.Suites))
-			for i, s := range proj.Suites {
-				known[i] = s.Name
-			}
-			return nil, usageErr("no suite named %q in %s%s", n, proj.Config.File, strictyaml.Suggest(n, known))
 		}
 	}
 	if len(jobs) == 0 {

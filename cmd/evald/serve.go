@@ -25,8 +25,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var pf projectFlags
 	pf.register(fs)
 	addr := fs.String("addr", "", "HTTP listen `address` (default: the config's server.addr, else 127.0.0.1:8080)")
-	grace := fs.Duration("grace", 30*time.Second, "how long runs in flight may finish after SIGTERM before they are interrupted")
-	jitter := fs.Duration("jitter", 0, "spread scheduled runs over up to this `duration` after each tick")
+	grace := durationFlag(fs.FlagSet, new(time.Duration), "grace", 30*time.Second, "how long runs in flight may finish after SIGTERM before they are interrupted")
+	jitter := durationFlag(fs.FlagSet, new(time.Duration), "jitter", 0, "spread scheduled runs over up to this `duration` after each tick")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
