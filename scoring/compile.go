@@ -62,7 +62,18 @@ var kinds = map[string]func(Spec) (checker, error){
 	"word-count":    compileWordCount,
 	"latency":       compileLatency,
 	"cost":          compileCost,
+
+	"trajectory:tool-used":       compileToolUsed,
+	"trajectory:tool-sequence":   compileToolSequence,
+	"trajectory:tool-args-match": compileToolArgsMatch,
+	"trajectory:step-count":      compileStepCount,
+	"tool-call-f1":               compileToolCallF1,
+	"is-valid-openai-tools-call": compileValidToolsCall,
 }
+
+// noNotForm lists the base types that have no not- form (promptfoo gives
+// them none: is-valid-openai-tools-call ignores its inverse).
+var noNotForm = map[string]bool{"is-valid-openai-tools-call": true}
 
 // Known reports whether typ names an assertion type, with or without the
 // "not-" prefix.
@@ -91,6 +102,9 @@ func Compile(s Spec) (Assertion, error) {
 	compileGrader, graded := graders[base]
 	if !ok && !graded {
 		return nil, unknownType(s.Type)
+	}
+	if negated && noNotForm[base] {
+		return nil, specErr(ErrUnknownType, "unknown assertion type %s: %s has no not- form", show(s.Type), base)
 	}
 	if w := s.Weight; w < 0 || math.IsNaN(w) || math.IsInf(w, 0) {
 		return nil, specErr(ErrBadWeight, "%s: invalid weight %s: must be a number of at least 0", s.Type, show(w))

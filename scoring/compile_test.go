@@ -170,9 +170,12 @@ func TestZeroWeightStillJudged(t *testing.T) {
 func TestTypesAndKnown(t *testing.T) {
 	want := []string{
 		"answer-relevance", "contains", "contains-all", "contains-any", "contains-json", "cost", "equals",
-		"factuality", "g-eval", "icontains", "icontains-all", "icontains-any", "is-json", "latency",
+		"factuality", "g-eval", "icontains", "icontains-all", "icontains-any", "is-json",
+		"is-valid-openai-tools-call", "latency",
 		"levenshtein", "llm-rubric", "model-graded-closedqa", "model-graded-factuality",
-		"regex", "rouge-n", "similar", "starts-with", "word-count",
+		"regex", "rouge-n", "similar", "starts-with", "tool-call-f1",
+		"trajectory:step-count", "trajectory:tool-args-match", "trajectory:tool-sequence", "trajectory:tool-used",
+		"word-count",
 	}
 	if diff := cmp.Diff(want, Types()); diff != "" {
 		t.Errorf("Types() mismatch (-want +got):\n%s", diff)

@@ -20,6 +20,10 @@ type Spec struct {
 	// types (a suite's judge_prompts); nil keeps them all. It travels with
 	// the Spec so that compiling a.Spec() again grades the same way.
 	JudgePrompts *JudgePrompts `json:"-"`
+	// Tools are the suite's OpenAI tool definitions, for the assertions
+	// that check calls against them (is-valid-openai-tools-call); they
+	// travel with the Spec like JudgePrompts.
+	Tools []any `json:"-"`
 }
 
 // Output is what a model produced for one sample, as the scorers see it.
@@ -31,6 +35,9 @@ type Output struct {
 	// Input is the question the model answered (the last user message), for
 	// the model-graded types that show it to the judge.
 	Input string
+	// Calls is the turn's trajectory: every tool call the model made
+	// while answering, in order, with the results it was given.
+	Calls []ToolCall
 }
 
 // Result is one assertion's verdict on one output.
