@@ -55,8 +55,9 @@ func LoadPrompt(path string) ([]Message, error) {
 }
 
 var (
-	suiteKeys  = []string{"name", "description", "prompt", "repeats", "defaultTest", "tests", "thresholds", "drift", "judge", "judge_prompts", "calibration", "timeout"}
-	caseKeys   = []string{"id", "description", "vars", "assert"}
+	suiteKeys = []string{"name", "description", "prompt", "repeats", "defaultTest", "tests", "thresholds", "drift", "judge", "judge_prompts", "calibration", "timeout",
+		"tools", "tool_results", "max_tool_steps"}
+	caseKeys   = []string{"id", "description", "vars", "assert", "turns"}
 	assertKeys = []string{"type", "value", "threshold", "weight"}
 	roles      = []string{"system", "developer", "user", "assistant"}
 	// suiteName keeps names usable on a command line and in URLs.
@@ -72,6 +73,10 @@ type loader struct {
 	file     string
 	// judgePrompts are the suite's judge_prompts, set on every assertion.
 	judgePrompts *scoring.JudgePrompts
+	// tools are the suite's tool definitions, set on every assertion;
+	// toolNames their names (nil: the suite declares no tools).
+	tools     []any
+	toolNames []string
 	// sink receives each test case as it is read (emit); emitted counts them.
 	sink    func(rawCase)
 	emitted int
@@ -170,6 +175,25 @@ func (l *loader) suite() *Suite {
 	if n := f["judge_prompts"]; n != nil && !strictyaml.IsNull(n) {
 		l.judgePrompts = l.parseJudgePrompts(d, n)
 	}
+	if n := f["max_tool_steps"]; n != nil && !strictyaml.IsNull(n) {
+		if v, ok := d.Integer(n, "max_tool_steps"); ok {
+			if v < 1 || v > 100 {
+				d.FailGot(n, "max_tool_steps", ErrInvalid, "must be between 1 and 100")
+			}
+			s.MaxToolSteps = v
+		}
+	}
+	if n := f["tools"]; n != nil && !strictyaml.IsNull(n) {
+		s.Tools = l.parseTools(d, n)
+		s.ToolsLine = keyLine(d, root, "tools", n)
+		l.tools, l.toolNames = s.Tools, s.ToolNames()
+		if l.toolNames == nil {
+			l.toolNames = []string{}
+		}
+	}
+	if n := f["tool_results"]; n != nil && !strictyaml.IsNull(n) {
+		s.ToolResults = l.parseToolResults(d, n, l.toolNames)
+	}
 	res := l.newResolver(s.Prompt, defaults, checkVars)
 	l.sink = res.add
 	if n := f["tests"]; n == nil {
@@ -209,7 +233,7 @@ func (l *loader) suite() *Suite {
 	}
 	var err error
 	if s.PromptVersion, err = promptVersion(s.Prompt); err == nil {
-		s.Version, err = suiteVersion(s.PromptVersion, s.Repeats, s.Cases)
+		s.Version, err = s.version()
 	}
 	if err == nil && s.Calibration != nil {
 		s.Calibration.Hash, err = calibrationHash(s.Calibration)
@@ -405,6 +429,8 @@ type rawCase struct {
 	hint string
 	// noVarsKey: the case's vars are not written under a vars key.
 	noVarsKey bool
+	// turns are the case's scripted conversation (nil: a one-turn case).
+	turns []rawTurn
 }
 
 func (c rawCase) source() string { return c.file + ":" + strconv.Itoa(c.line) }

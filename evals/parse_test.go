@@ -452,7 +452,7 @@ tests:
 `)
 	_, err := Parse(fsys, "s.yaml")
 	// x- keys are not special: unknown keys are errors.
-	if got, want := errString(err), "s.yaml:4: x-defaults: unknown key (known: name, description, prompt, repeats, defaultTest, tests, thresholds, drift, judge, judge_prompts, calibration, timeout)"; got != want {
+	if got, want := errString(err), "s.yaml:4: x-defaults: unknown key (known: name, description, prompt, repeats, defaultTest, tests, thresholds, drift, judge, judge_prompts, calibration, timeout, tools, tool_results, max_tool_steps)"; got != want {
 		t.Fatalf("Parse error = %q, want %q", got, want)
 	}
 	fsys = files("s.yaml", `

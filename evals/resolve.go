@@ -55,7 +55,15 @@ func (r *resolver) add(rc rawCase) {
 		if own == nil {
 			own = map[string]any{}
 		}
-		h, err := hashOf(own)
+		var key any = own
+		if rc.turns != nil {
+			users := make([]any, len(rc.turns))
+			for i, t := range rc.turns {
+				users[i] = map[string]any{"user": t.user, "vars": t.vars}
+			}
+			key = map[string]any{"vars": own, "turns": users}
+		}
+		h, err := hashOf(key)
 		if err != nil {
 			r.l.p.Addf(rc.file, rc.varsLine, varsField, "", ErrInvalid, "%v", err)
 			return
@@ -93,8 +101,41 @@ func (r *resolver) add(rc rawCase) {
 		msgs[i] = Message{Role: m.Role, Content: content}
 	}
 
-	all := slices.Concat(r.defaults.asserts, rc.asserts)
 	c := Case{ID: id, Description: rc.desc, Vars: vars, Messages: msgs, Source: rc.source()}
+	if rc.turns == nil {
+		var ok bool
+		if c.Asserts, ok = r.compile(slices.Concat(r.defaults.asserts, rc.asserts), vars, id, missing); !ok {
+			return
+		}
+		r.cases = append(r.cases, c)
+		return
+	}
+	c.Turns = make([]Turn, len(rc.turns))
+	for i, rt := range rc.turns {
+		tv := vars
+		if rt.vars != nil {
+			tv = maps.Clone(vars)
+			maps.Copy(tv, rt.vars)
+		}
+		user, te := render(rt.user, tv)
+		if te != nil {
+			for _, name := range te.missing {
+				missing(name, strictyaml.Key(rt.field, "user"))
+			}
+		}
+		as, ok := r.compile(slices.Concat(r.defaults.asserts, rt.asserts), tv, id, missing)
+		if !ok {
+			return
+		}
+		c.Turns[i] = Turn{User: user, Vars: tv, First: len(c.Asserts), End: len(c.Asserts) + len(as)}
+		c.Asserts = append(c.Asserts, as...)
+	}
+	r.cases = append(r.cases, c)
+}
+
+// compile templates and compiles a case's (or a turn's) assertions.
+func (r *resolver) compile(all []rawAssert, vars map[string]any, id string, missing func(name, used string)) ([]scoring.Assertion, bool) {
+	var out []scoring.Assertion
 	for _, ra := range all {
 		spec := ra.spec
 		templated := false
@@ -104,23 +145,27 @@ func (r *resolver) add(rc rawCase) {
 				for _, name := range te.missing {
 					missing(name, ra.field+valueSuffix(ra))
 				}
-				return
+				return nil, false
 			}
 			templated = hasTemplate(spec.Value)
 			spec.Value = v
 		}
 		spec.JudgePrompts = r.l.judgePrompts
+		spec.Tools = r.l.tools
 		a, err := scoring.Compile(spec)
 		if err != nil {
 			if ra.shared && templated {
 				err = fmt.Errorf("%w (case %s)", err, id)
 			}
 			r.l.p.Add(assertError(ra, err))
-			return
+			return nil, false
 		}
-		c.Asserts = append(c.Asserts, a)
+		if !r.checkToolNames(ra, a) {
+			return nil, false
+		}
+		out = append(out, a)
 	}
-	r.cases = append(r.cases, c)
+	return out, true
 }
 
 // valueSuffix is ".value" for an assertion written as a mapping.

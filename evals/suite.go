@@ -23,6 +23,10 @@ type Case struct {
 	Vars        map[string]any
 	Messages    []Message
 	Asserts     []scoring.Assertion
+	// Turns is the scripted conversation of a multi-turn case (nil for a
+	// one-turn case): each turn's user message follows the model's real
+	// earlier replies, and its assertions are Asserts[First:End].
+	Turns []Turn
 	// Source is where the case was defined ("suites/faq.yaml:14" or
 	// "datasets/faq.jsonl:3"), for error messages and reports.
 	Source string
@@ -60,6 +64,17 @@ type Suite struct {
 	// stops and ends errored, and no retry waits beyond it. Not part of
 	// Version.
 	Timeout time.Duration
+
+	// Tools are the suite's OpenAI tool definitions (nil: none; a
+	// target's params.tools then applies). ToolsLine is the line of
+	// `tools:` in File.
+	Tools     []any
+	ToolsLine int
+	// ToolResults answers the model's tool calls, by tool name.
+	ToolResults map[string][]ToolResult
+	// MaxToolSteps bounds the tool round trips of a turn (0:
+	// DefaultMaxToolSteps; see ToolSteps).
+	MaxToolSteps int
 
 	// PromptVersion is the sha256 of the canonical prompt templates.
 	PromptVersion string

@@ -67,7 +67,7 @@ func (l *loader) emit(c rawCase) {
 // inlineCase decodes a test object {id, description, vars, assert}.
 func inlineCase(d *decoder, n *yaml.Node, field string) (rawCase, bool) {
 	c := rawCase{file: d.File, line: d.Line(n), field: field, varsLine: d.Line(n)}
-	f, ok := d.Fields(n, field, "a test case {id, description, vars, assert}", caseKeys...)
+	f, ok := d.Fields(n, field, "a test case {id, description, vars, assert, turns}", caseKeys...)
 	if !ok {
 		return c, false
 	}
@@ -84,6 +84,17 @@ func inlineCase(d *decoder, n *yaml.Node, field string) (rawCase, bool) {
 	}
 	if v := f["assert"]; v != nil {
 		c.asserts = asserts(d, v, strictyaml.Key(field, "assert"))
+	}
+	if v := f["turns"]; v != nil {
+		if f["assert"] != nil {
+			d.Fail(f["assert"], strictyaml.Key(field, "assert"), ErrInvalid, "a case with turns asserts in each turn (turns[].assert)")
+			return c, false
+		}
+		ts, ok := turns(d, v, strictyaml.Key(field, "turns"))
+		if !ok {
+			return c, false
+		}
+		c.turns = ts
 	}
 	return c, true
 }

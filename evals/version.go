@@ -187,6 +187,22 @@ func specJSON(s scoring.Spec) map[string]any {
 // Names, descriptions, thresholds, drift settings and the judge are not
 // part of it.
 func suiteVersion(pv string, repeats int, cases []Case) (string, error) {
+	return suiteVersionAgent(pv, repeats, cases, nil)
+}
+
+// version is the suite's Version: suiteVersion, with the agent settings
+// (tools, tool_results, max_tool_steps) when the suite has any.
+func (s *Suite) version() (string, error) {
+	var agent map[string]any
+	if s.isAgent() {
+		agent = agentJSON(s)
+	}
+	return suiteVersionAgent(s.PromptVersion, s.Repeats, s.Cases, agent)
+}
+
+// suiteVersionAgent is suiteVersion with an agent suite's settings (nil:
+// none) and each case's turns.
+func suiteVersionAgent(pv string, repeats int, cases []Case, agent map[string]any) (string, error) {
 	// The canonical JSON of {"cases": [...], "prompt_version", "repeats"},
 	// hashed as it is written a case at a time: a suite of many cases is
 	// never copied whole.
@@ -201,7 +217,15 @@ func suiteVersion(pv string, repeats int, cases []Case) (string, error) {
 		for j, a := range c.Asserts {
 			asserts[j] = specJSON(a.Spec())
 		}
-		if err := canon(&b, map[string]any{"id": c.ID, "vars": c.Vars, "assert": asserts}, 2); err != nil {
+		entry := map[string]any{"id": c.ID, "vars": c.Vars, "assert": asserts}
+		if c.Turns != nil {
+			ts := make([]any, len(c.Turns))
+			for k, t := range c.Turns {
+				ts[k] = map[string]any{"user": t.User, "first": t.First, "end": t.End}
+			}
+			entry["turns"] = ts
+		}
+		if err := canon(&b, entry, 2); err != nil {
 			return "", err
 		}
 		if b.Len() >= 32<<10 {
@@ -209,9 +233,27 @@ func suiteVersion(pv string, repeats int, cases []Case) (string, error) {
 			b.Reset()
 		}
 	}
-	b.WriteString(`],"prompt_version":`)
+	b.WriteString(`]`)
+	if agent != nil {
+		b.WriteString(`,"max_tool_steps":`)
+		if err := canon(&b, agent["max_tool_steps"], 1); err != nil {
+			return "", err
+		}
+	}
+	b.WriteString(`,"prompt_version":`)
 	canonString(&b, pv)
-	b.WriteString(`,"repeats":` + strconv.Itoa(repeats) + "}")
+	b.WriteString(`,"repeats":` + strconv.Itoa(repeats))
+	if agent != nil {
+		b.WriteString(`,"tool_results":`)
+		if err := canon(&b, agent["tool_results"], 1); err != nil {
+			return "", err
+		}
+		b.WriteString(`,"tools":`)
+		if err := canon(&b, agent["tools"], 1); err != nil {
+			return "", err
+		}
+	}
+	b.WriteString("}")
 	h.Write(b.Bytes())
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
@@ -239,7 +281,7 @@ func (s *Suite) WithPrompt(prompt []Message) (*Suite, error) {
 	}
 	var err error
 	if out.PromptVersion, err = promptVersion(prompt); err == nil {
-		out.Version, err = suiteVersion(out.PromptVersion, out.Repeats, out.Cases)
+		out.Version, err = out.version()
 	}
 	if err != nil {
 		return nil, err

@@ -161,12 +161,23 @@ func caseText(c CaseBar) string {
 	return "case with " + strconv.Itoa(n) + " assertions"
 }
 
+// hashText shows a hash in a change ("none" when empty).
+func hashText(h string) string {
+	if h == "" {
+		return "none"
+	}
+	return "sha256 " + h[:min(12, len(h))]
+}
+
 // caseChanges compares one case's two versions.
 func caseChanges(o, n CaseBar, meanBar bool) []Change {
 	key := "tests[" + caseKey(n.ID) + "]"
 	var out []Change
 	if o.Vars != n.Vars {
 		out = append(out, Change{Key: key + ".vars", OldText: "sha256 " + o.Vars[:min(12, len(o.Vars))], NewText: "sha256 " + n.Vars[:min(12, len(n.Vars))], Direction: Changed}.classify())
+	}
+	if o.Turns != n.Turns {
+		out = append(out, Change{Key: key + ".turns", OldText: hashText(o.Turns), NewText: hashText(n.Turns), Direction: Changed}.classify())
 	}
 	// Assertions present on both sides unchanged are dropped first.
 	olds, news := slicesClone(o.Asserts), slicesClone(n.Asserts)

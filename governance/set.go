@@ -58,8 +58,11 @@ func (j *JudgeRef) String() string {
 // canonical JSON (what it asks), and its assertions (defaultTest's and its
 // own) after templating.
 type CaseBar struct {
-	ID      string      `json:"id"`
-	Vars    string      `json:"vars"`
+	ID   string `json:"id"`
+	Vars string `json:"vars"`
+	// Turns is the sha256 of a multi-turn case's user messages ("" for a
+	// one-turn case): like vars, what the case asks.
+	Turns   string      `json:"turns,omitempty"`
 	Asserts []AssertBar `json:"assert"`
 }
 
@@ -74,6 +77,9 @@ type AssertBar struct {
 	// the built-in prompts): a replaced prompt decides the grade as much as
 	// the rubric does.
 	JudgePrompts string `json:"judge_prompts,omitempty"`
+	// Turn is the 1-based turn of a multi-turn case the assertion checks
+	// (0 in a one-turn case).
+	Turn int `json:"turn,omitempty"`
 }
 
 // FromSuite returns the governed set of s as its files state it. judge is
@@ -96,12 +102,19 @@ func FromSuite(s *evals.Suite, judge *JudgeRef) Set {
 	prompts := map[string]string{} // by type: the suite's judge_prompts are one set
 	for _, c := range s.Cases {
 		cb := CaseBar{ID: c.ID, Vars: varsHash(c.Vars), Asserts: []AssertBar{}}
-		for _, a := range c.Asserts {
+		if c.Turns != nil {
+			users := make([]any, len(c.Turns))
+			for i, t := range c.Turns {
+				users[i] = t.User
+			}
+			cb.Turns = varsHash(map[string]any{"users": users})
+		}
+		for ai, a := range c.Asserts {
 			if a == nil {
 				continue
 			}
 			sp := a.Spec()
-			ab := AssertBar{Type: sp.Type, Threshold: clone(sp.Threshold), Weight: sp.Weight}
+			ab := AssertBar{Type: sp.Type, Threshold: clone(sp.Threshold), Weight: sp.Weight, Turn: turnOf(c, ai)}
 			if sp.JudgePrompts != nil {
 				h, ok := prompts[sp.Type]
 				if !ok {
@@ -125,6 +138,16 @@ func FromSuite(s *evals.Suite, judge *JudgeRef) Set {
 	}
 	set.sort() // values are canonical already
 	return set
+}
+
+// turnOf is the 1-based turn of c's assertion i (0 for a one-turn case).
+func turnOf(c evals.Case, i int) int {
+	for k, t := range c.Turns {
+		if i >= t.First && i < t.End {
+			return k + 1
+		}
+	}
+	return 0
 }
 
 // promptsHash is the hex sha256 of the canonical JSON of replaced judge
@@ -313,6 +336,11 @@ func caseKey(id string) string {
 // label names an assertion in a change's key: its type and the start of
 // its value.
 func (a AssertBar) label() string {
+	if a.Turn > 0 {
+		c := a
+		c.Turn = 0
+		return "turn " + strconv.Itoa(a.Turn) + " " + c.label()
+	}
 	if len(a.Value) == 0 {
 		return a.Type
 	}
@@ -327,6 +355,9 @@ func (a AssertBar) label() string {
 // change.
 func (a AssertBar) describe() string {
 	var b strings.Builder
+	if a.Turn > 0 {
+		b.WriteString("turn " + strconv.Itoa(a.Turn) + ": ")
+	}
 	b.WriteString(a.Type)
 	if len(a.Value) > 0 {
 		b.WriteString(" " + string(a.Value))
@@ -345,5 +376,5 @@ func (a AssertBar) describe() string {
 
 // sameBut reports whether two assertions differ only in the threshold.
 func (a AssertBar) sameBut(o AssertBar) bool {
-	return a.Type == o.Type && bytes.Equal(a.Value, o.Value) && a.Weight == o.Weight && a.JudgePrompts == o.JudgePrompts
+	return a.Type == o.Type && bytes.Equal(a.Value, o.Value) && a.Weight == o.Weight && a.JudgePrompts == o.JudgePrompts && a.Turn == o.Turn
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 
 	"github.com/evald/evald/configs"
 	"github.com/evald/evald/governance"
@@ -29,6 +30,9 @@ func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	for _, w := range unsetWarnings(proj, os.Getenv) {
 		fmt.Fprintln(stderr, w)
 	}
+	for _, n := range toolOverrides(proj) {
+		fmt.Fprintln(stderr, n)
+	}
 	cases := 0
 	for _, s := range proj.Suites {
 		cases += len(s.Cases)
@@ -41,6 +45,29 @@ func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return unsignedSuites(proj, stderr)
 	}
 	return nil
+}
+
+// toolOverrides says, for each suite with tools that runs on a target with
+// params.tools, that the suite's tools are the ones sent there.
+func toolOverrides(proj *configs.Project) []string {
+	var out []string
+	seen := map[string]bool{}
+	for i, ref := range proj.Config.Suites {
+		s := proj.Suites[i]
+		if s == nil || s.Tools == nil {
+			continue
+		}
+		for _, t := range proj.Config.Targets {
+			name := t.Name
+			key := s.File + "\x00" + name
+			if !slices.Contains(ref.Targets, name) || t.Params.Tools == nil || seen[key] {
+				continue
+			}
+			seen[key] = true
+			out = append(out, fmt.Sprintf("%s:%d: tools: note: the suite's tools replace target %q's params.tools in its runs there", s.File, s.ToolsLine, name))
+		}
+	}
+	return out
 }
 
 // unsignedSuites is validate --signed's check: for every suite whose files

@@ -71,3 +71,19 @@ suites:
 		t.Errorf("validate = exit %d, stderr %q; want 0 and %q", code, errOut, want)
 	}
 }
+
+// TestValidateSaysSuiteToolsWin: a suite's tools replace a target's
+// params.tools, and validate says so where the suite declares them.
+func TestValidateSaysSuiteToolsWin(t *testing.T) {
+	cfg := project(t, "http://127.0.0.1:1/v1", "0.9")
+	edit(t, cfg, "    timeout: 5s\n", "    timeout: 5s\n    params:\n      tools: [{type: function, function: {name: old_tool}}]\n")
+	suite := strings.TrimSuffix(cfg, "evald.yaml") + "suites/faq.yaml"
+	edit(t, suite, "repeats: 2\n", "repeats: 2\ntools:\n  - type: function\n    function: {name: lookup_order}\n")
+	code, _, errOut := evald(t, "validate", "--config", cfg)
+	if code != exitOK {
+		t.Fatalf("validate = exit %d, stderr %q; want 0", code, errOut)
+	}
+	if want := "suites/faq.yaml:8: tools: note: the suite's tools replace target \"prod\"'s params.tools in its runs there"; !strings.Contains(errOut, want) {
+		t.Errorf("validate stderr = %q, want it to hold %q", errOut, want)
+	}
+}
