@@ -51,11 +51,16 @@ const (
 	// one open incident. Information, never a page. Suite and target are
 	// empty.
 	KindAuditAppended Kind = "audit_appended"
+	// KindMissedRun: a scheduled (suite, target) has gone longer than
+	// alerts.missed_after without a completed run: the scheduler is stuck,
+	// the pair cannot start, or every run errors or hangs past its
+	// deadline. It resolves when a run of the pair completes.
+	KindMissedRun Kind = "missed_run"
 )
 
 // Kinds lists every kind, in the order the daemon evaluates them.
 var Kinds = []Kind{KindRegression, KindScorerChanged, KindThresholdFailure, KindCouldNotMeasure, KindIdentityChanged,
-	KindThresholdChangePending, KindBudgetExhausted, KindConfigReloadFailed, KindJudgeCalibrationFailed, KindAuditAppended}
+	KindThresholdChangePending, KindBudgetExhausted, KindConfigReloadFailed, KindJudgeCalibrationFailed, KindAuditAppended, KindMissedRun}
 
 // Severity says whether an event pages (a top-level message that wants a
 // human now, re-sent every renotify interval while open) or informs (sent
@@ -100,6 +105,8 @@ func (k Kind) Title() string {
 		return "Judge calibration failed"
 	case KindAuditAppended:
 		return "Audit log"
+	case KindMissedRun:
+		return "Run missed"
 	}
 	return string(k)
 }

@@ -102,6 +102,10 @@ type Alerts struct {
 	Slack    *SlackAlerts
 	Webhook  *WebhookAlerts
 	Renotify time.Duration
+	// MissedAfter is how long a scheduled (suite, target) may go without a
+	// completed run before a missed_run incident opens; 0 means each pair's
+	// default: twice its schedule's interval plus its usual run duration.
+	MissedAfter time.Duration
 }
 
 // SlackAlerts is either an incoming webhook or a bot token and channel.

@@ -590,7 +590,7 @@ func (d *decoder) governance(n *yaml.Node) Governance {
 
 func (d *decoder) alerts(n *yaml.Node) Alerts {
 	a := Alerts{Renotify: DefaultRenotify}
-	f, ok := d.Fields(n, "alerts", "a mapping", "slack", "webhook", "renotify")
+	f, ok := d.Fields(n, "alerts", "a mapping", "slack", "webhook", "renotify", "missed_after")
 	if !ok {
 		return a
 	}
@@ -636,6 +636,11 @@ func (d *decoder) alerts(n *yaml.Node) Alerts {
 	if v := f["renotify"]; v != nil && !strictyaml.IsNull(v) {
 		if r, ok := d.duration(v, "alerts.renotify"); ok {
 			a.Renotify = r
+		}
+	}
+	if v := f["missed_after"]; v != nil && !strictyaml.IsNull(v) {
+		if r, ok := d.duration(v, "alerts.missed_after"); ok {
+			a.MissedAfter = r
 		}
 	}
 	return a

@@ -74,6 +74,9 @@ type Options struct {
 	// With it, New and Reload refuse a configuration whose scheduled runs
 	// or sinks need a variable that Getenv leaves empty.
 	Alerts bool
+	// MissedCheck is how often the missed-run watch checks every
+	// scheduled pair (default DefaultMissedCheck).
+	MissedCheck time.Duration
 	// QueueAlerts plans alerts and writes them to the store's outbox but
 	// sends nothing and needs none of the sinks' secrets: a one-shot command
 	// that changes governed state (accept) queues, for instance, the
@@ -105,6 +108,9 @@ type Daemon struct {
 	// cron is set by Start: the daemon is started when it is not nil.
 	cron    *cron.Cron
 	entries map[runKey]cron.EntryID
+	// watchFrom is when the missed-run watch began to watch each
+	// scheduled pair: Start, or the reload that added it.
+	watchFrom map[runKey]time.Time
 
 	// runCtx is the parent of every run; Stop cancels it after the grace period.
 	runCtx     context.Context
@@ -166,6 +172,9 @@ func New(opts Options) (*Daemon, error) {
 	if opts.AlertGrace <= 0 {
 		opts.AlertGrace = 10 * time.Second
 	}
+	if opts.MissedCheck <= 0 {
+		opts.MissedCheck = DefaultMissedCheck
+	}
 	d := &Daemon{
 		opts:        opts,
 		log:         opts.Logger,
@@ -177,6 +186,7 @@ func New(opts Options) (*Daemon, error) {
 		metrics:     newMetrics(opts.Registry),
 		running:     map[runKey]bool{},
 		startFails:  map[runKey]StartFailure{},
+		watchFrom:   map[runKey]time.Time{},
 		pendingSeen: map[string]bool{},
 	}
 	d.chain, d.chainErr = AuditChain(opts.Project.Config, opts.Getenv)

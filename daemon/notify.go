@@ -135,6 +135,7 @@ func (d *Daemon) runEvents(ctx context.Context, run store.Run, suite *evals.Suit
 	case store.StatusPassed, store.StatusFailed, store.StatusRegressed:
 		evs[alerts.KindCouldNotMeasure] = nil
 		evs[alerts.KindThresholdFailure] = nil
+		evs[alerts.KindMissedRun] = nil // a run completed
 		if len(res.ThresholdFailures) > 0 {
 			ev := base(alerts.KindThresholdFailure, "")
 			ev.ThresholdFailures = res.ThresholdFailures

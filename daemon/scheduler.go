@@ -53,6 +53,7 @@ func (d *Daemon) Start(ctx context.Context) error {
 	d.cron, d.entries = c, entries
 	if d.alerting != nil {
 		d.bg.Go(func() { d.alerting.worker.Run(d.bgCtx) })
+		d.bg.Go(func() { d.watchMissed(d.bgCtx) })
 	}
 	c.Start()
 	for _, k := range due {
@@ -79,6 +80,9 @@ func (d *Daemon) scheduleLocked(ctx context.Context, c *cron.Cron) ([]runKey, ma
 		for _, target := range ref.Targets {
 			k := runKey{suite.Name, target}
 			entries[k] = c.Schedule(sched, cron.FuncJob(func() { d.tick(k) }))
+			if _, ok := d.watchFrom[k]; !ok {
+				d.watchFrom[k] = now
+			}
 			last, ok, err := d.lastStart(ctx, k)
 			if err != nil {
 				return nil, nil, err
