@@ -182,8 +182,12 @@ type Verdict struct {
 type Evidence struct {
 	Label   string `json:"label"` // EvidenceLabel
 	FromRun int64  `json:"from_run"`
-	Runs    int    `json:"runs"`
-	RefRuns int    `json:"ref_runs"`
+	// ChangeLow and ChangeHigh bound the runs where the change may have
+	// begun when the estimate is uncertain (0: FromRun is clear).
+	ChangeLow  int64 `json:"change_low,omitempty"`
+	ChangeHigh int64 `json:"change_high,omitempty"`
+	Runs       int   `json:"runs"`
+	RefRuns    int   `json:"ref_runs"`
 	// Reference lists the reference runs the alert was measured against,
 	// with when each finished, so that a reader can see that no run of the
 	// change is in it.
@@ -331,7 +335,7 @@ func Update(cfg Config, st State, in RunInput) (State, Verdict) {
 				if st.Excursion == nil {
 					st.Excursion = &Pool{FirstRun: in.RunID, FirstSeq: seq}
 				}
-				st.Excursion.add(cur)
+				st.Excursion.record(in.RunID, ps.DStat, ps.SECur, cur)
 			} else {
 				st.Excursion = nil
 			}
@@ -363,6 +367,13 @@ func Update(cfg Config, st State, in RunInput) (State, Verdict) {
 	}
 	v.S = st.S
 
+	var cp ChangePoint
+	if alarmKind != "" && evidence == st.Excursion {
+		// The excursion may have begun with a run or two of noise before
+		// the change: pool from the estimated change point (changepoint.go).
+		cp = st.Excursion.changePoint()
+		evidence = st.Excursion.since(cp)
+	}
 	if alarmKind != "" {
 		attr, changeRun, source := AttributionSilent, evidence.FirstRun, ""
 		if ck := st.Identity.Check; ck != nil {
@@ -389,6 +400,9 @@ func Update(cfg Config, st State, in RunInput) (State, Verdict) {
 		st.Counters.Alerts++
 		v.Kind, v.Page, v.Attribution, v.Trigger = alarmKind, true, attr, trigger
 		v.Evidence = buildEvidence(cfg, st.Ref, evidence, in.Tags)
+		if cp.Uncertain() && v.Evidence.FromRun == cp.Run {
+			v.Evidence.ChangeLow, v.Evidence.ChangeHigh = cp.Low, cp.High
+		}
 		v.Message = alarmMessage(cfg, v)
 	}
 
@@ -586,7 +600,7 @@ func (v *Verdict) fillAlert(st State) {
 		return
 	}
 	if st.Excursion != nil {
-		v.ChangeRun = st.Excursion.FirstRun
+		v.ChangeRun = st.Excursion.changePoint().Run
 	}
 }
 
@@ -642,14 +656,15 @@ func alarmMessage(cfg Config, v Verdict) string {
 	}
 	// The estimated change point is often the run that pages: "since run
 	// 28" on run 28's own line reads as if it were an earlier one.
-	since := fmt.Sprintf("since run %d", v.Evidence.FromRun)
-	if v.Evidence.FromRun == v.RunID {
-		since = "at this run"
+	ev := v.Evidence
+	since := ChangePoint{Run: ev.FromRun, Low: ev.FromRun, High: ev.FromRun}
+	if ev.ChangeLow != 0 {
+		since.Low, since.High = ev.ChangeLow, ev.ChangeHigh
 	}
 	// The message starts with the facts: the verdict (Words(v.Kind)) is
 	// shown beside it by every surface.
 	msg := fmt.Sprintf("%s %s %s (95%% CI "+CIScope+" %s to %s, one-sided p = %.3g, %s); %s pass→fail, %d fail→pass; %s",
-		metric, pp(e.Delta), since, pp(e.CILow), pp(e.CIHigh), e.PDrop, EvidenceLabel,
+		metric, pp(e.Delta), since.Text(v.RunID), pp(e.CILow), pp(e.CIHigh), e.PDrop, EvidenceLabel,
 		plural.N(e.NPassToFail, "case"), e.NFailToPass, v.Attribution)
 	if v.Trigger == TriggerSingleRun {
 		msg += fmt.Sprintf("; single-run alarm: p of a drop ≥ %.1f pp = %.3g < 1/ARL0", 100*cfg.MinEffect, v.PMinEffect)

@@ -27,7 +27,8 @@ type State struct {
 	Ref Reference `json:"reference"`
 	// S is the CUSUM statistic; held while an alert is open.
 	S float64 `json:"s"`
-	// Excursion pools the runs since the last S = 0 (τ̂ is its first run).
+	// Excursion pools the runs since the last S = 0 (τ̂ is estimated within
+	// it: see changePoint).
 	Excursion *Pool `json:"excursion,omitempty"`
 	// Growth says whether the growing reference is held (docs/drift.md §6).
 	// Its zero value, as in states stored before it existed, is "not held".
@@ -123,6 +124,12 @@ type Pool struct {
 	Runs     int       `json:"runs"`
 	Sum      []float64 `json:"sum"`
 	Count    []int     `json:"count"`
+	// SumW, SumWD and Steps are kept for a CUSUM excursion only (see
+	// record), for the change-point estimate: the running sums of 1/SE²
+	// and D/SE² over all its runs, and its last ChangePointRuns runs.
+	SumW  float64 `json:"sum_w,omitempty"`
+	SumWD float64 `json:"sum_wd,omitempty"`
+	Steps []Step  `json:"steps,omitempty"`
 }
 
 // Alert is an open alert: one page, then S is held until the alert is
@@ -152,6 +159,10 @@ type IdentityState struct {
 type Baseline struct {
 	Distribution
 	Runs int `json:"runs"`
+	// From and To are the first and last run pooled (0 in states stored
+	// before they were kept).
+	From int64 `json:"from,omitempty"`
+	To   int64 `json:"to,omitempty"`
 }
 
 // Distribution counts responses per returned model and fingerprint.
@@ -234,11 +245,13 @@ func (p *Pool) clone() *Pool {
 	c := *p
 	c.Sum = slices.Clone(p.Sum)
 	c.Count = slices.Clone(p.Count)
+	// Steps are never modified in place once stored.
+	c.Steps = slices.Clone(p.Steps)
 	return &c
 }
 
 func (b Baseline) clone() Baseline {
-	return Baseline{Distribution: b.Distribution.clone(), Runs: b.Runs}
+	return Baseline{Distribution: b.Distribution.clone(), Runs: b.Runs, From: b.From, To: b.To}
 }
 
 func (d Distribution) clone() Distribution {
