@@ -28,7 +28,7 @@ type IdentityChange struct {
 type SourceChange struct {
 	Source string `json:"source"`
 	// Reason says what changed, e.g. `new model "gpt-4o-2024-11-20"` or
-	// `fingerprint "fp_C" serves 90% of this run's responses, 0% of the baseline's`.
+	// `fingerprint "fp_C" serves 90% of this run's responses and 0% of those of runs 1–20 (the identity baseline)`.
 	Reason string       `json:"reason"`
 	Before Distribution `json:"before"`
 	After  Distribution `json:"after"`
@@ -67,6 +67,13 @@ func (c *IdentityChange) clone() *IdentityChange {
 // so distributions are compared, never single values). A dimension the
 // baseline has no data for is not compared.
 func IdentityShift(base, now Distribution) (reason string, changed bool) {
+	return identityShift(base, now, "the baseline")
+}
+
+// identityShift is IdentityShift with the baseline described as against
+// ("runs 1–20, the identity baseline"), so that a reason says what it
+// compares with.
+func identityShift(base, now Distribution, against string) (reason string, changed bool) {
 	if len(base.Models) > 0 {
 		for _, m := range slices.Sorted(maps.Keys(now.Models)) {
 			if m != "" && now.Models[m] > 0 && base.Models[m] == 0 {
@@ -83,8 +90,8 @@ func IdentityShift(base, now Distribution) (reason string, changed bool) {
 			sNow := float64(now.Fingerprints[fp]) / float64(nowTotal)
 			sBase := float64(base.Fingerprints[fp]) / float64(baseTotal)
 			if sNow >= identityNowShare && sBase < identityBaseShare {
-				return fmt.Sprintf("fingerprint %q serves %.0f%% of this run's responses, %.0f%% of the baseline's",
-					fp, 100*sNow, 100*sBase), true
+				return fmt.Sprintf("fingerprint %q serves %.0f%% of this run's responses and %.0f%% of those of %s",
+					fp, 100*sNow, 100*sBase, against), true
 			}
 		}
 	}
@@ -115,7 +122,7 @@ func detectIdentity(id *IdentityState, in RunInput, seq int) *IdentityChange {
 		if s.base.Runs == 0 {
 			continue
 		}
-		if reason, ok := IdentityShift(s.base.Distribution, s.now); ok {
+		if reason, ok := identityShift(s.base.Distribution, s.now, s.base.describe(id.Last)); ok {
 			ch.Changes = append(ch.Changes, SourceChange{
 				Source: s.name, Reason: reason,
 				Before: s.base.Distribution.clone(), After: s.now.clone(),
@@ -145,10 +152,32 @@ func updateBaselines(id *IdentityState, in RunInput, changed *IdentityChange, bm
 		if s.base.Runs >= bmax {
 			continue
 		}
+		if s.base.From == 0 {
+			s.base.From = in.RunID
+		}
+		s.base.To = in.RunID
 		s.base.Models = addCounts(s.base.Models, s.now.Models)
 		s.base.Fingerprints = addCounts(s.base.Fingerprints, s.now.Fingerprints)
 		s.base.Runs++
 	}
+}
+
+// describe names the runs a baseline pools for a reason: "runs 1–20 (the
+// identity baseline)", or after an identity change "runs 30–49 (the
+// identity adopted at run 30)", not "the baseline" for a fingerprint that
+// was adopted later.
+func (b Baseline) describe(last *IdentityChange) string {
+	what := "the identity baseline"
+	if last != nil {
+		what = fmt.Sprintf("the identity adopted at run %d", last.Run)
+	}
+	switch {
+	case b.From == 0:
+		return what
+	case b.From == b.To:
+		return fmt.Sprintf("run %d (%s)", b.From, what)
+	}
+	return fmt.Sprintf("runs %d–%d (%s)", b.From, b.To, what)
 }
 
 func addCounts(dst, src map[string]int) map[string]int {
