@@ -91,6 +91,9 @@ type Decision struct {
 	Action Action `json:"action"`
 	Reason Reason `json:"reason"`
 	Note   string `json:"note,omitempty"`
+	// Run is the run that cleared the condition, on a resolution (0: none
+	// did, e.g. an acceptance or a reload).
+	Run int64 `json:"run,omitempty"`
 }
 
 // Notifies reports whether the decision sends a message to people (as

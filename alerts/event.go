@@ -264,7 +264,8 @@ type Versions struct {
 }
 
 // FlippedCase is a case that passed in the reference and fails now, with
-// one baseline and one current output. All three texts are model or user
+// a passing output from the reference and a failing one from the run that
+// paged ("" when that side had none). All three texts are model or user
 // data: never markup.
 type FlippedCase struct {
 	ID       string `json:"id"`

@@ -73,8 +73,11 @@ type Notice struct {
 	// evidence of the opening run when this run carried none.
 	Event *Event `json:"event"`
 	// Note is the caller's sentence on a resolution.
-	Note string    `json:"note,omitempty"`
-	At   time.Time `json:"at"`
+	Note string `json:"note,omitempty"`
+	// ResolvedByRun is the run that cleared the condition (a resolution
+	// only; 0 when no run did). Event is still the last occurrence.
+	ResolvedByRun int64     `json:"resolved_by_run,omitempty"`
+	At            time.Time `json:"at"`
 }
 
 // NoticeVersion is the version of the Notice and webhook body format.
@@ -171,6 +174,9 @@ func (p *Planner) Plan(open *Incident, ev *Event, d Decision, now time.Time) (Ou
 		Incident: IncidentRef{ID: inc.ID, Suite: inc.Key.Suite, Target: inc.Key.Target, Kind: inc.Key.Kind,
 			Severity: inc.Severity, OpenedAt: inc.OpenedAt, ResolvedAt: inc.ResolvedAt},
 		Event: withEvidence(shown, inc.FirstEvent),
+	}
+	if d.Action == ActionResolve {
+		notice.ResolvedByRun = d.Run
 	}
 	payload, err := json.Marshal(notice)
 	if err != nil {

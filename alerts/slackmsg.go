@@ -302,6 +302,10 @@ func footer(n Notice) []slack.Block {
 	}
 	var ctx []string
 	switch {
+	case n.Action == ActionResolve && n.ResolvedByRun != 0 && ev.RunID != 0:
+		ctx = append(ctx, fmt.Sprintf("cleared by run %d (last seen in run %d)", n.ResolvedByRun, ev.RunID))
+	case n.Action == ActionResolve && n.ResolvedByRun != 0:
+		ctx = append(ctx, fmt.Sprintf("cleared by run %d", n.ResolvedByRun))
 	case ev.RunID != 0 && n.Action == ActionResolve:
 		ctx = append(ctx, fmt.Sprintf("last seen in run %d", ev.RunID))
 	case ev.RunID != 0:

@@ -42,6 +42,9 @@ func NewWebhookBody(deliveryID string, n Notice) WebhookBody {
 	switch n.Action {
 	case ActionResolve:
 		text = "Resolved: " + text
+		if n.ResolvedByRun != 0 {
+			text += fmt.Sprintf(" (cleared by run %d)", n.ResolvedByRun)
+		}
 	case ActionRenotify:
 		text = "Still open: " + text
 	case ActionUpdate:

@@ -44,7 +44,20 @@ type Run struct {
 // "samples" field is the list where a Run alone has the count.
 type RunWithSamples struct {
 	Run
-	Samples []Sample `json:"samples"`
+	// Drift is the run's drift verdict with its numbers, as the detector
+	// gave it (drift.Verdict: kind, message, D, SEs, p, S of H, change run,
+	// evidence); absent for runs without one.
+	Drift   json.RawMessage `json:"drift,omitempty"`
+	Samples []Sample        `json:"samples"`
+}
+
+// WithDrift returns r with the run's stored verdict detail as Drift, when
+// it is a JSON object.
+func (r RunWithSamples) WithDrift(detail string) RunWithSamples {
+	if len(detail) > 0 && detail[0] == '{' && json.Valid([]byte(detail)) {
+		r.Drift = json.RawMessage(detail)
+	}
+	return r
 }
 
 // Assertion is one assertion's result on a sample.

@@ -169,29 +169,39 @@ func (d *Daemon) redactKeys(text string) string {
 func (a *alerting) runURL(id int64) string { return alerts.RunURL(a.public, id) }
 
 // flipped returns up to five cases that passed in the reference and fail
-// now, with their input and one output from each side.
+// now, each with its input, a passing output from the reference and a
+// failing one from this run: the pair is the point of the excerpt, so a
+// side's first sample (which may have failed too) is not enough. Cases
+// with both a passing reference sample and a failing current one come
+// first; the reference runs are read newest first and only until every
+// listed case has its passing sample.
 func (d *Daemon) flipped(ctx context.Context, suite *evals.Suite, runID int64, baseline []int64, v drift.Verdict) []alerts.FlippedCase {
 	if v.Evidence == nil || len(v.Evidence.Pooled.PassToFail) == 0 {
 		return nil
 	}
-	outputs := func(id int64) map[string]string {
-		m := map[string]string{}
+	want := map[string]bool{}
+	for _, id := range v.Evidence.Pooled.PassToFail {
+		want[id] = true
+	}
+	// pick returns, per wanted case, the first valid output whose pass
+	// equals pass, adding to into.
+	pick := func(id int64, pass bool, into map[string]string) {
 		samples, err := d.store.Samples(ctx, id)
 		if err != nil {
 			d.log.Warn("read samples for the alert", "run_id", id, "err", err)
-			return m
+			return
 		}
 		for _, s := range samples {
-			if _, ok := m[s.CaseID]; !ok && s.ErrorClass == "" {
-				m[s.CaseID] = s.Output
+			if _, ok := into[s.CaseID]; !ok && want[s.CaseID] && s.ErrorClass == "" && s.Pass == pass {
+				into[s.CaseID] = s.Output
 			}
 		}
-		return m
 	}
-	cur := outputs(runID)
-	var ref map[string]string
-	if len(baseline) > 0 {
-		ref = outputs(baseline[0])
+	cur := map[string]string{}
+	pick(runID, false, cur)
+	ref := map[string]string{}
+	for i := len(baseline) - 1; i >= 0 && len(ref) < len(want); i-- {
+		pick(baseline[i], true, ref)
 	}
 	inputs := map[string]string{}
 	for _, c := range suite.Cases {
@@ -202,19 +212,30 @@ func (d *Daemon) flipped(ctx context.Context, suite *evals.Suite, runID int64, b
 			}
 		}
 	}
-	var out []alerts.FlippedCase
+	var paired, partial []alerts.FlippedCase
 	for _, id := range v.Evidence.Pooled.PassToFail {
-		if len(out) == alerts.MaxFlipped {
-			break
+		b, okB := ref[id]
+		c, okC := cur[id]
+		fc := alerts.FlippedCase{ID: id, Input: inputs[id], Baseline: b, Current: c}
+		if okB && okC {
+			paired = append(paired, fc)
+		} else {
+			partial = append(partial, fc)
 		}
-		out = append(out, alerts.FlippedCase{ID: id, Input: inputs[id], Baseline: ref[id], Current: cur[id]})
 	}
-	return out
+	out := append(paired, partial...)
+	return out[:min(len(out), alerts.MaxFlipped)]
 }
 
 // plan decides every event of a run and returns what to write with the
 // run's verdict.
 func (d *Daemon) plan(ctx context.Context, suite, target string, evs map[alerts.Kind]*alerts.Event, note string) (store.AlertWrites, error) {
+	return d.planRun(ctx, suite, target, evs, note, 0)
+}
+
+// planRun is plan for the events of run runID, which a resolution names as
+// the run that cleared the condition (not the last run it was seen in).
+func (d *Daemon) planRun(ctx context.Context, suite, target string, evs map[alerts.Kind]*alerts.Event, note string, runID int64) (store.AlertWrites, error) {
 	var w store.AlertWrites
 	if d.alerting == nil {
 		return w, nil
@@ -238,7 +259,7 @@ func (d *Daemon) plan(ctx context.Context, suite, target string, evs map[alerts.
 		}
 		dec := alerts.Decide(open, ev, silenced, now, d.alerting.renotify)
 		if ev == nil {
-			dec.Note = note
+			dec.Note, dec.Run = note, runID
 		}
 		out, err := d.alerting.planner.Plan(open, ev, dec, now)
 		if err != nil {
@@ -358,7 +379,7 @@ func (d *Daemon) runAlerts(ctx context.Context, req Request, run store.Run, suit
 	if req.Trigger == TriggerSchedule {
 		evs[alerts.KindBudgetExhausted] = nil // it ran, so the budget is not spent
 	}
-	return d.plan(ctx, suite.Name, run.Target, evs, "")
+	return d.planRun(ctx, suite.Name, run.Target, evs, "", run.ID)
 }
 
 // raise decides one condition outside a run (budget, config reload, an

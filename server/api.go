@@ -108,7 +108,7 @@ func (s *Server) apiRun(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, err)
 		return
 	}
-	out := api.RunWithSamples{Run: api.FromRun(run), Samples: make([]api.Sample, len(samples))}
+	out := api.RunWithSamples{Run: api.FromRun(run), Samples: make([]api.Sample, len(samples))}.WithDrift(run.VerdictDetail)
 	for i, smp := range samples {
 		out.Samples[i] = api.FromSample(smp)
 	}
