@@ -82,6 +82,11 @@ type Options struct {
 	// that changes governed state (accept) queues, for instance, the
 	// resolution of a regression, and the serving process delivers it.
 	QueueAlerts bool
+	// QuickCheckEvery is how often Start's background work checks the
+	// database's structure (PRAGMA quick_check, table by table) for the
+	// metrics and the dashboard (default DefaultQuickCheckEvery; negative:
+	// never).
+	QuickCheckEvery time.Duration
 }
 
 // Daemon evaluates suites on targets and keeps the results.
@@ -138,6 +143,11 @@ type Daemon struct {
 
 	// signMu serialises sign-offs, so that each follows the last.
 	signMu sync.Mutex
+
+	// heartbeat is the scheduler's liveness, read by Ready.
+	heartbeat heartbeat
+	// dbChecks is the latest background check of the database.
+	dbChecks dbChecks
 }
 
 // New checks the options and builds a daemon; it starts nothing.
@@ -168,6 +178,9 @@ func New(opts Options) (*Daemon, error) {
 	}
 	if opts.Grace <= 0 {
 		opts.Grace = 30 * time.Second
+	}
+	if opts.QuickCheckEvery == 0 {
+		opts.QuickCheckEvery = DefaultQuickCheckEvery
 	}
 	if opts.AlertGrace <= 0 {
 		opts.AlertGrace = 10 * time.Second
@@ -214,6 +227,7 @@ func New(opts Options) (*Daemon, error) {
 		d.alerting = a
 	}
 	d.metrics.reloadOK.Set(1)
+	d.metrics.dbCheckOK.Set(1)
 	d.metrics.reloadTime.Set(float64(opts.Now().Unix()))
 	d.metrics.configHash.Set(configHash(opts.Project))
 	return d, nil
@@ -310,18 +324,6 @@ func (d *Daemon) Store() *store.Store { return d.store }
 // must happen even though the run's context is done.
 func shutdownContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-}
-
-// Ready reports whether the daemon can do its job: the store answers and
-// takes writes, and the scheduler is running.
-func (d *Daemon) Ready(ctx context.Context) error {
-	d.mu.Lock()
-	running := d.cron != nil && !d.stoppingLocked()
-	d.mu.Unlock()
-	if !running {
-		return errors.New("scheduler not running")
-	}
-	return d.store.Check(ctx)
 }
 
 // Pair is a scheduled (suite, target) combination.

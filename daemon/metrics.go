@@ -27,6 +27,10 @@ type metrics struct {
 	reloadTime    prometheus.Gauge
 	configHash    prometheus.Gauge
 	schedulerTick prometheus.Histogram
+
+	dbCheckOK      prometheus.Gauge
+	dbCheckTime    prometheus.Gauge
+	dbCheckSeconds prometheus.Gauge
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -79,6 +83,15 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		schedulerTick: f.NewHistogram(prometheus.HistogramOpts{
 			Name: "evald_scheduler_tick_seconds", Help: "Time the scheduler spends deciding whether to start a run.",
 			Buckets: prometheus.ExponentialBuckets(1e-6, 4, 10),
+		}),
+		dbCheckOK: f.NewGauge(prometheus.GaugeOpts{
+			Name: "evald_db_quick_check_ok", Help: "0 when the last background quick_check found the database damaged, else 1 (1 before the first check too).",
+		}),
+		dbCheckTime: f.NewGauge(prometheus.GaugeOpts{
+			Name: "evald_db_quick_check_timestamp_seconds", Help: "When the last background quick_check of the database finished (0: none yet).",
+		}),
+		dbCheckSeconds: f.NewGauge(prometheus.GaugeOpts{
+			Name: "evald_db_quick_check_duration_seconds", Help: "How long the last background quick_check of the database took.",
 		}),
 	}
 }

@@ -55,6 +55,9 @@ func (d *Daemon) Start(ctx context.Context) error {
 		d.bg.Go(func() { d.alerting.worker.Run(d.bgCtx) })
 		d.bg.Go(func() { d.watchMissed(d.bgCtx) })
 	}
+	if d.opts.QuickCheckEvery > 0 {
+		d.bg.Go(func() { d.checkDBLoop(d.bgCtx) })
+	}
 	c.Start()
 	for _, k := range due {
 		d.launchLocked(k, TriggerSchedule)
@@ -67,6 +70,7 @@ func (d *Daemon) Start(ctx context.Context) error {
 func (d *Daemon) scheduleLocked(ctx context.Context, c *cron.Cron) ([]runKey, map[runKey]cron.EntryID, error) {
 	var due []runKey
 	entries := map[runKey]cron.EntryID{}
+	d.scheduleHeartbeat(c)
 	now := d.opts.Now()
 	for i, ref := range d.project.Config.Suites {
 		if ref.Schedule == "" {

@@ -106,6 +106,9 @@ type layout struct {
 	Now     string
 	Asset   string
 	Refresh int // seconds; 0: no automatic refresh
+	// DBChecked says when the daemon's background check of the database
+	// last ran ("" before the first); DBProblem is what it found.
+	DBChecked, DBProblem string
 }
 
 func (s *Server) now() time.Time {
@@ -116,7 +119,12 @@ func (s *Server) now() time.Time {
 }
 
 func (s *Server) layout(title, nav string) layout {
-	return layout{Title: title, Nav: nav, Now: fmtTime(s.now()), Asset: assetVersion}
+	now := s.now()
+	l := layout{Title: title, Nav: nav, Now: fmtTime(now), Asset: assetVersion}
+	if c := s.opts.Daemon.DBCheck(); !c.At.IsZero() {
+		l.DBChecked, l.DBProblem = fmtAgo(c.At, now), c.Err
+	}
+	return l
 }
 
 // render executes a page into a buffer first, so that a template error

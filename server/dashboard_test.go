@@ -27,6 +27,12 @@ func (f *fakeDaemon) StartFailure(string, string) (daemon.StartFailure, bool) {
 	return daemon.StartFailure{}, false
 }
 
+// DBCheck completes the shared fakeDaemon: the database was checked and
+// found sound (or dbProblem) at dbChecked, when set.
+func (f *fakeDaemon) DBCheck() daemon.DBCheck {
+	return daemon.DBCheck{At: f.dbChecked, Err: f.dbProblem}
+}
+
 // dashDaemon is the fake daemon of the dashboard tests: its own pairs and
 // a scheduler that runs everything at next.
 type dashDaemon struct {

@@ -34,6 +34,8 @@ type Daemon interface {
 	NextRun(suite, target string) time.Time
 	// StartFailure is why the pair's newest run could not start, if so.
 	StartFailure(suite, target string) (daemon.StartFailure, bool)
+	// DBCheck is the latest background check of the database.
+	DBCheck() daemon.DBCheck
 }
 
 // Store is what the server reads.

@@ -25,6 +25,9 @@ type fakeDaemon struct {
 	triggered []string
 	trigErr   error
 	signed    *governance.RecordEntry
+	// dbChecked and dbProblem are the background database check's.
+	dbChecked time.Time
+	dbProblem string
 }
 
 func (f *fakeDaemon) Trigger(suite, target, trigger string) error {
@@ -329,5 +332,25 @@ func TestAPISignedOff(t *testing.T) {
 	}
 	if code, body := get(t, s, "/api/suites/nope/signoff"); code != 200 || !strings.Contains(body, `"known":false`) {
 		t.Errorf("unknown suite = %d %q, want known false", code, body)
+	}
+}
+
+// TestDBCheckShown: the dashboard's footer says when the database was last
+// checked, and a check that found damage puts a banner on every page.
+func TestDBCheckShown(t *testing.T) {
+	d := &fakeDaemon{}
+	s, _ := newServer(t, d)
+	if _, body := get(t, s, "/"); strings.Contains(body, "database checked") {
+		t.Errorf("overview before any database check mentions one:\n%s", body)
+	}
+	d.dbChecked = time.Now().Add(-2 * time.Hour)
+	_, body := get(t, s, "/governance")
+	if !strings.Contains(body, "database checked 2 h ago: sound") || strings.Contains(body, "found damage") {
+		t.Errorf("governance page after a sound check, want its footer to say so:\n%s", body)
+	}
+	d.dbProblem = "quick check failed: runs: <page 7> invalid"
+	_, body = get(t, s, "/")
+	if !strings.Contains(body, "The database check found damage") || !strings.Contains(body, "&lt;page 7&gt; invalid") {
+		t.Errorf("overview after a check that found damage, want a banner with the finding escaped:\n%s", body)
 	}
 }

@@ -151,8 +151,10 @@ func (s *Store) closeDBs() error {
 }
 
 // Check reports whether the database is healthy: PRAGMA integrity_check
-// says "ok" and a small write commits. It is meant for readiness probes and
-// crash tests; integrity_check reads the whole file.
+// says "ok" and a small write commits. It is meant for crash tests and
+// repairs: integrity_check reads the whole file, for seconds on a year of
+// history, holding one read snapshot throughout. Readiness uses Probe, and
+// the daemon's periodic check QuickCheck.
 func (s *Store) Check(ctx context.Context) error {
 	msgs, err := queryAll(ctx, s.r, scanString, "PRAGMA integrity_check")
 	if err != nil {
@@ -162,19 +164,7 @@ func (s *Store) Check(ctx context.Context) error {
 		return fmt.Errorf("integrity check failed: %s", strings.Join(msgs, "; "))
 	}
 
-	err = s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, "UPDATE health_probe SET checked_at = ? WHERE id = 1", formatTime(s.now()))
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n != 1 {
-			return fmt.Errorf("probe row missing (%d rows updated)", n)
-		}
-		return nil
-	})
-	if err != nil {
+	if err := s.writeProbe(ctx); err != nil {
 		return fmt.Errorf("write probe: %w", err)
 	}
 	return nil

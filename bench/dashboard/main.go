@@ -118,6 +118,7 @@ type benchDaemon struct {
 
 func (d benchDaemon) Trigger(string, string, string) error { return nil }
 func (d benchDaemon) Ready(context.Context) error          { return nil }
+func (d benchDaemon) DBCheck() daemon.DBCheck              { return daemon.DBCheck{} }
 func (d benchDaemon) Pairs() []daemon.Pair                 { return d.pairs }
 func (d benchDaemon) NextRun(string, string) time.Time     { return d.next }
 func (d benchDaemon) StartFailure(string, string) (daemon.StartFailure, bool) {
