@@ -203,7 +203,12 @@ func decodeChat(body []byte, maxTokens int) (Response, error) {
 			return Response{}, err
 		}
 	}
+	var calls []ToolCallRequest
+	for _, tc := range ch.Message.ToolCalls {
+		calls = append(calls, ToolCallRequest{ID: tc.ID, Name: tc.Function.Name, Arguments: tc.Function.Arguments})
+	}
 	return Response{
+		ToolCalls:        calls,
 		Text:             ch.Message.Content,
 		FinishReason:     string(ch.FinishReason),
 		Model:            resp.Model,

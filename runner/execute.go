@@ -15,6 +15,9 @@ import (
 // answer. It always returns a Sample; a stopped run yields ClassCanceled.
 func execute(ctx context.Context, suite *evals.Suite, caseIndex, repeat int, t Target, opts Options) Sample {
 	c := &suite.Cases[caseIndex]
+	if agentic(suite, c) {
+		return executeAgent(ctx, suite, caseIndex, repeat, t, opts)
+	}
 	s := Sample{CaseIndex: caseIndex, CaseID: c.ID, Repeat: repeat}
 	var lastErr error
 	for attempt := 0; attempt <= t.Retries; attempt++ {

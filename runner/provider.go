@@ -24,6 +24,17 @@ type Response struct {
 	Fingerprint      string // system_fingerprint, when the endpoint sends one
 	PromptTokens     int
 	CompletionTokens int
+	// ToolCalls are the tool calls the model answered with (nil for a
+	// plain answer).
+	ToolCalls []ToolCallRequest
+}
+
+// ToolCallRequest is one tool call of a model's answer, as the endpoint
+// sent it: Arguments is the JSON text of the arguments.
+type ToolCallRequest struct {
+	ID        string
+	Name      string
+	Arguments string
 }
 
 // Error classes recorded on samples that did not get a usable answer.

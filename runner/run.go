@@ -92,6 +92,10 @@ type Sample struct {
 	JudgeCostUSD          float64
 	JudgeCalls            int
 	JudgeCacheHits        int
+	// Turns is what each turn of an agent suite's case went through (its
+	// user message, final text, tool calls and results); nil for cases of
+	// other suites.
+	Turns []scoring.Turn
 }
 
 // Dominant is the key counted most often in a count map such as

@@ -51,6 +51,9 @@ type Result struct {
 	// answered something unreadable (Reason quotes it). The sample is then
 	// missing data, neither a pass nor a fail.
 	Missing bool `json:"missing,omitempty"`
+	// Turn is the 1-based turn of a multi-turn case the result is about
+	// (0 in a one-turn case).
+	Turn int `json:"turn,omitempty"`
 }
 
 // Assertion is a compiled, validated Spec ready to check outputs.

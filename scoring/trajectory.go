@@ -23,6 +23,18 @@ type ToolCall struct {
 	Result any `json:"result,omitempty"`
 }
 
+// Turn is what one turn of a case went through: the user's message (empty
+// for a one-turn case, whose prompt holds it), the model's final text, its
+// tool calls with their results, and why it failed beyond its assertions
+// (Failure: max_tool_steps exceeded) or could not finish (Error).
+type Turn struct {
+	User    string     `json:"user,omitempty"`
+	Output  string     `json:"output"`
+	Calls   []ToolCall `json:"calls,omitempty"`
+	Failure string     `json:"failure,omitempty"`
+	Error   string     `json:"error,omitempty"`
+}
+
 // String renders the call as name(key=value, ...) for reports and diffs:
 // keys sorted, strings unquoted when they are plain words.
 func (c ToolCall) String() string {
