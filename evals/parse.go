@@ -80,6 +80,9 @@ type loader struct {
 	// sink receives each test case as it is read (emit); emitted counts them.
 	sink    func(rawCase)
 	emitted int
+	// promptAt is where each message of the last prompt messages decoded
+	// was written, for errors about its templates.
+	promptAt []promptLoc
 }
 
 func (l *loader) decoder(file string) *decoder { return newDecoder(file, &l.p) }
@@ -152,6 +155,7 @@ func (l *loader) suite() *Suite {
 	} else {
 		s.Prompt = l.messages(d, n, "prompt")
 	}
+	promptAt := l.promptAt
 	if n := f["timeout"]; n != nil && !strictyaml.IsNull(n) {
 		s.Timeout = duration(d, n, "timeout")
 	}
@@ -195,6 +199,7 @@ func (l *loader) suite() *Suite {
 		s.ToolResults = l.parseToolResults(d, n, l.toolNames)
 	}
 	res := l.newResolver(s.Prompt, defaults, checkVars)
+	res.promptAt = promptAt
 	l.sink = res.add
 	if n := f["tests"]; n == nil {
 		d.Fail(root, "tests", ErrMissing, "required: a list of test cases or file:// datasets")
@@ -202,6 +207,7 @@ func (l *loader) suite() *Suite {
 		l.tests(d, n)
 	}
 	l.sink = nil
+	res.finish()
 	if n := f["thresholds"]; n != nil && !strictyaml.IsNull(n) {
 		s.Thresholds = thresholds(d, n)
 	}
@@ -299,6 +305,7 @@ func (l *loader) messages(d *decoder, n *yaml.Node, field string) []Message {
 		}
 		return l.messages(pd, root, "")
 	}
+	l.promptAt = nil
 	items, ok := d.List(n, field, "a list of {role, content} messages")
 	if !ok {
 		return nil
@@ -314,6 +321,7 @@ func (l *loader) messages(d *decoder, n *yaml.Node, field string) []Message {
 			continue
 		}
 		var m Message
+		at := promptLoc{file: d.File, field: strictyaml.Key(fi, "content"), line: d.Line(item)}
 		if r := f["role"]; r == nil {
 			d.Fail(item, strictyaml.Key(fi, "role"), ErrMissing, "required (one of %s)", strings.Join(roles, ", "))
 		} else if v, ok := d.Str(r, strictyaml.Key(fi, "role")); ok {
@@ -326,8 +334,12 @@ func (l *loader) messages(d *decoder, n *yaml.Node, field string) []Message {
 			d.Fail(item, strictyaml.Key(fi, "content"), ErrMissing, "required")
 		} else if v, ok := d.Str(c, strictyaml.Key(fi, "content")); ok {
 			m.Content = v
+			at.line, at.block = d.Line(c), c.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0
 			if ref, isRef := fileRef(v); isRef {
 				m.Content, ok = l.textFile(d, c, strictyaml.Key(fi, "content"), ref)
+				if name, err := l.src.resolve(d.File, ref); err == nil {
+					at = promptLoc{file: name, field: at.field, line: 1, text: true}
+				}
 			}
 			if ok && strings.TrimSpace(m.Content) == "" {
 				d.Fail(c, strictyaml.Key(fi, "content"), ErrMissing, "must not be empty")
@@ -337,6 +349,7 @@ func (l *loader) messages(d *decoder, n *yaml.Node, field string) []Message {
 			}
 		}
 		msgs = append(msgs, m)
+		l.promptAt = append(l.promptAt, at)
 	}
 	return msgs
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/evald/evald/internal/strictyaml"
 	"github.com/evald/evald/scoring"
@@ -24,6 +25,32 @@ type resolver struct {
 	// written holds the ids the cases give themselves.
 	written map[string]bool
 	cases   []Case
+	// promptAt is where each prompt message was written (may be shorter
+	// than prompt in a suite built by hand).
+	promptAt []promptLoc
+	// A var missing from every case is a typo in the template, said once
+	// where the template is; one missing from some cases is said at each
+	// of them. Until the last case is read it is not known which:
+	// missing holds the per-case problems of each template use, resolved
+	// counts the cases whose templates were rendered, varNames the vars
+	// the cases have.
+	missing  map[varUse]*missingVar
+	uses     []varUse
+	resolved int
+	varNames map[string]bool
+}
+
+// varUse is one var name in one templated field (a prompt message or an
+// assertion's value).
+type varUse struct{ name, used string }
+
+// missingVar is a varUse that some cases lack, with where it is written
+// (file "" when unknown) and their problems.
+type missingVar struct {
+	file, field string
+	line        int
+	cases       int
+	problems    []*FieldError
 }
 
 // caseRef is what a later duplicate of a case is told about it.
@@ -33,7 +60,37 @@ type caseRef struct {
 }
 
 func (l *loader) newResolver(prompt []Message, defaults rawCase, checkVars bool) *resolver {
-	return &resolver{l: l, prompt: prompt, defaults: defaults, checkVars: checkVars, first: map[string]caseRef{}, written: map[string]bool{}}
+	return &resolver{l: l, prompt: prompt, defaults: defaults, checkVars: checkVars, first: map[string]caseRef{}, written: map[string]bool{},
+		missing: map[varUse]*missingVar{}, varNames: map[string]bool{}}
+}
+
+// maxVarNames caps the var names an unknown-var error lists.
+const maxVarNames = 20
+
+// finish reports the missing vars once every case is read: a var that no
+// case has (a typo in the template, such as {{questoin}}) once, at the
+// template's file:line, with the vars the cases have; a var that some
+// cases lack at each of them.
+func (r *resolver) finish() {
+	names := slices.Sorted(maps.Keys(r.varNames))
+	for _, u := range r.uses {
+		mv := r.missing[u]
+		if mv.cases < r.resolved || mv.file == "" || r.resolved < 2 {
+			for _, p := range mv.problems {
+				r.l.p.Add(p)
+			}
+			continue
+		}
+		hint := strictyaml.Suggest(u.name, names)
+		if !strings.HasPrefix(hint, " (did you mean") {
+			hint = ""
+		}
+		have := "the cases have no vars"
+		if len(names) > 0 {
+			have = "the cases' vars are " + strings.Join(names, ", ")
+		}
+		r.l.p.Addf(mv.file, mv.line, mv.field, "", ErrMissingVar, "unknown var {{%s}}: no case has it%s; %s", u.name, hint, have)
+	}
 }
 
 // add resolves rc and appends it to r.cases (unless it has problems).
@@ -84,18 +141,40 @@ func (r *resolver) add(rc rawCase) {
 	}
 	r.first[id] = caseRef{source: rc.source(), hasID: rc.hasID}
 
-	missing := func(name, used string) {
+	r.resolved++
+	for name := range vars {
+		if len(r.varNames) < maxVarNames {
+			r.varNames[name] = true
+		}
+	}
+	missing := func(name, used string, at promptLoc) {
 		if !r.checkVars {
 			return
 		}
-		r.l.p.Addf(rc.file, rc.varsLine, varsField, "", ErrMissingVar, "missing var %q for %s (case %s)%s", name, used, id, rc.hint)
+		u := varUse{name, used}
+		mv := r.missing[u]
+		if mv == nil {
+			mv = &missingVar{file: at.file, field: at.field, line: at.lineOf(name)}
+			r.missing[u] = mv
+			r.uses = append(r.uses, u)
+		}
+		mv.cases++
+		if len(mv.problems) < maxProblems {
+			mv.problems = append(mv.problems, &FieldError{File: rc.file, Line: rc.varsLine, Field: varsField,
+				Err: Because(ErrMissingVar, "missing var %q for %s (case %s)%s", name, used, id, rc.hint)})
+		}
 	}
 	msgs := make([]Message, len(r.prompt))
 	for i, m := range r.prompt {
 		content, te := render(m.Content, vars)
 		if te != nil {
+			var at promptLoc
+			if i < len(r.promptAt) {
+				at = r.promptAt[i]
+				at.content = m.Content
+			}
 			for _, name := range te.missing {
-				missing(name, fmt.Sprintf("prompt[%d].content", i))
+				missing(name, fmt.Sprintf("prompt[%d].content", i), at)
 			}
 		}
 		msgs[i] = Message{Role: m.Role, Content: content}
@@ -142,8 +221,12 @@ func (r *resolver) compile(all []rawAssert, vars map[string]any, id string, miss
 		if !ra.literal {
 			v, te := renderValue(spec.Value, vars)
 			if te != nil {
+				at := promptLoc{file: ra.file, field: ra.field + valueSuffix(ra), line: ra.line}
+				if l := ra.lines["value"]; l > 0 {
+					at.line = l
+				}
 				for _, name := range te.missing {
-					missing(name, ra.field+valueSuffix(ra))
+					missing(name, ra.field+valueSuffix(ra), at)
 				}
 				return nil, false
 			}
@@ -218,4 +301,31 @@ func hasTemplate(v any) bool {
 		}
 	}
 	return false
+}
+
+// promptLoc is where a templated text was written: file:line of its
+// start (of the file itself for a file:// text), and whether it is a YAML
+// block scalar (its text starts on the next line) or a whole text file.
+type promptLoc struct {
+	file, field string
+	line        int
+	block, text bool
+	content     string // the text, to find the line of a var in it
+}
+
+// lineOf is the line where {{name}} first appears in the text.
+func (at promptLoc) lineOf(name string) int {
+	if at.content == "" || !(at.block || at.text) {
+		return at.line
+	}
+	for _, m := range templateExpr.FindAllStringIndex(at.content, -1) {
+		if strings.TrimSpace(at.content[m[0]+2:m[1]-2]) == name {
+			n := strings.Count(at.content[:m[0]], "\n")
+			if at.block {
+				n++
+			}
+			return at.line + n
+		}
+	}
+	return at.line
 }
