@@ -80,6 +80,8 @@ type loader struct {
 	// sink receives each test case as it is read (emit); emitted counts them.
 	sink    func(rawCase)
 	emitted int
+	// rowNamed are the CSV datasets read without an __id column.
+	rowNamed []string
 	// promptAt is where each message of the last prompt messages decoded
 	// was written, for errors about its templates.
 	promptAt []promptLoc
@@ -228,6 +230,7 @@ func (l *loader) suite() *Suite {
 		s.JudgeLine = d.Line(n)
 	}
 	s.Cases = res.cases
+	s.RowNamed = l.rowNamed
 	if n := f["calibration"]; n != nil && !strictyaml.IsNull(n) {
 		s.Calibration = l.calibration(d, n, s.Prompt, defaults, s.Cases, res.written, checkVars)
 		if s.Calibration != nil {
@@ -440,6 +443,10 @@ type rawCase struct {
 	// hint is added to missing-var errors of cases whose vars are implied
 	// (a CSV row's columns, an OpenAI sample's input and ideal).
 	hint string
+	// rowID: id is a CSV row's file and line (no __id column).
+	rowID bool
+	// idKey is the key that holds the id when it is not "id" (a CSV's __id).
+	idKey string
 	// noVarsKey: the case's vars are not written under a vars key.
 	noVarsKey bool
 	// turns are the case's scripted conversation (nil: a one-turn case).

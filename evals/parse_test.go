@@ -153,7 +153,7 @@ func TestParse(t *testing.T) {
 			},
 			Source: "datasets/faq.jsonl:3",
 		}, {
-			ID:          caseID(t, map[string]any{"question": "What is 2+2?"}),
+			ID:          "more.csv:2", // a CSV without __id: file and line
 			Description: "math",
 			Vars:        map[string]any{"tone": "friendly", "question": "What is 2+2?"},
 			Messages: []Message{
@@ -162,6 +162,7 @@ func TestParse(t *testing.T) {
 			},
 			Source: "datasets/more.csv:2",
 		}},
+		RowNamed: []string{"datasets/more.csv"},
 	}
 	if diff := cmp.Diff(want, s, ignoreAsserts...); diff != "" {
 		t.Errorf("Parse(suites/faq.yaml) mismatch (-want +got):\n%s", diff)
@@ -238,6 +239,14 @@ tests:
 			{{Type: "icontains", Value: "HELLO", Weight: 1}, {Type: "not-contains", Value: "bye", Weight: 1}},
 			{{Type: "is-json", Weight: 1}},
 		},
+		ids: []string{"d.csv:2", "d.csv:3"},
+	}, {
+		name:  "csv with an __id column",
+		file:  "d.csv",
+		data:  "__id,input\nhello,Hello\n\" bye \",Bye\n",
+		vars:  []map[string]any{{"input": "Hello"}, {"input": "Bye"}},
+		specs: [][]scoring.Spec{nil, nil},
+		ids:   []string{"hello", "bye"},
 	}, {
 		name:  "yaml list of tests",
 		file:  "d.yaml",

@@ -107,7 +107,7 @@ func (r *resolver) add(rc rawCase) {
 	}
 
 	id := rc.id
-	if !rc.hasID {
+	if !rc.hasID && id == "" {
 		own := rc.vars
 		if own == nil {
 			own = map[string]any{}
@@ -129,8 +129,14 @@ func (r *resolver) add(rc rawCase) {
 	}
 	if f, dup := r.first[id]; dup {
 		switch {
+		case rc.rowID:
+			r.l.p.Addf(rc.file, rc.line, varsField, "", ErrDuplicate, "duplicate case id %q (first at %s): two datasets of that name? give them an __id column", id, f.source)
 		case rc.hasID:
-			r.l.p.Addf(rc.file, rc.idLine, strictyaml.Key(rc.field, "id"), "", ErrDuplicate, "duplicate case id %q (first at %s)", id, f.source)
+			key := strictyaml.Key(rc.field, "id")
+			if rc.idKey != "" {
+				key = rc.idKey
+			}
+			r.l.p.Addf(rc.file, rc.idLine, key, "", ErrDuplicate, "duplicate case id %q (first at %s)", id, f.source)
 		case f.hasID:
 			r.l.p.Addf(rc.file, rc.line, varsField, "", ErrDuplicate, "duplicate case id %q (first at %s)", id, f.source)
 		default:
@@ -199,7 +205,7 @@ func (r *resolver) add(rc rawCase) {
 		user, te := render(rt.user, tv)
 		if te != nil {
 			for _, name := range te.missing {
-				missing(name, strictyaml.Key(rt.field, "user"))
+				missing(name, strictyaml.Key(rt.field, "user"), promptLoc{file: rc.file, field: strictyaml.Key(rt.field, "user"), line: rt.userLine})
 			}
 		}
 		as, ok := r.compile(slices.Concat(r.defaults.asserts, rt.asserts), tv, id, missing)
@@ -213,7 +219,7 @@ func (r *resolver) add(rc rawCase) {
 }
 
 // compile templates and compiles a case's (or a turn's) assertions.
-func (r *resolver) compile(all []rawAssert, vars map[string]any, id string, missing func(name, used string)) ([]scoring.Assertion, bool) {
+func (r *resolver) compile(all []rawAssert, vars map[string]any, id string, missing func(name, used string, at promptLoc)) ([]scoring.Assertion, bool) {
 	var out []scoring.Assertion
 	for _, ra := range all {
 		spec := ra.spec

@@ -75,6 +75,10 @@ type Suite struct {
 	// MaxToolSteps bounds the tool round trips of a turn (0:
 	// DefaultMaxToolSteps; see ToolSteps).
 	MaxToolSteps int
+	// RowNamed are the CSV datasets without an __id column: their cases
+	// are named by file and line ("faq.csv:12"), ids that hold while the
+	// rows are not reordered. validate says so.
+	RowNamed []string
 
 	// PromptVersion is the sha256 of the canonical prompt templates.
 	PromptVersion string

@@ -315,7 +315,9 @@ var expectedColumn = regexp.MustCompile(`^__expected[0-9]*$`)
 
 // csv reads a header of var names and one case per row. __expected and
 // __expected1, __expected2, ... hold one assertion each in promptfoo's
-// shorthand; __description describes the case.
+// shorthand; __description describes the case; __id names it. Without an
+// __id column a case is named by the file's base name and its line
+// ("faq.csv:12"), stable while the rows are not reordered.
 func (l *loader) csv(name string, in io.Reader) {
 	r := csv.NewReader(in)
 	header, err := r.Read()
@@ -338,14 +340,17 @@ func (l *loader) csv(name string, in io.Reader) {
 		case seen[h]:
 			l.p.Addf(name, 1, h, "", ErrDuplicate, "repeated column")
 			ok = false
-		case strings.HasPrefix(h, "__") && !expectedColumn.MatchString(h) && h != "__description":
-			l.p.Addf(name, 1, h, "", ErrUnknownKey, "unknown special column (known: __expected, __expected1, __expected2, ..., __description)")
+		case strings.HasPrefix(h, "__") && !expectedColumn.MatchString(h) && h != "__description" && h != "__id":
+			l.p.Addf(name, 1, h, "", ErrUnknownKey, "unknown special column (known: __id, __expected, __expected1, __expected2, ..., __description)")
 			ok = false
 		}
 		seen[h] = true
 	}
 	if !ok {
 		return
+	}
+	if !seen["__id"] {
+		l.rowNamed = append(l.rowNamed, name)
 	}
 	for {
 		rec, err := r.Read()
@@ -362,12 +367,18 @@ func (l *loader) csv(name string, in io.Reader) {
 		}
 		line, _ := r.FieldPos(0)
 		c := rawCase{file: name, line: line, varsLine: line, vars: map[string]any{}, noVarsKey: true,
-			hint: "; a CSV row's vars are its columns"}
+			hint: "; a CSV row's vars are its columns", id: rowID(name, line), rowID: true}
 		for i, h := range header {
 			cell := rec[i]
 			switch {
 			case h == "__description":
 				c.desc = cell
+			case h == "__id":
+				c.id, c.hasID, c.rowID, c.idLine, c.idKey = strings.TrimSpace(cell), true, false, line, h
+				if c.id == "" {
+					l.p.Addf(name, line, h, "", ErrMissing, "empty: every row needs an id in the __id column (column %d)", i+1)
+					c.id, c.rowID = rowID(name, line), true
+				}
 			case expectedColumn.MatchString(h):
 				cell = strings.TrimSpace(cell)
 				if cell == "" {
@@ -388,6 +399,12 @@ func (l *loader) csv(name string, in io.Reader) {
 		}
 		l.emit(c)
 	}
+}
+
+// rowID names the case of a CSV row without an __id: the file's base name
+// and the row's line, the same on every operating system.
+func rowID(name string, line int) string {
+	return name[strings.LastIndexAny(name, `/\`)+1:] + ":" + strconv.Itoa(line)
 }
 
 func clipQuote(s string) string { return `"` + strings.ReplaceAll(strictyaml.Clip(s), `"`, `\"`) + `"` }

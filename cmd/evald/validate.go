@@ -6,8 +6,10 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strings"
 
 	"github.com/evald/evald/configs"
+	"github.com/evald/evald/evals"
 	"github.com/evald/evald/governance"
 	"github.com/evald/evald/internal/plural"
 )
@@ -39,7 +41,10 @@ func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	fmt.Fprintf(stdout, "%s: ok (%s, %s, %s)\n", pf.file(), plural.N(len(proj.Config.Targets), "target"), plural.N(len(proj.Suites), "suite"), plural.N(cases, "case"))
 	for _, s := range proj.Suites {
-		fmt.Fprintf(stdout, "  %-20s %3d cases x %d  suite %s  prompt %s  %s\n", s.Name, len(s.Cases), s.Repeats, s.Version[:12], s.PromptVersion[:12], signoffState(proj.SignoffDecision(s).Kind))
+		fmt.Fprintf(stdout, "  %-20s %s × %s  suite %s  prompt %s  %s\n", s.Name, plural.N(len(s.Cases), "case"), plural.N(s.Repeats, "repeat"), s.Version[:12], s.PromptVersion[:12], signoffState(proj.SignoffDecision(s).Kind))
+		for _, f := range s.RowNamed {
+			fmt.Fprintf(stdout, "  %-20s %s has no __id column: its cases are named by line (%s), ids that hold while its rows keep their order\n", "", f, rowExample(s, f))
+		}
 	}
 	if *signed {
 		return unsignedSuites(proj, stderr)
@@ -138,4 +143,14 @@ func unsetWarnings(proj *configs.Project, getenv func(string) string) []error {
 		out = append(out, cfg.Unset(ref, "warning: "+what))
 	}
 	return out
+}
+
+// rowExample is the id of the first case of CSV file f, "" when none.
+func rowExample(s *evals.Suite, f string) string {
+	for _, c := range s.Cases {
+		if strings.HasPrefix(c.Source, f+":") {
+			return c.ID + ", ..."
+		}
+	}
+	return "FILE:LINE"
 }

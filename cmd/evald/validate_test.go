@@ -1,8 +1,13 @@
 package main
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/evald/evald/internal/signtest"
+	"github.com/evald/evald/internal/testfiles"
+	"github.com/evald/evald/sim"
 )
 
 // TestValidateWarnsOfUnsetVariables: validation is about the files (CI may
@@ -85,5 +90,41 @@ func TestValidateSaysSuiteToolsWin(t *testing.T) {
 	}
 	if want := "suites/faq.yaml:8: tools: note: the suite's tools replace target \"prod\"'s params.tools in its runs there"; !strings.Contains(errOut, want) {
 		t.Errorf("validate stderr = %q, want it to hold %q", errOut, want)
+	}
+}
+
+// TestValidateCSVIds: a CSV without __id has cases named by file and line,
+// which validate says and the JSON report shows; with __id, its ids.
+func TestValidateCSVIds(t *testing.T) {
+	cfg := project(t, simServer(t, sim.Options{}), "0.5")
+	dir := filepath.Dir(cfg)
+	testfiles.Write(t, dir, "datasets/rows.csv", "question,__expected\nWhat is the refund window in days?,contains:never said\n")
+	testfiles.Write(t, dir, "datasets/named.csv", "__id,question,__expected\nwarranty-csv,Is there a warranty guarantee?,contains:never said\n")
+	edit(t, filepath.Join(dir, "suites/faq.yaml"), "thresholds:", "  - file://../datasets/rows.csv\n  - file://../datasets/named.csv\nthresholds:")
+	signtest.Update(t, cfg)
+
+	code, out, errOut := evald(t, "validate", "--config", cfg)
+	if code != exitOK {
+		t.Fatalf("validate = exit %d, %q", code, errOut)
+	}
+	for _, want := range []string{"5 cases × 2 repeats", "datasets/rows.csv has no __id column: its cases are named by line (rows.csv:2, ...)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("validate stdout = %q, want %q", out, want)
+		}
+	}
+	if strings.Contains(out, "named.csv has no __id") {
+		t.Errorf("validate says named.csv has no __id column: %q", out)
+	}
+	code, out, errOut = evald(t, "run", "--config", cfg, "--format", "json")
+	if code != exitOK {
+		t.Fatalf("run = exit %d, %q", code, errOut)
+	}
+	for _, id := range []string{`"rows.csv:2"`, `"warranty-csv"`} {
+		if !strings.Contains(out, id) {
+			t.Errorf("run --format json has no case %s: %s", id, out)
+		}
+	}
+	if strings.Contains(out, `"c-`) {
+		t.Errorf("run --format json names a CSV case by a hash: %s", out)
 	}
 }
