@@ -24,6 +24,13 @@ type Audience interface {
 	Wants(d Decision) bool
 }
 
+// IncidentAudience is implemented by sinks that choose by the incident as
+// well (PagerDuty takes only the kinds its severity_map maps). It wins over
+// Audience.
+type IncidentAudience interface {
+	WantsIncident(k Kind, s Severity, d Decision) bool
+}
+
 // Delivery is one notice to send through one sink: a row of the outbox,
 // written in the transaction that records the run's verdict.
 type Delivery struct {
@@ -183,7 +190,7 @@ func (p *Planner) Plan(open *Incident, ev *Event, d Decision, now time.Time) (Ou
 		return out, fmt.Errorf("encode notice: %w", err)
 	}
 	for _, s := range p.Sinks {
-		if !wants(s, d) {
+		if !wants(s, inc, d) {
 			continue
 		}
 		out.Deliveries = append(out.Deliveries, Delivery{
@@ -194,9 +201,12 @@ func (p *Planner) Plan(open *Incident, ev *Event, d Decision, now time.Time) (Ou
 	return out, nil
 }
 
-func wants(s Sink, d Decision) bool {
+func wants(s Sink, inc Incident, d Decision) bool {
 	if d.Action == ActionNone {
 		return false
+	}
+	if a, ok := s.(IncidentAudience); ok {
+		return a.WantsIncident(inc.Key.Kind, inc.Severity, d)
 	}
 	if a, ok := s.(Audience); ok {
 		return a.Wants(d)

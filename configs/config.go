@@ -99,9 +99,10 @@ type SuiteRef struct {
 
 // Alerts configures alert delivery.
 type Alerts struct {
-	Slack    *SlackAlerts
-	Webhook  *WebhookAlerts
-	Renotify time.Duration
+	Slack     *SlackAlerts
+	Webhook   *WebhookAlerts
+	PagerDuty *PagerDutyAlerts
+	Renotify  time.Duration
 	// MissedAfter is how long a scheduled (suite, target) may go without a
 	// completed run before a missed_run incident opens; 0 means each pair's
 	// default: twice its schedule's interval plus its usual run duration.
@@ -120,6 +121,35 @@ type WebhookAlerts struct {
 	URLEnv    string
 	SecretEnv string
 }
+
+// PagerDutyAlerts sends incidents to PagerDuty's Events API v2.
+type PagerDutyAlerts struct {
+	// RoutingKeyEnv names the variable holding the integration's routing
+	// key.
+	RoutingKeyEnv string
+	// URL is the Events API v2 endpoint (default DefaultPagerDutyURL).
+	URL string
+	// SeverityMap maps an alert kind ("missed_run") or an evald severity
+	// ("page", "info") to a PagerDuty severity (critical, error, warning,
+	// info); a kind's entry wins over its severity's. Incidents that map
+	// to nothing are not sent. Parse merges the file's entries over
+	// DefaultPagerDutySeverities.
+	SeverityMap map[string]string
+}
+
+// DefaultPagerDutyURL is PagerDuty's Events API v2 endpoint.
+const DefaultPagerDutyURL = "https://events.pagerduty.com/v2/enqueue"
+
+// DefaultPagerDutySeverities pages PagerDuty for evald's pages only.
+var DefaultPagerDutySeverities = map[string]string{"page": "critical"}
+
+// PagerDutySeverities are the severities PagerDuty's Events API v2 knows.
+var PagerDutySeverities = []string{"critical", "error", "warning", "info"}
+
+// AlertKinds lists the alert kinds a severity_map may name (the alerts
+// package's Kinds; a test keeps the two lists equal).
+var AlertKinds = []string{"regression", "scorer_changed", "threshold_failure", "could_not_measure", "identity_changed",
+	"threshold_change_pending", "budget_exhausted", "config_reload_failed", "judge_calibration_failed", "audit_appended", "missed_run"}
 
 // Governance configures the governance records.
 type Governance struct {

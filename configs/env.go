@@ -49,6 +49,9 @@ func (c *Config) EnvRefs() []EnvRef {
 		add("alerts.webhook.url_env", w.URLEnv, "")
 		add("alerts.webhook.secret_env", w.SecretEnv, "")
 	}
+	if p := c.Alerts.PagerDuty; p != nil {
+		add("alerts.pagerduty.routing_key_env", p.RoutingKeyEnv, "")
+	}
 	add("governance.audit_key_env", c.Governance.AuditKeyEnv, "")
 	slices.SortStableFunc(out, func(a, b EnvRef) int { return a.Line - b.Line })
 	return out

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"net"
 	"net/url"
 	"path"
@@ -590,7 +591,7 @@ func (d *decoder) governance(n *yaml.Node) Governance {
 
 func (d *decoder) alerts(n *yaml.Node) Alerts {
 	a := Alerts{Renotify: DefaultRenotify}
-	f, ok := d.Fields(n, "alerts", "a mapping", "slack", "webhook", "renotify", "missed_after")
+	f, ok := d.Fields(n, "alerts", "a mapping", "slack", "webhook", "pagerduty", "renotify", "missed_after")
 	if !ok {
 		return a
 	}
@@ -633,6 +634,9 @@ func (d *decoder) alerts(n *yaml.Node) Alerts {
 			a.Webhook = w
 		}
 	}
+	if v := f["pagerduty"]; v != nil && !strictyaml.IsNull(v) {
+		a.PagerDuty = d.pagerDuty(v)
+	}
 	if v := f["renotify"]; v != nil && !strictyaml.IsNull(v) {
 		if r, ok := d.duration(v, "alerts.renotify"); ok {
 			a.Renotify = r
@@ -644,6 +648,49 @@ func (d *decoder) alerts(n *yaml.Node) Alerts {
 		}
 	}
 	return a
+}
+
+func (d *decoder) pagerDuty(n *yaml.Node) *PagerDutyAlerts {
+	pf, ok := d.Fields(n, "alerts.pagerduty", "a mapping", "routing_key_env", "url", "severity_map")
+	if !ok {
+		return nil
+	}
+	p := &PagerDutyAlerts{URL: DefaultPagerDutyURL, SeverityMap: maps.Clone(DefaultPagerDutySeverities)}
+	if x := pf["routing_key_env"]; x == nil {
+		d.Fail(n, "alerts.pagerduty.routing_key_env", ErrMissing, "required")
+	} else {
+		p.RoutingKeyEnv = d.env(x, "alerts.pagerduty.routing_key_env")
+	}
+	if x := pf["url"]; x != nil && !strictyaml.IsNull(x) {
+		if u, ok := d.Str(x, "alerts.pagerduty.url"); ok && d.httpURL(x, "alerts.pagerduty.url", u) {
+			p.URL = u
+		}
+	}
+	if x := pf["severity_map"]; x != nil && !strictyaml.IsNull(x) {
+		x = strictyaml.Deref(x)
+		if x.Kind != yaml.MappingNode {
+			d.FailGot(x, "alerts.pagerduty.severity_map", ErrInvalid, "must be a mapping like {page: critical, missed_run: error}")
+			return p
+		}
+		for i := 0; i+1 < len(x.Content); i += 2 {
+			k, v := x.Content[i], x.Content[i+1]
+			field := "alerts.pagerduty.severity_map." + k.Value
+			if k.Value != "page" && k.Value != "info" && !slices.Contains(AlertKinds, k.Value) {
+				d.Fail(k, field, ErrInvalid, "must be page, info or an alert kind (%s)", strings.Join(AlertKinds, ", "))
+				continue
+			}
+			sev, ok := d.Str(v, field)
+			if !ok {
+				continue
+			}
+			if !slices.Contains(PagerDutySeverities, sev) {
+				d.FailGot(v, field, ErrInvalid, "must be one of %s", strings.Join(PagerDutySeverities, ", "))
+				continue
+			}
+			p.SeverityMap[k.Value] = sev
+		}
+	}
+	return p
 }
 
 // readErr shortens a read error: the path is printed already.

@@ -283,6 +283,7 @@ func TestEnvFieldNeverEchoesItsValue(t *testing.T) {
 		"targets: [{name: t, base_url: 'http://127.0.0.1/v1', model: m, api_key_env: %q}]\n",
 		"targets: [{name: t, base_url: 'http://127.0.0.1/v1', model: m}]\nalerts: {slack: {webhook_url_env: %q}}\n",
 		"targets: [{name: t, base_url: 'http://127.0.0.1/v1', model: m}]\nalerts: {webhook: {url_env: U, secret_env: %q}}\n",
+		"targets: [{name: t, base_url: 'http://127.0.0.1/v1', model: m}]\nalerts: {pagerduty: {routing_key_env: %q}}\n",
 	} {
 		_, err := Parse(files("evald.yaml", fmt.Sprintf(field, pasted)), "evald.yaml")
 		if err == nil || !strings.Contains(err.Error(), "must name an environment variable") {
@@ -403,4 +404,31 @@ func caseHash(t *testing.T, vars map[string]any) string {
 	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])[:12]
+}
+
+func TestParsePagerDuty(t *testing.T) {
+	for _, tc := range []struct {
+		name, yaml string
+		want       *PagerDutyAlerts
+	}{
+		{"defaults", "{routing_key_env: PD_KEY}", &PagerDutyAlerts{RoutingKeyEnv: "PD_KEY", URL: DefaultPagerDutyURL, SeverityMap: map[string]string{"page": "critical"}}},
+		{"merged map", "{routing_key_env: PD_KEY, url: 'http://127.0.0.1:9/v2/enqueue', severity_map: {missed_run: error, info: info}}",
+			&PagerDutyAlerts{RoutingKeyEnv: "PD_KEY", URL: "http://127.0.0.1:9/v2/enqueue", SeverityMap: map[string]string{"page": "critical", "missed_run": "error", "info": "info"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := Parse(files("evald.yaml", "targets: [{name: t, base_url: 'http://127.0.0.1/v1', model: m}]\nalerts: {pagerduty: "+tc.yaml+"}\n"), "evald.yaml")
+			if err != nil {
+				t.Fatalf("Parse = %v", err)
+			}
+			if diff := cmp.Diff(tc.want, cfg.Alerts.PagerDuty); diff != "" {
+				t.Errorf("Alerts.PagerDuty (-want +got):\n%s", diff)
+			}
+			if got, want := cfg.EnvLines["alerts.pagerduty.routing_key_env"], 2; got != want {
+				t.Errorf("line of routing_key_env = %d, want %d", got, want)
+			}
+		})
+	}
+	if DefaultPagerDutySeverities["page"] != "critical" || len(DefaultPagerDutySeverities) != 1 {
+		t.Errorf("DefaultPagerDutySeverities = %v: a parse wrote into it", DefaultPagerDutySeverities)
+	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/evald/evald/alerts"
 	"github.com/evald/evald/configs"
 	"github.com/evald/evald/evals"
+	"github.com/evald/evald/internal/pdtest"
 	"github.com/evald/evald/internal/signtest"
 	"github.com/evald/evald/runner"
 	"github.com/evald/evald/store"
@@ -184,5 +185,115 @@ func TestMissedCause(t *testing.T) {
 	runs := []store.Run{{DurationMS: 3000}, {DurationMS: 1000}, {DurationMS: 9000}}
 	if got, want := usualDuration(runs), 3*time.Second; got != want {
 		t.Errorf("usualDuration = %v, want %v (the median)", got, want)
+	}
+}
+
+// The done-when of the missed run, end to end with PagerDuty: an endpoint
+// that hangs past the run deadline stops the pair's runs from completing;
+// missed_after later the watch opens a missed_run incident, PagerDuty's
+// Events API receives its trigger exactly once (dedup_key = the incident
+// id) however often the watch checks, and the next completed run resolves
+// it there too.
+func TestMissedRunPagesPagerDutyOnce(t *testing.T) {
+	const key = "pd-routing-key-0123456789abcdef"
+	pd := pdtest.New(t, key)
+	suite := testSuite("faq", 2)
+	suite.Timeout = 50 * time.Millisecond // the run deadline
+	prov := &hangProvider{}
+	proj := testProject([]*evals.Suite{suite}, []string{"prod"}, "@every 1h")
+	proj.Config.Alerts.PagerDuty = &configs.PagerDutyAlerts{RoutingKeyEnv: "PD_KEY", URL: pd.EnqueueURL(),
+		SeverityMap: map[string]string{"missed_run": "error"}} // the errored runs' could_not_measure stays off PagerDuty here
+	proj.Config.Server.PublicURL = "https://evald.example.com"
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "evald.db"))
+	if err != nil {
+		t.Fatalf("store.Open: %v", err)
+	}
+	defer st.Close()
+	signtest.Project(t, proj)
+	var mu sync.Mutex
+	// The fake clock runs three hours behind the worker's (the system's),
+	// so that what the daemon plans is due when the worker looks.
+	now := time.Now().UTC().Add(-3 * time.Hour).Truncate(time.Second)
+	t0 := now
+	setNow := func(t time.Time) { mu.Lock(); now = t; mu.Unlock() }
+	ran := make(chan *Result, 1)
+	d, err := New(Options{
+		Project: proj, Store: st, Alerts: true, Getenv: func(k string) string { return map[string]string{"PD_KEY": key}[k] },
+		Now:         func() time.Time { mu.Lock(); defer mu.Unlock(); return now },
+		Runner:      runner.Options{BackoffBase: time.Millisecond, BackoffMax: time.Millisecond},
+		NewProvider: func(configs.Target, string) (runner.Provider, error) { return prov, nil },
+		OnRun:       func(r *Result) { ran <- r },
+	})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	ctx := context.Background()
+	if err := d.Start(ctx); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	defer d.Stop(ctx)
+	if r := <-ran; r.Run.Status != store.StatusPassed { // the first run: the pair never ran
+		t.Fatalf("first run = %s, want passed", r.Run.Status)
+	}
+	check := func(at time.Time) int {
+		t.Helper()
+		setNow(at)
+		n := d.checkMissed(ctx)
+		if _, err := d.alerting.worker.Drain(ctx); err != nil {
+			t.Fatalf("Drain: %v", err)
+		}
+		return n
+	}
+	evaluate := func(at time.Time, want store.Status) {
+		t.Helper()
+		setNow(at)
+		res, err := d.Evaluate(ctx, Request{Suite: "faq", Target: "prod", Trigger: TriggerSchedule})
+		<-ran
+		if err != nil || res.Run.Status != want {
+			t.Fatalf("Evaluate at %v = %v, %v; want %s", at.Sub(t0), res.Run.Status, err, want)
+		}
+	}
+	prov.hang.Store(true)
+	evaluate(t0.Add(time.Hour), store.StatusErrored)
+	evaluate(t0.Add(2*time.Hour-5*time.Minute), store.StatusErrored)
+	if n := check(t0.Add(2*time.Hour - time.Minute)); n != 0 || len(pd.Accepted()) != 0 {
+		t.Fatalf("before missed_after: %d overdue, PagerDuty got %+v; want none", n, pd.Accepted())
+	}
+	if n := check(t0.Add(2*time.Hour + time.Minute)); n != 1 {
+		t.Fatalf("after missed_after: %d pairs overdue, want 1", n)
+	}
+	for i := range 5 { // the watch keeps checking; PagerDuty hears once
+		check(t0.Add(2*time.Hour + time.Duration(i+2)*time.Minute))
+	}
+	in, ok := openMissed(t, st)
+	if !ok {
+		t.Fatal("no open missed_run incident")
+	}
+	got := pd.Accepted()
+	if len(got) != 1 {
+		dl, _ := st.PendingDeliveries(ctx)
+		t.Fatalf("PagerDuty accepted %d events of %d requests, want 1: %+v; pending %+v", len(got), pd.Requests(), got, dl)
+	}
+	trig := got[0]
+	if trig.EventAction != "trigger" || trig.DedupKey != in.ID || trig.Payload.Class != "missed_run" || trig.Payload.Severity != "error" {
+		t.Errorf("event = %s %s %s %s, want a trigger of missed_run, severity error, dedup_key %s",
+			trig.EventAction, trig.DedupKey, trig.Payload.Class, trig.Payload.Severity, in.ID)
+	}
+	if s := trig.Payload.Summary; !strings.Contains(s, "Run missed: faq on prod") || !strings.Contains(s, "ended errored") {
+		t.Errorf("summary = %q, want the pair and that its last attempt errored", s)
+	}
+	if len(trig.Links) != 1 || !strings.HasPrefix(trig.Links[0].Href, "https://evald.example.com/runs/") {
+		t.Errorf("links = %+v, want the last attempt on the dashboard", trig.Links)
+	}
+
+	prov.hang.Store(false)
+	evaluate(t0.Add(2*time.Hour+30*time.Minute), store.StatusPassed)
+	check(t0.Add(2*time.Hour + 31*time.Minute))
+	if _, ok := openMissed(t, st); ok {
+		t.Error("missed_run still open after a run completed")
+	}
+	got = pd.Accepted()
+	if len(got) != 2 || got[1].EventAction != "resolve" || got[1].DedupKey != in.ID {
+		t.Fatalf("PagerDuty events = %+v, want the trigger then a resolve of %s", got, in.ID)
 	}
 }

@@ -78,6 +78,21 @@ func newAlerting(cfg *configs.Config, getenv func(string) string, log *slog.Logg
 		}
 		sinks = append(sinks, &alerts.Webhook{URL: u, Secret: sig, Client: hc})
 	}
+	if p := cfg.Alerts.PagerDuty; p != nil && p.RoutingKeyEnv != "" {
+		key, err := secret(p.RoutingKeyEnv, "pagerduty.routing_key_env")
+		if err != nil {
+			return nil, err
+		}
+		url := p.URL
+		if url == "" {
+			url = configs.DefaultPagerDutyURL
+		}
+		sev := p.SeverityMap
+		if sev == nil {
+			sev = configs.DefaultPagerDutySeverities
+		}
+		sinks = append(sinks, &alerts.PagerDuty{RoutingKey: key, URL: url, SeverityMap: sev, DashboardURL: cfg.Server.PublicURL, Client: hc})
+	}
 	renotify := cfg.Alerts.Renotify
 	if renotify <= 0 {
 		renotify = configs.DefaultRenotify

@@ -62,7 +62,7 @@ func CheckSecrets(proj *configs.Project, getenv func(string) string) error {
 
 // sinkFields are the fields naming the variables of the alert sinks in
 // use: a Slack webhook or bot token (not both), the webhook's URL and
-// secret.
+// secret, PagerDuty's routing key.
 func sinkFields(cfg *configs.Config) []string {
 	var out []string
 	if s := cfg.Alerts.Slack; s != nil {
@@ -78,6 +78,9 @@ func sinkFields(cfg *configs.Config) []string {
 		if w.SecretEnv != "" {
 			out = append(out, "alerts.webhook.secret_env")
 		}
+	}
+	if p := cfg.Alerts.PagerDuty; p != nil && p.RoutingKeyEnv != "" {
+		out = append(out, "alerts.pagerduty.routing_key_env")
 	}
 	return out
 }
