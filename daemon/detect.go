@@ -64,7 +64,7 @@ func (c caseScores) add(s runner.Sample) {
 // returns the verdict with the state to persist. The detector's state is
 // read here and written by the caller together with the verdict, in one
 // transaction, so a crash never leaves them disagreeing.
-func (d *Daemon) detect(ctx context.Context, run store.Run, suite *evals.Suite, sum runner.Summary, cases caseScores) (drift.State, drift.Verdict, error) {
+func (d *Daemon) detect(ctx context.Context, run store.Run, suite *evals.Suite, sum runner.Summary, cases caseScores, shapes caseShapes) (drift.State, drift.Verdict, error) {
 	var st drift.State
 	raw, lastRun, err := d.store.LoadDriftState(ctx, run.Suite, run.Target)
 	switch {
@@ -85,6 +85,7 @@ func (d *Daemon) detect(ctx context.Context, run store.Run, suite *evals.Suite, 
 		TargetVersion: run.TargetVersion,
 		Completed:     sum.Outcome == runner.Completed,
 		Cases:         cases,
+		Shapes:        shapes,
 		ExpectedCases: len(suite.Cases),
 		Models:        sum.Models,
 		Fingerprints:  sum.Fingerprints,

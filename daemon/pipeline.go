@@ -141,7 +141,7 @@ func (d *Daemon) Evaluate(ctx context.Context, req Request) (*Result, error) {
 		Candidate: req.Candidate, Role: req.role(), Judge: judgeDetail(ev.judge, sum),
 		Gate: decideGate(req.gate, ev.suite, sum.Outcome),
 	})
-	res, err := d.record(ctx, ev, sum, tally.scores, c)
+	res, err := d.record(ctx, ev, sum, tally.scores, tally.shapes, c)
 	if err != nil {
 		return nil, d.closeErrored(ctx, ev.run, err)
 	}
@@ -260,7 +260,7 @@ func (d *Daemon) startRun(ctx context.Context, ev *evaluation) error {
 // when ctx is done.
 func (d *Daemon) executeRun(ctx context.Context, ev *evaluation) (_ runner.Summary, _ *sampleWriter, err error) {
 	defer recovered(&err)
-	w := &sampleWriter{d: d, target: ev.target.Name, runID: ev.run.ID, cases: make([]CaseFailure, len(ev.suite.Cases)), scores: caseScores{}}
+	w := &sampleWriter{d: d, target: ev.target.Name, runID: ev.run.ID, cases: make([]CaseFailure, len(ev.suite.Cases)), scores: caseScores{}, shapes: caseShapes{}}
 	rt := runner.Target{
 		Name:     ev.target.Name,
 		Provider: ev.prov,
@@ -286,7 +286,7 @@ func (d *Daemon) executeRun(ctx context.Context, ev *evaluation) (_ runner.Summa
 // is fed to the drift detector first, and ends in the same transaction as
 // its verdict, the detector state and its alerts; a gate's run just ends.
 // It writes even when ctx is done.
-func (d *Daemon) record(ctx context.Context, ev *evaluation, sum runner.Summary, scores caseScores, c classification) (_ *Result, err error) {
+func (d *Daemon) record(ctx context.Context, ev *evaluation, sum runner.Summary, scores caseScores, shapes caseShapes, c classification) (_ *Result, err error) {
 	defer recovered(&err)
 	wctx, cancel := shutdownContext(ctx)
 	defer cancel()
@@ -316,7 +316,7 @@ func (d *Daemon) record(ctx context.Context, ev *evaluation, sum runner.Summary,
 	}
 	// Every production run is fed to the detector (errored and interrupted
 	// runs are skipped by it and leave its statistic alone).
-	st, verdict, err := d.detect(wctx, *run, ev.suite, sum, scores)
+	st, verdict, err := d.detect(wctx, *run, ev.suite, sum, scores, shapes)
 	if err != nil {
 		return nil, err
 	}
@@ -420,6 +420,7 @@ type sampleWriter struct {
 	d       *Daemon
 	written int // samples committed so far
 	scores  caseScores
+	shapes  caseShapes
 	target  string
 	runID   int64
 	buf     []store.Sample
@@ -443,6 +444,7 @@ func (w *sampleWriter) add(s runner.Sample, more bool) {
 	}
 	w.d.metrics.observeSample(w.target, s)
 	w.scores.add(s)
+	w.shapes.add(s)
 	w.buf = append(w.buf, toStore(s))
 	// Group commit: write as soon as no other sample is waiting, so an
 	// answered sample is on disk within one transaction of arriving, and

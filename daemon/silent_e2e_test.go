@@ -61,3 +61,49 @@ func TestFlippedExcerptsPairPassWithFail(t *testing.T) {
 		t.Fatal("the regression incident lists no flipped cases")
 	}
 }
+
+// TestTemplateChangeIsAnIdentityChange: a server whose chat template
+// changes reports fewer prompt tokens for the same requests and gives the
+// same answers, with the same model and fingerprints. The daemon records an
+// identity change within 3 runs, with the token reason, and raises the
+// identity notice (no page).
+func TestTemplateChangeIsAnIdentityChange(t *testing.T) {
+	const cases, before = 30, 6
+	d, st := simDaemonEvery(t, factSuite(t, cases), sim.Options{Noise: 0.02, WrongRate: -1, Seed: 5,
+		TemplateAfter: before * cases}, "@hourly", true)
+	ctx := context.Background()
+	for i := 1; i <= before+3; i++ {
+		res, err := d.Evaluate(ctx, Request{Suite: "facts", Target: "prod", Trigger: TriggerSchedule})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := res.Verdict
+		if v.Page {
+			t.Fatalf("run %d paged: %s", i, v.Message)
+		}
+		if v.Identity == nil {
+			if i > before {
+				t.Logf("run %d: %s: %s", i, v.Kind, v.Message)
+			}
+			continue
+		}
+		if i <= before {
+			t.Fatalf("run %d, before the template change: identity changed: %s", i, v.Message)
+		}
+		reason := v.Identity.Changes[0].Reason
+		if !strings.Contains(reason, "prompt tokens for identical requests changed (") || !strings.Contains(v.Message, reason) {
+			t.Errorf("identity change at run %d: reason %q, message %q; want the token reason", i, reason, v.Message)
+		}
+		incs, err := st.Incidents(ctx, true, 20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, inc := range incs {
+			if inc.Kind == string(alerts.KindIdentityChanged) {
+				return
+			}
+		}
+		t.Fatalf("no identity_changed incident among %d", len(incs))
+	}
+	t.Fatalf("no identity change within 3 runs of the template change")
+}

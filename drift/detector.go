@@ -84,6 +84,11 @@ type RunInput struct {
 	// Tags maps a case id to its tags, for the per-tag breakdown of the
 	// evidence (optional).
 	Tags map[string][]string
+	// Shapes describe each case's valid answers beside their scores
+	// (prompt tokens reported, length, answer hash, refusal, latency), for
+	// the usage signature (usage.go) and the behaviour signals
+	// (behaviour.go); optional.
+	Shapes map[string][]SampleShape
 }
 
 // Verdict is the detector's decision on one run.

@@ -129,6 +129,10 @@ func detectIdentity(id *IdentityState, in RunInput, seq int) *IdentityChange {
 			})
 		}
 	}
+	// The usage signature is the target's: its tokenizer and template.
+	if reason, ok := usageShift(id.Usage, promptTokensOf(in), id.Usage.describe(id.Last)); ok {
+		ch.Changes = append(ch.Changes, SourceChange{Source: "target", Reason: reason})
+	}
 	if len(ch.Changes) == 0 {
 		return nil
 	}
@@ -139,6 +143,10 @@ func detectIdentity(id *IdentityState, in RunInput, seq int) *IdentityChange {
 // updateBaselines pools this run into the identity baselines, or restarts
 // them at this run when the identity changed.
 func updateBaselines(id *IdentityState, in RunInput, changed *IdentityChange, bmax int) {
+	if changed != nil {
+		id.Usage = UsageBaseline{}
+	}
+	id.Usage.add(in.RunID, promptTokensOf(in), bmax)
 	for _, s := range []struct {
 		base *Baseline
 		now  Distribution

@@ -148,6 +148,8 @@ type Alert struct {
 type IdentityState struct {
 	Target Baseline `json:"target"`
 	Judge  Baseline `json:"judge"`
+	// Usage is the target's per-case prompt-token counts (usage.go).
+	Usage UsageBaseline `json:"usage,omitzero"`
 	// Check is the running known-change-point check, if any.
 	Check *Check `json:"check,omitempty"`
 	// Last is the most recent identity change in this segment.
@@ -212,6 +214,7 @@ func (s State) clone() State {
 	}
 	c.Identity.Target = s.Identity.Target.clone()
 	c.Identity.Judge = s.Identity.Judge.clone()
+	c.Identity.Usage = s.Identity.Usage.clone()
 	if s.Identity.Check != nil {
 		ck := *s.Identity.Check
 		ck.Pool = *s.Identity.Check.Pool.clone()

@@ -180,7 +180,7 @@ func TestWithDefaults(t *testing.T) {
 	got := Options{WrongRate: -1, DriftShare: 0, FailRate: 2, Noise: -0.5, Latency: -1}.withDefaults()
 	want := Options{
 		Model: "sim-1", DriftModel: "sim-1-2026-11-update", RetryAfter: time.Second,
-		WrongRate: 0, DriftShare: 0.3, FailRate: 1, Noise: 0, JudgeDriftShare: 0.3,
+		WrongRate: 0, DriftShare: 0.3, FailRate: 1, Noise: 0, JudgeDriftShare: 0.3, MoveShare: 0.5,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("withDefaults mismatch (-want +got):\n%s", diff)

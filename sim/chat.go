@@ -160,9 +160,22 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	drifted := s.opts.DriftAfter > 0 && n > int64(s.opts.DriftAfter)
 	p := readPrompt(req.Messages)
 	correct, wrong := p.answers()
-	isWrong := p.unit("wrong-rate") < s.opts.WrongRate ||
-		drifted && p.unit("drift") < s.opts.DriftShare
-	if d.flip {
+	isWrong := p.unit("wrong-rate") < s.opts.WrongRate
+	if s.opts.MoveAfter > 0 && n > int64(s.opts.MoveAfter) {
+		// Both ways, mean unchanged: as many right pairs turn wrong as
+		// wrong pairs turn right.
+		if w := s.opts.WrongRate; isWrong {
+			isWrong = p.unit("move") >= s.opts.MoveShare
+		} else if w < 1 {
+			isWrong = p.unit("move") < s.opts.MoveShare*w/(1-w)
+		}
+	}
+	isWrong = isWrong || drifted && p.unit("drift") < s.opts.DriftShare
+	flip := d.flip
+	if s.opts.GreedyAfter > 0 && n > int64(s.opts.GreedyAfter) {
+		flip = p.unit("greedy") < s.opts.Noise // fixed per pair
+	}
+	if flip {
 		isWrong = !isWrong
 	}
 	content := correct
@@ -195,6 +208,12 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	promptTokens := 0
 	for _, m := range req.Messages {
 		promptTokens += tokens(m.text) + 4
+	}
+	if s.opts.TemplateAfter > 0 && n > int64(s.opts.TemplateAfter) {
+		promptTokens = 0
+		for _, m := range req.Messages {
+			promptTokens += (tokens(m.text)*55+99)/100 + 1
+		}
 	}
 
 	// A silent update keeps the identity of before.

@@ -16,6 +16,7 @@ const (
 	DefaultModel      = "sim-1"
 	DefaultWrongRate  = 0.1
 	DefaultDriftShare = 0.3
+	DefaultMoveShare  = 0.5
 	DefaultRetryAfter = time.Second
 
 	// driftModelSuffix makes the default model id after the drift.
@@ -89,6 +90,27 @@ type Options struct {
 	// DefaultJudgeDriftShare (0.3); any negative value means none (only
 	// the judge's identity changes).
 	JudgeDriftShare float64
+	// TemplateAfter is the number of answered chat requests after which
+	// the server's chat template changes (0: never): the prompt tokens it
+	// reports for the same request fall (each message costs 1 token of
+	// template instead of 4, and the text counts at about 55 %), and the
+	// answers stay the same, as when llama.cpp's server restarts with
+	// another chat template behind the same model name.
+	TemplateAfter int
+	// GreedyAfter is the number of answered chat requests after which the
+	// server decodes greedily (0: never): the noise no longer flips
+	// answers at random but fixes each (system prompt, question) pair's
+	// answer, flipped or not, with the same probability, so the mean pass
+	// rate stays put while cases move to always-right or always-wrong.
+	GreedyAfter int
+	// MoveAfter is the number of answered chat requests after which the
+	// cases move both ways with the mean unchanged (0: never): MoveShare
+	// of the pairs answered wrong become right, and as many pairs answered
+	// right become wrong.
+	MoveAfter int
+	// MoveShare is the share of wrong pairs that MoveAfter turns right
+	// (zero: DefaultMoveShare).
+	MoveShare float64
 	// Seed seeds the random faults, noise, latency jitter and fingerprint
 	// draws (PCG). Given the same order of requests, a server replays the
 	// same sequence. Zero is a valid seed.
@@ -125,6 +147,10 @@ func (o Options) withDefaults() Options {
 	o.Noise = share(o.Noise)
 	o.WrongRate = defaultedShare(o.WrongRate, DefaultWrongRate)
 	o.DriftShare = defaultedShare(o.DriftShare, DefaultDriftShare)
+	o.TemplateAfter = max(o.TemplateAfter, 0)
+	o.GreedyAfter = max(o.GreedyAfter, 0)
+	o.MoveAfter = max(o.MoveAfter, 0)
+	o.MoveShare = defaultedShare(o.MoveShare, DefaultMoveShare)
 	return o
 }
 
