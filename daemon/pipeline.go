@@ -498,10 +498,15 @@ func toStore(s runner.Sample) store.Sample {
 		JudgeCompletionTokens: s.JudgeCompletionTokens,
 		JudgeCostUSD:          s.JudgeCostUSD,
 	}
+	if len(s.Turns) > 0 {
+		if b, err := json.Marshal(s.Turns); err == nil {
+			out.Turns = string(b)
+		}
+	}
 	if len(s.Results) > 0 {
 		out.Results = make([]store.AssertionResult, len(s.Results))
 		for i, r := range s.Results {
-			out.Results[i] = store.AssertionResult{Type: r.Type, Pass: r.Pass, Score: r.Score, Weight: r.Weight, Reason: r.Reason}
+			out.Results[i] = store.AssertionResult{Type: r.Type, Pass: r.Pass, Score: r.Score, Weight: r.Weight, Reason: r.Reason, Turn: r.Turn}
 		}
 	}
 	return out

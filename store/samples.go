@@ -33,6 +33,10 @@ type Sample struct {
 	JudgeModel, JudgeFingerprint             string
 	JudgePromptTokens, JudgeCompletionTokens int
 	JudgeCostUSD                             float64 // a NaN or infinite cost reads back as 0
+	// Turns is the JSON of what each turn of an agent suite's case went
+	// through (its messages, tool calls and results); "" for other
+	// samples. The store keeps it as given.
+	Turns string
 }
 
 // AssertionResult is the verdict of one assertion on a sample.
@@ -42,6 +46,8 @@ type AssertionResult struct {
 	Score  float64
 	Weight float64
 	Reason string
+	// Turn is the 1-based turn of a multi-turn case checked (0: one turn).
+	Turn int
 }
 
 // Rows per INSERT statement. One multi-row statement costs far less than
@@ -57,8 +63,8 @@ var (
 	sampleColumns = []string{"run_id", "seq", "case_id", "case_index", "repeat_index", "output", "finish_reason",
 		"latency_ms", "prompt_tokens", "completion_tokens", "model", "fingerprint", "error_class", "error_text",
 		"attempts", "pass", "score",
-		"judge_model", "judge_fingerprint", "judge_prompt_tokens", "judge_completion_tokens", "judge_cost_usd"}
-	resultColumns = []string{"run_id", "seq", "result_index", "assertion_type", "pass", "score", "weight", "reason"}
+		"judge_model", "judge_fingerprint", "judge_prompt_tokens", "judge_completion_tokens", "judge_cost_usd", "turns"}
+	resultColumns = []string{"run_id", "seq", "result_index", "assertion_type", "pass", "score", "weight", "reason", "turn"}
 )
 
 // AddSamples appends samples, with their assertion results, to a running
@@ -97,7 +103,7 @@ func (s *Store) addSamples(ctx context.Context, runID int64, samples []Sample, s
 			err := si.add(ctx, runID, next+int64(i), sm.CaseID, sm.CaseIndex, sm.Repeat, sm.Output, sm.FinishReason,
 				finite(sm.LatencyMS), sm.PromptTokens, sm.CompletionTokens, sm.Model, sm.Fingerprint,
 				sm.ErrorClass, sm.ErrorText, sm.Attempts, sm.Pass, finite(sm.Score),
-				sm.JudgeModel, sm.JudgeFingerprint, sm.JudgePromptTokens, sm.JudgeCompletionTokens, finite(sm.JudgeCostUSD))
+				sm.JudgeModel, sm.JudgeFingerprint, sm.JudgePromptTokens, sm.JudgeCompletionTokens, finite(sm.JudgeCostUSD), sm.Turns)
 			if err != nil {
 				return err
 			}
@@ -109,7 +115,7 @@ func (s *Store) addSamples(ctx context.Context, runID int64, samples []Sample, s
 		defer ri.close()
 		for i, sm := range samples {
 			for j, r := range sm.Results {
-				if err := ri.add(ctx, runID, next+int64(i), j, r.Type, r.Pass, finite(r.Score), finite(r.Weight), r.Reason); err != nil {
+				if err := ri.add(ctx, runID, next+int64(i), j, r.Type, r.Pass, finite(r.Score), finite(r.Weight), r.Reason, r.Turn); err != nil {
 					return err
 				}
 			}
@@ -223,7 +229,7 @@ func (s *Store) samples(ctx context.Context, runID int64) ([]Sample, error) {
 
 	rows, err := tx.QueryContext(ctx, `SELECT seq, case_id, case_index, repeat_index, output, finish_reason,
 		latency_ms, prompt_tokens, completion_tokens, model, fingerprint, error_class, error_text, attempts, pass, score,
-		judge_model, judge_fingerprint, judge_prompt_tokens, judge_completion_tokens, judge_cost_usd
+		judge_model, judge_fingerprint, judge_prompt_tokens, judge_completion_tokens, judge_cost_usd, turns
 		FROM samples WHERE run_id = ? ORDER BY case_index, repeat_index, seq`, runID)
 	if err != nil {
 		return nil, err
@@ -242,7 +248,7 @@ func (s *Store) samples(ctx context.Context, runID int64) ([]Sample, error) {
 		if err := rows.Scan(&seq, &sm.CaseID, &sm.CaseIndex, &sm.Repeat, &sm.Output, &sm.FinishReason,
 			&latency, &sm.PromptTokens, &sm.CompletionTokens, &sm.Model, &sm.Fingerprint, &sm.ErrorClass, &sm.ErrorText,
 			&sm.Attempts, &sm.Pass, &score,
-			&sm.JudgeModel, &sm.JudgeFingerprint, &sm.JudgePromptTokens, &sm.JudgeCompletionTokens, &judgeCost); err != nil {
+			&sm.JudgeModel, &sm.JudgeFingerprint, &sm.JudgePromptTokens, &sm.JudgeCompletionTokens, &judgeCost, &sm.Turns); err != nil {
 			return nil, err
 		}
 		sm.RunID, sm.LatencyMS, sm.Score, sm.JudgeCostUSD = runID, latency.Float64, score.Float64, judgeCost.Float64
@@ -256,7 +262,7 @@ func (s *Store) samples(ctx context.Context, runID int64) ([]Sample, error) {
 		return nil, err
 	}
 
-	rrows, err := tx.QueryContext(ctx, `SELECT seq, assertion_type, pass, score, weight, reason
+	rrows, err := tx.QueryContext(ctx, `SELECT seq, assertion_type, pass, score, weight, reason, turn
 		FROM assertion_results WHERE run_id = ? ORDER BY seq, result_index`, runID)
 	if err != nil {
 		return nil, fmt.Errorf("assertion results: %w", err)
@@ -268,7 +274,7 @@ func (s *Store) samples(ctx context.Context, runID int64) ([]Sample, error) {
 			seq           int64
 			score, weight sql.NullFloat64
 		)
-		if err := rrows.Scan(&seq, &r.Type, &r.Pass, &score, &weight, &r.Reason); err != nil {
+		if err := rrows.Scan(&seq, &r.Type, &r.Pass, &score, &weight, &r.Reason, &r.Turn); err != nil {
 			return nil, fmt.Errorf("assertion results: %w", err)
 		}
 		r.Score, r.Weight = score.Float64, weight.Float64

@@ -27,10 +27,18 @@ func makeSamples(caseIndex, n, results int) []Sample {
 			sm.JudgeModel, sm.JudgeFingerprint = "gpt-4o-2024-08-06", "fp_judge"
 			sm.JudgePromptTokens, sm.JudgeCompletionTokens, sm.JudgeCostUSD = 310, 25, 0.0010250
 		}
+		turns := caseIndex%2 == 1 // an agent case: its turns and each result's turn
+		if turns {
+			sm.Turns = `[{"user":"Where is A1?","output":"shipped","calls":[{"name":"lookup_order","args":{"order_id":"A1"},"result":{"status":"shipped"}}]}]`
+		}
 		for j := range results {
-			sm.Results = append(sm.Results, AssertionResult{
+			r := AssertionResult{
 				Type: fmt.Sprintf("contains-%d", j), Pass: j%2 == 0, Score: float64(j%2) / 2, Weight: 1, Reason: fmt.Sprintf("reason %d", j),
-			})
+			}
+			if turns {
+				r.Turn = j%2 + 1
+			}
+			sm.Results = append(sm.Results, r)
 		}
 		out[i] = sm
 	}
@@ -87,6 +95,10 @@ func TestSamplesRoundTrip(t *testing.T) {
 		{
 			name:    "a sample with more results than a statement holds",
 			batches: [][]Sample{makeSamples(0, 2, resultRowsPerInsert+3)},
+		},
+		{
+			name:    "agent samples keep their turns and each result's turn",
+			batches: [][]Sample{makeSamples(1, 2, 3)},
 		},
 		{
 			name: "batches out of case order come back sorted",
