@@ -371,23 +371,17 @@ func (d *Daemon) LatestBaseline(ctx context.Context, suite, target string) (*Bas
 	return NewBaseline(run, samples, BaselineLatest, "store"), nil
 }
 
+// latestProduction is the newest completed production run of suite on
+// target: one indexed query (runs_pair_role_id) for the one run.
 func (d *Daemon) latestProduction(ctx context.Context, suite, target string) (store.Run, error) {
-	f := store.RunFilter{Suite: suite, Target: target, Production: true, Limit: 200}
-	for {
-		runs, err := d.store.Runs(ctx, f)
-		if err != nil {
-			return store.Run{}, err
-		}
-		for _, r := range runs {
-			if r.Status.Completed() {
-				return r, nil
-			}
-		}
-		if len(runs) < f.Limit {
-			return store.Run{}, fmt.Errorf("%w: no completed production run of %s on %s in the store", ErrNoBaseline, suite, target)
-		}
-		f.BeforeID = runs[len(runs)-1].ID
+	runs, err := d.store.Runs(ctx, store.RunFilter{Suite: suite, Target: target, Production: true, Completed: true, Limit: 1})
+	if err != nil {
+		return store.Run{}, err
 	}
+	if len(runs) == 0 {
+		return store.Run{}, fmt.Errorf("%w: no completed production run of %s on %s in the store", ErrNoBaseline, suite, target)
+	}
+	return runs[0], nil
 }
 
 // BaselineRun returns the stored run id, with its samples, as a baseline.

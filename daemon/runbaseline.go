@@ -91,14 +91,13 @@ func BaselineFor(ctx context.Context, st BaselineReader, run store.Run, detail D
 	if !errors.Is(err, store.ErrNotFound) {
 		return RunBaseline{}, err
 	}
-	runs, err := st.Runs(ctx, store.RunFilter{Suite: run.Suite, Target: run.Target, BeforeID: run.ID, Production: true, Limit: 100})
+	runs, err := st.Runs(ctx, store.RunFilter{Suite: run.Suite, Target: run.Target, BeforeID: run.ID, Production: true, Completed: true, Limit: 1})
 	if err != nil {
 		return RunBaseline{}, err
 	}
-	for _, r := range runs {
-		if r.Status.Completed() {
-			return RunBaseline{Run: r, Note: "the previous completed production run (none of this run's segment came before it)", Warning: versionWarning(run, r)}, nil
-		}
+	if len(runs) == 1 {
+		r := runs[0]
+		return RunBaseline{Run: r, Note: "the previous completed production run (none of this run's segment came before it)", Warning: versionWarning(run, r)}, nil
 	}
 	return RunBaseline{}, fmt.Errorf("baseline of run %d: %w", run.ID, store.ErrNotFound)
 }

@@ -57,10 +57,17 @@ type RunFilter struct {
 	// Production keeps the runs of role RoleProduction: it leaves out CI
 	// gates' candidates and the arms of side-by-side comparisons.
 	Production bool
+	// Completed keeps the runs that completed and were judged (see
+	// Status.Completed).
+	Completed bool
 }
 
 // productionRun is the SQL condition of a production run (see Role).
 const productionRun = `role = 'production'`
+
+// completedRun is the SQL condition of a completed run (Status.Completed),
+// with its three statuses as arguments.
+const completedRun = `status IN (?, ?, ?)`
 
 // Production reports whether r measured production (see Role).
 func (r Run) Production() bool { return r.Role == RoleProduction }
@@ -339,6 +346,10 @@ func (s *Store) queryRuns(ctx context.Context, f RunFilter) ([]Run, error) {
 	}
 	if f.Production {
 		where = append(where, productionRun)
+	}
+	if f.Completed {
+		where = append(where, completedRun)
+		args = append(args, StatusPassed, StatusFailed, StatusRegressed)
 	}
 	q := `SELECT ` + runColumns + ` FROM runs`
 	if len(where) > 0 {

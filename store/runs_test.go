@@ -238,6 +238,7 @@ func TestRunsFilterAndOrder(t *testing.T) {
 	}{
 		{"all newest first", RunFilter{}, false, []int64{gates[1], gates[0], ids[4], ids[3], ids[2], ids[1], ids[0]}},
 		{"production", RunFilter{Suite: "faq", Target: "prod", Production: true, Limit: 2}, false, []int64{ids[4], ids[3]}},
+		{"completed production", RunFilter{Suite: "faq", Target: "prod", Production: true, Completed: true}, false, []int64{ids[3], ids[0]}},
 		{"suite", RunFilter{Suite: "faq"}, false, []int64{gates[1], gates[0], ids[4], ids[3], ids[1], ids[0]}},
 		{"suite and target", RunFilter{Suite: "faq", Target: "prod"}, false, []int64{gates[1], gates[0], ids[4], ids[3], ids[0]}},
 		{"latest of pair", RunFilter{Suite: "faq", Target: "prod", Limit: 1}, false, []int64{gates[1]}},

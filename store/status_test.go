@@ -140,6 +140,8 @@ func TestPairQueriesUseRoleIndexes(t *testing.T) {
 			[]any{"a", "b"}, "INDEX runs_pair_role_id (suite=? AND target=? AND role=?)"},
 		{"previous production run", `SELECT ` + runColumns + ` FROM runs WHERE suite = ? AND target = ? AND id < ? AND suite_version = ? AND target_version = ? AND ` +
 			productionRun + ` ORDER BY id DESC LIMIT 1`, []any{"a", "b", 9, "s", "t"}, "INDEX runs_pair_role_id (suite=? AND target=? AND role=? AND id<?)"},
+		{"latest completed production run", `SELECT ` + runColumns + ` FROM runs WHERE suite = ? AND target = ? AND ` + productionRun + ` AND ` + completedRun + ` ORDER BY id DESC LIMIT 1`,
+			[]any{"a", "b", StatusPassed, StatusFailed, StatusRegressed}, "INDEX runs_pair_role_id (suite=? AND target=? AND role=?)"},
 	} {
 		if got := queryPlan(t, s, q.sql, q.args...); !strings.Contains(got, q.index) || strings.Contains(got, "TEMP B-TREE") {
 			t.Errorf("plan of the %s = %q, want it to use %s and no sort", q.name, got, q.index)
