@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -69,6 +70,11 @@ func queryLimit(w http.ResponseWriter, q url.Values) (int, bool) {
 	return n, true
 }
 
+// apiRuns streams a page of runs, newest first, as a JSON array: the
+// runs are read from the store a few hundred at a time and written as they
+// come, so memory stays flat at any limit. When older runs match, a Link
+// header (rel="next") gives the next page's URL (before=the page's last
+// run). A run's detail is left out unless detail=1.
 func (s *Server) apiRuns(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	limit, ok := queryLimit(w, q)
@@ -76,16 +82,76 @@ func (s *Server) apiRuns(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := store.RunFilter{Suite: q.Get("suite"), Target: q.Get("target"), Limit: limit}
-	runs, err := s.opts.Store.Runs(r.Context(), f)
+	if v := q.Get("before"); v != "" {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || id < 1 {
+			writeError(w, http.StatusBadRequest, "before must be a run id (a positive whole number)")
+			return
+		}
+		f.BeforeID = id
+	}
+	withDetail := false
+	switch q.Get("detail") {
+	case "", "0":
+	case "1":
+		withDetail = true
+	default:
+		writeError(w, http.StatusBadRequest, "detail must be 1 (include each run's detail) or 0")
+		return
+	}
+	last, more, err := s.opts.Store.PageEnd(r.Context(), f)
 	if err != nil {
 		s.internalError(w, r, err)
 		return
 	}
-	out := make([]api.Run, len(runs))
-	for i, run := range runs {
-		out[i] = api.FromRun(run)
+	if more {
+		// The page is the runs from last on: a run recorded meanwhile
+		// lengthens this page rather than pushing one off it.
+		f.AfterID, f.Limit = last-1, 0
+		next := url.Values{}
+		for k, v := range q {
+			next[k] = v
+		}
+		next.Set("before", strconv.FormatInt(last, 10))
+		w.Header().Set("Link", "<"+(&url.URL{Path: r.URL.Path, RawQuery: next.Encode()}).String()+`>; rel="next"`)
 	}
-	writeJSON(w, http.StatusOK, out)
+	w.Header().Set("Content-Type", "application/json")
+	bw := bufio.NewWriterSize(w, 32<<10)
+	sep, n := "[\n", 0
+	err = s.opts.Store.EachRun(r.Context(), f, store.NewestFirst, func(run store.Run) error {
+		a := api.FromRun(run)
+		if !withDetail {
+			a.Detail = nil
+		}
+		b, err := json.Marshal(a)
+		if err != nil {
+			return err
+		}
+		bw.WriteString(sep)
+		sep = ",\n"
+		m, err := bw.Write(b)
+		n += len(sep) + m
+		return err
+	})
+	if err != nil && n == bw.Buffered() {
+		// Nothing is sent yet: a plain error answer.
+		w.Header().Del("Link")
+		bw.Reset(w)
+		s.internalError(w, r, err)
+		return
+	}
+	if err != nil {
+		// Part of the answer may be sent: end the connection, so that the
+		// client sees a broken answer rather than a short list.
+		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		panic(http.ErrAbortHandler)
+	}
+	if n == 0 {
+		bw.WriteString("[]\n")
+	} else {
+		bw.WriteString("\n]\n")
+	}
+	_ = bw.Flush() // the client went away: nothing to tell it
 }
 
 func (s *Server) apiRun(w http.ResponseWriter, r *http.Request) {

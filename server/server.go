@@ -41,6 +41,8 @@ type Daemon interface {
 // Store is what the server reads.
 type Store interface {
 	Runs(ctx context.Context, f store.RunFilter) ([]store.Run, error)
+	EachRun(ctx context.Context, f store.RunFilter, order store.Order, fn func(store.Run) error) error
+	PageEnd(ctx context.Context, f store.RunFilter) (last int64, more bool, err error)
 	Run(ctx context.Context, id int64) (store.Run, error)
 	Samples(ctx context.Context, runID int64) ([]store.Sample, error)
 	Incidents(ctx context.Context, openOnly bool, limit int) ([]store.Incident, error)

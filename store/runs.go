@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 )
@@ -54,6 +53,11 @@ type RunFilter struct {
 	Limit int
 	// BeforeID, when positive, keeps runs with ID < BeforeID (paging back).
 	BeforeID int64
+	// AfterID, when positive, keeps runs with ID > AfterID (paging on).
+	AfterID int64
+	// Since and Until, when set, keep the runs that started at or after
+	// Since and before Until.
+	Since, Until time.Time
 	// Production keeps the runs of role RoleProduction: it leaves out CI
 	// gates' candidates and the arms of side-by-side comparisons.
 	Production bool
@@ -314,20 +318,107 @@ func (s *Store) Runs(ctx context.Context, f RunFilter) ([]Run, error) {
 }
 
 // History returns the newest f.Limit runs matching f (all of them when
-// Limit is 0 or less) in the order they started, oldest first, as
-// `evald history` prints them.
+// Limit is 0 or less) in the order they started, oldest first. It holds
+// them all: `evald history` streams them with EachRun instead.
 func (s *Store) History(ctx context.Context, f RunFilter) ([]Run, error) {
-	runs, err := s.queryRuns(ctx, f)
+	var runs []Run
+	err := s.EachRun(ctx, f, OldestFirst, func(r Run) error {
+		runs = append(runs, r)
+		return nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("run history: %w", err)
+		return nil, err
 	}
-	slices.Reverse(runs)
 	return runs, nil
+}
+
+// Order is the order EachRun visits runs in.
+type Order int
+
+const (
+	// NewestFirst visits the highest run ID first.
+	NewestFirst Order = iota
+	// OldestFirst visits the lowest run ID first.
+	OldestFirst
+)
+
+// eachRunPage is how many runs EachRun reads per query: its memory, and
+// the length of the read snapshot each query holds.
+const eachRunPage = 500
+
+// EachRun calls fn with each run matching f, in order; with f.Limit > 0
+// only the newest f.Limit of them (still visited in order). It reads a
+// page of runs per query, keyed on the run ID, so its memory stays the
+// same at any size and no read snapshot is held for long; a run recorded
+// while it pages may or may not be visited. It stops at fn's first error
+// and returns it.
+func (s *Store) EachRun(ctx context.Context, f RunFilter, order Order, fn func(Run) error) error {
+	remaining := f.Limit
+	if order == OldestFirst && f.Limit > 0 {
+		// The oldest of the newest f.Limit runs is where the walk starts.
+		where, args := runWhere(f)
+		ids, err := queryAll(ctx, s.r, scanInt64, `SELECT id FROM runs`+where+` ORDER BY id DESC LIMIT 1 OFFSET ?`,
+			append(args, f.Limit-1)...)
+		if err != nil {
+			return fmt.Errorf("list runs: %w", err)
+		}
+		if len(ids) == 1 {
+			f.AfterID = max(f.AfterID, ids[0]-1)
+		}
+		remaining = 0
+	}
+	for {
+		page := f
+		page.Limit = eachRunPage
+		if remaining > 0 {
+			page.Limit = min(eachRunPage, remaining)
+		}
+		where, args := runWhere(page)
+		q := `SELECT ` + runColumns + ` FROM runs` + where + ` ORDER BY id DESC LIMIT ?`
+		if order == OldestFirst {
+			q = `SELECT ` + runColumns + ` FROM runs` + where + ` ORDER BY id LIMIT ?`
+		}
+		runs, err := queryAll(ctx, s.r, scanRun, q, append(args, page.Limit)...)
+		if err != nil {
+			return fmt.Errorf("list runs: %w", err)
+		}
+		for _, r := range runs {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		if len(runs) < page.Limit {
+			return nil
+		}
+		if remaining > 0 {
+			if remaining -= len(runs); remaining == 0 {
+				return nil
+			}
+		}
+		last := runs[len(runs)-1].ID
+		if order == OldestFirst {
+			f.AfterID = last
+		} else {
+			f.BeforeID = last
+		}
+	}
 }
 
 // queryRuns returns the runs matching f, newest first; no limit when
 // f.Limit <= 0.
 func (s *Store) queryRuns(ctx context.Context, f RunFilter) ([]Run, error) {
+	where, args := runWhere(f)
+	q := `SELECT ` + runColumns + ` FROM runs` + where + ` ORDER BY id DESC`
+	if f.Limit > 0 {
+		q += ` LIMIT ?`
+		args = append(args, f.Limit)
+	}
+	return queryAll(ctx, s.r, scanRun, q, args...)
+}
+
+// runWhere is f's WHERE clause (with its leading space; "" for none) and
+// its arguments. It ignores f.Limit.
+func runWhere(f RunFilter) (string, []any) {
 	var (
 		where []string
 		args  []any
@@ -344,6 +435,18 @@ func (s *Store) queryRuns(ctx context.Context, f RunFilter) ([]Run, error) {
 		where = append(where, "id < ?")
 		args = append(args, f.BeforeID)
 	}
+	if f.AfterID > 0 {
+		where = append(where, "id > ?")
+		args = append(args, f.AfterID)
+	}
+	if !f.Since.IsZero() {
+		where = append(where, "started_at >= ?")
+		args = append(args, formatTime(f.Since))
+	}
+	if !f.Until.IsZero() {
+		where = append(where, "started_at < ?")
+		args = append(args, formatTime(f.Until))
+	}
 	if f.Production {
 		where = append(where, productionRun)
 	}
@@ -351,20 +454,10 @@ func (s *Store) queryRuns(ctx context.Context, f RunFilter) ([]Run, error) {
 		where = append(where, completedRun)
 		args = append(args, StatusPassed, StatusFailed, StatusRegressed)
 	}
-	q := `SELECT ` + runColumns + ` FROM runs`
-	if len(where) > 0 {
-		q += ` WHERE ` + strings.Join(where, ` AND `)
+	if len(where) == 0 {
+		return "", nil
 	}
-	q += ` ORDER BY id DESC`
-	if f.Limit > 0 {
-		q += ` LIMIT ?`
-		args = append(args, f.Limit)
-	}
-	runs, err := queryAll(ctx, s.r, scanRun, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	return runs, nil
+	return ` WHERE ` + strings.Join(where, ` AND `), args
 }
 
 // CostSince returns what suite has cost since since, in USD, on every
@@ -384,4 +477,65 @@ func (s *Store) CostSince(ctx context.Context, suite string, since time.Time) (f
 		return 0, fmt.Errorf("cost of suite %s: %w", suite, err)
 	}
 	return cost, nil
+}
+
+// RunTextWidths are the longest texts of the runs EachRun would visit with
+// a filter: what a table of them needs to align its columns up front.
+type RunTextWidths struct {
+	Runs          int
+	Suite, Target int
+	// Trigger is the longest trigger of each role's runs (0: no such run).
+	Trigger map[Role]int
+	MaxID   int64
+}
+
+// TextWidths measures the runs matching f (the newest f.Limit of them when
+// f.Limit > 0), in one query that holds none of them.
+func (s *Store) TextWidths(ctx context.Context, f RunFilter) (RunTextWidths, error) {
+	where, args := runWhere(f)
+	from := `runs` + where
+	if f.Limit > 0 {
+		from = `(SELECT id, suite, target, run_trigger, role FROM runs` + where + ` ORDER BY id DESC LIMIT ?)`
+		args = append(args, f.Limit)
+	}
+	w := RunTextWidths{Trigger: map[Role]int{}}
+	rows, err := s.r.QueryContext(ctx, `SELECT role, count(*), max(length(suite)), max(length(target)), max(length(run_trigger)), max(id)
+		FROM `+from+` GROUP BY role`, args...)
+	if err != nil {
+		return w, fmt.Errorf("measure runs: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			role                   Role
+			n, suite, target, trig int
+			maxID                  int64
+		)
+		if err := rows.Scan(&role, &n, &suite, &target, &trig, &maxID); err != nil {
+			return w, fmt.Errorf("measure runs: %w", err)
+		}
+		w.Runs += n
+		w.Suite, w.Target, w.MaxID = max(w.Suite, suite), max(w.Target, target), max(w.MaxID, maxID)
+		w.Trigger[role] = trig
+	}
+	if err := rows.Err(); err != nil {
+		return w, fmt.Errorf("measure runs: %w", err)
+	}
+	return w, nil
+}
+
+// PageEnd is the oldest of the newest f.Limit runs matching f (the last
+// run of a page of them) and whether older ones match too; 0 and false
+// when no more than f.Limit runs match. f.Limit must be positive.
+func (s *Store) PageEnd(ctx context.Context, f RunFilter) (last int64, more bool, err error) {
+	where, args := runWhere(f)
+	ids, err := queryAll(ctx, s.r, scanInt64, `SELECT id FROM runs`+where+` ORDER BY id DESC LIMIT 2 OFFSET ?`,
+		append(args, max(f.Limit, 1)-1)...)
+	if err != nil {
+		return 0, false, fmt.Errorf("page of runs: %w", err)
+	}
+	if len(ids) < 2 {
+		return 0, false, nil
+	}
+	return ids[0], true, nil
 }

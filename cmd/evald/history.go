@@ -1,11 +1,15 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"text/tabwriter"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/evald/evald/configs"
 	"github.com/evald/evald/daemon"
@@ -19,9 +23,15 @@ func cmdHistory(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	asJSON := fs.Bool("json", false, "print one JSON object per run")
 	target := fs.String("target", "", "only runs on this `target`")
 	limit := fs.Int("limit", 0, "only the newest `N` runs (0: all)")
+	var since, until timeFlag
+	fs.Var(&since, "since", "only runs started at or after `WHEN`: a time (2025-06-01 or RFC 3339) or how long ago (7d, 12h)")
+	fs.Var(&until, "until", "only runs started before `WHEN` (as --since)")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
+	}
+	if *limit < 0 {
+		return usageErr("--limit must be 0 (all) or more (got %d)", *limit)
 	}
 	if len(pos) > 1 {
 		return usageErr("takes at most one suite name (got %d)", len(pos))
@@ -31,7 +41,11 @@ func cmdHistory(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer st.Close()
-	f := store.RunFilter{Target: *target, Limit: *limit}
+	now := time.Now()
+	f := store.RunFilter{Target: *target, Limit: *limit, Since: since.at(now), Until: until.at(now)}
+	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Since.Before(f.Until) {
+		return usageErr("--since (%s) must be before --until (%s)", f.Since.Format(time.RFC3339), f.Until.Format(time.RFC3339))
+	}
 	if len(pos) == 1 {
 		f.Suite = pos[0]
 	}
@@ -46,26 +60,90 @@ func cmdHistory(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := storedNames(ctx, proj, pf.dbPath(proj), st, f.Suite, f.Target); err != nil {
 		return err
 	}
-	runs, err := st.History(ctx, f)
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		return st.EachRun(ctx, f, store.OldestFirst, func(r store.Run) error {
+			return enc.Encode(historyJSON(r, detailOf(r)))
+		})
+	}
+	return historyTable(ctx, st, f, stdout)
+}
+
+// historyTable prints the runs matching f as a table, streaming them: the
+// columns' widths are measured by the store first, so no run is held.
+func historyTable(ctx context.Context, st *store.Store, f store.RunFilter, stdout io.Writer) error {
+	w, err := st.TextWidths(ctx, f)
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		for _, r := range runs {
-			if err := enc.Encode(historyJSON(r, detailOf(r))); err != nil {
-				return err
-			}
+	trig := len("TRIGGER")
+	for role, n := range w.Trigger {
+		if n > 0 {
+			trig = max(trig, utf8.RuneCountInString(triggerText(strings.Repeat("x", n), role)))
 		}
-		return nil
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "RUN\tSTARTED\tSUITE\tTARGET\tTRIGGER\tSTATUS\tPASS RATE\tMEAN SCORE\tVERDICT")
-	for _, r := range runs {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.StartedAt.Local().Format("2006-01-02 15:04:05"),
-			r.Suite, r.Target, triggerText(r.Trigger, r.Role), r.Status, fmtRate(r.PassRate), fmtRate(r.MeanScore), orDash(r.Verdict))
+	cols := []int{max(len("RUN"), len(strconv.FormatInt(w.MaxID, 10))), len("2006-01-02 15:04:05"),
+		max(len("SUITE"), w.Suite), max(len("TARGET"), w.Target), trig, len(store.StatusInterrupted), len("PASS RATE"), len("MEAN SCORE")}
+	bw := bufio.NewWriter(stdout)
+	line := func(cells ...string) error {
+		for i, c := range cells[:len(cells)-1] {
+			fmt.Fprintf(bw, "%-*s  ", cols[i], c)
+		}
+		_, err := fmt.Fprintln(bw, cells[len(cells)-1])
+		return err
 	}
-	return tw.Flush()
+	if err := line("RUN", "STARTED", "SUITE", "TARGET", "TRIGGER", "STATUS", "PASS RATE", "MEAN SCORE", "VERDICT"); err != nil {
+		return err
+	}
+	err = st.EachRun(ctx, f, store.OldestFirst, func(r store.Run) error {
+		return line(strconv.FormatInt(r.ID, 10), r.StartedAt.Local().Format("2006-01-02 15:04:05"),
+			r.Suite, r.Target, triggerText(r.Trigger, r.Role), string(r.Status), fmtRate(r.PassRate), fmtRate(r.MeanScore), orDash(r.Verdict))
+	})
+	if err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// timeFlag is --since or --until: a time, a date (midnight UTC) or how
+// long before now.
+type timeFlag struct {
+	t   time.Time
+	ago time.Duration
+	set bool
+}
+
+func (f *timeFlag) String() string {
+	switch {
+	case !f.set:
+		return ""
+	case f.ago > 0:
+		return f.ago.String() + " ago"
+	}
+	return f.t.Format(time.RFC3339)
+}
+
+func (f *timeFlag) Set(s string) error {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			*f = timeFlag{t: t, set: true}
+			return nil
+		}
+	}
+	d, err := parseDuration(s)
+	if err != nil || d <= 0 {
+		return fmt.Errorf("want a time (2025-06-01, 2025-06-01T12:00:00Z) or how long ago (7d, 12h) (got %q)", s)
+	}
+	*f = timeFlag{ago: d, set: true}
+	return nil
+}
+
+// at is the flag's time (zero when unset), durations counted back from now.
+func (f *timeFlag) at(now time.Time) time.Time {
+	if f.ago > 0 {
+		return now.Add(-f.ago)
+	}
+	return f.t
 }
 
 // detailOf decodes a run's detail once for every field history shows; a

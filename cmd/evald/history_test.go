@@ -1,12 +1,17 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/evald/evald/sim"
+	"github.com/evald/evald/store"
 )
 
 // TestHistoryRoles: history tells production runs from the gate's runs,
@@ -86,5 +91,94 @@ func TestHistoryRoles(t *testing.T) {
 		if !strings.Contains(table, want) {
 			t.Errorf("history table lacks %q:\n%s", want, table)
 		}
+	}
+}
+
+// TestHistoryWindow: --limit, --since and --until pick the runs, oldest
+// first, and the streamed table keeps its columns aligned.
+func TestHistoryWindow(t *testing.T) {
+	ctx := context.Background()
+	db := filepath.Join(t.TempDir(), "evald.db")
+	st, err := store.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	var runs []store.Run
+	for i := range 1200 {
+		at := t0.Add(time.Duration(i) * time.Hour)
+		r := store.Run{Suite: "faq", Target: "prod", Trigger: "schedule", Status: store.StatusPassed, StartedAt: at, FinishedAt: at.Add(time.Minute)}
+		if i%100 == 7 {
+			r.Suite, r.Target, r.Trigger, r.Role = "a-much-longer-suite-name", "staging-eu-west", "ci", store.RoleReference
+		}
+		runs = append(runs, r)
+	}
+	if err := st.ImportRuns(ctx, runs); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	ids := func(args ...string) []int64 {
+		t.Helper()
+		code, out, errOut := evald(t, append([]string{"history", "--db", db, "--json"}, args...)...)
+		if code != exitOK {
+			t.Fatalf("history %v = exit %d: %s", args, code, errOut)
+		}
+		var got []int64
+		for line := range strings.Lines(out) {
+			var r struct {
+				RunID int64 `json:"run_id"`
+			}
+			if err := json.Unmarshal([]byte(line), &r); err != nil {
+				t.Fatalf("history line %q: %v", line, err)
+			}
+			got = append(got, r.RunID)
+		}
+		return got
+	}
+	span := func(from, to int64) []int64 {
+		var out []int64
+		for id := from; id <= to; id++ {
+			out = append(out, id)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		args []string
+		want []int64
+	}{
+		{[]string{"--limit", "3"}, span(1198, 1200)},
+		{[]string{"--since", "2025-03-01T10:00:00Z", "--until", "2025-03-01T13:00:00Z"}, span(11, 13)},
+		{[]string{"--until", "2025-03-02", "--limit", "2"}, span(23, 24)},
+		{[]string{"--since", "2025-03-01T10:00:00Z", "--limit", "2", "--target", "prod"}, span(1199, 1200)},
+		{[]string{"--since", "1h"}, nil}, // the runs are in 2025
+	} {
+		if diff := cmp.Diff(tc.want, ids(tc.args...)); diff != "" {
+			t.Errorf("history %v run IDs (-want +got):\n%s", tc.args, diff)
+		}
+	}
+	if code, _, errOut := evald(t, "history", "--db", db, "--since", "2025-03-02", "--until", "2025-03-01"); code != exitUsage || !strings.Contains(errOut, "--since") {
+		t.Errorf("history with --since after --until = exit %d: %s; want exit %d naming --since", code, errOut, exitUsage)
+	}
+	if code, _, errOut := evald(t, "history", "--db", db, "--since", "yesterday"); code != exitUsage || !strings.Contains(errOut, "yesterday") {
+		t.Errorf("history --since yesterday = exit %d: %s; want exit %d quoting it", code, errOut, exitUsage)
+	}
+
+	code, out, errOut := evald(t, "history", "--db", db)
+	if code != exitOK {
+		t.Fatalf("history = exit %d: %s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if got, want := len(lines), 1201; got != want {
+		t.Fatalf("history table has %d lines, want %d", got, want)
+	}
+	col := strings.Index(lines[0], "STATUS")
+	for _, l := range lines[1:] {
+		if l[col-2:col] != "  " || l[col] == ' ' {
+			t.Fatalf("history table line %q: its status does not start under STATUS (column %d):\n%s\n%s", l, col, lines[0], l)
+		}
+	}
+	if !strings.Contains(out, "ci (side-by-side baseline)") {
+		t.Errorf("history table lacks the reference runs' trigger:\n%s", lines[8])
 	}
 }
