@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"unicode/utf8"
 
+	"github.com/evald/evald/configs"
 	"github.com/evald/evald/evals"
 )
 
@@ -51,7 +52,11 @@ type Estimate struct {
 	// Requests counts the chat requests of every arm.
 	Requests     int   `json:"requests"`
 	PromptTokens int64 `json:"prompt_tokens"`
-	// CompletionTokens is Requests × CompletionPerRequest.
+	// CachedRequests are the requests a response cache would answer
+	// (GateRequest.Cached): they cost nothing and are left out of the
+	// token counts and the cost.
+	CachedRequests int `json:"cached_requests,omitempty"`
+	// CompletionTokens is (Requests - CachedRequests) × CompletionPerRequest.
 	CompletionTokens     int64  `json:"completion_tokens"`
 	CompletionPerRequest int    `json:"completion_per_request"`
 	CompletionSource     string `json:"completion_source"`
@@ -90,16 +95,18 @@ func (d *Daemon) Estimate(ctx context.Context, g GateRequest, candidate bool) (E
 	e := Estimate{Suite: suite.Name, Target: target.Name, Candidate: candidate, SideBySide: g.SideBySide,
 		Cases: len(suite.Cases), Repeats: max(suite.Repeats, 1)}
 	arms := []*evals.Suite{suite}
+	armTargets := []configs.Target{target}
 	names := []string{""}
 	if candidate {
 		names[0] = RoleCandidate
 	}
 	if g.SideBySide {
-		prod, _, err := d.suiteAndTarget(g.Suite, g.Target)
+		prod, prodTarget, err := d.suiteAndTarget(g.Suite, g.Target)
 		if err != nil {
 			return Estimate{}, err
 		}
 		arms = append([]*evals.Suite{prod}, arms...)
+		armTargets = append([]configs.Target{prodTarget}, armTargets...)
 		names = append([]string{"production"}, names...)
 	}
 	for i, s := range arms {
@@ -107,7 +114,13 @@ func (d *Daemon) Estimate(ctx context.Context, g GateRequest, candidate bool) (E
 			tok := EstimateTokens(c.Messages)
 			e.PerCase = append(e.PerCase, CaseEstimate{ID: c.ID, Arm: names[i], Requests: e.Repeats, PromptTokens: tok})
 			e.Requests += e.Repeats
-			e.PromptTokens += int64(tok * e.Repeats)
+			sent := e.Repeats
+			if g.Cached != nil {
+				cached := min(max(g.Cached(armTargets[i].Version(), c.Messages, e.Repeats), 0), e.Repeats)
+				e.CachedRequests += cached
+				sent -= cached
+			}
+			e.PromptTokens += int64(tok * sent)
 		}
 	}
 
@@ -126,11 +139,11 @@ func (d *Daemon) Estimate(ctx context.Context, g GateRequest, candidate bool) (E
 			e.CompletionSource, e.HistoryRunID = FromHistory, run.ID
 		}
 	}
-	e.CompletionTokens = int64(e.Requests) * int64(e.CompletionPerRequest)
+	e.CompletionTokens = int64(e.Requests-e.CachedRequests) * int64(e.CompletionPerRequest)
 	in, out := target.Price.InputPerMTok/1e6, target.Price.OutputPerMTok/1e6
 	e.CostUSD = float64(e.PromptTokens)*in + float64(e.CompletionTokens)*out
 	if mt := target.Params.MaxTokens; mt != nil && *mt > 0 {
-		e.MaxCostUSD = float64(e.PromptTokens)*in + float64(e.Requests)*float64(*mt)*out
+		e.MaxCostUSD = float64(e.PromptTokens)*in + float64(e.Requests-e.CachedRequests)*float64(*mt)*out
 	}
 	jt, graded, err := d.judgeTargetOf(suite, suite.NeedsJudge())
 	if err != nil {
@@ -138,6 +151,11 @@ func (d *Daemon) Estimate(ctx context.Context, g GateRequest, candidate bool) (E
 	}
 	if graded {
 		e.Judge = estimateJudge(ctx, jt, arms, e.Repeats, e.CompletionPerRequest)
+		if e.CachedRequests > 0 {
+			// The judge's requests repeat with the cached answers, and
+			// are cached with them.
+			e.Judge.CostUSD *= float64(e.Requests-e.CachedRequests) / float64(e.Requests)
+		}
 	}
 	return e, nil
 }

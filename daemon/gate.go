@@ -274,6 +274,10 @@ type GateRequest struct {
 	// SideBySide runs production and the candidate now, interleaved case
 	// by case, and compares them.
 	SideBySide bool
+	// Cached, when set, says how many of n identical requests (msgs, on a
+	// target of the given version) a response cache would answer; an
+	// Estimate prices only the others. Gate ignores it.
+	Cached func(targetVersion string, msgs []evals.Message, n int) int
 }
 
 // GateResult is a finished gate measurement.

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"sync"
@@ -34,6 +35,12 @@ type responseCache struct {
 
 	mu   sync.Mutex
 	seen map[string]int // occurrences of each request so far
+	// probed counts the occurrences of each request that estimates have
+	// asked about (covers), as seen counts those sent.
+	probed map[string]int
+	// byVersion counts the answers given from the cache per target
+	// version: a run's own, apart from its judge's.
+	byVersion map[string]int
 
 	hits, misses atomic.Int64
 	writeErr     atomic.Pointer[error] // the first failed write, reported once
@@ -43,10 +50,11 @@ func newResponseCache(dir string, ttl time.Duration) (*responseCache, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("cache folder: %w", err)
 	}
-	return &responseCache{dir: dir, ttl: ttl, now: time.Now, seen: map[string]int{}}, nil
+	return &responseCache{dir: dir, ttl: ttl, now: time.Now, seen: map[string]int{}, probed: map[string]int{}, byVersion: map[string]int{}}, nil
 }
 
-// wrap returns p answering from the cache for a target of the given version.
+// wrap returns p answering from the cache for a target of the given
+// version.
 func (c *responseCache) wrap(p runner.Provider, targetVersion string) runner.Provider {
 	cp := &cachedProvider{c: c, next: p, version: targetVersion}
 	if jp, ok := p.(runner.JudgeProvider); ok {
@@ -75,20 +83,61 @@ type cacheEntry struct {
 
 // key returns the entry key of the next occurrence of a request.
 func (c *responseCache) key(targetVersion string, msgs []evals.Message) (string, error) {
+	req, err := requestHash(targetVersion, msgs)
+	if err != nil {
+		return "", err
+	}
+	c.mu.Lock()
+	n := c.seen[string(req[:])]
+	c.seen[string(req[:])] = n + 1
+	c.mu.Unlock()
+	return occurrenceKey(req, n), nil
+}
+
+func requestHash(targetVersion string, msgs []evals.Message) ([sha256.Size]byte, error) {
 	b, err := json.Marshal(struct {
 		TargetVersion string          `json:"target_version"`
 		Messages      []evals.Message `json:"messages"`
 	}{targetVersion, msgs})
 	if err != nil {
-		return "", err
+		return [sha256.Size]byte{}, err
 	}
-	req := sha256.Sum256(b)
-	c.mu.Lock()
-	n := c.seen[string(req[:])]
-	c.seen[string(req[:])] = n + 1
-	c.mu.Unlock()
+	return sha256.Sum256(b), nil
+}
+
+func occurrenceKey(req [sha256.Size]byte, n int) string {
 	sum := sha256.Sum256(fmt.Appendf(req[:], "#%d", n))
-	return hex.EncodeToString(sum[:]), nil
+	return hex.EncodeToString(sum[:])
+}
+
+// covers says how many of the next n occurrences of a request the cache
+// holds fresh answers for: what an estimate need not price
+// (daemon.GateRequest.Cached). Estimates are made in the order the runs
+// go, so the occurrences counted here are those the runs will ask for.
+func (c *responseCache) covers(targetVersion string, msgs []evals.Message, n int) int {
+	req, err := requestHash(targetVersion, msgs)
+	if err != nil {
+		return 0
+	}
+	c.mu.Lock()
+	first := c.probed[string(req[:])]
+	c.probed[string(req[:])] = first + n
+	c.mu.Unlock()
+	held := 0
+	for i := first; i < first+n; i++ {
+		if _, ok := c.get(occurrenceKey(req, i)); ok {
+			held++
+		}
+	}
+	return held
+}
+
+// hitsByVersion returns a copy of the answers given so far per target
+// version.
+func (c *responseCache) hitsByVersion() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.byVersion)
 }
 
 func (c *responseCache) path(key string) string { return filepath.Join(c.dir, key[:2], key+".json") }
@@ -154,6 +203,9 @@ func (p *cachedProvider) Complete(ctx context.Context, msgs []evals.Message) (ru
 	}
 	if r, ok := p.c.get(key); ok {
 		p.c.hits.Add(1)
+		p.c.mu.Lock()
+		p.c.byVersion[p.version]++
+		p.c.mu.Unlock()
 		return r, nil
 	}
 	p.c.misses.Add(1)

@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/evald/evald/daemon"
+	"github.com/evald/evald/internal/plural"
 )
 
 // dryRunJSON is one line of `evald run --dry-run --format json`.
@@ -44,7 +45,10 @@ func writeDryRun(w io.Writer, format string, plans []jobPlan, total, budget floa
 			arms = ", production and candidate side by side"
 		}
 		fmt.Fprintf(w, "%s on %s: dry run, nothing sent (%s)\n", e.Suite, e.Target, what)
-		fmt.Fprintf(w, "  requests       %d (%d cases x %d repeats%s)\n", e.Requests, e.Cases, e.Repeats, arms)
+		if e.CachedRequests > 0 {
+			arms += fmt.Sprintf("; %d answered from the response cache, free", e.CachedRequests)
+		}
+		fmt.Fprintf(w, "  requests       %d (%s × %s%s)\n", e.Requests, plural.N(e.Cases, "case"), plural.N(e.Repeats, "repeat"), arms)
 		fmt.Fprintf(w, "  prompt tokens  ~%d (about %d characters a token, %d a message)\n", e.PromptTokens, daemon.CharsPerToken, daemon.TokensPerMessage)
 		fmt.Fprintf(w, "  answer tokens  ~%d (%d a request: %s)\n", e.CompletionTokens, e.CompletionPerRequest, completionSource(e))
 		fmt.Fprintf(w, "  cost           ~$%.4f", e.CostUSD)

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -339,7 +340,7 @@ func TestRunDryRun(t *testing.T) {
 
 	// Text: the requests, per case, and the total.
 	code, out, _ = evald(t, append([]string{"run", "--dry-run"}, args[1:len(args)-3]...)...)
-	if code != exitOK || !strings.Contains(out, "requests       30 (30 cases x 1 repeats)") || !strings.Contains(out, "q29") || !strings.Contains(out, "total: 30 requests") {
+	if code != exitOK || !strings.Contains(out, "requests       30 (30 cases × 1 repeat)") || !strings.Contains(out, "q29") || !strings.Contains(out, "total: 30 requests") {
 		t.Errorf("dry run text (exit %d):\n%s", code, out)
 	}
 }
@@ -435,6 +436,19 @@ func TestRunCache(t *testing.T) {
 	if second.CacheHits == nil || *second.CacheHits != gateCases || *second.PassRate != *first.PassRate || second.RunID == first.RunID {
 		t.Errorf("second run: %v hits, pass rate %v (first %v); want %d hits and the same answers in a run of its own",
 			second.CacheHits, *second.PassRate, *first.PassRate, gateCases)
+	}
+	// A re-run answered fully from the cache is free (docs/ci.md): it
+	// costs 0 and passes any budget, its estimate included.
+	if second.CostUSD != 0 || first.CostUSD == 0 {
+		t.Errorf("cost: first run $%g, cached re-run $%g; want the re-run free", first.CostUSD, second.CostUSD)
+	}
+	budget := append(slices.Clone(args[:len(args)-1]), "--budget-usd", "0.0001", "facts")
+	if code, out, errOut := evald(t, budget...); code != exitOK || decodeRun(t, out).CostUSD != 0 {
+		t.Errorf("cached re-run with --budget-usd 0.0001 = exit %d (%s); want 0 and cost 0", code, errOut)
+	}
+	dry := append(slices.Clone(args[:len(args)-3]), "--dry-run", "--budget-usd", "0.0001", "facts")
+	if code, out, errOut := evald(t, dry...); code != exitOK || !strings.Contains(out, fmt.Sprintf("%d answered from the response cache, free", gateCases)) {
+		t.Errorf("cached dry run = exit %d, %q %q; want 0 and every request answered from the cache", code, out, errOut)
 	}
 	if code, _, _ := evald(t, append(args[:len(args)-1], "--cache-ttl", "1ns", "facts")...); code != exitOK || h.Requests() != 2*gateCases {
 		t.Errorf("expired cache: exit %d, %d requests; want every request sent again", code, h.Requests()-gateCases)

@@ -161,9 +161,9 @@ func runLine(rep *runReport) string {
 		fmt.Fprintf(&b, "Candidate: %s. ", md(o))
 	}
 	fmt.Fprintf(&b, "Run %d: suite version `%s`, prompt version `%s`, target version `%s`; %d samples, %d missing; %d tokens in, %d out; cost $%.4f.",
-		r.ID, short(r.SuiteVersion), short(r.PromptVersion), short(r.TargetVersion), s.Samples, s.Errors, s.PromptTokens, s.CompletionTokens, s.CostUSD)
+		r.ID, short(r.SuiteVersion), short(r.PromptVersion), short(r.TargetVersion), s.Samples, s.Errors, s.PromptTokens, s.CompletionTokens, rep.costUSD())
 	if rep.cached {
-		fmt.Fprintf(&b, " %d answers from the response cache.", rep.cacheHits)
+		fmt.Fprintf(&b, " %d of %d answers from the response cache, which cost nothing.", min(rep.cacheHits, rep.cacheSamples()), rep.cacheSamples())
 	}
 	if g := res.Gate; g != nil && g.Baseline.SuiteVersion != "" {
 		fmt.Fprintf(&b, " Baseline run %d: suite version `%s`, prompt version `%s`, target version `%s`.",

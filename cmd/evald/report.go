@@ -22,6 +22,29 @@ import (
 
 const slogWarn = slog.LevelWarn
 
+// costUSD is what the run's answers cost. With --cache, the answers the
+// cache gave were paid for by an earlier run and cost nothing: a re-run
+// answered fully from the cache costs 0 (docs/ci.md).
+func (rep *runReport) costUSD() float64 {
+	s := rep.res.Summary
+	n := rep.cacheSamples()
+	if !rep.cached || n == 0 {
+		return s.CostUSD
+	}
+	return s.CostUSD * float64(n-min(rep.cacheHits, n)) / float64(n)
+}
+
+// cacheSamples are the samples the cache could answer for this report's
+// target version: the run's, and production's arm's too when a
+// side-by-side comparison sends both to the same target.
+func (rep *runReport) cacheSamples() int {
+	n := rep.res.Summary.Samples
+	if p := rep.prod; p != nil && p.Run.TargetVersion == rep.res.Run.TargetVersion {
+		n += p.Summary.Samples
+	}
+	return n
+}
+
 // runReport is one (suite, target) run of `evald run` with what the
 // reports show about it.
 type runReport struct {
@@ -200,7 +223,7 @@ func toRunJSON(rep *runReport) runJSON {
 		Provider:       providerJSON{Models: s.Models, Fingerprints: s.Fingerprints},
 		Judge:          judgeOf(detailOf(r).Judge),
 		Tokens:         tokensJSON{Prompt: s.PromptTokens, Completion: s.CompletionTokens},
-		CostUSD:        s.CostUSD,
+		CostUSD:        rep.costUSD(),
 		Errors:         s.Errors,
 		ErrorsByClass:  s.ErrorsByClass,
 		FirstErrors:    rep.firstErrors(),
@@ -319,9 +342,9 @@ func writeText(w io.Writer, rep *runReport) {
 			fmt.Fprintf(w, "  fail  %-24s %d/%d passed  %s\n", printable(c.ID), c.Passed, c.Samples, printable(strings.Join(c.Reasons, "; ")))
 		}
 	}
-	fmt.Fprintf(w, "  tokens %d in / %d out, cost $%.4f, %s\n", s.PromptTokens, s.CompletionTokens, s.CostUSD, (time.Duration(r.DurationMS) * time.Millisecond).String())
+	fmt.Fprintf(w, "  tokens %d in / %d out, cost $%.4f, %s\n", s.PromptTokens, s.CompletionTokens, rep.costUSD(), (time.Duration(r.DurationMS) * time.Millisecond).String())
 	if rep.cached {
-		fmt.Fprintf(w, "  cache       %d of %d answers from the response cache\n", rep.cacheHits, s.Samples)
+		fmt.Fprintf(w, "  cache       %d of %d answers from the response cache (they cost nothing)\n", min(rep.cacheHits, rep.cacheSamples()), rep.cacheSamples())
 	}
 }
 

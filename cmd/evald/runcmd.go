@@ -143,7 +143,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (err e
 
 	// Choose each job's baseline and estimate it before anything is sent:
 	// a bad name, prompt or baseline is found before the first request.
-	g := &gateRun{opts: &o, d: d, remote: remote, prompt: prompt, stderr: stderr, db: pf.dbPath(proj), cmd: pf.cmdLine(), secrets: targetKeys(proj)}
+	g := &gateRun{opts: &o, d: d, remote: remote, prompt: prompt, stderr: stderr, db: pf.dbPath(proj), cmd: pf.cmdLine(), secrets: targetKeys(proj), cache: cache}
 	plans := make([]jobPlan, len(jobs))
 	total := 0.0
 	for i, j := range jobs {
@@ -178,9 +178,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (err e
 	code := exitOK
 	var reports []*runReport
 	for i, p := range plans {
-		hits := int64(0)
+		var hits map[string]int
 		if cache != nil {
-			hits = cache.hits.Load()
+			hits = cache.hitsByVersion()
 		}
 		rep, err := g.execute(ctx, p)
 		if err != nil {
@@ -190,7 +190,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (err e
 			return &exitError{code: exitNoResult, err: err}
 		}
 		if cache != nil {
-			rep.cacheHits = int(cache.hits.Load() - hits)
+			v := rep.res.Run.TargetVersion
+			rep.cacheHits = cache.hitsByVersion()[v] - hits[v]
 			rep.cached = true
 		}
 		if rep.cases, err = caseRows(context.WithoutCancel(ctx), st, rep.res); err != nil {
@@ -339,6 +340,8 @@ type gateRun struct {
 	cmd    cmdLine
 	// secrets are the keys of the targets, redacted from the reports.
 	secrets []string
+	// cache is --cache's (nil without): estimates leave out what it holds.
+	cache *responseCache
 }
 
 // jobPlan is a job with its baseline chosen and its cost estimated.
@@ -377,7 +380,11 @@ func (g *gateRun) plan(ctx context.Context, j job) (jobPlan, error) {
 		}
 	}
 	var err error
-	if p.estimate, err = g.d.Estimate(ctx, p.gate, p.candidate); err != nil {
+	est := p.gate
+	if g.cache != nil {
+		est.Cached = g.cache.covers
+	}
+	if p.estimate, err = g.d.Estimate(ctx, est, p.candidate); err != nil {
 		if errors.Is(err, daemon.ErrInvalid) || errors.Is(err, daemon.ErrUnknown) {
 			return p, usageErr("%w", err)
 		}
