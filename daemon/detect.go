@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/robfig/cron/v3"
 
@@ -24,12 +25,19 @@ const FalseAlarmBudget = drift.Year
 // driftConfig is the detector configuration of a suite on a schedule. The
 // alerting metric is the per-sample pass (0/1), paired by case.
 func (d *Daemon) driftConfig(suite *evals.Suite, schedule string) drift.Config {
+	return DriftConfig(suite, schedule, d.opts.Now())
+}
+
+// DriftConfig is the detector configuration of a suite on a schedule (cron
+// spec; "" for none) as of now: its drift.min_effect, and the false-alarm
+// budget FalseAlarmBudget in runs of that cadence.
+func DriftConfig(suite *evals.Suite, schedule string, now time.Time) drift.Config {
 	cfg := drift.Config{Binary: true}
 	if suite.MinEffect != nil {
 		cfg.MinEffect = *suite.MinEffect
 	}
 	if s, err := cron.ParseStandard(schedule); err == nil && schedule != "" {
-		cfg.ARL0 = drift.ARL0For(interval(s, d.opts.Now()), FalseAlarmBudget)
+		cfg.ARL0 = drift.ARL0For(interval(s, now), FalseAlarmBudget)
 	}
 	return cfg.WithDefaults()
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/evald/evald/api"
 	"github.com/evald/evald/daemon"
+	"github.com/evald/evald/drift"
 	"github.com/evald/evald/store"
 )
 
@@ -35,6 +36,9 @@ type suiteJSON struct {
 	Schedule        string   `json:"schedule"`
 	BudgetUSDPerDay float64  `json:"budget_usd_per_day"`
 	LastRun         *api.Run `json:"last_run"`
+	// Detectability is what the drift detector can catch on the pair
+	// (docs/drift.md "Under-powered suites").
+	Detectability *drift.Detectability `json:"detectability,omitempty"`
 }
 
 func (s *Server) apiSuites(w http.ResponseWriter, r *http.Request) {
@@ -49,6 +53,14 @@ func (s *Server) apiSuites(w http.ResponseWriter, r *http.Request) {
 		if len(runs) > 0 {
 			rj := api.FromRun(runs[0])
 			sj.LastRun = &rj
+		}
+		det, ok, err := s.opts.Daemon.Detectability(r.Context(), p.Suite, p.Target)
+		if err != nil {
+			s.internalError(w, r, err)
+			return
+		}
+		if ok {
+			sj.Detectability = &det
 		}
 		out = append(out, sj)
 	}

@@ -110,6 +110,9 @@ type suitePage struct {
 	OlderHref, NewestHref  string
 	ThresholdPass, HNote   string
 	ThresholdScore, Latest string
+	// Power says what the detector can catch; PowerWarning is set when
+	// the pair cannot see its drift.min_effect within 24 runs.
+	Power, PowerWarning string
 }
 
 func (s *Server) pageSuite(w http.ResponseWriter, r *http.Request) {
@@ -169,6 +172,14 @@ func (s *Server) pageSuite(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		p.Cost = fmtUSD(cost)
+		det, ok, err := s.opts.Daemon.Detectability(ctx, suite, target)
+		if err != nil {
+			s.pageError(w, r, err)
+			return
+		}
+		if ok {
+			p.Power, p.PowerWarning = powerText(det), det.Warning
+		}
 		if pair.BudgetUSDPerDay > 0 {
 			p.Budget = fmtUSD(pair.BudgetUSDPerDay)
 		}
@@ -769,3 +780,6 @@ func legend() []legendItem {
 		{Glyph: "M", Class: "mk-silence", Text: "silenced"},
 	}
 }
+
+// powerText is the detector's reach in one line (drift.Detectability.Summary).
+func powerText(d drift.Detectability) string { return d.Summary() }

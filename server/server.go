@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/evald/evald/daemon"
+	"github.com/evald/evald/drift"
 	"github.com/evald/evald/governance"
 	"github.com/evald/evald/store"
 )
@@ -36,6 +37,9 @@ type Daemon interface {
 	StartFailure(suite, target string) (daemon.StartFailure, bool)
 	// DBCheck is the latest background check of the database.
 	DBCheck() daemon.DBCheck
+	// Detectability is what the drift detector can catch on the pair (ok
+	// false when it is not configured).
+	Detectability(ctx context.Context, suite, target string) (det drift.Detectability, ok bool, err error)
 }
 
 // Store is what the server reads.

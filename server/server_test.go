@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/evald/evald/daemon"
+	"github.com/evald/evald/drift"
 	"github.com/evald/evald/governance"
 	"github.com/evald/evald/store"
 )
@@ -28,6 +29,15 @@ type fakeDaemon struct {
 	// dbChecked and dbProblem are the background database check's.
 	dbChecked time.Time
 	dbProblem string
+	// detect is the Detectability of every pair (nil: not configured).
+	detect *drift.Detectability
+}
+
+func (f *fakeDaemon) Detectability(context.Context, string, string) (drift.Detectability, bool, error) {
+	if f.detect == nil {
+		return drift.Detectability{}, false, nil
+	}
+	return *f.detect, true, nil
 }
 
 func (f *fakeDaemon) Trigger(suite, target, trigger string) error {
@@ -352,5 +362,32 @@ func TestDBCheckShown(t *testing.T) {
 	_, body = get(t, s, "/")
 	if !strings.Contains(body, "The database check found damage") || !strings.Contains(body, "&lt;page 7&gt; invalid") {
 		t.Errorf("overview after a check that found damage, want a banner with the finding escaped:\n%s", body)
+	}
+}
+
+// TestDetectabilityShown: /api/suites carries each pair's detectability and
+// the suite page shows its reach, with the under-powered warning when there
+// is one (escaped like every other string).
+func TestDetectabilityShown(t *testing.T) {
+	det := drift.Assess(drift.Config{Binary: true, MinEffect: 0.02, ARL0: 8760}, 20, 1, nil)
+	s, _ := newServer(t, &fakeDaemon{detect: &det})
+	code, body := get(t, s, "/api/suites")
+	var suites []struct {
+		Detectability *drift.Detectability `json:"detectability"`
+	}
+	if code != 200 || json.Unmarshal([]byte(body), &suites) != nil || len(suites) != 1 || suites[0].Detectability == nil {
+		t.Fatalf("GET /api/suites = %d %s, want the pair's detectability", code, body)
+	}
+	if got := *suites[0].Detectability; !got.UnderPowered || got.Warning != det.Warning || got.MinDrop != det.MinDrop {
+		t.Errorf("detectability = %+v, want %+v", got, det)
+	}
+	code, body = get(t, s, "/suites/faq/prod")
+	if code != 200 || !strings.Contains(body, "drift detection: catches a drop of ") || !strings.Contains(body, "under-powered: drift.min_effect 2.0 pp") {
+		t.Errorf("suite page = %d, want the reach and the warning:\n%s", code, body)
+	}
+	ok := drift.Assess(drift.Config{Binary: true, ARL0: 8760}, 200, 1, nil)
+	s, _ = newServer(t, &fakeDaemon{detect: &ok})
+	if _, body := get(t, s, "/suites/faq/prod"); strings.Contains(body, "under-powered") || !strings.Contains(body, "drift detection: ") {
+		t.Errorf("suite page of a suite that sees its min_effect warns or lacks its reach:\n%s", body)
 	}
 }

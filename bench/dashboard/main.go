@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/evald/evald/daemon"
+	"github.com/evald/evald/drift"
 	"github.com/evald/evald/governance"
 	"github.com/evald/evald/server"
 	"github.com/evald/evald/store"
@@ -123,6 +124,9 @@ func (d benchDaemon) Pairs() []daemon.Pair                 { return d.pairs }
 func (d benchDaemon) NextRun(string, string) time.Time     { return d.next }
 func (d benchDaemon) StartFailure(string, string) (daemon.StartFailure, bool) {
 	return daemon.StartFailure{}, false
+}
+func (d benchDaemon) Detectability(context.Context, string, string) (drift.Detectability, bool, error) {
+	return drift.Detectability{}, false, nil
 }
 func (d benchDaemon) Signoff(context.Context, string, string, string) ([]governance.Change, error) {
 	return nil, errors.New("read-only")

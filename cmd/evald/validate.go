@@ -7,8 +7,11 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/evald/evald/configs"
+	"github.com/evald/evald/daemon"
+	"github.com/evald/evald/drift"
 	"github.com/evald/evald/evals"
 	"github.com/evald/evald/governance"
 	"github.com/evald/evald/internal/plural"
@@ -40,10 +43,22 @@ func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		cases += len(s.Cases)
 	}
 	fmt.Fprintf(stdout, "%s: ok (%s, %s, %s)\n", pf.file(), plural.N(len(proj.Config.Targets), "target"), plural.N(len(proj.Suites), "suite"), plural.N(cases, "case"))
-	for _, s := range proj.Suites {
+	for i, s := range proj.Suites {
 		fmt.Fprintf(stdout, "  %-20s %s × %s  suite %s  prompt %s  %s\n", s.Name, plural.N(len(s.Cases), "case"), plural.N(s.Repeats, "repeat"), s.Version[:12], s.PromptVersion[:12], signoffState(proj.SignoffDecision(s).Kind))
 		for _, f := range s.RowNamed {
 			fmt.Fprintf(stdout, "  %-20s %s has no __id column: its cases are named by line (%s), ids that hold while its rows keep their order\n", "", f, rowExample(s, f))
+		}
+		// What drift can catch on each target it is scheduled on, before
+		// any run: the noise is assumed (docs/drift.md §3.3); the
+		// dashboard and /api/suites switch to the reference's own once it
+		// has runs.
+		ref := proj.Config.Suites[i]
+		for _, t := range ref.Targets {
+			det := drift.Assess(daemon.DriftConfig(s, ref.Schedule, time.Now()), len(s.Cases), s.Repeats, nil)
+			fmt.Fprintf(stdout, "    drift on %s: %s\n", t, det.Summary())
+			if det.UnderPowered {
+				fmt.Fprintf(stdout, "    warning: %s on %s is %s\n", s.Name, t, det.Warning)
+			}
 		}
 	}
 	if *signed {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -126,5 +127,46 @@ func TestValidateCSVIds(t *testing.T) {
 	}
 	if strings.Contains(out, `"c-`) {
 		t.Errorf("run --format json names a CSV case by a hash: %s", out)
+	}
+}
+
+// TestValidateSaysUnderPowered: validate gives each (suite, target) what
+// drift can catch within 24 runs, and warns, naming the fixes, when a
+// suite cannot see its drift.min_effect: a 20-case suite at 2 pp does; the
+// embedded demo's suites do not.
+func TestValidateSaysUnderPowered(t *testing.T) {
+	cfg := project(t, "http://127.0.0.1:1/v1", "0.9")
+	var cases strings.Builder
+	for i := range 17 {
+		fmt.Fprintf(&cases, "  - id: extra%d\n    vars: {question: \"q%d\"}\n    assert:\n      - type: contains\n        value: \"x\"\n", i, i)
+	}
+	suite := filepath.Join(filepath.Dir(cfg), "suites/faq.yaml")
+	edit(t, suite, "repeats: 2\n", "repeats: 1\n")
+	edit(t, suite, "thresholds:\n", cases.String()+"thresholds:\n")
+	appendTo(t, suite, "drift:\n  min_effect: 0.02\n")
+	edit(t, cfg, "    targets: [prod]\n", "    targets: [prod]\n    schedule: \"@hourly\"\n")
+	code, out, errOut := evald(t, "validate", "--config", cfg)
+	if code != exitOK {
+		t.Fatalf("validate = exit %d, stderr %q", code, errOut)
+	}
+	if !strings.Contains(out, "20 cases × 1 repeat") || !strings.Contains(out, "    drift on prod: catches a drop of ") {
+		t.Errorf("validate output lacks the suite's reach:\n%s", out)
+	}
+	warn := "    warning: faq on prod is under-powered: drift.min_effect 2.0 pp would page within 24 runs only "
+	if !strings.Contains(out, warn) {
+		t.Fatalf("validate output lacks %q:\n%s", warn, out)
+	}
+	for _, fix := range []string{"more cases (about ", "repeats: ", "drift.min_effect: "} {
+		if !strings.Contains(out, fix) {
+			t.Errorf("the warning does not name %q:\n%s", fix, out)
+		}
+	}
+
+	code, out, errOut = evald(t, "validate", "--config", filepath.Join("..", "..", "configs", "demo", "evald.yaml"))
+	if code != exitOK {
+		t.Fatalf("validate of the demo = exit %d, stderr %q", code, errOut)
+	}
+	if n := strings.Count(out, "    drift on prod: "); n != 4 || strings.Contains(out, "warning") {
+		t.Errorf("demo: %d reach lines, want 4 and no warning:\n%s", n, out)
 	}
 }
