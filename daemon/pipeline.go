@@ -14,6 +14,7 @@ import (
 	"github.com/evald/evald/evals"
 	"github.com/evald/evald/governance"
 	"github.com/evald/evald/runner"
+	"github.com/evald/evald/scoring"
 	"github.com/evald/evald/store"
 )
 
@@ -436,8 +437,15 @@ func (w *sampleWriter) add(s runner.Sample, more bool) {
 			c.Passed++
 		} else {
 			for _, r := range s.Results {
-				if !r.Pass && r.Reason != "" && !slices.Contains(c.Reasons, r.Reason) && len(c.Reasons) < 3 {
-					c.Reasons = append(c.Reasons, r.Reason)
+				why := scoring.TurnReason(r.Turn, r.Reason)
+				if !r.Pass && r.Reason != "" && !slices.Contains(c.Reasons, why) && len(c.Reasons) < 3 {
+					c.Reasons = append(c.Reasons, why)
+				}
+			}
+			for i, t := range s.Turns {
+				why := scoring.TurnReason(turnNumber(s, i), t.Failure)
+				if t.Failure != "" && !slices.Contains(c.Reasons, why) && len(c.Reasons) < 3 {
+					c.Reasons = append(c.Reasons, why)
 				}
 			}
 		}
@@ -472,6 +480,15 @@ func (w *sampleWriter) flush(ctx context.Context) error {
 	w.d.log.Debug("samples written", "run_id", w.runID, "total", w.written)
 	w.buf = w.buf[:0]
 	return w.err
+}
+
+// turnNumber is the number reports give turn i of s: 1-based in a
+// conversation, 0 for the single turn of a one-turn case.
+func turnNumber(s runner.Sample, i int) int {
+	if len(s.Turns) == 1 && s.Turns[0].User == "" {
+		return 0
+	}
+	return i + 1
 }
 
 func toStore(s runner.Sample) store.Sample {

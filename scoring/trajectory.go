@@ -35,6 +35,15 @@ type Turn struct {
 	Error   string     `json:"error,omitempty"`
 }
 
+// TurnReason prefixes a failure reason with the turn it happened in
+// ("turn 2: ..."); turn 0 (a one-turn case) leaves it as it is.
+func TurnReason(turn int, reason string) string {
+	if turn <= 0 {
+		return reason
+	}
+	return fmt.Sprintf("turn %d: %s", turn, reason)
+}
+
 // String renders the call as name(key=value, ...) for reports and diffs:
 // keys sorted, strings unquoted when they are plain words.
 func (c ToolCall) String() string {

@@ -103,6 +103,8 @@ type sideView struct {
 type diffCase struct {
 	ID, Anchor string
 	Base, Cur  sideView
+	// Trajectory names the tool calls that changed (agent suites).
+	Trajectory []string
 }
 
 type baselineView struct {
@@ -131,6 +133,8 @@ type sampleView struct {
 	// Full links to the whole output when Output was clipped.
 	Full       string
 	Assertions []assertView
+	// Turns is an agent case's conversation: messages, tool calls, results.
+	Turns []turnView
 }
 
 type caseView struct {
@@ -499,28 +503,47 @@ func (c *caseSamples) passing() bool { return c.tally.Passing() }
 // side shows one case of one run in the diff: the first sample that tells
 // its outcome (a failing one when it fails).
 func (c *caseSamples) side() sideView {
+	sv, _ := c.sideAndSample()
+	return sv
+}
+
+// sideAndSample is side with the sample it shows (nil when none).
+func (c *caseSamples) sideAndSample() (sideView, *store.Sample) {
 	sv := sideView{Passed: c.passed, Total: c.valid}
 	if c.valid == 0 {
 		sv.Missing = true
 		if len(c.samples) > 0 {
 			sv.Error = c.samples[0].ErrorClass + ": " + c.samples[0].ErrorText
 		}
-		return sv
+		return sv, nil
 	}
 	want := c.passing()
-	for _, sm := range c.samples {
+	for i, sm := range c.samples {
 		if runner.Missing(sm.ErrorClass) || sm.Pass != want {
 			continue
 		}
 		sv.Output, sv.Full = clipOutput(sm)
 		for _, r := range sm.Results {
 			if !r.Pass && r.Reason != "" {
-				sv.Reasons = append(sv.Reasons, r.Type+": "+r.Reason)
+				sv.Reasons = append(sv.Reasons, turnLabel(r)+": "+r.Reason)
 			}
 		}
-		break
+		for _, t := range sampleTurns(&sm) {
+			if t.Failure != "" {
+				sv.Reasons = append(sv.Reasons, t.Failure)
+			}
+		}
+		return sv, &c.samples[i]
 	}
-	return sv
+	return sv, nil
+}
+
+// flipCase is a case whose outcome differs between the runs, with the
+// tool calls that changed.
+func flipCase(id string, b, c *caseSamples) diffCase {
+	bs, bsm := b.sideAndSample()
+	cs, csm := c.sideAndSample()
+	return diffCase{ID: id, Anchor: anchor(id), Base: bs, Cur: cs, Trajectory: trajectoryChanges(bsm, csm)}
 }
 
 // anchor is a case's fragment id: its id with anything but letters,
@@ -556,9 +579,9 @@ func diffRuns(base, cur []store.Sample) baselineView {
 		}
 		switch {
 		case b.passing() && !c.passing():
-			bv.PassToFail = append(bv.PassToFail, diffCase{ID: c.id, Anchor: anchor(c.id), Base: b.side(), Cur: c.side()})
+			bv.PassToFail = append(bv.PassToFail, flipCase(c.id, b, c))
 		case !b.passing() && c.passing():
-			bv.FailToPass = append(bv.FailToPass, diffCase{ID: c.id, Anchor: anchor(c.id), Base: b.side(), Cur: c.side()})
+			bv.FailToPass = append(bv.FailToPass, flipCase(c.id, b, c))
 		default:
 			bv.Unchanged++
 		}
@@ -613,8 +636,9 @@ func caseViews(samples []store.Sample) []caseView {
 			if sm.JudgeModel != "" || sm.JudgeFingerprint != "" {
 				sv.Meta = append(sv.Meta, kv{K: "judge", V: orDash(sm.JudgeModel) + ", " + orDash(sm.JudgeFingerprint)})
 			}
+			sv.Turns = turnViews(&sm)
 			for _, r := range sm.Results {
-				av := assertView{Type: r.Type, Score: fmtNum(r.Score), Weight: fmtNum(r.Weight), Reason: r.Reason}
+				av := assertView{Type: turnLabel(r), Score: fmtNum(r.Score), Weight: fmtNum(r.Weight), Reason: r.Reason}
 				if r.Pass {
 					av.Status = chip{Class: "ok", Icon: "✓", Text: "pass"}
 				} else {

@@ -17,6 +17,7 @@ import (
 	"github.com/evald/evald/governance"
 	"github.com/evald/evald/internal/redact"
 	"github.com/evald/evald/runner"
+	"github.com/evald/evald/scoring"
 	"github.com/evald/evald/store"
 )
 
@@ -133,12 +134,42 @@ func caseRows(ctx context.Context, st *store.Store, res *daemon.Result) ([]caseR
 			r.Output = clipText(s.Output, 300)
 		}
 		for _, a := range s.Results {
-			if !a.Pass && a.Reason != "" && !contains(r.Reasons, a.Reason) && len(r.Reasons) < 5 {
-				r.Reasons = append(r.Reasons, a.Reason)
+			why := scoring.TurnReason(a.Turn, a.Reason)
+			if !a.Pass && a.Reason != "" && !contains(r.Reasons, why) && len(r.Reasons) < 5 {
+				r.Reasons = append(r.Reasons, why)
+			}
+		}
+		for _, why := range turnFailures(s) {
+			if !contains(r.Reasons, why) && len(r.Reasons) < 5 {
+				r.Reasons = append(r.Reasons, why)
 			}
 		}
 	}
 	return rows, nil
+}
+
+// turnFailures are the reasons a sample's turns failed beyond their
+// assertions (max_tool_steps), each naming its turn in a conversation.
+func turnFailures(s store.Sample) []string {
+	if s.Turns == "" {
+		return nil
+	}
+	var ts []scoring.Turn
+	if json.Unmarshal([]byte(s.Turns), &ts) != nil {
+		return nil
+	}
+	var out []string
+	for i, t := range ts {
+		if t.Failure == "" {
+			continue
+		}
+		n := i + 1
+		if len(ts) == 1 && t.User == "" {
+			n = 0
+		}
+		out = append(out, scoring.TurnReason(n, t.Failure))
+	}
+	return out
 }
 
 func contains(list []string, s string) bool {
