@@ -102,6 +102,8 @@ type Alerts struct {
 	Slack     *SlackAlerts
 	Webhook   *WebhookAlerts
 	PagerDuty *PagerDutyAlerts
+	// Heartbeat pings a dead-man's switch while the scheduler is healthy.
+	Heartbeat *Heartbeat
 	Renotify  time.Duration
 	// MissedAfter is how long a scheduled (suite, target) may go without a
 	// completed run before a missed_run incident opens; 0 means each pair's
@@ -136,6 +138,20 @@ type PagerDutyAlerts struct {
 	// DefaultPagerDutySeverities.
 	SeverityMap map[string]string
 }
+
+// Heartbeat pings an outside dead-man's switch (healthchecks.io, Dead
+// Man's Snitch, Cronitor, ...) every Every while the scheduler is healthy,
+// so that the switch pages when the whole daemon is gone or stuck.
+type Heartbeat struct {
+	// URLEnv names the variable holding the URL to GET (a secret: such
+	// URLs are their own credential).
+	URLEnv string
+	// Every is the ping interval (default DefaultHeartbeatEvery).
+	Every time.Duration
+}
+
+// DefaultHeartbeatEvery is the heartbeat's default interval.
+const DefaultHeartbeatEvery = time.Minute
 
 // DefaultPagerDutyURL is PagerDuty's Events API v2 endpoint.
 const DefaultPagerDutyURL = "https://events.pagerduty.com/v2/enqueue"

@@ -52,6 +52,9 @@ func (c *Config) EnvRefs() []EnvRef {
 	if p := c.Alerts.PagerDuty; p != nil {
 		add("alerts.pagerduty.routing_key_env", p.RoutingKeyEnv, "")
 	}
+	if h := c.Alerts.Heartbeat; h != nil {
+		add("alerts.heartbeat.url_env", h.URLEnv, "")
+	}
 	add("governance.audit_key_env", c.Governance.AuditKeyEnv, "")
 	slices.SortStableFunc(out, func(a, b EnvRef) int { return a.Line - b.Line })
 	return out

@@ -591,7 +591,7 @@ func (d *decoder) governance(n *yaml.Node) Governance {
 
 func (d *decoder) alerts(n *yaml.Node) Alerts {
 	a := Alerts{Renotify: DefaultRenotify}
-	f, ok := d.Fields(n, "alerts", "a mapping", "slack", "webhook", "pagerduty", "renotify", "missed_after")
+	f, ok := d.Fields(n, "alerts", "a mapping", "slack", "webhook", "pagerduty", "heartbeat", "renotify", "missed_after")
 	if !ok {
 		return a
 	}
@@ -636,6 +636,25 @@ func (d *decoder) alerts(n *yaml.Node) Alerts {
 	}
 	if v := f["pagerduty"]; v != nil && !strictyaml.IsNull(v) {
 		a.PagerDuty = d.pagerDuty(v)
+	}
+	if v := f["heartbeat"]; v != nil && !strictyaml.IsNull(v) {
+		if hf, ok := d.Fields(v, "alerts.heartbeat", "a mapping", "url_env", "every"); ok {
+			h := &Heartbeat{Every: DefaultHeartbeatEvery}
+			if x := hf["url_env"]; x == nil {
+				d.Fail(v, "alerts.heartbeat.url_env", ErrMissing, "required")
+			} else {
+				h.URLEnv = d.env(x, "alerts.heartbeat.url_env")
+			}
+			if x := hf["every"]; x != nil && !strictyaml.IsNull(x) {
+				if e, ok := d.duration(x, "alerts.heartbeat.every"); ok {
+					if e < time.Second {
+						d.FailGot(x, "alerts.heartbeat.every", ErrInvalid, "must be at least 1s")
+					}
+					h.Every = e
+				}
+			}
+			a.Heartbeat = h
+		}
 	}
 	if v := f["renotify"]; v != nil && !strictyaml.IsNull(v) {
 		if r, ok := d.duration(v, "alerts.renotify"); ok {

@@ -116,6 +116,9 @@ type Daemon struct {
 	// watchFrom is when the missed-run watch began to watch each
 	// scheduled pair: Start, or the reload that added it.
 	watchFrom map[runKey]time.Time
+	// lastWatch is when the missed-run watch last checked (Start, before
+	// its first check): see schedulerHealth.
+	lastWatch time.Time
 
 	// runCtx is the parent of every run; Stop cancels it after the grace period.
 	runCtx     context.Context

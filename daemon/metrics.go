@@ -27,6 +27,7 @@ type metrics struct {
 	reloadTime    prometheus.Gauge
 	configHash    prometheus.Gauge
 	schedulerTick prometheus.Histogram
+	heartbeats    *prometheus.CounterVec
 
 	dbCheckOK      prometheus.Gauge
 	dbCheckTime    prometheus.Gauge
@@ -84,6 +85,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "evald_scheduler_tick_seconds", Help: "Time the scheduler spends deciding whether to start a run.",
 			Buckets: prometheus.ExponentialBuckets(1e-6, 4, 10),
 		}),
+		heartbeats: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "evald_heartbeats_total",
+			Help: "Heartbeat pings by result: sent, failed (the switch did not answer 2xx), withheld (the scheduler was unhealthy).",
+		}, []string{"result"}),
 		dbCheckOK: f.NewGauge(prometheus.GaugeOpts{
 			Name: "evald_db_quick_check_ok", Help: "0 when the last background quick_check found the database damaged, else 1 (1 before the first check too).",
 		}),

@@ -92,6 +92,9 @@ func (d *Daemon) checkMissed(ctx context.Context) (overdue int) {
 		}
 		d.raise(ctx, p.k.suite, p.k.target, alerts.KindMissedRun, ev, "the pair is within alerts.missed_after again")
 	}
+	d.mu.Lock()
+	d.lastWatch = d.opts.Now()
+	d.mu.Unlock()
 	return overdue
 }
 

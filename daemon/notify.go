@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -28,6 +29,18 @@ type alerting struct {
 	worker   *alerts.Worker
 	renotify time.Duration
 	public   string
+
+	mu sync.Mutex // guards the fields below
+	// heartbeat pings the dead-man's switch every beatEvery (nil: none).
+	heartbeat *alerts.Heartbeat
+	beatEvery time.Duration
+}
+
+// beat returns the heartbeat and its interval.
+func (a *alerting) beat() (*alerts.Heartbeat, time.Duration) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.heartbeat, a.beatEvery
 }
 
 // newAlerting builds the sinks the config names; the log sink is always on.
@@ -93,15 +106,31 @@ func newAlerting(cfg *configs.Config, getenv func(string) string, log *slog.Logg
 		}
 		sinks = append(sinks, &alerts.PagerDuty{RoutingKey: key, URL: url, SeverityMap: sev, DashboardURL: cfg.Server.PublicURL, Client: hc})
 	}
+	var hb *alerts.Heartbeat
+	every := configs.DefaultHeartbeatEvery
+	if h := cfg.Alerts.Heartbeat; h != nil && h.URLEnv != "" {
+		u, err := secret(h.URLEnv, "heartbeat.url_env")
+		if err != nil {
+			return nil, err
+		}
+		if getenv != nil {
+			hb = &alerts.Heartbeat{URL: u, Client: hc}
+		}
+		if h.Every > 0 {
+			every = h.Every
+		}
+	}
 	renotify := cfg.Alerts.Renotify
 	if renotify <= 0 {
 		renotify = configs.DefaultRenotify
 	}
 	return &alerting{
-		planner:  &alerts.Planner{Sinks: sinks},
-		worker:   alerts.NewWorker(alerts.WorkerOptions{Outbox: out, Sinks: sinks, Logger: log.With("component", "alerts"), Metrics: alerts.NewMetrics(reg)}),
-		renotify: renotify,
-		public:   cfg.Server.PublicURL,
+		planner:   &alerts.Planner{Sinks: sinks},
+		worker:    alerts.NewWorker(alerts.WorkerOptions{Outbox: out, Sinks: sinks, Logger: log.With("component", "alerts"), Metrics: alerts.NewMetrics(reg)}),
+		renotify:  renotify,
+		public:    cfg.Server.PublicURL,
+		heartbeat: hb,
+		beatEvery: every,
 	}, nil
 }
 

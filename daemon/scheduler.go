@@ -54,6 +54,8 @@ func (d *Daemon) Start(ctx context.Context) error {
 	if d.alerting != nil {
 		d.bg.Go(func() { d.alerting.worker.Run(d.bgCtx) })
 		d.bg.Go(func() { d.watchMissed(d.bgCtx) })
+		d.lastWatch = d.opts.Now()
+		d.bg.Go(func() { d.pingSwitch(d.bgCtx) })
 	}
 	if d.opts.QuickCheckEvery > 0 {
 		d.bg.Go(func() { d.checkDBLoop(d.bgCtx) })

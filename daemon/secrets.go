@@ -62,7 +62,7 @@ func CheckSecrets(proj *configs.Project, getenv func(string) string) error {
 
 // sinkFields are the fields naming the variables of the alert sinks in
 // use: a Slack webhook or bot token (not both), the webhook's URL and
-// secret, PagerDuty's routing key.
+// secret, PagerDuty's routing key, the heartbeat's URL.
 func sinkFields(cfg *configs.Config) []string {
 	var out []string
 	if s := cfg.Alerts.Slack; s != nil {
@@ -81,6 +81,9 @@ func sinkFields(cfg *configs.Config) []string {
 	}
 	if p := cfg.Alerts.PagerDuty; p != nil && p.RoutingKeyEnv != "" {
 		out = append(out, "alerts.pagerduty.routing_key_env")
+	}
+	if h := cfg.Alerts.Heartbeat; h != nil && h.URLEnv != "" {
+		out = append(out, "alerts.heartbeat.url_env")
 	}
 	return out
 }
