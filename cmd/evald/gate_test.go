@@ -547,7 +547,6 @@ func TestRunGateUsage(t *testing.T) {
 		{[]string{"--baseline", "yesterday"}, "--baseline must be"},
 		{[]string{"--baseline", "side-by-side"}, "needs --prompt or --model"},
 		{[]string{"--server", "http://127.0.0.1:1"}, "--server supplies the baseline of a candidate"},
-		{[]string{"--prompt", cand, "--token-env", "X"}, "--token-env names the token for --server"},
 		{[]string{"--prompt", cand, "--server", "ftp://x"}, "--server must be an http(s) URL"},
 		{[]string{"--prompt", cand, "--budget-usd", "-1"}, "--budget-usd must be positive"},
 		{[]string{"--prompt", filepath.Join(p.dir, "missing.yaml")}, "--prompt:"},

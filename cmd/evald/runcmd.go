@@ -56,14 +56,24 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (err e
 	fs.StringVar(&o.cacheDir, "cache", "", "answer repeated candidate requests from a response cache in `dir` (CI re-runs)")
 	durationFlag(fs.FlagSet, &o.cacheTTL, "cache-ttl", 24*time.Hour, "how long a cached answer stays valid")
 	fs.StringVar(&o.server, "server", "", "take the baseline from the evald serve at `URL` over its JSON API")
-	fs.StringVar(&o.tokenEnv, "token-env", "", "environment `variable` holding the bearer token sent to --server")
+	fs.StringVar(&o.tokenEnv, "token-env", "", "environment `variable` holding the bearer token sent to --server, when it is set")
 	suites, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
-	fs.Visit(func(f *flag.Flag) { o.baselineSet = o.baselineSet || f.Name == "baseline" })
+	serverSet := false
+	fs.Visit(func(f *flag.Flag) {
+		o.baselineSet = o.baselineSet || f.Name == "baseline"
+		serverSet = serverSet || f.Name == "server"
+	})
 	if err := o.check(); err != nil {
 		return err
+	}
+	if serverSet && o.server == "" {
+		// `--server "$EVALD_URL"` with the variable unset: docs/ci.md's
+		// command then gates against the local database, as without
+		// --server, and says so.
+		fmt.Fprintln(stderr, "evald run: --server is empty: the baseline comes from the local database")
 	}
 	var prompt []evals.Message
 	if o.prompt != "" {
@@ -290,8 +300,6 @@ func (o *runOptions) check() error {
 		return usageErr("--server supplies the baseline of a candidate run: add --prompt, --model or --baseline")
 	case o.server != "" && (o.baseline == "none" || o.baseline == daemon.BaselineSideBySide):
 		return usageErr("--server supplies a stored baseline: it has no use with --baseline %s", o.baseline)
-	case o.tokenEnv != "" && o.server == "":
-		return usageErr("--token-env names the token for --server, which is not set")
 	}
 	return nil
 }
