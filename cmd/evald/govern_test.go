@@ -185,6 +185,28 @@ func TestRefusedRunJSON(t *testing.T) {
 	}
 }
 
+// TestRefusedRunMarkdown: the markdown report of a refused run carries
+// the governance diff stderr shows: what a pull-request comment needs.
+func TestRefusedRunMarkdown(t *testing.T) {
+	cfg := project(t, simServer(t, sim.Options{WrongRate: -1}), "0.9")
+	edit(t, filepath.Join(filepath.Dir(cfg), "suites/faq.yaml"), "pass_rate: 0.9", "pass_rate: 0.8")
+	code, out, errOut := evald(t, "run", "--config", cfg, "--format", "markdown", "faq")
+	if code != exitRefused {
+		t.Fatalf("run = exit %d, want %d: %s", code, exitRefused, errOut)
+	}
+	for _, want := range []string{
+		"**REFUSED**: the suite's governed set (thresholds, cases, assertions, judge) differs from the signed-off one as below",
+		"| pass\\_rate | 0.90 | 0.80 | loosened |",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("refused run markdown lacks %q:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(errOut, "pass_rate 0.90 -> 0.80 (loosened)") {
+		t.Errorf("stderr lacks the diff the report shows: %s", errOut)
+	}
+}
+
 // TestSilenceListUsage: silence list says what it takes when given more.
 func TestSilenceListUsage(t *testing.T) {
 	cfg := project(t, "http://127.0.0.1:1/v1", "0.9")

@@ -7,6 +7,7 @@ import (
 
 	"github.com/evald/evald/daemon"
 	"github.com/evald/evald/drift"
+	"github.com/evald/evald/governance"
 	"github.com/evald/evald/store"
 )
 
@@ -26,6 +27,19 @@ func markdownReport(rep *runReport) string {
 	fmt.Fprintf(&b, "### evald: %s on %s%s: %s\n\n", md(r.Suite), md(r.Target), kind, strings.ToUpper(string(r.Status)))
 	fmt.Fprintf(&b, "%s\n\n", verdictLine(rep))
 	if r.Status == store.StatusRefused {
+		// What a pull-request comment needs: what changed, as stderr says.
+		if changes := res.Governance.Changes; len(changes) > 0 {
+			b.WriteString("| governed | signed off | now | change |\n| --- | --- | --- | --- |\n")
+			for _, c := range changes {
+				old, now := c.Values()
+				dir := string(c.Direction)
+				if c.Direction == governance.Added && c.NeedsSignoff {
+					dir += ", needs sign-off"
+				}
+				fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", md(c.Key), md(old), md(now), md(dir))
+			}
+			b.WriteString("\n")
+		}
 		return b.String()
 	}
 	g := res.Gate
@@ -73,7 +87,10 @@ func verdictLine(rep *runReport) string {
 	}
 	switch r.Status {
 	case store.StatusRefused:
-		return fmt.Sprintf("**REFUSED**: the suite's thresholds differ from the signed-off ones; to put them in force run `%s`.", rep.cmd.signoff(r.Suite))
+		if res.Governance.Kind == governance.Unsigned {
+			return fmt.Sprintf("**REFUSED**: the suite has no sign-off (a new or renamed suite needs its own); to record the first, run `%s`.", rep.cmd.signoff(r.Suite))
+		}
+		return fmt.Sprintf("**REFUSED**: the suite's governed set (thresholds, cases, assertions, judge) differs from the signed-off one as below; to put it in force run `%s`.", rep.cmd.signoff(r.Suite))
 	case store.StatusErrored, store.StatusInterrupted:
 		return fmt.Sprintf("**%s**: the run could not be completed: %s.", strings.ToUpper(string(r.Status)), md(incompleteWhy(rep)))
 	case store.StatusRegressed:
