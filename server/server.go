@@ -175,7 +175,11 @@ func (s *Server) auth(next http.Handler) http.Handler {
 		}
 		if who == "" {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="evald"`)
-			writeError(w, http.StatusUnauthorized, "a valid bearer token is required to change state")
+			msg := "a valid bearer token is required to change state; the tokens are the name=token pairs in the environment variable that evald.yaml's server.tokens_env names"
+			if len(s.opts.Tokens) == 0 {
+				msg = "this server accepts no changes: it has no API tokens; set server.tokens_env in evald.yaml to an environment variable holding name=token pairs, set that variable, and restart evald serve"
+			}
+			writeError(w, http.StatusUnauthorized, msg)
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, who)))

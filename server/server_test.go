@@ -215,8 +215,8 @@ func TestTriggerNeedsToken(t *testing.T) {
 	if code, _ := post("", body); code != 401 {
 		t.Errorf("POST without token = %d, want 401", code)
 	}
-	if code, _ := post("wrong", body); code != 401 {
-		t.Errorf("POST with an unknown token = %d, want 401", code)
+	if code, resp := post("wrong", body); code != 401 || !strings.Contains(resp, "server.tokens_env") {
+		t.Errorf("POST with an unknown token = %d, %s; want 401 naming server.tokens_env, the setting that holds the tokens", code, resp)
 	}
 	if len(d.triggered) != 0 {
 		t.Fatalf("unauthorised requests triggered runs: %v", d.triggered)

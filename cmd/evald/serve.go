@@ -111,10 +111,7 @@ func serveProject(ctx context.Context, o serveOptions) (err error) {
 	if err != nil {
 		return usageErr("%w", err)
 	}
-	if ref, ok := o.project.Config.EnvRef("server.tokens_env"); ok && tokens == nil {
-		// The dashboard and the schedules work without; changes over HTTP do not.
-		o.log.Warn("the HTTP API refuses every change", "err", o.project.Config.Unset(ref, ""))
-	}
+	warnTokens(o.log, o.project, o.project, tokens != nil)
 	addr := o.addr
 	if addr == "" {
 		addr = o.project.Config.Server.Addr
@@ -156,8 +153,29 @@ func serveProject(ctx context.Context, o serveOptions) (err error) {
 			}
 			if err := d.Reload(ctx, proj); err != nil {
 				d.ReloadFailed(err)
+				continue
 			}
+			warnTokens(o.log, o.project, proj, tokens != nil)
 		}
+	}
+}
+
+// warnTokens logs what the config proj means for the HTTP API's tokens,
+// which the server reads once, from the config it started with (started):
+// at start and after each reload (SIGHUP), a server.tokens_env that names
+// an unset variable is said, as is a changed one that waits for a
+// restart. have says whether the server has tokens.
+func warnTokens(log *slog.Logger, started, proj *configs.Project, have bool) {
+	ref, named := proj.Config.EnvRef("server.tokens_env")
+	changed := proj.Config.Server.TokensEnv != started.Config.Server.TokensEnv
+	switch {
+	case named && os.Getenv(ref.Var) == "" && !have:
+		// The dashboard and the schedules work without; changes over HTTP do not.
+		log.Warn("the HTTP API refuses every change", "err", proj.Config.Unset(ref, ""))
+	case named && os.Getenv(ref.Var) == "":
+		log.Warn("the HTTP API keeps the tokens it started with; after a restart it would refuse every change", "err", proj.Config.Unset(ref, ""))
+	case changed:
+		log.Warn("server.tokens_env changed: the HTTP API keeps the tokens it started with until evald serve restarts", "tokens_env", proj.Config.Server.TokensEnv)
 	}
 }
 

@@ -195,3 +195,20 @@ func TestServeSurvivesKill9(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// TestReloadWarnsOfUnsetTokens: a SIGHUP whose config names an unset
+// server.tokens_env is warned about, as a start with it is.
+func TestReloadWarnsOfUnsetTokens(t *testing.T) {
+	cfg := project(t, simServer(t, sim.Options{}), "0.9")
+	t.Setenv("EVALD_TEST_RELOAD_TOKENS", "")
+	c := startChild(t, "serve", "--config", cfg, "--addr", "127.0.0.1:0")
+	c.waitLine(t, "evald serving")
+	edit(t, cfg, "storage:\n", "server:\n  tokens_env: EVALD_TEST_RELOAD_TOKENS\nstorage:\n")
+	if err := c.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	l := c.waitLine(t, "the HTTP API refuses every change")
+	if !strings.Contains(l, "EVALD_TEST_RELOAD_TOKENS") || !strings.Contains(l, "server.tokens_env") {
+		t.Errorf("reload warning = %q, want it to name server.tokens_env and its variable", l)
+	}
+}
