@@ -56,10 +56,15 @@ const (
 	// the pair cannot start, or every run errors or hangs past its
 	// deadline. It resolves when a run of the pair completes.
 	KindMissedRun Kind = "missed_run"
+	// KindBehaviourChanged: the drift detector's behaviour signals moved
+	// (cases both ways with the mean unchanged, answer length,
+	// distinct-answer share, refusal share or latency) with no page on the
+	// mean. Information, never a page.
+	KindBehaviourChanged Kind = "behaviour_changed"
 )
 
 // Kinds lists every kind, in the order the daemon evaluates them.
-var Kinds = []Kind{KindRegression, KindScorerChanged, KindThresholdFailure, KindCouldNotMeasure, KindIdentityChanged,
+var Kinds = []Kind{KindRegression, KindScorerChanged, KindThresholdFailure, KindCouldNotMeasure, KindIdentityChanged, KindBehaviourChanged,
 	KindThresholdChangePending, KindBudgetExhausted, KindConfigReloadFailed, KindJudgeCalibrationFailed, KindAuditAppended, KindMissedRun}
 
 // Severity says whether an event pages (a top-level message that wants a
@@ -76,7 +81,7 @@ const (
 // Severity returns the kind's default severity.
 func (k Kind) Severity() Severity {
 	switch k {
-	case KindIdentityChanged, KindThresholdChangePending, KindAuditAppended:
+	case KindIdentityChanged, KindThresholdChangePending, KindAuditAppended, KindBehaviourChanged:
 		return SeverityInfo
 	}
 	return SeverityPage
@@ -105,6 +110,8 @@ func (k Kind) Title() string {
 		return "Judge calibration failed"
 	case KindAuditAppended:
 		return "Audit log"
+	case KindBehaviourChanged:
+		return "Behaviour changed"
 	case KindMissedRun:
 		return "Run missed"
 	}
@@ -146,6 +153,9 @@ type Event struct {
 	// RunURL links to the run on the dashboard (empty without
 	// server.public_url); see RunURL.
 	RunURL string `json:"run_url,omitempty"`
+	// Behaviour is the evidence of a KindBehaviourChanged event: every
+	// signal at the look that moved, and the cases that moved most each way.
+	Behaviour *drift.BehaviourStatus `json:"behaviour,omitempty"`
 	// Audit is the audit log's head after the entry a KindAuditAppended
 	// event reports.
 	Audit *AuditHead `json:"audit,omitempty"`

@@ -167,6 +167,9 @@ func factBlocks(n Notice) []slack.Block {
 	case ev.Regression != nil || ev.Identity != nil:
 		blocks = append(blocks, section("*Provider side:* "+providerText(ev.Identity)))
 	}
+	if bs := ev.Behaviour; bs != nil {
+		blocks = append(blocks, section(behaviourText(bs)))
+	}
 	if len(ev.ThresholdFailures) > 0 {
 		var b strings.Builder
 		b.WriteString("*Failed bars:*")
@@ -191,6 +194,33 @@ func factBlocks(n Notice) []slack.Block {
 		blocks = append(blocks, section("*Cause:*\n"+codeBlock(ev.Error)))
 	}
 	return blocks
+}
+
+// behaviourText lists the behaviour signals that moved and the cases that
+// moved most each way (case ids are data: escaped).
+func behaviourText(bs *drift.BehaviourStatus) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "*Moved* _(%d runs from run %d against %d reference runs; each signal at level %.2g)_", bs.Runs, bs.FromRun, bs.RefRuns, bs.Alpha)
+	for _, s := range bs.Signals {
+		if s.Moved {
+			fmt.Fprintf(&b, "\n• %s: %.3g → %.3g (p = %.2g)", Escape(s.Name), s.Before, s.After, s.P)
+		}
+	}
+	moves := func(label string, ms []drift.CaseMove) {
+		if len(ms) == 0 {
+			return
+		}
+		b.WriteString("\n*" + label + ":* ")
+		for i, m := range ms {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "%s %.0f%% → %.0f%%", code(m.Case), 100*m.Before, 100*m.After)
+		}
+	}
+	moves("Up most", bs.Up)
+	moves("Down most", bs.Down)
+	return b.String()
 }
 
 func regressionText(r *Regression) string {

@@ -164,7 +164,7 @@ var PagerDutySeverities = []string{"critical", "error", "warning", "info"}
 
 // AlertKinds lists the alert kinds a severity_map may name (the alerts
 // package's Kinds; a test keeps the two lists equal).
-var AlertKinds = []string{"regression", "scorer_changed", "threshold_failure", "could_not_measure", "identity_changed",
+var AlertKinds = []string{"regression", "scorer_changed", "threshold_failure", "could_not_measure", "identity_changed", "behaviour_changed",
 	"threshold_change_pending", "budget_exhausted", "config_reload_failed", "judge_calibration_failed", "audit_appended", "missed_run"}
 
 // Governance configures the governance records.

@@ -151,6 +151,14 @@ func (d *Daemon) runEvents(ctx context.Context, run store.Run, suite *evals.Suit
 		evs[alerts.KindRegression] = nil
 		evs[alerts.KindScorerChanged] = nil
 		evs[alerts.KindIdentityChanged] = nil
+		evs[alerts.KindBehaviourChanged] = nil
+		if bs := v.Behaviour; bs != nil && bs.Changed {
+			// Information beside whatever else this run raised: the cases
+			// or the answers' shape moved with no page on the mean.
+			ev := base(alerts.KindBehaviourChanged, bs.Message)
+			ev.Behaviour = bs
+			evs[alerts.KindBehaviourChanged] = ev
+		}
 		switch {
 		case v.Kind == drift.KindRegressed || v.Kind == drift.KindProviderChanged:
 			ev := alerts.NewRegression(run.Suite, run.Target, v, st.Identity.Last, at)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/evald/evald/alerts"
+	"github.com/evald/evald/drift"
 	"github.com/evald/evald/sim"
 )
 
@@ -106,4 +107,59 @@ func TestTemplateChangeIsAnIdentityChange(t *testing.T) {
 		t.Fatalf("no identity_changed incident among %d", len(incs))
 	}
 	t.Fatalf("no identity change within 3 runs of the template change")
+}
+
+// TestGreedyDecodingOpensBehaviourChanged replays issue 21's greedy
+// decoding against a local OpenAI-compatible server: after the switch each
+// question's answer is fixed, flipped with the old noise's probability, so
+// the pass rate stays put while cases move both ways. The daemon raises a
+// behaviour_changed notice (information, through the usual sinks) naming
+// the cases that moved each way, and pages nobody.
+func TestGreedyDecodingOpensBehaviourChanged(t *testing.T) {
+	const cases, repeats, before = 40, 2, 22
+	suite := factSuite(t, cases)
+	suite.Repeats = repeats
+	d, st := simDaemonEvery(t, suite, sim.Options{Noise: 0.3, WrongRate: 0.2, Seed: 21,
+		GreedyAfter: before * cases * repeats}, "@hourly", true)
+	ctx := context.Background()
+	for i := 1; i <= before+drift.BehaviourBlock+2; i++ {
+		res, err := d.Evaluate(ctx, Request{Suite: "facts", Target: "prod", Trigger: TriggerSchedule})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := res.Verdict
+		if v.Page {
+			t.Fatalf("run %d paged: %s", i, v.Message)
+		}
+		if v.Kind != drift.KindBehaviourChanged {
+			continue
+		}
+		if i <= before {
+			t.Fatalf("run %d, before greedy decoding: %s", i, v.Message)
+		}
+		incs, err := st.Incidents(ctx, true, 20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, inc := range incs {
+			var a alerts.Incident
+			if err := json.Unmarshal(inc.Data, &a); err != nil {
+				t.Fatal(err)
+			}
+			if a.Key.Kind != alerts.KindBehaviourChanged {
+				continue
+			}
+			if a.Severity != alerts.SeverityInfo || a.FirstEvent.Behaviour == nil {
+				t.Errorf("behaviour incident: severity %q, evidence %v; want info with its evidence", a.Severity, a.FirstEvent.Behaviour)
+			}
+			b := a.FirstEvent.Behaviour
+			if len(b.Up) == 0 || len(b.Down) == 0 || !strings.Contains(a.FirstEvent.Summary, "cases moved both ways") {
+				t.Errorf("behaviour incident %q: up %v, down %v; want the cases that moved each way", a.FirstEvent.Summary, b.Up, b.Down)
+			}
+			t.Logf("run %d: %s", i, a.FirstEvent.Summary)
+			return
+		}
+		t.Fatalf("no behaviour_changed incident among %d", len(incs))
+	}
+	t.Fatal("no behaviour_changed verdict after greedy decoding")
 }

@@ -1,5 +1,77 @@
 package drift
 
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+)
+
+// Behaviour changed, mean unchanged (issue 21). Greedy decoding once moved
+// 18 of 48 cases by 50 pp or more, some up and some down, while the pass
+// rate stayed at 0.50: the CUSUM, which watches the suite's mean, cannot
+// see that. Beside it the detector runs five two-sided signals on a block
+// of recent runs against a behaviour reference:
+//
+//   - cases: per case, the block's passes against the reference's,
+//     conditional on the case's total (hypergeometric, as CMH's strata), as
+//     z_i² summed over cases: Q = Σ z_i². Under "no change" E[z_i²] = 1 and
+//     Var[z_i²] = γ₂ + 2 (γ₂ the hypergeometric excess kurtosis), exactly;
+//     Q is referred to a scaled χ² with those two moments (Satterthwaite,
+//     Wilson–Hilferty). Each case is compared with itself, so moves up and
+//     down add instead of cancelling, and case difficulty does not enter.
+//   - answer length: per case, the mean log(1 + characters), block minus
+//     reference, paired t over cases (two-sided);
+//   - distinct-answer share: per case, the chance that two answers are the
+//     same (Σc(c−1)/(S(S−1)), unbiased whatever the number of answers S),
+//     block minus reference, paired t over cases;
+//   - refusal share: refusals of the block against the reference's, cases
+//     as strata (CMH two-sided; exact mid-p when its variance is small);
+//   - latency: per run, the mean log latency, block runs against reference
+//     runs, with the spread of the reference runs (latency moves with the
+//     provider's load, a run-level effect that a per-case pairing would
+//     count as many independent ones).
+//
+// Budget: the same false-page budget as the CUSUM, one per suite per year
+// at the suite's cadence. Each run is one look at each of the five
+// signals, at level 1/(5·ARL0): by Bonferroni over signals and looks, the
+// expected number of false notices in ARL0 runs is at most one. Measured on
+// the simulation benchmark's S0 cells (bench/drift/RESULTS.md).
+//
+// The block is tumbling: it collects up to BehaviourBlock runs and then
+// starts over, and it is looked at after each run. The behaviour reference
+// is the first BMax eligible runs since the drift reference (re)started
+// (its own pools, so that a notice can re-anchor it without touching the
+// drift reference); a change during those runs is absorbed, as the drift
+// reference of docs/drift.md §1 was before §6. After a notice the
+// reference restarts from the next run, so one change gives one notice.
+
+const (
+	// BehaviourBlock is the most runs a block pools.
+	BehaviourBlock = 12
+	// BehaviourMinRuns is the fewest runs a block needs to be judged.
+	BehaviourMinRuns = 3
+	// BehaviourSignals is the number of signals the budget is split over.
+	BehaviourSignals = 5
+	// MaxMoved caps the cases listed in each direction.
+	MaxMoved = 5
+	// maxAnswers caps the distinct answers counted per case; more are
+	// counted as all different (they add no pairs of equal answers, so the
+	// share of repeats is underestimated only when more than maxAnswers
+	// answers repeat).
+	maxAnswers = 4
+)
+
+// Signal names, as the notice names them.
+const (
+	SignalCases    = "cases"
+	SignalLength   = "answer length"
+	SignalDistinct = "distinct-answer share"
+	SignalRefusal  = "refusal share"
+	SignalLatency  = "latency"
+)
+
 // SampleShape is what one valid answer looked like, beside its score.
 type SampleShape struct {
 	// PromptTokens is what the provider reported for the request (0: not
@@ -15,4 +87,555 @@ type SampleShape struct {
 	Refusal bool `json:"refusal,omitempty"`
 	// LatencyMS is the time to the answer (0: unknown).
 	LatencyMS float64 `json:"latency_ms,omitempty"`
+}
+
+// BehaviourState is the behaviour monitor's memory: the reference and the
+// current block, per case aligned with Cases (new cases are appended).
+type BehaviourState struct {
+	Cases []string  `json:"cases,omitempty"`
+	Ref   ShapePool `json:"reference"`
+	Block ShapePool `json:"block"`
+	// Notices counts behaviour notices.
+	Notices int `json:"notices,omitempty"`
+}
+
+// ShapePool pools runs per case (arrays aligned with BehaviourState.Cases,
+// shorter when later cases have no sample): passes, and the shapes when
+// the runs carried any.
+type ShapePool struct {
+	Runs  int   `json:"runs"`
+	First int64 `json:"first,omitempty"`
+	Last  int64 `json:"last,omitempty"`
+	// N counts valid samples, Pass sums their scores.
+	N    []int     `json:"n,omitempty"`
+	Pass []float64 `json:"pass,omitempty"`
+	// Shaped counts samples with a shape, LogLen sums log(1 + characters),
+	// Refusals counts refusing answers, Answers the first maxAnswers
+	// distinct answers and Other the answers beyond them.
+	Shaped   []int     `json:"shaped,omitempty"`
+	LogLen   []float64 `json:"log_len,omitempty"`
+	Refusals []int     `json:"refusals,omitempty"`
+	Answers  [][]Count `json:"answers,omitempty"`
+	Other    []int     `json:"other,omitempty"`
+	// Latency holds each run's mean log latency (ms); runs without
+	// latencies are left out.
+	Latency []float64 `json:"latency,omitempty"`
+}
+
+// Count is how often one answer (by a 32-bit hash) was seen.
+type Count struct {
+	Hash uint32 `json:"h"`
+	N    int    `json:"n"`
+}
+
+func (p ShapePool) clone() ShapePool {
+	c := p
+	c.N, c.Pass = slices.Clone(p.N), slices.Clone(p.Pass)
+	c.Shaped, c.LogLen, c.Refusals, c.Other = slices.Clone(p.Shaped), slices.Clone(p.LogLen), slices.Clone(p.Refusals), slices.Clone(p.Other)
+	if p.Answers != nil {
+		c.Answers = make([][]Count, len(p.Answers))
+		for i, a := range p.Answers {
+			c.Answers[i] = slices.Clone(a)
+		}
+	}
+	c.Latency = slices.Clone(p.Latency)
+	return c
+}
+
+func (b BehaviourState) clone() BehaviourState {
+	return BehaviourState{Cases: slices.Clone(b.Cases), Ref: b.Ref.clone(), Block: b.Block.clone(), Notices: b.Notices}
+}
+
+// index returns the position of each case, appending the run's new cases
+// (sorted, so that the state is deterministic).
+func (b *BehaviourState) index(in RunInput) map[string]int {
+	idx := make(map[string]int, len(b.Cases))
+	for i, id := range b.Cases {
+		idx[id] = i
+	}
+	var fresh []string
+	for id := range in.Cases {
+		if _, ok := idx[id]; !ok {
+			fresh = append(fresh, id)
+		}
+	}
+	slices.Sort(fresh)
+	for _, id := range fresh {
+		idx[id] = len(b.Cases)
+		b.Cases = append(b.Cases, id)
+	}
+	return idx
+}
+
+func grow[T any](xs []T, n int) []T {
+	if len(xs) < n {
+		xs = append(xs, make([]T, n-len(xs))...)
+	}
+	return xs
+}
+
+// add pools one run.
+func (p *ShapePool) add(in RunInput, idx map[string]int) {
+	var latSum float64
+	var latN int
+	for id, xs := range in.Cases {
+		sum, n := sumValid(xs)
+		if n == 0 {
+			continue
+		}
+		i := idx[id]
+		p.N, p.Pass = grow(p.N, i+1), grow(p.Pass, i+1)
+		p.N[i] += n
+		p.Pass[i] += sum
+		shapes := in.Shapes[id]
+		if len(shapes) == 0 {
+			continue
+		}
+		p.Shaped, p.LogLen, p.Refusals = grow(p.Shaped, i+1), grow(p.LogLen, i+1), grow(p.Refusals, i+1)
+		p.Answers, p.Other = grow(p.Answers, i+1), grow(p.Other, i+1)
+		for _, s := range shapes {
+			p.Shaped[i]++
+			p.LogLen[i] += math.Log1p(float64(max(s.Chars, 0)))
+			if s.Refusal {
+				p.Refusals[i]++
+			}
+			if s.Answer != 0 {
+				p.count(i, uint32(s.Answer^s.Answer>>32))
+			}
+			if s.LatencyMS > 0 {
+				latSum += math.Log(s.LatencyMS)
+				latN++
+			}
+		}
+	}
+	if latN > 0 {
+		p.Latency = append(p.Latency, latSum/float64(latN))
+	}
+	if p.Runs == 0 {
+		p.First = in.RunID
+	}
+	p.Last = in.RunID
+	p.Runs++
+}
+
+func (p *ShapePool) count(i int, h uint32) {
+	for j := range p.Answers[i] {
+		if p.Answers[i][j].Hash == h {
+			p.Answers[i][j].N++
+			return
+		}
+	}
+	if len(p.Answers[i]) < maxAnswers {
+		p.Answers[i] = append(p.Answers[i], Count{Hash: h, N: 1})
+		return
+	}
+	p.Other[i]++
+}
+
+func atOr[T any](xs []T, i int) T {
+	var zero T
+	if i < len(xs) {
+		return xs[i]
+	}
+	return zero
+}
+
+// collision is the chance that two of case i's answers are the same,
+// estimated without bias, and whether there are two answers to compare.
+func (p *ShapePool) collision(i int) (float64, bool) {
+	s := atOr(p.Other, i)
+	pairs := 0.0
+	for _, a := range atOr(p.Answers, i) {
+		s += a.N
+		pairs += float64(a.N) * float64(a.N-1)
+	}
+	if s < 2 {
+		return 0, false
+	}
+	return pairs / (float64(s) * float64(s-1)), true
+}
+
+func (p *ShapePool) meanLogLen(i int) (float64, bool) {
+	n := atOr(p.Shaped, i)
+	if n == 0 {
+		return 0, false
+	}
+	return atOr(p.LogLen, i) / float64(n), true
+}
+
+// refusalSignal is the stratified test of the refusal share, cases as
+// strata (CMH, exact mid-p when its variance is under 25): refusals are
+// rare, and a paired t on per-case shares is far from its law in the tail.
+func refusalSignal(b *BehaviourState) SignalResult {
+	res := SignalResult{Name: SignalRefusal, P: 1}
+	var strata []Stratum
+	var nb, na, rb, ra int
+	for i := range b.Cases {
+		cn, rn := atOr(b.Block.Shaped, i), atOr(b.Ref.Shaped, i)
+		if cn == 0 || rn == 0 {
+			continue
+		}
+		cr, rr := atOr(b.Block.Refusals, i), atOr(b.Ref.Refusals, i)
+		strata = append(strata, Stratum{CurPass: cr, CurFail: cn - cr, RefPass: rr, RefFail: rn - rr})
+		na, nb, ra, rb = na+cn, nb+rn, ra+cr, rb+rr
+	}
+	if len(strata) == 0 {
+		return res
+	}
+	res.Before, res.After, res.N = float64(rb)/float64(nb), float64(ra)/float64(na), len(strata)
+	c := CMH(strata)
+	if c.V <= 0 {
+		return res
+	}
+	res.Stat, res.P = c.Z, c.PTwoSided
+	if c.V < 25 {
+		_, res.P = CMHExact(strata)
+	}
+	return res
+}
+
+// BehaviourStatus is the behaviour monitor's verdict on one run.
+type BehaviourStatus struct {
+	// Runs is the runs in the block, RefRuns those in the behaviour
+	// reference; FromRun is the block's first run.
+	Runs    int   `json:"runs"`
+	FromRun int64 `json:"from_run"`
+	RefRuns int   `json:"ref_runs"`
+	RefFrom int64 `json:"ref_from"`
+	// Alpha is each signal's level at this look, 1/(BehaviourSignals·ARL0).
+	Alpha   float64        `json:"alpha"`
+	Signals []SignalResult `json:"signals"`
+	// Changed is true on the run that raises the notice.
+	Changed bool `json:"changed,omitempty"`
+	// Delta is the block's pass rate minus the reference's (means of case
+	// means), to show that the mean need not have moved.
+	Delta float64 `json:"delta"`
+	// Up and Down are the cases that moved most each way.
+	Up   []CaseMove `json:"up,omitempty"`
+	Down []CaseMove `json:"down,omitempty"`
+	// NUp and NDown count the cases that moved by 0.5 or more each way.
+	NUp   int `json:"n_up"`
+	NDown int `json:"n_down"`
+	// Message is one sentence naming every signal that moved.
+	Message string `json:"message,omitempty"`
+}
+
+// SignalResult is one signal at one look.
+type SignalResult struct {
+	Name string `json:"name"`
+	// Before and After are the reference's and the block's values (mean
+	// pass rate for cases; mean characters, distinct-answer share,
+	// refusal share, mean latency in ms).
+	Before float64 `json:"before"`
+	After  float64 `json:"after"`
+	Stat   float64 `json:"stat"`
+	P      float64 `json:"p"`
+	N      int     `json:"n"`
+	Moved  bool    `json:"moved,omitempty"`
+}
+
+// CaseMove is one case's pass rate in the reference and in the block.
+type CaseMove struct {
+	Case   string  `json:"case"`
+	Before float64 `json:"before"`
+	After  float64 `json:"after"`
+}
+
+// behave feeds one eligible run to the behaviour monitor and returns its
+// status (nil while the reference is still filling). refReset is true when
+// the drift reference restarted at this run, quiet when no notice may be
+// raised at this run (an alarm pages, or an alert is open).
+func behave(cfg Config, b *BehaviourState, in RunInput, refReset, quiet bool) *BehaviourStatus {
+	if refReset {
+		*b = BehaviourState{Notices: b.Notices}
+	}
+	idx := b.index(in)
+	if b.Ref.Runs < cfg.BMax {
+		b.Ref.add(in, idx)
+		return nil
+	}
+	if b.Block.Runs >= BehaviourBlock {
+		b.Block = ShapePool{}
+	}
+	b.Block.add(in, idx)
+	st := b.look(cfg)
+	if st.Changed && !quiet {
+		b.Notices++
+		// One change, one notice: the reference restarts from the next run.
+		*b = BehaviourState{Notices: b.Notices}
+		return st
+	}
+	st.Changed = false
+	return st
+}
+
+// look tests the block against the reference.
+func (b *BehaviourState) look(cfg Config) *BehaviourStatus {
+	alpha := 1 / (BehaviourSignals * cfg.ARL0)
+	st := &BehaviourStatus{Runs: b.Block.Runs, FromRun: b.Block.First, RefRuns: b.Ref.Runs, RefFrom: b.Ref.First, Alpha: alpha}
+	st.Signals = append(st.Signals, casesSignal(b, cfg.Binary, st))
+	st.Signals = append(st.Signals, pairedSignal(SignalLength, b, (*ShapePool).meanLogLen, math.Expm1))
+	st.Signals = append(st.Signals, pairedSignal(SignalDistinct, b, (*ShapePool).collision,
+		func(x float64) float64 { return 1 - x }))
+	st.Signals = append(st.Signals, refusalSignal(b))
+	st.Signals = append(st.Signals, latencySignal(b.Ref.Latency, b.Block.Latency))
+	var moved []string
+	for i := range st.Signals {
+		s := &st.Signals[i]
+		// A block of one or two runs is too small for the tails the budget
+		// looks at (a 2 % refusal share gives a run with none 14 % of the
+		// time at 96 samples): the signals are computed, but none is
+		// judged before BehaviourMinRuns.
+		if s.N > 0 && s.P < alpha && b.Block.Runs >= BehaviourMinRuns {
+			s.Moved = true
+			moved = append(moved, s.Name)
+		}
+	}
+	if len(moved) > 0 {
+		st.Changed = true
+		st.Message = behaviourMessage(st, moved, cfg.Binary)
+	}
+	return st
+}
+
+// casesSignal is the per-case test of "the cases moved".
+func casesSignal(b *BehaviourState, binary bool, st *BehaviourStatus) SignalResult {
+	res := SignalResult{Name: SignalCases, P: 1}
+	var q, eq, vq, before, after float64
+	var moves []CaseMove
+	paired := 0
+	for i, id := range b.Cases {
+		cn, rn := atOr(b.Block.N, i), atOr(b.Ref.N, i)
+		if rn == 0 || cn == 0 {
+			continue
+		}
+		cp, rp := atOr(b.Block.Pass, i), atOr(b.Ref.Pass, i)
+		paired++
+		rb, ra := rp/float64(rn), cp/float64(cn)
+		before += rb
+		after += ra
+		moves = append(moves, CaseMove{Case: id, Before: rb, After: ra})
+		if !binary {
+			continue
+		}
+		x := int(math.Round(cp))
+		z2, g2, ok := hyperTerm(x, cn, int(math.Round(rp))+x, rn+cn)
+		if !ok {
+			continue
+		}
+		q += z2
+		eq++
+		vq += g2 + 2
+		res.N++
+	}
+	if paired > 0 {
+		res.Before, res.After = before/float64(paired), after/float64(paired)
+		st.Delta = res.After - res.Before
+	}
+	for _, m := range moves {
+		switch d := m.After - m.Before; {
+		case d >= 0.5:
+			st.NUp++
+		case d <= -0.5:
+			st.NDown++
+		}
+	}
+	slices.SortStableFunc(moves, func(a, b CaseMove) int {
+		return cmp.Compare(b.After-b.Before, a.After-a.Before)
+	})
+	for _, m := range moves {
+		if m.After > m.Before && len(st.Up) < MaxMoved {
+			st.Up = append(st.Up, m)
+		}
+	}
+	for i := len(moves) - 1; i >= 0; i-- {
+		if m := moves[i]; m.After < m.Before && len(st.Down) < MaxMoved {
+			st.Down = append(st.Down, m)
+		}
+	}
+	if res.N == 0 || vq <= 0 {
+		res.N = 0
+		return res
+	}
+	res.Stat = q
+	res.P = scaledChi2SF(q, eq, vq)
+	return res
+}
+
+// hyperTerm is one case's z² under the hypergeometric law of its block
+// passes x among k block samples, given m passes among n samples in all,
+// with the law's excess kurtosis; ok is false when the case carries no
+// information (all passed or all failed).
+func hyperTerm(x, k, m, n int) (z2, g2 float64, ok bool) {
+	if m <= 0 || m >= n || k <= 0 || k >= n {
+		return 0, 0, false
+	}
+	N, K, r := float64(n), float64(m), float64(k)
+	mean := r * K / N
+	v := r * K * (N - K) * (N - r) / (N * N * (N - 1))
+	if v <= 0 {
+		return 0, 0, false
+	}
+	z2 = (float64(x) - mean) * (float64(x) - mean) / v
+	if n > 3 {
+		num := (N-1)*N*N*(N*(N+1)-6*K*(N-K)-6*r*(N-r)) + 6*r*K*(N-K)*(N-r)*(5*N-6)
+		den := r * K * (N - K) * (N - r) * (N - 2) * (N - 3)
+		g2 = num / den
+	} else {
+		g2 = hyperKurtosis(k, m, n)
+	}
+	return z2, g2, true
+}
+
+// hyperKurtosis is the excess kurtosis of the hypergeometric law by
+// enumeration (for populations too small for the closed form).
+func hyperKurtosis(k, m, n int) float64 {
+	lo, hi := max(0, k-(n-m)), min(k, m)
+	var m2, m4 float64
+	mean := float64(k) * float64(m) / float64(n)
+	for x := lo; x <= hi; x++ {
+		p := math.Exp(logChoose(m, x) + logChoose(n-m, k-x) - logChoose(n, k))
+		d := float64(x) - mean
+		m2 += p * d * d
+		m4 += p * d * d * d * d
+	}
+	if m2 <= 0 {
+		return 0
+	}
+	return m4/(m2*m2) - 3
+}
+
+// scaledChi2SF is P(Q > q) for Q with mean e and variance v, referred to
+// c·χ²_ν with the same two moments (Wilson–Hilferty for the χ²).
+func scaledChi2SF(q, e, v float64) float64 {
+	c := v / (2 * e)
+	nu := 2 * e * e / v
+	x := q / c
+	h := 2 / (9 * nu)
+	z := (math.Cbrt(x/nu) - (1 - h)) / math.Sqrt(h)
+	return NormalSF(z)
+}
+
+// pairedSignal compares a per-case value of the block with the reference's,
+// paired by case: t = mean(d)/(sd(d)/√N), two-sided, N−1 df. show maps the
+// value to what the notice prints.
+func pairedSignal(name string, b *BehaviourState, val func(*ShapePool, int) (float64, bool), show func(float64) float64) SignalResult {
+	res := SignalResult{Name: name, P: 1}
+	var ds []float64
+	var sb, sa float64
+	for i := range b.Cases {
+		x, okX := val(&b.Block, i)
+		y, okY := val(&b.Ref, i)
+		if !okX || !okY {
+			continue
+		}
+		ds = append(ds, x-y)
+		sa += x
+		sb += y
+	}
+	n := len(ds)
+	if n < 3 {
+		return res
+	}
+	res.Before, res.After = show(sb/float64(n)), show(sa/float64(n))
+	mean, sd := meanSD(ds)
+	if sd == 0 {
+		if mean == 0 {
+			res.N = n
+			return res // nothing moved, nothing varies (no refusals on either side)
+		}
+		sd = 1e-12
+	}
+	t := mean / (sd / math.Sqrt(float64(n)))
+	res.Stat, res.N = t, n
+	res.P = 2 * StudentTCDF(-math.Abs(t), float64(n-1))
+	return res
+}
+
+// latencySignal compares the block's runs' mean log latencies with the
+// reference runs': t = (mean_block − mean_ref)/(sd_ref·√(1/n_ref + 1/n_block))
+// on n_ref − 1 df, two-sided. The spread comes from the reference runs
+// alone: a block of two runs cannot estimate its own.
+func latencySignal(ref, cur []float64) SignalResult {
+	res := SignalResult{Name: SignalLatency, P: 1}
+	if len(ref) < 3 || len(cur) < 1 {
+		return res
+	}
+	mr, sr := meanSD(ref)
+	mc, _ := meanSD(cur)
+	res.Before, res.After = math.Exp(mr), math.Exp(mc)
+	se := sr * math.Sqrt(1/float64(len(ref))+1/float64(len(cur)))
+	if se == 0 {
+		return res
+	}
+	t := (mc - mr) / se
+	res.Stat, res.N = t, len(cur)
+	res.P = 2 * StudentTCDF(-math.Abs(t), float64(len(ref)-1))
+	return res
+}
+
+func meanSD(xs []float64) (mean, sd float64) {
+	for _, x := range xs {
+		mean += x
+	}
+	mean /= float64(len(xs))
+	if len(xs) < 2 {
+		return mean, 0
+	}
+	var ss float64
+	for _, x := range xs {
+		ss += (x - mean) * (x - mean)
+	}
+	return mean, math.Sqrt(ss / float64(len(xs)-1))
+}
+
+// behaviourMessage names every signal that moved and the cases that moved
+// most each way.
+func behaviourMessage(st *BehaviourStatus, moved []string, binary bool) string {
+	metric := "mean score"
+	if binary {
+		metric = "pass rate"
+	}
+	var parts []string
+	for _, s := range st.Signals {
+		if !s.Moved {
+			continue
+		}
+		switch s.Name {
+		case SignalCases:
+			parts = append(parts, fmt.Sprintf("cases moved both ways (%d up, %d down by 50 pp or more; p = %.2g)", st.NUp, st.NDown, s.P))
+		case SignalLength:
+			parts = append(parts, fmt.Sprintf("answer length %.0f → %.0f characters (p = %.2g)", s.Before, s.After, s.P))
+		case SignalDistinct:
+			parts = append(parts, fmt.Sprintf("distinct-answer share %.2f → %.2f (p = %.2g)", s.Before, s.After, s.P))
+		case SignalRefusal:
+			parts = append(parts, fmt.Sprintf("refusal share %.1f%% → %.1f%% (p = %.2g)", 100*s.Before, 100*s.After, s.P))
+		case SignalLatency:
+			parts = append(parts, fmt.Sprintf("latency %.0f → %.0f ms (p = %.2g)", s.Before, s.After, s.P))
+		}
+	}
+	msg := fmt.Sprintf("%s; %s %s over %s from run %d against %s from run %d",
+		strings.Join(parts, "; "), metric, pp(st.Delta), runsText(st.Runs), st.FromRun, runsText(st.RefRuns), st.RefFrom)
+	if len(st.Up) > 0 {
+		msg += "; up most: " + movesText(st.Up)
+	}
+	if len(st.Down) > 0 {
+		msg += "; down most: " + movesText(st.Down)
+	}
+	return msg
+}
+
+func runsText(n int) string {
+	if n == 1 {
+		return "1 run"
+	}
+	return fmt.Sprintf("%d runs", n)
+}
+
+func movesText(ms []CaseMove) string {
+	var out []string
+	for _, m := range ms {
+		out = append(out, fmt.Sprintf("%s %.0f%% → %.0f%%", m.Case, 100*m.Before, 100*m.After))
+	}
+	return strings.Join(out, ", ")
 }

@@ -21,6 +21,9 @@ const (
 	KindNewSegment      = "new_segment"      // suite or target version changed; see Gate
 	KindSkipped         = "skipped"          // ineligible run: not completed or < 90 % of cases
 	KindRecovered       = "recovered"        // open alert resolved
+	// KindBehaviourChanged: the behaviour signals moved (cases both ways,
+	// answer shape or latency) with no alarm on the mean; info, no page.
+	KindBehaviourChanged = "behaviour_changed"
 )
 
 // Words names a verdict kind for people: the one vocabulary of
@@ -34,15 +37,16 @@ func Words(kind string) string {
 }
 
 var verdictWords = map[string]string{
-	KindWarmingUp:       "warming up",
-	KindOK:              "ok",
-	KindRegressed:       "regressed",
-	KindIdentityChanged: "identity changed",
-	KindProviderChanged: "provider changed behaviour",
-	KindScorerChanged:   "scorer changed grading",
-	KindNewSegment:      "new segment",
-	KindSkipped:         "skipped",
-	KindRecovered:       "recovered",
+	KindWarmingUp:        "warming up",
+	KindOK:               "ok",
+	KindRegressed:        "regressed",
+	KindIdentityChanged:  "identity changed",
+	KindProviderChanged:  "provider changed behaviour",
+	KindScorerChanged:    "scorer changed grading",
+	KindNewSegment:       "new segment",
+	KindSkipped:          "skipped",
+	KindRecovered:        "recovered",
+	KindBehaviourChanged: "behaviour changed",
 }
 
 // What raised an alarm (Verdict.Trigger).
@@ -177,6 +181,10 @@ type Verdict struct {
 	// Check reports the known-change-point check while it runs and on the
 	// run it concludes.
 	Check *CheckStatus `json:"check,omitempty"`
+	// Behaviour is the behaviour signals' look at this run (behaviour.go):
+	// nil while their reference fills; Changed on the run that raises a
+	// behaviour_changed notice.
+	Behaviour *BehaviourStatus `json:"behaviour,omitempty"`
 	// Gate is the two-sided paired comparison of the first run of a new
 	// segment with the previous segment's reference.
 	Gate *Comparison `json:"gate,omitempty"`
@@ -411,6 +419,10 @@ func Update(cfg Config, st State, in RunInput) (State, Verdict) {
 		v.Message = alarmMessage(cfg, v)
 	}
 
+	// The behaviour signals (behaviour.go) restart with the reference and
+	// stay quiet while a page is raised or open: the page says more.
+	v.Behaviour = behave(cfg, &st.Behaviour, in, b == 0, v.Page || st.Alert != nil)
+
 	growReference(cfg, &st, in, cur, b, v.PConsistent)
 	v.RefHeld, v.HeldSince = st.Growth.Held, st.Growth.Since
 	updateBaselines(&st.Identity, in, change, cfg.BMax)
@@ -418,6 +430,9 @@ func Update(cfg Config, st State, in RunInput) (State, Verdict) {
 	v.fillAlert(st)
 	if v.Kind == "" {
 		v.Kind, v.Message = quietKind(cfg, st, v, newSegment, b)
+		if bs := v.Behaviour; bs != nil && bs.Changed && v.Kind == KindOK {
+			v.Kind, v.Message = KindBehaviourChanged, bs.Message
+		}
 	}
 	return st, v
 }

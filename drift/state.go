@@ -36,7 +36,10 @@ type State struct {
 	// Alert is the open alert, if any.
 	Alert    *Alert        `json:"alert,omitempty"`
 	Identity IdentityState `json:"identity"`
-	Counters Counters      `json:"counters"`
+	// Behaviour is the behaviour signals' reference and block
+	// (behaviour.go).
+	Behaviour BehaviourState `json:"behaviour,omitzero"`
+	Counters  Counters       `json:"counters"`
 }
 
 // Segment is a stretch of runs with the same suite and target versions.
@@ -215,6 +218,7 @@ func (s State) clone() State {
 	c.Identity.Target = s.Identity.Target.clone()
 	c.Identity.Judge = s.Identity.Judge.clone()
 	c.Identity.Usage = s.Identity.Usage.clone()
+	c.Behaviour = s.Behaviour.clone()
 	if s.Identity.Check != nil {
 		ck := *s.Identity.Check
 		ck.Pool = *s.Identity.Check.Pool.clone()

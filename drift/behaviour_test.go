@@ -1,0 +1,148 @@
+package drift
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// shapeSim is a suite whose answers have shapes: case i passes with p_i,
+// answers one of three phrasings of its pass or fail answer, with a
+// case-specific length, refusing now and then, at a latency.
+type shapeSim struct {
+	rng    *rand.Rand
+	p      []float64
+	k      int
+	run    int64
+	greedy bool    // from now on each case's answer is fixed
+	fixed  []bool  // greedy outcome per case
+	longer float64 // answers this many times as long
+	refuse float64 // extra refusal share
+	slower float64 // latency factor
+}
+
+func newShapeSim(seed uint64, n, k int) *shapeSim {
+	s := &shapeSim{rng: rand.New(rand.NewPCG(seed, 7)), k: k, longer: 1, slower: 1}
+	for range n {
+		s.p = append(s.p, 0.3+0.6*s.rng.Float64())
+	}
+	for _, p := range s.p {
+		s.fixed = append(s.fixed, s.rng.Float64() < p)
+	}
+	return s
+}
+
+func (s *shapeSim) next() RunInput {
+	s.run++
+	in := RunInput{RunID: s.run, SuiteVersion: "s", TargetVersion: "t", Completed: true,
+		Cases: map[string][]float64{}, Shapes: map[string][]SampleShape{}}
+	lat := 800 * math.Exp(0.1*s.rng.NormFloat64()) * s.slower
+	for i, p := range s.p {
+		id := fmt.Sprintf("c%03d", i)
+		for range s.k {
+			pass := s.rng.Float64() < p
+			variant := s.rng.IntN(3)
+			if s.greedy {
+				pass, variant = s.fixed[i], i%3
+			}
+			x, h := 0.0, uint64(2*i+1)<<8
+			if pass {
+				x, h = 1, h+0x80
+			}
+			in.Cases[id] = append(in.Cases[id], x)
+			in.Shapes[id] = append(in.Shapes[id], SampleShape{
+				PromptTokens: 50, Chars: int(float64(40+i+10*variant) * s.longer), Answer: h + uint64(variant),
+				Refusal: s.rng.Float64() < 0.02+s.refuse, LatencyMS: lat * math.Exp(0.2*s.rng.NormFloat64()),
+			})
+		}
+	}
+	return in
+}
+
+// TestBehaviourQuietWithoutChange: hundreds of runs with no change raise
+// no behaviour notice.
+func TestBehaviourQuietWithoutChange(t *testing.T) {
+	for seed := uint64(1); seed <= 3; seed++ {
+		sim := newShapeSim(seed, 48, 2)
+		var st State
+		for range 400 {
+			var v Verdict
+			st, v = Update(binCfg, st, sim.next())
+			if v.Kind == KindBehaviourChanged || (v.Behaviour != nil && v.Behaviour.Changed) {
+				t.Fatalf("seed %d run %d: behaviour changed without a change: %s", seed, v.RunID, v.Message)
+			}
+		}
+	}
+}
+
+// TestBehaviourGreedy replays issue 21's greedy decoding: each case's
+// answer becomes fixed, pass or fail with the case's old pass rate, so the
+// mean stays put while cases move both ways. A behaviour_changed verdict
+// follows within one block, naming the cases and the distinct-answer
+// share, with cases listed in each direction; nothing pages.
+func TestBehaviourGreedy(t *testing.T) {
+	sim := newShapeSim(3, 48, 2)
+	var st State
+	for run := 1; run <= 60; run++ {
+		sim.greedy = run > 30
+		var v Verdict
+		st, v = Update(binCfg, st, sim.next())
+		if v.Page {
+			t.Fatalf("run %d paged: %s", run, v.Message)
+		}
+		if v.Kind != KindBehaviourChanged {
+			continue
+		}
+		if run <= 30 || run > 30+BehaviourBlock {
+			t.Fatalf("behaviour changed at run %d, want within a block of run 31", run)
+		}
+		b := v.Behaviour
+		for _, want := range []string{"cases moved both ways", "distinct-answer share", "up most: ", "down most: "} {
+			if !strings.Contains(v.Message, want) {
+				t.Errorf("message %q lacks %q", v.Message, want)
+			}
+		}
+		if len(b.Up) == 0 || len(b.Down) == 0 || b.NUp == 0 || b.NDown == 0 {
+			t.Errorf("moves up %v (%d), down %v (%d); want both ways", b.Up, b.NUp, b.Down, b.NDown)
+		}
+		if strings.Contains(v.Message, SignalLatency) || strings.Contains(v.Message, SignalRefusal) {
+			t.Errorf("message %q names a signal that did not move", v.Message)
+		}
+		return
+	}
+	t.Fatal("no behaviour_changed verdict after greedy decoding")
+}
+
+// TestBehaviourShapes: each output-shape signal that moves is named.
+func TestBehaviourShapes(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		change func(*shapeSim)
+		want   string
+	}{
+		{"longer answers", func(s *shapeSim) { s.longer = 1.6 }, "answer length"},
+		{"more refusals", func(s *shapeSim) { s.refuse = 0.2 }, "refusal share"},
+		{"slower", func(s *shapeSim) { s.slower = 3 }, "latency"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sim := newShapeSim(5, 48, 2)
+			var st State
+			for run := 1; run <= 50; run++ {
+				if run == 31 {
+					tc.change(sim)
+				}
+				var v Verdict
+				st, v = Update(binCfg, st, sim.next())
+				if v.Kind == KindBehaviourChanged {
+					if run <= 30 || !strings.Contains(v.Message, tc.want) {
+						t.Errorf("run %d: %s; want %q after run 30", run, v.Message, tc.want)
+					}
+					return
+				}
+			}
+			t.Errorf("no behaviour_changed verdict naming %q", tc.want)
+		})
+	}
+}
