@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bufio"
+	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -152,5 +155,168 @@ func TestCIHeadlineCommand(t *testing.T) {
 	}
 	if b, err := os.ReadFile(filepath.Join(p.dir, "evald-report.md")); err != nil || !strings.Contains(string(b), "### evald: facts on prod (candidate)") {
 		t.Errorf("evald-report.md = %q, %v; want the candidate's report", b, err)
+	}
+}
+
+// startSim runs `evald sim` (the command's own code) on a free port of
+// 127.0.0.1 until the test ends, and returns its address.
+func startSim(t *testing.T) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() { done <- cmdSim(ctx, []string{"--addr", "127.0.0.1:0"}, pw, io.Discard); pw.Close() }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("evald sim: %v", err)
+		}
+	})
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	m := regexp.MustCompile(`http://(127\.0\.0\.1:\d+)/v1`).FindStringSubmatch(line)
+	if err != nil || m == nil {
+		t.Fatalf("evald sim printed %q (%v), want its address", line, err)
+	}
+	return m[1]
+}
+
+// TestREADMEQuickStart walks README.md's quick start as a new user would,
+// in a temp folder, so the README cannot drift from the binary: every
+// command of its sh blocks runs as written (in-process), every file it
+// shows is written as shown, and each command must exit as its comment
+// says (`# exit N`, else 0). What a test cannot do as written is
+// substituted, and only that: `evald sim &` is the sim this test started
+// on a free port, so the sim's default address (127.0.0.1:8090) and the
+// real endpoint (https://api.openai.com/v1) in commands and files read as
+// that port; `go install`/`go build` are skipped (this test is the
+// binary); `evald serve`, which runs until stopped, is checked for its
+// usage only.
+func TestREADMEQuickStart(t *testing.T) {
+	simAddr := startSim(t)
+	local := func(s string) string {
+		s = strings.ReplaceAll(s, "127.0.0.1:8090", simAddr)
+		return strings.ReplaceAll(s, "https://api.openai.com/v1", "http://"+simAddr+"/v1")
+	}
+	if os.Getenv("USER") == "" {
+		t.Setenv("USER", "readme-walker")
+	}
+	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	start := strings.Index(text, "## Quick start with your own endpoint")
+	end := strings.Index(text[start+1:], "\n## ")
+	if start < 0 || end < 0 {
+		t.Fatal("README.md has no quick start section")
+	}
+	section := text[start : start+1+end]
+	t.Chdir(t.TempDir())
+
+	// The section, in order: prose, and code blocks with the paragraph
+	// before each. A paragraph that starts with `a/path` names the file
+	// the block holds.
+	fileName := regexp.MustCompile("^`([A-Za-z0-9_./-]+\\.[a-z]+)`")
+	pos, ran, wrote := 0, 0, 0
+	for _, m := range fence.FindAllStringSubmatchIndex(section, -1) {
+		before := strings.TrimSpace(section[pos:m[0]])
+		pos = m[1]
+		para := before[strings.LastIndex(before, "\n\n")+1:]
+		para = strings.TrimSpace(para)
+		lang, body := section[m[2]:m[3]], section[m[4]:m[5]]
+		if strings.HasPrefix(para, "Or write the files yourself") {
+			t.Chdir(t.TempDir()) // "in a new folder"
+		}
+		if lang != "sh" {
+			f := fileName.FindStringSubmatch(para)
+			if f == nil {
+				t.Fatalf("README.md: a %s block after %q names no file", lang, para)
+			}
+			if err := os.MkdirAll(filepath.Dir(f[1]), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(f[1], []byte(local(body)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			wrote++
+			continue
+		}
+		for _, line := range shellLines(body) {
+			for _, cmd := range strings.Split(line, " && ") {
+				readmeCommand(t, cmd, simAddr, local)
+				ran++
+			}
+		}
+	}
+	if ran < 12 || wrote < 5 {
+		t.Errorf("the walk ran %d commands and wrote %d files; README.md's quick start has more", ran, wrote)
+	}
+}
+
+var exitComment = regexp.MustCompile(`#\s*exit (\d)`)
+
+// readmeCommand runs one README command line (see TestREADMEQuickStart).
+func readmeCommand(t *testing.T, line, simAddr string, local func(string) string) {
+	t.Helper()
+	words, _ := shellWords(local(line), os.Getenv)
+	want := exitOK
+	if m := exitComment.FindStringSubmatch(line); m != nil {
+		want = int(m[1][0] - '0')
+	}
+	switch {
+	case len(words) == 0:
+		// A comment: the one that says how to point evald.yaml at a local
+		// endpoint is done as it says.
+		if c := strings.TrimSpace(line); strings.HasPrefix(c, "# in evald.yaml: base_url: ") && strings.HasSuffix(c, "and no api_key_env") {
+			b, err := os.ReadFile("evald.yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, l := range strings.Split(string(b), "\n") {
+				switch strings.TrimSpace(strings.SplitN(l, ":", 2)[0]) {
+				case "api_key_env":
+					continue
+				case "base_url":
+					l = l[:strings.Index(l, "base_url:")] + "base_url: http://" + simAddr + "/v1"
+				}
+				out = append(out, l)
+			}
+			if err := os.WriteFile("evald.yaml", []byte(strings.Join(out, "\n")), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	case words[0] == "go":
+	case words[0] == "cd":
+		t.Chdir(words[1])
+	case words[0] == "export":
+		k, v, _ := strings.Cut(words[1], "=")
+		t.Setenv(k, v)
+	case words[0] != "evald":
+		t.Fatalf("README.md: %q is not an evald command", line)
+	case len(words) > 1 && words[1] == "sim":
+		// Started by the test, on a free port.
+	case len(words) > 1 && words[1] == "serve":
+		if code, _, errOut := evald(t, "serve", "-h"); code != exitOK {
+			t.Errorf("evald serve -h = exit %d: %s", code, errOut)
+		}
+	default:
+		code, out, errOut := evald(t, words[1:]...)
+		t.Logf("%s: exit %d", line, code)
+		if code != want {
+			t.Fatalf("README.md: %q = exit %d, want %d\nstdout:\n%s\nstderr:\n%s", line, code, want, out, errOut)
+		}
+		if words[1] == "init" {
+			// init writes evald sim's default address: this sim's.
+			cfg := filepath.Join(words[len(words)-1], "evald.yaml")
+			b, err := os.ReadFile(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(cfg, []byte(local(string(b))), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 }
