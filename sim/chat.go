@@ -41,6 +41,7 @@ type chatRequest struct {
 	ResponseFormat      *struct {
 		Type string `json:"type"`
 	} `json:"response_format"`
+	Tools []toolDecl `json:"tools"`
 }
 
 type chatResponse struct {
@@ -61,9 +62,10 @@ type chatChoice struct {
 }
 
 type responseMessage struct {
-	Role    string  `json:"role"`
-	Content string  `json:"content"`
-	Refusal *string `json:"refusal"`
+	Role      string     `json:"role"`
+	Content   string     `json:"content"`
+	Refusal   *string    `json:"refusal"`
+	ToolCalls []toolCall `json:"tool_calls,omitempty"`
 }
 
 type usage struct {
@@ -182,6 +184,10 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	if isWrong {
 		content = wrong
 	}
+	calls, agentText, agent := s.agentReply(&req, p, isWrong)
+	if agent {
+		content = agentText
+	}
 	judgeDrifted := false
 	if verdict, ok := gradeReply(p.question); ok {
 		content = verdict // a grading request (grade.go)
@@ -189,7 +195,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 			content = s.stricter(content, p) // judge.go
 		}
 	}
-	if req.ResponseFormat != nil && (req.ResponseFormat.Type == "json_object" || req.ResponseFormat.Type == "json_schema") {
+	if calls == nil && req.ResponseFormat != nil && (req.ResponseFormat.Type == "json_object" || req.ResponseFormat.Type == "json_schema") {
 		var buf bytes.Buffer
 		enc := json.NewEncoder(&buf)
 		enc.SetEscapeHTML(false)
@@ -200,7 +206,13 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	}
 
 	finish := "stop"
+	if calls != nil {
+		finish = "tool_calls"
+	}
 	completion := tokens(content)
+	for _, c := range calls {
+		completion += tokens(c.Function.Name + c.Function.Arguments)
+	}
 	if limit := maxTokens(&req); limit > 0 && completion > limit {
 		content = truncateRunes(content, 4*limit)
 		completion, finish = limit, "length"
@@ -236,7 +248,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		Model:             model,
 		SystemFingerprint: fp,
 		Choices: []chatChoice{{
-			Message:      responseMessage{Role: "assistant", Content: content},
+			Message:      responseMessage{Role: "assistant", Content: content, ToolCalls: calls},
 			FinishReason: finish,
 		}},
 		Usage: usage{PromptTokens: promptTokens, CompletionTokens: completion, TotalTokens: promptTokens + completion},

@@ -30,6 +30,16 @@
 // how a candidate prompt can score measurably better or worse. Options.Noise
 // then flips a seeded random share of answers between right and wrong.
 //
+// # Tool calls
+//
+// The simulator plays an agent when its instructions say so (tools.go): a
+// fact whose right side is "call NAME {JSON arguments}" makes it answer the
+// matching questions with a tool call, when the request declares a tool of
+// that name; "$id" in the arguments is the first word of the user's
+// messages that mixes letters and digits. A pair answered wrong calls
+// another such tool, so the update changes the tool choice of a share of
+// the pairs. After a tool message it reports the result.
+//
 // The simulator also grades (grade.go). Options.JudgeDriftAfter scripts an
 // update of the judge alone (judge.go), and Server.UpdateJudge makes it
 // happen at once: grading replies change model id and fingerprint and fail
