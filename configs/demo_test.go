@@ -50,10 +50,10 @@ func TestDemo(t *testing.T) {
 			t.Errorf("suite %s schedule: %v", s.Name, err)
 		}
 	}
-	if diff := cmp.Diff([]string{"faq @every 5s", "orders-json @every 7s", "tone @every 11s", "support-quality @every 13s"}, got); diff != "" {
+	if diff := cmp.Diff([]string{"faq @every 5s", "orders-json @every 7s", "tone @every 11s", "support-quality @every 13s", "support-agent @every 9s"}, got); diff != "" {
 		t.Errorf("demo suites mismatch (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(map[string]int{"faq": 20, "orders-json": 10, "tone": 6, "support-quality": 5}, cases); diff != "" {
+	if diff := cmp.Diff(map[string]int{"faq": 20, "orders-json": 10, "tone": 6, "support-quality": 5, "support-agent": 10}, cases); diff != "" {
 		t.Errorf("demo case counts mismatch (-want +got):\n%s", diff)
 	}
 
