@@ -8,7 +8,7 @@ import (
 // TestSuiteVersionStreamsTheCanonicalForm: suiteVersion hashes as it
 // writes, case by case; the hash is the one of the whole canonical JSON.
 func TestSuiteVersionStreamsTheCanonicalForm(t *testing.T) {
-	whole := func(pv string, repeats int, cases []Case) string {
+	whole := func(pv string, repeats int, cases []Case, agent map[string]any) string {
 		list := make([]any, len(cases))
 		for i, c := range cases {
 			asserts := make([]any, len(c.Asserts))
@@ -19,9 +19,21 @@ func TestSuiteVersionStreamsTheCanonicalForm(t *testing.T) {
 			for k, v := range c.Vars {
 				vars[k] = v
 			}
-			list[i] = map[string]any{"id": c.ID, "vars": vars, "assert": asserts}
+			entry := map[string]any{"id": c.ID, "vars": vars, "assert": asserts}
+			if c.Turns != nil {
+				ts := make([]any, len(c.Turns))
+				for k, t := range c.Turns {
+					ts[k] = map[string]any{"user": t.User, "first": t.First, "end": t.End}
+				}
+				entry["turns"] = ts
+			}
+			list[i] = entry
 		}
-		h, err := hashOf(map[string]any{"prompt_version": pv, "repeats": repeats, "cases": list})
+		top := map[string]any{"prompt_version": pv, "repeats": repeats, "cases": list}
+		for k, v := range agent { // an agent suite's tools, tool_results and max_tool_steps
+			top[k] = v
+		}
+		h, err := hashOf(top)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -36,11 +48,15 @@ func TestSuiteVersionStreamsTheCanonicalForm(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, want := s.Version, whole(s.PromptVersion, s.Repeats, s.Cases); got != want {
+		var agent map[string]any
+		if s.isAgent() {
+			agent = agentJSON(s)
+		}
+		if got, want := s.Version, whole(s.PromptVersion, s.Repeats, s.Cases, agent); got != want {
 			t.Errorf("%s: suiteVersion = %s, want %s", f, got, want)
 		}
 	}
-	if got, err := suiteVersion("p\"v", 3, nil); err != nil || got != whole("p\"v", 3, nil) {
+	if got, err := suiteVersion("p\"v", 3, nil); err != nil || got != whole("p\"v", 3, nil, nil) {
 		t.Errorf("suiteVersion of no cases = %s, %v", got, err)
 	}
 }

@@ -22,7 +22,9 @@ func agentRequest(msgs ...openai.ChatCompletionMessage) openai.ChatCompletionReq
 		Tools:    []openai.Tool{fn("lookup_order"), fn("cancel_order")}}
 }
 
-func user(s string) openai.ChatCompletionMessage { return openai.ChatCompletionMessage{Role: "user", Content: s} }
+func user(s string) openai.ChatCompletionMessage {
+	return openai.ChatCompletionMessage{Role: "user", Content: s}
+}
 
 // TestAgentToolCalls: instructed to, the simulator answers with a tool call
 // of a declared tool, with the id from the conversation, and reports the

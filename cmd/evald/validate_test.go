@@ -166,7 +166,7 @@ func TestValidateSaysUnderPowered(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("validate of the demo = exit %d, stderr %q", code, errOut)
 	}
-	if n := strings.Count(out, "    drift on prod: "); n != 4 || strings.Contains(out, "warning") {
-		t.Errorf("demo: %d reach lines, want 4 and no warning:\n%s", n, out)
+	if n := strings.Count(out, "    drift on prod: "); n != 5 || strings.Contains(out, "warning") {
+		t.Errorf("demo: %d reach lines, want 5 and no warning:\n%s", n, out)
 	}
 }
