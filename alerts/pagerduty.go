@@ -121,6 +121,9 @@ func (s *PagerDuty) NewPagerDutyEvent(n Notice) PagerDutyEvent {
 	if e.Summary != "" {
 		summary += " — " + strings.Join(strings.Fields(e.Summary), " ")
 	}
+	if e.Error != "" {
+		summary += ": " + strings.Join(strings.Fields(e.Error), " ")
+	}
 	source := n.Incident.Target
 	if source == "" {
 		source = "evald"

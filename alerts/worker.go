@@ -132,6 +132,9 @@ type Worker struct {
 
 	kick chan struct{}
 
+	// sinksMu guards WorkerOptions.Sinks once the worker runs (SetSinks).
+	sinksMu sync.Mutex
+
 	mu sync.Mutex // one drain at a time; guards the fields below
 	// unrecorded holds sends that succeeded but whose MarkSent failed: they
 	// are recorded again and never re-sent by this process.
@@ -171,6 +174,26 @@ func NewWorker(o WorkerOptions) *Worker {
 		pausedUntil:   map[string]time.Time{},
 		logged:        map[string]string{},
 	}
+}
+
+// SetSinks replaces the sinks the worker sends through (a reload): the
+// next drain uses them, a drain in progress finishes with the old ones. A
+// pending delivery to a sink no longer configured waits in the outbox.
+func (w *Worker) SetSinks(sinks []Sink) {
+	w.sinksMu.Lock()
+	defer w.sinksMu.Unlock()
+	w.Sinks = sinks
+}
+
+// sinksByName returns the sinks in force by name.
+func (w *Worker) sinksByName() map[string]Sink {
+	w.sinksMu.Lock()
+	defer w.sinksMu.Unlock()
+	m := make(map[string]Sink, len(w.Sinks))
+	for _, s := range w.Sinks {
+		m[s.Name()] = s
+	}
+	return m
 }
 
 // Kick wakes Run to drain the outbox now. It never blocks.
@@ -246,10 +269,7 @@ func (w *Worker) Drain(ctx context.Context) (next time.Time, err error) {
 		return time.Time{}, fmt.Errorf("read pending deliveries: %w", err)
 	}
 	w.logged["outbox"] = ""
-	sinks := make(map[string]Sink, len(w.Sinks))
-	for _, s := range w.Sinks {
-		sinks[s.Name()] = s
-	}
+	sinks := w.sinksByName()
 	earliest := func(t time.Time) {
 		if next.IsZero() || t.Before(next) {
 			next = t

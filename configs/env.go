@@ -93,6 +93,17 @@ func (c *Config) targetKey(i int) (EnvRef, bool) {
 	return EnvRef{Field: field, Var: t.APIKeyEnv, Line: c.EnvLines[field], Target: t.Name}, true
 }
 
+// Invalid is the problem of ref's variable holding a value that cannot be
+// used; why says what it must hold. The value is never printed (it is a
+// secret, or part of one). It wraps ErrInvalid.
+func (c *Config) Invalid(ref EnvRef, why string) *FieldError {
+	file := c.File
+	if file == "" {
+		file = "evald.yaml"
+	}
+	return &FieldError{File: file, Line: ref.Line, Field: ref.Field, Err: evals.Because(ErrInvalid, "environment variable %s %s", ref.Var, why)}
+}
+
 // Unset is the problem of ref's variable being empty, placed like every
 // other problem of the file:
 //

@@ -67,8 +67,11 @@ func (s *recSink) of(kind alerts.Kind) []string {
 
 // addSink makes d deliver to s as well as to the config's sinks.
 func addSink(d *Daemon, s alerts.Sink) {
-	d.alerting.planner.Sinks = append(d.alerting.planner.Sinks, s)
-	d.alerting.worker.Sinks = append(d.alerting.worker.Sinks, s)
+	d.alerting.mu.Lock()
+	sinks := append(d.alerting.planner.Sinks, s)
+	d.alerting.planner = &alerts.Planner{Sinks: sinks}
+	d.alerting.mu.Unlock()
+	d.alerting.worker.SetSinks(sinks)
 }
 
 func openMissed(t *testing.T, st *store.Store) (store.Incident, bool) {

@@ -5,15 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
-	"net/http"
-	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/evald/evald/alerts"
-	"github.com/evald/evald/configs"
 	"github.com/evald/evald/drift"
 	"github.com/evald/evald/evals"
 	"github.com/evald/evald/governance"
@@ -21,118 +15,6 @@ import (
 	"github.com/evald/evald/runner"
 	"github.com/evald/evald/store"
 )
-
-// alerting turns run outcomes into incidents and queued deliveries, and
-// owns the worker that sends them.
-type alerting struct {
-	planner  *alerts.Planner
-	worker   *alerts.Worker
-	renotify time.Duration
-	public   string
-
-	mu sync.Mutex // guards the fields below
-	// heartbeat pings the dead-man's switch every beatEvery (nil: none).
-	heartbeat *alerts.Heartbeat
-	beatEvery time.Duration
-}
-
-// beat returns the heartbeat and its interval.
-func (a *alerting) beat() (*alerts.Heartbeat, time.Duration) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.heartbeat, a.beatEvery
-}
-
-// newAlerting builds the sinks the config names; the log sink is always on.
-// A sink whose secret variable is empty is a configuration error (New has
-// reported them all already: see CheckSecrets).
-func newAlerting(cfg *configs.Config, getenv func(string) string, log *slog.Logger, reg prometheus.Registerer, hc *http.Client, out alerts.Outbox) (*alerting, error) {
-	sinks := []alerts.Sink{&alerts.LogSink{Logger: log.With("component", "alerts")}}
-	secret := func(env, what string) (alerts.Secret, error) {
-		if getenv == nil {
-			return "", nil // planning only: the sinks are named, never called
-		}
-		v := getenv(env)
-		if v == "" {
-			ref, ok := cfg.EnvRef("alerts." + what)
-			if !ok {
-				ref = configs.EnvRef{Field: "alerts." + what, Var: env}
-			}
-			return "", cfg.Unset(ref, "")
-		}
-		return alerts.Secret(v), nil
-	}
-	if s := cfg.Alerts.Slack; s != nil {
-		switch {
-		case s.WebhookURLEnv != "":
-			u, err := secret(s.WebhookURLEnv, "slack.webhook_url_env")
-			if err != nil {
-				return nil, err
-			}
-			sinks = append(sinks, &alerts.SlackWebhook{URL: u, Client: hc})
-		case s.TokenEnv != "":
-			tok, err := secret(s.TokenEnv, "slack.token_env")
-			if err != nil {
-				return nil, err
-			}
-			sinks = append(sinks, &alerts.SlackBot{Token: tok, Channel: s.Channel, Client: hc})
-		}
-	}
-	if w := cfg.Alerts.Webhook; w != nil && w.URLEnv != "" {
-		u, err := secret(w.URLEnv, "webhook.url_env")
-		if err != nil {
-			return nil, err
-		}
-		var sig alerts.Secret
-		if w.SecretEnv != "" {
-			if sig, err = secret(w.SecretEnv, "webhook.secret_env"); err != nil {
-				return nil, err
-			}
-		}
-		sinks = append(sinks, &alerts.Webhook{URL: u, Secret: sig, Client: hc})
-	}
-	if p := cfg.Alerts.PagerDuty; p != nil && p.RoutingKeyEnv != "" {
-		key, err := secret(p.RoutingKeyEnv, "pagerduty.routing_key_env")
-		if err != nil {
-			return nil, err
-		}
-		url := p.URL
-		if url == "" {
-			url = configs.DefaultPagerDutyURL
-		}
-		sev := p.SeverityMap
-		if sev == nil {
-			sev = configs.DefaultPagerDutySeverities
-		}
-		sinks = append(sinks, &alerts.PagerDuty{RoutingKey: key, URL: url, SeverityMap: sev, DashboardURL: cfg.Server.PublicURL, Client: hc})
-	}
-	var hb *alerts.Heartbeat
-	every := configs.DefaultHeartbeatEvery
-	if h := cfg.Alerts.Heartbeat; h != nil && h.URLEnv != "" {
-		u, err := secret(h.URLEnv, "heartbeat.url_env")
-		if err != nil {
-			return nil, err
-		}
-		if getenv != nil {
-			hb = &alerts.Heartbeat{URL: u, Client: hc}
-		}
-		if h.Every > 0 {
-			every = h.Every
-		}
-	}
-	renotify := cfg.Alerts.Renotify
-	if renotify <= 0 {
-		renotify = configs.DefaultRenotify
-	}
-	return &alerting{
-		planner:   &alerts.Planner{Sinks: sinks},
-		worker:    alerts.NewWorker(alerts.WorkerOptions{Outbox: out, Sinks: sinks, Logger: log.With("component", "alerts"), Metrics: alerts.NewMetrics(reg)}),
-		renotify:  renotify,
-		public:    cfg.Server.PublicURL,
-		heartbeat: hb,
-		beatEvery: every,
-	}, nil
-}
 
 // runEvents are the alert conditions one finished run speaks to. A nil
 // event clears the condition; a kind absent from the map is not decided by
@@ -218,8 +100,6 @@ func (d *Daemon) redactKeys(text string) string {
 	return redact.Text(text, keys...)
 }
 
-func (a *alerting) runURL(id int64) string { return alerts.RunURL(a.public, id) }
-
 // flipped returns up to five cases that passed in the reference and fail
 // now, each with its input, a passing output from the reference and a
 // failing one from this run: the pair is the point of the excerpt, so a
@@ -293,6 +173,7 @@ func (d *Daemon) planRun(ctx context.Context, suite, target string, evs map[aler
 		return w, nil
 	}
 	now := d.opts.Now()
+	planner, renotify := d.alerting.plan()
 	silenced, err := d.silenced(ctx, suite, target, now)
 	if err != nil {
 		return w, err
@@ -309,11 +190,11 @@ func (d *Daemon) planRun(ctx context.Context, suite, target string, evs map[aler
 		if open == nil && ev == nil {
 			continue
 		}
-		dec := alerts.Decide(open, ev, silenced, now, d.alerting.renotify)
+		dec := alerts.Decide(open, ev, silenced, now, renotify)
 		if ev == nil {
 			dec.Note, dec.Run = note, runID
 		}
-		out, err := d.alerting.planner.Plan(open, ev, dec, now)
+		out, err := planner.Plan(open, ev, dec, now)
 		if err != nil {
 			return w, fmt.Errorf("plan %s alert of %s on %s: %w", kind, suite, target, err)
 		}

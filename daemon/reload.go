@@ -18,18 +18,29 @@ import (
 // the configuration they started with. The caller validates proj first; a
 // configuration that fails to load never reaches Reload (see ReloadFailed).
 // A serving daemon (Options.Alerts) also refuses one whose scheduled runs
-// or alert sinks need a variable the environment leaves empty: the old
-// configuration stays in force, as for an invalid one.
+// or alert sinks need a variable the environment leaves empty, or whose
+// sink variables hold something unusable (a webhook "URL" that is not
+// one): the old configuration, sinks included, stays in force, as for an
+// invalid one. Otherwise the alert sinks, renotify interval, dashboard
+// link and heartbeat of proj are in force from the next alert on.
 func (d *Daemon) Reload(ctx context.Context, proj *configs.Project) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.stoppingLocked() {
 		return ErrStopped
 	}
+	var sinks *alertSetup
 	if d.opts.Alerts {
 		if err := CheckSecrets(proj, d.opts.Getenv); err != nil {
 			return err
 		}
+		// The new sinks are built before anything changes: one that
+		// cannot be built refuses the reload, and the old sinks page it.
+		s, err := buildAlerts(proj.Config, d.opts.Getenv, d.log, d.opts.HTTPClient)
+		if err != nil {
+			return err
+		}
+		sinks = &s
 	}
 	old := d.project
 	d.project = proj
@@ -54,6 +65,9 @@ func (d *Daemon) Reload(ctx context.Context, proj *configs.Project) error {
 		d.cron.Stop()
 		d.cron, d.entries = c, entries
 		c.Start()
+	}
+	if sinks != nil && d.alerting != nil {
+		d.alerting.apply(*sinks)
 	}
 	// A new configuration may have fixed what kept pairs from starting (and
 	// may have dropped pairs): their next runs say again if not.

@@ -55,6 +55,9 @@ func secretsProject() *configs.Project {
 func envOf(set ...string) func(string) string {
 	return func(k string) string {
 		for _, s := range set {
+			if s == k && strings.HasSuffix(k, "_URL") {
+				return "https://hooks.example/value-of-" + k // sinks check their URLs
+			}
 			if s == k {
 				return "value-of-" + k
 			}
