@@ -67,6 +67,9 @@ type Assertion struct {
 	Score  float64 `json:"score"`
 	Weight float64 `json:"weight"`
 	Reason string  `json:"reason,omitempty"`
+	// Turn is the 1-based turn of a conversation it checked (absent: a
+	// one-turn case).
+	Turn int `json:"turn,omitempty"`
 }
 
 // Sample is one answer with its grades.
@@ -95,6 +98,10 @@ type Sample struct {
 	JudgePromptTokens     int     `json:"judge_prompt_tokens,omitempty"`
 	JudgeCompletionTokens int     `json:"judge_completion_tokens,omitempty"`
 	JudgeCostUSD          float64 `json:"judge_cost_usd,omitempty"`
+	// Turns is what an agent suite's sample went through: per turn the
+	// user's message, the final text and the tool calls with their
+	// arguments and results (absent for other samples).
+	Turns json.RawMessage `json:"turns,omitempty"`
 }
 
 // FromRun is r as the API shows it. A Detail that is not valid JSON is left
@@ -167,8 +174,11 @@ func FromSample(s store.Sample) Sample {
 		JudgePromptTokens: s.JudgePromptTokens, JudgeCompletionTokens: s.JudgeCompletionTokens, JudgeCostUSD: s.JudgeCostUSD,
 	}
 	j.Output, j.OutputURL = ClipOutput(s)
+	if s.Turns != "" && json.Valid([]byte(s.Turns)) {
+		j.Turns = json.RawMessage(s.Turns)
+	}
 	for i, r := range s.Results {
-		j.Assertions[i] = Assertion{Type: r.Type, Pass: r.Pass, Score: r.Score, Weight: r.Weight, Reason: r.Reason}
+		j.Assertions[i] = Assertion{Type: r.Type, Pass: r.Pass, Score: r.Score, Weight: r.Weight, Reason: r.Reason, Turn: r.Turn}
 	}
 	return j
 }
@@ -180,8 +190,11 @@ func (a Sample) Store(runID int64) store.Sample {
 		Fingerprint: a.Fingerprint, ErrorClass: a.ErrorClass, ErrorText: a.ErrorText, Attempts: a.Attempts,
 		Pass: a.Pass, Score: a.Score, JudgeModel: a.JudgeModel, JudgeFingerprint: a.JudgeFingerprint,
 		JudgePromptTokens: a.JudgePromptTokens, JudgeCompletionTokens: a.JudgeCompletionTokens, JudgeCostUSD: a.JudgeCostUSD}
+	if len(a.Turns) > 0 && string(a.Turns) != "null" && json.Valid(a.Turns) {
+		s.Turns = string(a.Turns)
+	}
 	for _, r := range a.Assertions {
-		s.Results = append(s.Results, store.AssertionResult{Type: r.Type, Pass: r.Pass, Score: r.Score, Weight: r.Weight, Reason: r.Reason})
+		s.Results = append(s.Results, store.AssertionResult{Type: r.Type, Pass: r.Pass, Score: r.Score, Weight: r.Weight, Reason: r.Reason, Turn: r.Turn})
 	}
 	return s
 }

@@ -19,8 +19,9 @@ func TestRoundTrip(t *testing.T) {
 		Cases: 4, Samples: 8, Errors: 1, CostUSD: 0.5, DurationMS: 60000, Detail: `{"models":{"m":8}}`}
 	smp := store.Sample{RunID: 7, CaseID: "c1", Repeat: 1, Output: "<b>hi</b>", FinishReason: "stop", LatencyMS: 12.5,
 		PromptTokens: 10, CompletionTokens: 3, Model: "m", Fingerprint: "fp", ErrorClass: "", Attempts: 1, Pass: true, Score: 1,
-		Results:    []store.AssertionResult{{Type: "llm-rubric", Pass: true, Score: 0.9, Weight: 1, Reason: "ok"}},
-		JudgeModel: "j", JudgeFingerprint: "fp_j", JudgePromptTokens: 100, JudgeCompletionTokens: 20, JudgeCostUSD: 0.01}
+		Results:    []store.AssertionResult{{Type: "llm-rubric", Pass: true, Score: 0.9, Weight: 1, Reason: "ok", Turn: 2}},
+		JudgeModel: "j", JudgeFingerprint: "fp_j", JudgePromptTokens: 100, JudgeCompletionTokens: 20, JudgeCostUSD: 0.01,
+		Turns: `[{"user":"Where is A1?","output":"shipped","calls":[{"name":"lookup_order","args":{"order_id":"A1"},"result":{"status":"shipped"}}]},{"user":"Thanks","output":"bye"}]`}
 	b, err := json.Marshal(RunWithSamples{Run: FromRun(run), Samples: []Sample{FromSample(smp)}})
 	if err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 	"github.com/evald/evald/drift"
 	"github.com/evald/evald/evals"
 	"github.com/evald/evald/runner"
+	"github.com/evald/evald/scoring"
 	"github.com/evald/evald/store"
 )
 
@@ -453,7 +454,7 @@ func (c caseRecords) addSample(s runner.Sample) {
 	}
 	c.add(s.CaseID, s.Pass, s.Score, s.Text, func(yield func(string) bool) {
 		for _, r := range s.Results {
-			if !r.Pass && !yield(r.Reason) {
+			if !r.Pass && r.Reason != "" && !yield(scoring.TurnReason(r.Turn, r.Reason)) {
 				return
 			}
 		}
@@ -466,7 +467,7 @@ func (c caseRecords) addStored(s store.Sample) {
 	}
 	c.add(s.CaseID, s.Pass, s.Score, s.Output, func(yield func(string) bool) {
 		for _, r := range s.Results {
-			if !r.Pass && !yield(r.Reason) {
+			if !r.Pass && r.Reason != "" && !yield(scoring.TurnReason(r.Turn, r.Reason)) {
 				return
 			}
 		}

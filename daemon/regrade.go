@@ -327,6 +327,7 @@ func (d *Daemon) regradeInputs(run store.Run, suite *evals.Suite, samples []stor
 			Latency:   time.Duration(s.LatencyMS * float64(time.Millisecond)),
 			CostUSD:   float64(s.PromptTokens)*price.in/1e6 + float64(s.CompletionTokens)*price.out/1e6,
 			CostKnown: price.in > 0 || price.out > 0,
+			Turns:     storedTurns(s.Turns),
 		})
 		stored = append(stored, s)
 	}
@@ -491,4 +492,17 @@ func shortVersion(v string) string {
 		return v[:12]
 	}
 	return v
+}
+
+// storedTurns decodes a sample's stored turns (nil when it has none, or
+// they do not decode: the sample is then graded on its output alone).
+func storedTurns(text string) []scoring.Turn {
+	if text == "" {
+		return nil
+	}
+	var ts []scoring.Turn
+	if json.Unmarshal([]byte(text), &ts) != nil {
+		return nil
+	}
+	return ts
 }

@@ -68,10 +68,7 @@ func executeAgent(ctx context.Context, suite *evals.Suite, caseIndex, repeat int
 		turns = []evals.Turn{{First: 0, End: len(c.Asserts)}}
 	}
 	declared := suite.ToolNames()
-	s.Results = make([]scoring.Result, len(c.Asserts))
-	var jc *judgeCall
-	graded := false
-	failed := false
+	var latencies []time.Duration
 	for ti, turn := range turns {
 		if c.Turns != nil {
 			msgs = append(msgs, ChatMessage{Role: "user", Content: turn.User})
@@ -108,7 +105,6 @@ func executeAgent(ctx context.Context, suite *evals.Suite, caseIndex, repeat int
 			if step == suite.ToolSteps() {
 				rec.Output = resp.Text
 				rec.Failure = fmt.Sprintf("still calling tools after %d tool round trips (max_tool_steps)", suite.ToolSteps())
-				failed = true
 				break
 			}
 			msgs = append(msgs, ChatMessage{Role: "assistant", Content: resp.Text, ToolCalls: resp.ToolCalls})
@@ -125,16 +121,46 @@ func executeAgent(ctx context.Context, suite *evals.Suite, caseIndex, repeat int
 		msgs = append(msgs, ChatMessage{Role: "assistant", Content: rec.Output})
 		s.Turns = append(s.Turns, rec)
 		s.Latency += latency
+		latencies = append(latencies, latency)
+	}
+	s.Text = s.Turns[len(s.Turns)-1].Output
+	s.CostUSD = float64(s.PromptTokens)*t.Price.InputPerMTok/1e6 + float64(s.CompletionTokens)*t.Price.OutputPerMTok/1e6
+	scoreTurns(ctx, &s, c, latencies, t.Judge, opts)
+	return s
+}
+
+// scoreTurns checks each turn's assertions on what s.Turns recorded of it
+// (its final text and trajectory), asking j for the model-graded ones, and
+// sets the sample's results, pass and score; a turn that ran past
+// max_tool_steps fails the sample. latencies, one per turn, may be nil
+// (a regrade).
+func scoreTurns(ctx context.Context, s *Sample, c *evals.Case, latencies []time.Duration, j *Judge, opts Options) {
+	turns := c.Turns
+	if turns == nil {
+		turns = []evals.Turn{{First: 0, End: len(c.Asserts)}}
+	}
+	var jc *judgeCall
+	graded, failed := false, false
+	s.Results = make([]scoring.Result, len(c.Asserts))
+	for ti, turn := range turns {
+		var rec scoring.Turn
+		if ti < len(s.Turns) {
+			rec = s.Turns[ti]
+		}
+		failed = failed || rec.Failure != ""
 		input := turn.User
 		if input == "" {
 			input = evals.LastUser(c.Messages)
 		}
-		out := scoring.Output{Text: rec.Output, Latency: latency, Input: input, Calls: rec.Calls}
+		out := scoring.Output{Text: rec.Output, Input: input, Calls: rec.Calls}
+		if ti < len(latencies) {
+			out.Latency = latencies[ti]
+		}
 		for i := turn.First; i < turn.End; i++ {
 			a := c.Asserts[i]
 			if g, ok := a.(scoring.Graded); ok {
-				if !graded && t.Judge != nil {
-					jc = &judgeCall{j: t.Judge, opts: opts}
+				if !graded && j != nil {
+					jc = &judgeCall{j: j, opts: opts}
 				}
 				graded = true
 				s.Results[i] = gradeWith(ctx, jc, g, out)
@@ -146,16 +172,13 @@ func executeAgent(ctx context.Context, suite *evals.Suite, caseIndex, repeat int
 			}
 		}
 	}
-	s.Text = s.Turns[len(s.Turns)-1].Output
-	s.CostUSD = float64(s.PromptTokens)*t.Price.InputPerMTok/1e6 + float64(s.CompletionTokens)*t.Price.OutputPerMTok/1e6
 	s.Pass, s.Score = scoring.SampleScore(s.Results)
 	if failed {
 		s.Pass = false
 	}
 	if graded {
-		finishGrading(ctx, &s, jc)
+		finishGrading(ctx, s, jc)
 	}
-	return s
 }
 
 func turnPrefix(c *evals.Case, ti int) string {

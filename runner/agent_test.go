@@ -308,3 +308,25 @@ tests:
 		t.Errorf("one-turn result turn = %d, want 0", s.Results[0].Turn)
 	}
 }
+
+// TestRegradeAgentTurns: a regrade checks each turn's assertions on that
+// turn's stored text and calls, as the run did.
+func TestRegradeAgentTurns(t *testing.T) {
+	suite := parseAgent(t, agentYAML)
+	srv, _ := agentServer(t, shopAgent)
+	_, samples := collect(t, context.Background(), suite, target(t, srv.URL, nil), fast)
+	js := newJudgeServer(t, func(int, http.ResponseWriter, chatReq) {}, nil)
+	res, err := Regrade(context.Background(), judgeOf(t, js.URL, nil), suite.Cases,
+		[]StoredOutput{{CaseIndex: 0, Text: samples[0].Text, Turns: samples[0].Turns}}, fast)
+	if err != nil {
+		t.Fatalf("Regrade: %v", err)
+	}
+	if diff := cmp.Diff(samples[0].Results, res.Samples[0].Results); diff != "" || !res.Samples[0].Pass {
+		t.Errorf("regraded results differ from the run's (-run +regrade):\n%s", diff)
+	}
+	// Without its turns, the trajectory assertions see no calls.
+	res, _ = Regrade(context.Background(), judgeOf(t, js.URL, nil), suite.Cases, []StoredOutput{{CaseIndex: 0, Text: samples[0].Text}}, fast)
+	if res.Samples[0].Pass {
+		t.Errorf("regrade without the stored turns passed")
+	}
+}

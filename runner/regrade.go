@@ -25,6 +25,10 @@ type StoredOutput struct {
 	Latency   time.Duration
 	CostUSD   float64
 	CostKnown bool
+	// Turns is what the sample's turns went through (an agent suite's
+	// sample; nil otherwise): each turn's assertions are checked on its
+	// own text and tool calls again.
+	Turns []scoring.Turn
 }
 
 // Regraded is what Regrade did.
@@ -141,6 +145,11 @@ func regradeOne(ctx context.Context, j *Judge, c *evals.Case, o StoredOutput, op
 		CostUSD:   o.CostUSD,
 		CostKnown: o.CostKnown,
 		Input:     evals.LastUser(c.Messages),
+	}
+	if o.Turns != nil {
+		s.Turns = o.Turns
+		scoreTurns(ctx, &s, c, nil, j, opts)
+		return s
 	}
 	assess(ctx, &s, c, out, j, opts)
 	return s
