@@ -76,6 +76,19 @@ func (d *Daemon) runEvents(ctx context.Context, run store.Run, suite *evals.Suit
 			evs[alerts.KindThresholdFailure] = ev
 		}
 	}
+	// One incident, one message: the failed bars of a run whose drift
+	// paged are reasons of that page, not a second page ("Regression" and
+	// "Threshold failed" for the same drop). The threshold kind is then
+	// not decided by this run: an incident of it that is open stays so.
+	if tf := evs[alerts.KindThresholdFailure]; tf != nil {
+		for _, k := range []alerts.Kind{alerts.KindRegression, alerts.KindScorerChanged} {
+			if ev := evs[k]; ev != nil {
+				ev.ThresholdFailures = tf.ThresholdFailures
+				delete(evs, alerts.KindThresholdFailure)
+				break
+			}
+		}
+	}
 	evs[alerts.KindThresholdChangePending] = nil
 	if gov.Pending() {
 		msg := "the suite files change its governed set and nobody signed it off; the signed-off bar stays in force where the files allow. To apply the change: "

@@ -76,6 +76,9 @@ func TestRegressionAlertEndToEnd(t *testing.T) {
 	}
 	defer st.Close()
 	suite := factSuite(t, cases)
+	// The drop also fails the bar: one page says both.
+	bar := 0.9
+	suite.Thresholds.PassRate = &bar
 	proj := &configs.Project{
 		Config: &configs.Config{
 			Targets: []configs.Target{{Name: "prod", BaseURL: simSrv.URL + "/v1", Model: "sim-1", Concurrency: 8, Timeout: 10 * time.Second, Retries: 2}},
@@ -142,6 +145,11 @@ func TestRegressionAlertEndToEnd(t *testing.T) {
 	if !strings.Contains(strings.Join(pages, ","), "regression:open") {
 		t.Errorf("messages = %v, want regression:open", pages)
 	}
+	for _, m := range pages {
+		if strings.HasPrefix(m, "threshold_failure:") {
+			t.Errorf("messages = %v: the failed bar of the regressed runs is a second page, want it in the regression's", pages)
+		}
+	}
 	// A person accepts the new behaviour from the command line: a one-shot
 	// daemon without the sinks' secrets queues the resolution, and the
 	// serving daemon's worker sends it.
@@ -171,7 +179,7 @@ func TestRegressionAlertEndToEnd(t *testing.T) {
 	if len(regressionMsgs) != 2 {
 		t.Fatalf("Slack regression messages = %d, want the page and the resolution:\n%s", len(regressionMsgs), strings.Join(regressionMsgs, "\n"))
 	}
-	for _, want := range []string{`"blocks"`, "facts", "prod", "sim-1-2026-11-update"} {
+	for _, want := range []string{`"blocks"`, "facts", "prod", "sim-1-2026-11-update", "Failed bars"} {
 		if !strings.Contains(regressionMsgs[0], want) {
 			t.Errorf("Slack page lacks %q: %s", want, regressionMsgs[0])
 		}

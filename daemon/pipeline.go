@@ -376,7 +376,9 @@ func (d *Daemon) report(ev *evaluation, res *Result) {
 	case v != nil && v.Page:
 		log.Warn("regression detected", "verdict", v.Kind, "message", v.Message, "attribution", v.Attribution)
 	case res.Gate.Regressed():
-		log.Warn("candidate regressed against its baseline", "baseline_run_id", res.Gate.Baseline.RunID, "message", res.Gate.Message)
+		// The gate's report says so: a warning would repeat it (evald run
+		// logs at warn level).
+		log.Info("candidate regressed against its baseline", "baseline_run_id", res.Gate.Baseline.RunID, "message", res.Gate.Message)
 	}
 	d.metrics.runs.WithLabelValues(run.Suite, run.Target, string(run.Status)).Inc()
 	add(d.metrics.cost.WithLabelValues(run.Suite, run.Target), sum.CostUSD)

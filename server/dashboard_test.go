@@ -372,14 +372,14 @@ func TestDashboardStartFailure(t *testing.T) {
 	d := s.opts.Daemon.(*dashDaemon)
 	d.pairs = d.pairs[2:] // orders alone: no runs, no attention so far
 	_, body := fetch(t, s, "/")
-	if !strings.Contains(body, "All 1 suite × target pairs are healthy") {
+	if !strings.Contains(body, "The 1 suite × target pair is healthy") {
 		t.Fatalf("overview of orders alone does not call it healthy")
 	}
 	d.fails = map[string]daemon.StartFailure{"orders/prod": {At: dashNow.Add(-3 * time.Minute), Reason: "secret",
 		Err: "evald.yaml:6: targets[0].api_key_env: environment variable PROD_KEY is not set"}}
 	_, body = fetch(t, s, "/")
 	for _, want := range []string{
-		"1 of 1 suite × target pairs need attention",
+		"1 of 1 suite × target pair needs attention",
 		`<a href="/suites/orders/prod">orders on prod</a>: runs fail to start: evald.yaml:6: targets[0].api_key_env: environment variable PROD_KEY is not set`,
 		"cannot start",
 	} {

@@ -170,10 +170,25 @@ func TestRunCandidates(t *testing.T) {
 			}
 		})
 	}
-	// The text report names the regressed cases.
-	code, out, _ = evald(t, "run", "--config", p.cfg, "--prompt", p.candidate(t, "worse", 15, ""), "facts")
-	if code != exitFailed || !strings.Contains(out, "gate        REGRESSED") || !strings.Contains(out, "regressed   q15") {
+	// The text report names the regressed cases; the log adds no warning
+	// repeating the verdict.
+	code, out, errOut = evald(t, "run", "--config", p.cfg, "--prompt", p.candidate(t, "worse", 15, ""), "facts")
+	if code != exitFailed || !strings.Contains(out, "gate        REGRESSED") || !strings.Contains(out, "regressed   q15") || !strings.Contains(out, "30 cases × 1 repeat)") {
 		t.Errorf("text report (exit %d):\n%s", code, out)
+	}
+	if strings.Contains(errOut, "level=WARN") {
+		t.Errorf("a regressed candidate logs a warning repeating its report:\n%s", errOut)
+	}
+	// Regressed and below the bar: a case is listed once, as regressed or
+	// as failing.
+	code, out, _ = evald(t, "run", "--config", p.cfg, "--prompt", p.candidate(t, "much-worse", 5, ""), "facts")
+	if code != exitFailed || !strings.Contains(out, "FAILED threshold") || !strings.Contains(out, "listed above as regressed") {
+		t.Errorf("text report (exit %d):\n%s", code, out)
+	}
+	for _, l := range strings.Split(out, "\n") {
+		if f := strings.Fields(l); len(f) > 1 && f[0] == "regressed" && strings.Contains(out, "  fail  "+f[1]+" ") {
+			t.Errorf("case %s is listed as regressed and as failing:\n%s", f[1], out)
+		}
 	}
 
 	// A pull request that edits the suite's prompt file in place: with

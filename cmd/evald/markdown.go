@@ -8,6 +8,7 @@ import (
 	"github.com/evald/evald/daemon"
 	"github.com/evald/evald/drift"
 	"github.com/evald/evald/governance"
+	"github.com/evald/evald/internal/plural"
 	"github.com/evald/evald/store"
 )
 
@@ -63,11 +64,15 @@ func markdownReport(rep *runReport) string {
 		mdCases(&b, "Regressed cases", g.RegressedCases, g.NRegressedCases, "candidate's failed assertions")
 		mdCases(&b, "Improved cases", g.ImprovedCases, g.NImprovedCases, "baseline's failed assertions")
 	}
-	if (g == nil || len(res.ThresholdFailures) > 0) && len(res.FailedCases) > 0 {
-		fmt.Fprintf(&b, "#### Failing cases (%d)\n\n| case | passed | why |\n| --- | --- | --- |\n", len(res.FailedCases))
-		for i, c := range res.FailedCases {
+	if failing, listed := rep.failingNotListed(); (g == nil || len(res.ThresholdFailures) > 0) && len(failing) > 0 {
+		fmt.Fprintf(&b, "#### Failing cases (%d)\n\n", len(res.FailedCases))
+		if listed > 0 {
+			fmt.Fprintf(&b, "%s listed above as regressed; the others:\n\n", plural.N(listed, "case"))
+		}
+		b.WriteString("| case | passed | why |\n| --- | --- | --- |\n")
+		for i, c := range failing {
 			if i == drift.MaxListedCases {
-				fmt.Fprintf(&b, "\n... and %d more.\n", len(res.FailedCases)-i)
+				fmt.Fprintf(&b, "\n... and %d more.\n", len(failing)-i)
 				break
 			}
 			fmt.Fprintf(&b, "| %s | %d/%d | %s |\n", md(c.ID), c.Passed, c.Samples, md(strings.Join(c.Reasons, "; ")))

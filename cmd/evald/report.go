@@ -15,6 +15,7 @@ import (
 	"github.com/evald/evald/drift"
 	"github.com/evald/evald/evals"
 	"github.com/evald/evald/governance"
+	"github.com/evald/evald/internal/plural"
 	"github.com/evald/evald/internal/redact"
 	"github.com/evald/evald/runner"
 	"github.com/evald/evald/scoring"
@@ -22,6 +23,30 @@ import (
 )
 
 const slogWarn = slog.LevelWarn
+
+// failingNotListed returns the run's failing cases that the regressed
+// cases of its gate do not list already, and how many they do: a case is
+// shown once.
+func (rep *runReport) failingNotListed() ([]daemon.CaseFailure, int) {
+	g := rep.res.Gate
+	if g == nil || len(g.RegressedCases) == 0 {
+		return rep.res.FailedCases, 0
+	}
+	shown := map[string]bool{}
+	for _, c := range g.RegressedCases {
+		shown[c.ID] = true
+	}
+	var out []daemon.CaseFailure
+	listed := 0
+	for _, c := range rep.res.FailedCases {
+		if shown[c.ID] {
+			listed++
+			continue
+		}
+		out = append(out, c)
+	}
+	return out, listed
+}
 
 // costUSD is what the run's answers cost. With --cache, the answers the
 // cache gave were paid for by an earlier run and cost nothing: a re-run
@@ -325,7 +350,7 @@ func writeText(w io.Writer, rep *runReport) {
 	if rep.candidate {
 		kind = " candidate"
 	}
-	fmt.Fprintf(w, "%s on %s:%s %s (run %d, %d cases x %d)\n", r.Suite, r.Target, kind, strings.ToUpper(string(r.Status)), r.ID, r.Cases, max(res.Suite.Repeats, 1))
+	fmt.Fprintf(w, "%s on %s:%s %s (run %d, %s × %s)\n", r.Suite, r.Target, kind, strings.ToUpper(string(r.Status)), r.ID, plural.N(r.Cases, "case"), plural.N(max(res.Suite.Repeats, 1), "repeat"))
 	if r.Status == store.StatusRefused {
 		fmt.Fprintf(w, "  threshold change pending sign-off; nothing was run\n")
 		return
@@ -365,12 +390,16 @@ func writeText(w io.Writer, rep *runReport) {
 		fmt.Fprintf(w, "  error       %s\n", r.ErrorText)
 	}
 	if res.Gate == nil || len(res.ThresholdFailures) > 0 {
-		for i, c := range res.FailedCases {
+		failing, listed := rep.failingNotListed()
+		for i, c := range failing {
 			if i == 10 {
-				fmt.Fprintf(w, "  ... and %d more failing cases\n", len(res.FailedCases)-10)
+				fmt.Fprintf(w, "  ... and %d more failing cases\n", len(failing)-10)
 				break
 			}
 			fmt.Fprintf(w, "  fail  %-24s %d/%d passed  %s\n", printable(c.ID), c.Passed, c.Samples, printable(strings.Join(c.Reasons, "; ")))
+		}
+		if listed > 0 {
+			fmt.Fprintf(w, "  fail  %s listed above as regressed\n", plural.N(listed, "more case"))
 		}
 	}
 	fmt.Fprintf(w, "  tokens %d in / %d out, cost $%.4f, %s\n", s.PromptTokens, s.CompletionTokens, rep.costUSD(), (time.Duration(r.DurationMS) * time.Millisecond).String())
