@@ -81,7 +81,7 @@ func Run(plan Plan) []Row {
 		bars []int
 		f    func()
 	}{{[]int{1, 9}, b.bar1and9}, {[]int{1}, b.bar1S6}, {[]int{2}, b.bar2}, {[]int{3}, b.bar3}, {[]int{4}, b.bar4},
-		{[]int{5}, b.bar5}, {[]int{6}, b.bar6}, {[]int{7}, b.bar7}, {[]int{8}, b.bar8}, {[]int{10}, b.bar10}}
+		{[]int{5}, b.bar5}, {[]int{6}, b.bar6}, {[]int{7}, b.bar7}, {[]int{8}, b.bar8}, {[]int{10}, b.bar10}, {[]int{11}, b.bar11}}
 	for _, st := range steps {
 		if len(plan.Bars) > 0 && !slices.ContainsFunc(st.bars, func(x int) bool { return slices.Contains(plan.Bars, x) }) {
 			continue

@@ -39,8 +39,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	for _, f := range strings.FieldsFunc(*only, func(r rune) bool { return r == ',' }) {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || n < 1 || n > 10 {
-			fmt.Fprintf(stderr, "-bars: %q is not a bar number 1..10\n", f)
+		if err != nil || n < 1 || n > 11 {
+			fmt.Fprintf(stderr, "-bars: %q is not a bar number 1..11\n", f)
 			return 2
 		}
 		plan.Bars = append(plan.Bars, n)

@@ -19,6 +19,7 @@ var barTitles = map[int]string{
 	8:  "Continuous scores (S8)",
 	9:  "Calibration of the per-run p-value (S0, N = 200)",
 	10: "Change during warm-up (S9, DRIFT.md §6)",
+	11: "Behaviour changed, mean unchanged (S0 with answer shapes; S10: cases move both ways)",
 }
 
 // Failed counts the gating rows that failed.
@@ -61,7 +62,7 @@ func WriteMarkdown(w io.Writer, rows []Row, plan Plan, elapsed time.Duration, co
 		verdict = fmt.Sprintf("**%d of %d gating rows fail**", failed, gating(rows))
 	}
 	fmt.Fprintf(&b, "Result: %s.\n\n", verdict)
-	for bar := 1; bar <= 10; bar++ {
+	for bar := 1; bar <= 11; bar++ {
 		fmt.Fprintf(&b, "## Bar %d: %s\n\n", bar, barTitles[bar])
 		fmt.Fprintf(&b, "| scenario | cell | metric | observed | theory | target | result |\n|---|---|---|---|---|---|---|\n")
 		for _, r := range rows {
