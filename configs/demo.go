@@ -14,10 +14,13 @@ import (
 var demoFiles embed.FS
 
 // DemoTarget is the target of the demo config whose base URL Demo sets,
-// and DemoJudge its judge target, whose base URL Demo sets too.
+// DemoJudge its judge target, whose base URL Demo sets too, and
+// DemoReplica a second deployment of the same model (DemoWith points it at
+// its own simulator, which `evald demo` switches to greedy decoding).
 const (
-	DemoTarget = "prod"
-	DemoJudge  = "judge"
+	DemoTarget  = "prod"
+	DemoJudge   = "judge"
+	DemoReplica = "replica"
 )
 
 // DemoFS returns the demo project's files: evald.yaml, suites/, prompts/
@@ -36,8 +39,13 @@ func DemoFS() fs.FS {
 // provider's scripted update leaves the judge alone). Its Config.File is
 // empty: it comes from no file on disk.
 func Demo(baseURL, judgeURL string) (*Project, error) {
-	urls := map[string]string{DemoTarget: baseURL, DemoJudge: judgeURL}
-	for _, name := range []string{DemoTarget, DemoJudge} {
+	return DemoWith(baseURL, judgeURL, baseURL)
+}
+
+// DemoWith is Demo with the replica target at replicaURL.
+func DemoWith(baseURL, judgeURL, replicaURL string) (*Project, error) {
+	urls := map[string]string{DemoTarget: baseURL, DemoJudge: judgeURL, DemoReplica: replicaURL}
+	for _, name := range []string{DemoTarget, DemoJudge, DemoReplica} {
 		u, err := url.Parse(urls[name])
 		if err != nil || u.Host == "" || u.Scheme != "http" && u.Scheme != "https" {
 			return nil, fmt.Errorf("demo base URL of %s %q: must be an http:// or https:// URL", name, urls[name])
@@ -54,7 +62,7 @@ func Demo(baseURL, judgeURL string) (*Project, error) {
 			delete(urls, t.Name)
 		}
 	}
-	for _, name := range []string{DemoTarget, DemoJudge} {
+	for _, name := range []string{DemoTarget, DemoJudge, DemoReplica} {
 		if _, missing := urls[name]; missing {
 			return nil, fmt.Errorf("demo config has no %q target", name)
 		}

@@ -35,6 +35,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	dur := durationFlag(fs.FlagSet, new(time.Duration), "for", 0, "stop by itself after this `duration` (0: run until Ctrl-C)")
 	driftAfter := fs.Int("drift-after", 8, "the simulated provider silently updates its model after this many rounds of runs (0: never)")
 	judgeDriftAfter := fs.Int("judge-drift-after", 0, "the simulated judge silently updates (new model id, stricter grades) after this many runs of the judged suite (0: never)")
+	greedyAfter := fs.Int("greedy-after", 24, "the replica's simulator switches to greedy decoding after this many runs of faq-replica: cases move both ways, the mean stays put (0: never)")
 	noise := fs.Float64("noise", 0.02, "share of simulated answers that flip at random, like temperature > 0")
 	verbose := fs.Bool("v", false, "also print the daemon's log")
 	pos, err := parseArgs(fs, args)
@@ -44,8 +45,8 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if len(pos) > 0 {
 		return usageErr("takes no arguments (got %q)", pos)
 	}
-	if *driftAfter < 0 || *judgeDriftAfter < 0 {
-		return usageErr("--drift-after and --judge-drift-after take a count, 0 or more")
+	if *driftAfter < 0 || *judgeDriftAfter < 0 || *greedyAfter < 0 {
+		return usageErr("--drift-after, --judge-drift-after and --greedy-after take a count, 0 or more")
 	}
 	if *dur > 0 {
 		var cancel context.CancelFunc
@@ -66,14 +67,24 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return fmt.Errorf("start the judge's simulator: %w", err)
 	}
 	defer judgeLn.Close()
+	replicaLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("start the replica's simulator: %w", err)
+	}
+	defer replicaLn.Close()
 	simURL := "http://" + simLn.Addr().String() + "/v1"
 	judgeURL := "http://" + judgeLn.Addr().String() + "/v1"
-	proj, err := configs.Demo(simURL, judgeURL)
+	replicaURL := "http://" + replicaLn.Addr().String() + "/v1"
+	proj, err := configs.DemoWith(simURL, judgeURL, replicaURL)
 	if err != nil {
 		return fmt.Errorf("embedded demo config: %w", err)
 	}
-	perRound := 0
+	perRound, perReplicaRun := 0, 0
 	for i, s := range proj.Suites {
+		if slices.Contains(proj.Config.Suites[i].Targets, configs.DemoReplica) {
+			perReplicaRun += len(s.Cases) * max(s.Repeats, 1)
+			continue
+		}
 		perRound += len(s.Cases) * max(s.Repeats, 1) * len(proj.Config.Suites[i].Targets)
 	}
 	seed := uint64(time.Now().UnixNano())
@@ -84,11 +95,17 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	// The judge's simulator answers as the judge target's model, so that
 	// runs record who graded them apart from who answered.
 	judgeOpts := sim.Options{Model: demoJudgeModel(proj), Latency: 20 * time.Millisecond, Jitter: 10 * time.Millisecond, Seed: seed + 1}
-	provider, judge := sim.New(simOpts), sim.New(judgeOpts)
+	// The replica answers noisily (so that greedy decoding has something
+	// to fix) and never drifts; it switches to greedy decoding instead.
+	replicaOpts := sim.Options{Noise: 0.3, WrongRate: -1, Latency: 20 * time.Millisecond, Jitter: 10 * time.Millisecond, Seed: seed + 2}
+	if *greedyAfter > 0 {
+		replicaOpts.GreedyAfter = *greedyAfter * perReplicaRun
+	}
+	provider, judge, replica := sim.New(simOpts), sim.New(judgeOpts), sim.New(replicaOpts)
 	for _, s := range []struct {
 		ln net.Listener
 		h  *sim.Server
-	}{{simLn, provider}, {judgeLn, judge}} {
+	}{{simLn, provider}, {judgeLn, judge}, {replicaLn, replica}} {
 		srv := &http.Server{Handler: s.h, ReadHeaderTimeout: 10 * time.Second}
 		go func() { _ = srv.Serve(s.ln) }()
 		defer srv.Close()
@@ -136,6 +153,11 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *judgeDriftAfter > 0 {
 		judgeUpdate = fmt.Sprintf("silent update after %d runs of %s", *judgeDriftAfter, strings.Join(judged, ", "))
 	}
+	replicaUpdate := "never switches"
+	if *greedyAfter > 0 {
+		replicaUpdate = fmt.Sprintf("greedy decoding after %d runs of faq-replica", *greedyAfter)
+	}
+	fmt.Fprintf(stdout, "simulated replica at %s (%s)\n", replicaURL, replicaUpdate)
 	fmt.Fprintf(stdout, "simulated judge at %s grades the model-graded assertions of %s (%s)\n", judgeURL, strings.Join(judged, ", "), judgeUpdate)
 	fmt.Fprintf(stdout, "database: %s\nproject files (a copy of the embedded demo): %s\n", *db, dir)
 	start := time.Now()
@@ -179,9 +201,10 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 // demoTally is what the demo saw, for the summary it closes with.
 type demoTally struct {
-	runs  map[string]map[string]int // suite -> status -> runs
-	total int
-	pages []string
+	runs    map[string]map[string]int // suite -> status -> runs
+	total   int
+	pages   []string
+	notices []string // behaviour_changed notices
 }
 
 func (t *demoTally) add(res *daemon.Result) {
@@ -193,6 +216,9 @@ func (t *demoTally) add(res *daemon.Result) {
 	t.total++
 	if v := res.Verdict; v != nil && v.Page {
 		t.pages = append(t.pages, fmt.Sprintf("%s on %s, run %d: %s", r.Suite, r.Target, r.ID, v.Kind))
+	}
+	if v := res.Verdict; v != nil && v.Behaviour != nil && v.Behaviour.Changed {
+		t.notices = append(t.notices, fmt.Sprintf("%s on %s, run %d", r.Suite, r.Target, r.ID))
 	}
 }
 
@@ -221,6 +247,12 @@ func (t *demoTally) print(w io.Writer, proj *configs.Project, took time.Duration
 			fmt.Fprintf(w, "  %s\n", p)
 		}
 	}
+	if len(t.notices) > 0 {
+		fmt.Fprintf(w, "behaviour notices (information, no page): %d\n", len(t.notices))
+		for _, n := range t.notices {
+			fmt.Fprintf(w, "  %s\n", n)
+		}
+	}
 	fmt.Fprintf(w, "database: %s (kept; see %s)\n", db, cmd.command("history"))
 }
 
@@ -244,7 +276,7 @@ func printRunLine(w io.Writer, res *daemon.Result, cmd cmdLine) {
 		line += "  drift: " + r.Verdict
 	}
 	fmt.Fprintln(w, line)
-	if v := res.Verdict; v != nil && (v.Page || v.Identity != nil) {
+	if v := res.Verdict; v != nil && (v.Page || v.Identity != nil || v.Kind == drift.KindBehaviourChanged) {
 		fmt.Fprintf(w, "          >> %s: %s\n", drift.Words(v.Kind), v.Message)
 		if v.Page {
 			fmt.Fprintf(w, "          >> to accept the new behaviour: %s\n", cmd.accept(r.Target, r.Suite))

@@ -250,3 +250,20 @@ func TestDemoSummary(t *testing.T) {
 		}
 	}
 }
+
+// TestDemoBehaviourNotice: the demo's replica switches to greedy decoding;
+// its pass rate stays put and nothing pages, and a behaviour_changed
+// notice names the cases that moved, on the run line and in the summary.
+func TestDemoBehaviourNotice(t *testing.T) {
+	if testing.Short() {
+		t.Skip("about 30 runs of the replica at one a second")
+	}
+	lines, _ := demoOutput(t, func(l string) bool { return strings.Contains(l, ">> behaviour changed: ") }, "--drift-after", "0", "--greedy-after", "20")
+	out := strings.Join(lines, "\n")
+	for _, want := range []string{"(greedy decoding after 20 runs of faq-replica)", "drift: behaviour_changed", ">> behaviour changed: ",
+		"behaviour notices (information, no page): 1\n  faq-replica on replica, run ", "pages: none"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out)
+		}
+	}
+}
