@@ -5,12 +5,17 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/evald/evald/configs"
 	"github.com/evald/evald/internal/signtest"
 	"github.com/evald/evald/internal/testfiles"
+	"github.com/evald/evald/sim"
 )
 
 // agentEndpoint is an OpenAI-compatible endpoint that looks order B7 up
@@ -108,5 +113,67 @@ func TestRunAgentReportsNameTheTurn(t *testing.T) {
 				t.Errorf("%s report lacks %q:\n%s", format, want, out)
 			}
 		})
+	}
+}
+
+// TestDemoAgentSuitePagesOnTheUpdate: the demo's agent suite, run against
+// the simulator, pages when the simulated provider updates, and the run's
+// page names the tool calls that changed.
+func TestDemoAgentSuitePagesOnTheUpdate(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, configs.DemoFS()); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "evald.yaml")
+	// How many requests one run of the suite sends (the simulator is
+	// deterministic without noise), so the update can fall after three.
+	counter := sim.New(sim.Options{})
+	cs := httptest.NewServer(counter)
+	t.Cleanup(cs.Close)
+	edit(t, cfg, "http://127.0.0.1:8090/v1", cs.URL+"/v1")
+	signtest.File(t, cfg)
+	if code, _, errOut := evald(t, "run", "--config", cfg, "--db", filepath.Join(dir, "count.db"), "support-agent"); code != exitOK {
+		t.Fatalf("counting run = exit %d: %s", code, errOut)
+	}
+	perRun := int(counter.Requests())
+
+	provider := sim.New(sim.Options{DriftAfter: 3 * perRun})
+	ps := httptest.NewServer(provider)
+	t.Cleanup(ps.Close)
+	edit(t, cfg, cs.URL+"/v1", ps.URL+"/v1")
+	db := filepath.Join(dir, "evald.db")
+	for i := range 3 {
+		if code, out, errOut := evald(t, "run", "--config", cfg, "--db", db, "support-agent"); code != exitOK {
+			t.Fatalf("run %d before the update = exit %d: %s%s", i+1, code, out, errOut)
+		}
+	}
+	code, out, errOut := evald(t, "run", "--config", cfg, "--db", db, "--format", "json", "support-agent")
+	if code != exitFailed {
+		t.Fatalf("run after the update = exit %d, want %d: %s%s", code, exitFailed, out, errOut)
+	}
+	var rep struct {
+		RunID      int64  `json:"run_id"`
+		Status     string `json:"status"`
+		Regression struct {
+			Detected bool   `json:"detected"`
+			Verdict  string `json:"verdict"`
+		} `json:"regression"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("report: %v\n%s", err, out)
+	}
+	if rep.Status != "regressed" || !rep.Regression.Detected {
+		t.Fatalf("run after the update: status %s, regression %+v; want regressed", rep.Status, rep.Regression)
+	}
+	srv, _ := serveProduction(t, cfg, db, nil)
+	resp, err := http.Get("http://" + srv.Addr() + "/runs/" + strconv.FormatInt(rep.RunID, 10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	page, _ := io.ReadAll(resp.Body)
+	changed := regexp.MustCompile(`called (lookup|cancel|refund)_order\(order_id=[A-K][0-9]\) where it called (lookup|cancel|refund)_order\(order_id=[A-K][0-9]\)`)
+	if !changed.Match(page) {
+		t.Errorf("the regressed run's page names no changed tool call:\n%s", page)
 	}
 }
