@@ -311,3 +311,65 @@ func TestOldStateDecodes(t *testing.T) {
 		}
 	}
 }
+
+// TestLowRunWaitsThenJoins: a run whose p of a drop is ≤ ConsistentP does
+// not join a growing reference at once, but waits like a held run and
+// joins once ResumeAfter consistent runs show it was noise (docs/drift.md
+// "As built" (6)): keeping the low tail of the noise out for good biased
+// the reference upwards and φ̂ downwards.
+func TestLowRunWaitsThenJoins(t *testing.T) {
+	found := false
+	for seed := uint64(1); seed <= 40 && !found; seed++ {
+		sim := newSuiteSim(seed, 200, 1)
+		st, _ := feed(t, binCfg, State{}, sim, 5)
+		sim.drop = 0.07
+		var low Verdict
+		st, low = Update(binCfg, st, sim.next())
+		if low.P > ConsistentP || low.Page || slices.Contains(st.Ref.Runs, low.RunID) {
+			continue // not the case under test: the run was not low, or paged
+		}
+		sim.drop = 0
+		st, vs := feed(t, binCfg, st, sim, 6)
+		if slices.ContainsFunc(vs, func(v Verdict) bool { return v.Page }) {
+			continue
+		}
+		found = true
+		if !slices.Contains(st.Ref.Runs, low.RunID) {
+			t.Errorf("seed %d: run %d (p = %.3g) never joined after %d quiet runs; reference %v", seed, low.RunID, low.P, len(vs), st.Ref.Runs)
+		}
+	}
+	if !found {
+		t.Fatal("no seed gave a low run that did not page; the test needs another setup")
+	}
+}
+
+// TestExcursionAlarm: two runs of a large change against a one-run
+// reference page on the second through the pooled excursion test when
+// neither run alone is below α_1, and only then.
+func TestExcursionAlarm(t *testing.T) {
+	n := 0
+	for seed := uint64(1); seed <= 200; seed++ {
+		sim := newSuiteSim(seed, 24, 2)
+		st, _ := feed(t, binCfg, State{}, sim, 1)
+		sim.drop = 0.35
+		st, first := Update(binCfg, st, sim.next())
+		if first.Page {
+			continue
+		}
+		_, second := Update(binCfg, st, sim.next())
+		if second.Trigger != TriggerExcursion {
+			continue
+		}
+		n++
+		if !second.Page || second.PExcursion >= second.Alpha1 || second.PMinEffect < second.Alpha1 || second.S >= second.H {
+			t.Errorf("seed %d: excursion page %v with p %.3g (α_1 %.3g), single-run p %.3g, S %.2f of %.2f",
+				seed, second.Page, second.PExcursion, second.Alpha1, second.PMinEffect, second.S, second.H)
+		}
+		if !strings.Contains(second.Message, "excursion alarm") {
+			t.Errorf("seed %d: message %q does not say what paged", seed, second.Message)
+		}
+	}
+	if n == 0 {
+		t.Fatal("no replicate paged through the excursion test")
+	}
+}
