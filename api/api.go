@@ -38,6 +38,9 @@ type Run struct {
 	CostUSD       float64         `json:"cost_usd"`
 	DurationMS    int64           `json:"duration_ms"`
 	Detail        json.RawMessage `json:"detail,omitempty"`
+	// SamplesPrunedAt is when storage.retain_samples deleted the run's
+	// samples and assertion results; absent while they are kept.
+	SamplesPrunedAt *time.Time `json:"samples_pruned_at,omitempty"`
 }
 
 // RunWithSamples is GET /api/runs/{id}: the run with its samples, whose
@@ -119,6 +122,10 @@ func FromRun(r store.Run) Run {
 	}
 	if json.Valid([]byte(r.Detail)) {
 		j.Detail = json.RawMessage(r.Detail)
+	}
+	if !r.SamplesPrunedAt.IsZero() {
+		p := r.SamplesPrunedAt.UTC()
+		j.SamplesPrunedAt = &p
 	}
 	return j
 }

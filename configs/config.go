@@ -24,9 +24,14 @@ type Config struct {
 	EnvLines map[string]int
 }
 
-// Storage says where the SQLite database lives (resolved against the config's folder).
+// Storage says where the SQLite database lives (resolved against the
+// config's folder) and how long samples are kept.
 type Storage struct {
 	SQLite string
+	// RetainSamples is how long a run's samples and assertion results are
+	// kept (0: forever); the run itself, its verdict and the drift state
+	// stay. storage.retain_samples, e.g. "90d".
+	RetainSamples time.Duration
 }
 
 // Server configures the HTTP server of `evald serve`.

@@ -140,12 +140,19 @@ func parseConfig(src source, name string, p *evals.Problems) *Config {
 		return cfg
 	}
 	if n := f["storage"]; n != nil && !strictyaml.IsNull(n) {
-		if sf, ok := d.Fields(n, "storage", "a mapping", "sqlite"); ok {
-			if s, sn, ok := d.required(sf, n, "storage", "sqlite"); ok {
-				if rp, err := src.resolve(name, s); err != nil {
-					d.FailGot(sn, "storage.sqlite", ErrInvalid, "%v", err)
-				} else {
-					cfg.Storage.SQLite = rp
+		if sf, ok := d.Fields(n, "storage", "a mapping", "sqlite", "retain_samples"); ok {
+			if sn := sf["sqlite"]; sn != nil || sf["retain_samples"] == nil {
+				if s, sn, ok := d.required(sf, n, "storage", "sqlite"); ok {
+					if rp, err := src.resolve(name, s); err != nil {
+						d.FailGot(sn, "storage.sqlite", ErrInvalid, "%v", err)
+					} else {
+						cfg.Storage.SQLite = rp
+					}
+				}
+			}
+			if v := sf["retain_samples"]; v != nil && !strictyaml.IsNull(v) {
+				if r, ok := d.days(v, "storage.retain_samples"); ok {
+					cfg.Storage.RetainSamples = r
 				}
 			}
 		}

@@ -432,3 +432,22 @@ func TestParsePagerDuty(t *testing.T) {
 		t.Errorf("DefaultPagerDutySeverities = %v: a parse wrote into it", DefaultPagerDutySeverities)
 	}
 }
+
+func TestRetainSamples(t *testing.T) {
+	for _, tc := range []struct {
+		storage string
+		want    time.Duration
+	}{
+		{"", 0},
+		{"storage: {retain_samples: 90d}\n", 90 * 24 * time.Hour},
+		{"storage: {sqlite: x.db, retain_samples: 36h}\n", 36 * time.Hour},
+	} {
+		cfg, err := Parse(files("proj/evald.yaml", tc.storage+"targets: [{name: prod, base_url: \"http://127.0.0.1:8090/v1\", model: m}]\n"), "proj/evald.yaml")
+		if err != nil {
+			t.Fatalf("Parse(%q) = %v", tc.storage, err)
+		}
+		if got := cfg.Storage.RetainSamples; got != tc.want {
+			t.Errorf("Parse(%q).Storage.RetainSamples = %v, want %v", tc.storage, got, tc.want)
+		}
+	}
+}

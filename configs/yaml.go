@@ -3,6 +3,7 @@ package configs
 import (
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -75,6 +76,28 @@ func (d *decoder) duration(n *yaml.Node, field string) (time.Duration, bool) {
 		}
 	}
 	d.FailGot(n, field, ErrInvalid, "must be a duration like 30s or 2m")
+	return 0, false
+}
+
+// days reads a positive duration that may count days ("90d", "36h").
+func (d *decoder) days(n *yaml.Node, field string) (time.Duration, bool) {
+	n = strictyaml.Deref(n)
+	if n != nil && n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str" {
+		v, err := time.ParseDuration(n.Value)
+		if num, ok := strings.CutSuffix(n.Value, "d"); ok {
+			var days uint64
+			days, err = strconv.ParseUint(num, 10, 16)
+			v = time.Duration(days) * 24 * time.Hour
+		}
+		if err == nil {
+			if v <= 0 {
+				d.FailGot(n, field, ErrInvalid, "must be positive")
+				return 0, false
+			}
+			return v, true
+		}
+	}
+	d.FailGot(n, field, ErrInvalid, "must be a number of days like 90d, or a duration like 36h")
 	return 0, false
 }
 

@@ -231,3 +231,71 @@ func TestDriftNoFalseAlarms(t *testing.T) {
 		t.Errorf("drift state after 300 runs: last run %d, %d bytes, %v; want run 300 and O(cases) size", last, len(raw), err)
 	}
 }
+
+// TestRetentionKeepsVerdicts: deleting the samples of every run retention
+// may delete, after each run, changes no drift verdict, and leaves the
+// samples of the reference runs and of the open incident's runs.
+func TestRetentionKeepsVerdicts(t *testing.T) {
+	const cases, before = 40, 10
+	opts := sim.Options{Noise: 0.02, WrongRate: -1, DriftAfter: before * cases, DriftShare: 0.3, Seed: 5}
+	plain, _ := simDaemonEvery(t, factSuite(t, cases), opts, "@hourly", true)
+	pruned, st := simDaemonEvery(t, factSuite(t, cases), opts, "@hourly", true)
+	// One request at a time: both simulators then answer alike.
+	plain.project.Config.Targets[0].Concurrency = 1
+	pruned.project.Config.Targets[0].Concurrency = 1
+	ctx := context.Background()
+	var paged bool
+	for i := 1; i <= before+8; i++ {
+		a, err := plain.Evaluate(ctx, Request{Suite: "facts", Target: "prod", Trigger: TriggerSchedule})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := pruned.Evaluate(ctx, Request{Suite: "facts", Target: "prod", Trigger: TriggerSchedule})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := pruned.Retain(ctx, time.Now().Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		va, vb := a.Verdict, b.Verdict
+		if va.Kind != vb.Kind || va.Page != vb.Page || va.Message != vb.Message || a.Run.Status != b.Run.Status {
+			t.Fatalf("run %d: verdict with retention %q (%s, page %v), without %q (%s, page %v)", i, vb.Kind, vb.Message, vb.Page, va.Kind, va.Message, va.Page)
+		}
+		paged = paged || va.Page
+	}
+	if !paged {
+		t.Fatal("the provider update never paged: the test compares nothing that matters")
+	}
+	runs, err := st.Runs(ctx, store.RunFilter{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _, err := st.LoadDriftState(ctx, "facts", "prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var state drift.State
+	if err := json.Unmarshal(raw, &state); err != nil {
+		t.Fatal(err)
+	}
+	needed := map[int64]bool{}
+	for _, id := range stateRuns(state) {
+		needed[id] = true
+	}
+	prunedRuns := 0
+	for _, r := range runs {
+		samples, err := st.Samples(ctx, r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !r.SamplesPrunedAt.IsZero() {
+			prunedRuns++
+		}
+		if needed[r.ID] && len(samples) == 0 {
+			t.Errorf("run %d, which the drift state refers to, lost its samples", r.ID)
+		}
+	}
+	if prunedRuns == 0 {
+		t.Error("retention pruned no run")
+	}
+}

@@ -60,6 +60,7 @@ func (d *Daemon) Start(ctx context.Context) error {
 	if d.opts.QuickCheckEvery > 0 {
 		d.bg.Go(func() { d.checkDBLoop(d.bgCtx) })
 	}
+	d.bg.Go(func() { d.retainLoop(d.bgCtx) })
 	c.Start()
 	for _, k := range due {
 		d.launchLocked(k, TriggerSchedule)

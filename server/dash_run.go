@@ -49,7 +49,10 @@ func (s *Server) pageRun(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "run", runView(data, s.now()))
+	page := runView(data, s.now())
+	title := page.Title
+	page.layout = s.layout(title, "")
+	s.render(w, r, http.StatusOK, "run", page)
 }
 
 // fetchRun reads what the page of the run in r's path shows.

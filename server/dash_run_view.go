@@ -166,6 +166,11 @@ type runPage struct {
 	BaselineNone         string
 	Cases                []caseView
 	FailingCases, Errors int
+	// Pruned says when retention deleted the run's samples ("": kept).
+	Pruned string
+	// BasePruned says the baseline's samples were deleted, so no case
+	// can be compared with it.
+	BasePruned bool
 }
 
 // runView is the run page of what fetchRun read.
@@ -175,6 +180,12 @@ func runView(data runData, now time.Time) runPage {
 		layout: layout{Title: fmt.Sprintf("Run %d: %s on %s", run.ID, run.Suite, run.Target), Now: fmtTime(now), Asset: assetVersion},
 		ID:     run.ID, Suite: run.Suite, Target: run.Target, PairHref: pairHref(run.Suite, run.Target),
 		Status: runChip(run.Status), ErrorText: run.ErrorText, SignoffHash: d.SignoffHash,
+	}
+	if !run.SamplesPrunedAt.IsZero() {
+		p.Pruned = fmtTime(run.SamplesPrunedAt)
+	}
+	if !data.base.Run.SamplesPrunedAt.IsZero() {
+		p.BasePruned = true
 	}
 	p.Summary = runSummary(run, d, now)
 	p.Thresholds = thresholdRows(run, d)

@@ -391,3 +391,21 @@ func TestDetectabilityShown(t *testing.T) {
 		t.Errorf("suite page of a suite that sees its min_effect warns or lacks its reach:\n%s", body)
 	}
 }
+
+// TestPrunedRunPage: a run whose samples retention deleted says so on its
+// page and in the API.
+func TestPrunedRunPage(t *testing.T) {
+	ctx := context.Background()
+	s, st := newServer(t, &fakeDaemon{})
+	if n, err := st.PruneSamples(ctx, time.Now().Add(time.Hour), store.Keep{}, 10); err != nil || n != 1 {
+		t.Fatalf("PruneSamples = %d, %v; want the one run", n, err)
+	}
+	code, body := get(t, s, "/runs/1")
+	if code != 200 || !strings.Contains(body, "samples and assertion results were deleted on") {
+		t.Errorf("GET /runs/1 of a pruned run = %d, want a note that its samples were deleted:\n%s", code, body)
+	}
+	code, body = get(t, s, "/api/runs/1")
+	if code != 200 || !strings.Contains(body, `"samples_pruned_at":"`) {
+		t.Errorf("GET /api/runs/1 of a pruned run = %d %s, want samples_pruned_at", code, body)
+	}
+}

@@ -234,3 +234,25 @@ func countValues(ctx context.Context, q querier, runID int64, col string, m map[
 	}
 	return rows.Err()
 }
+
+// DriftState is one pair's saved detector state (see LoadDriftState).
+type DriftState struct {
+	Suite, Target string
+	State         []byte
+	LastRunID     int64
+}
+
+// DriftStates returns every pair's saved detector state.
+func (s *Store) DriftStates(ctx context.Context) ([]DriftState, error) {
+	out, err := queryAll(ctx, s.r, func(sc scanner) (DriftState, error) {
+		var d DriftState
+		var st string
+		err := sc.Scan(&d.Suite, &d.Target, &st, &d.LastRunID)
+		d.State = []byte(st)
+		return d, err
+	}, `SELECT suite, target, state, last_run_id FROM drift_state ORDER BY suite, target`)
+	if err != nil {
+		return nil, fmt.Errorf("read drift states: %w", err)
+	}
+	return out, nil
+}

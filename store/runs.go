@@ -43,6 +43,10 @@ type Run struct {
 	// (the judge target's tokens at its price), kept apart from CostUSD.
 	// Written by FinishRun and ImportRuns; 0 for runs without a judge.
 	JudgeCostUSD float64
+
+	// SamplesPrunedAt is when retention deleted the run's samples and
+	// assertion results (storage.retain_samples); zero while they are kept.
+	SamplesPrunedAt time.Time
 }
 
 // RunFilter selects runs. Empty fields match everything.
@@ -82,7 +86,7 @@ const DefaultRunsLimit = 100
 const runColumns = `id, suite, target, run_trigger, status, started_at, finished_at,
 	suite_version, prompt_version, target_version, thresholds, cases, samples, errors,
 	pass_rate, mean_score, prompt_tokens, completion_tokens, cost_usd, duration_ms,
-	verdict, verdict_detail, detail, error_text, judge_cost_usd, role`
+	verdict, verdict_detail, detail, error_text, judge_cost_usd, role, samples_pruned_at`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -90,14 +94,14 @@ func scanRun(sc scanner) (Run, error) {
 	var (
 		r                   Run
 		started             string
-		finished            sql.NullString
+		finished, pruned    sql.NullString
 		passRate, meanScore sql.NullFloat64
 		cost, judgeCost     sql.NullFloat64
 	)
 	err := sc.Scan(&r.ID, &r.Suite, &r.Target, &r.Trigger, &r.Status, &started, &finished,
 		&r.SuiteVersion, &r.PromptVersion, &r.TargetVersion, &r.ThresholdsJSON, &r.Cases, &r.Samples, &r.Errors,
 		&passRate, &meanScore, &r.PromptTokens, &r.CompletionTokens, &cost, &r.DurationMS,
-		&r.Verdict, &r.VerdictDetail, &r.Detail, &r.ErrorText, &judgeCost, &r.Role)
+		&r.Verdict, &r.VerdictDetail, &r.Detail, &r.ErrorText, &judgeCost, &r.Role, &pruned)
 	if err != nil {
 		return Run{}, err
 	}
@@ -105,6 +109,9 @@ func scanRun(sc scanner) (Run, error) {
 		return Run{}, err
 	}
 	if r.FinishedAt, err = parseNullTime(finished); err != nil {
+		return Run{}, err
+	}
+	if r.SamplesPrunedAt, err = parseNullTime(pruned); err != nil {
 		return Run{}, err
 	}
 	r.PassRate, r.MeanScore = ptrOf(passRate), ptrOf(meanScore)

@@ -3,7 +3,10 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -63,7 +66,7 @@ var (
 	sampleColumns = []string{"run_id", "seq", "case_id", "case_index", "repeat_index", "output", "finish_reason",
 		"latency_ms", "prompt_tokens", "completion_tokens", "model", "fingerprint", "error_class", "error_text",
 		"attempts", "pass", "score",
-		"judge_model", "judge_fingerprint", "judge_prompt_tokens", "judge_completion_tokens", "judge_cost_usd", "turns"}
+		"judge_model", "judge_fingerprint", "judge_prompt_tokens", "judge_completion_tokens", "judge_cost_usd", "turns", "passed"}
 	resultColumns = []string{"run_id", "seq", "result_index", "assertion_type", "pass", "score", "weight", "reason", "turn"}
 )
 
@@ -103,7 +106,8 @@ func (s *Store) addSamples(ctx context.Context, runID int64, samples []Sample, s
 			err := si.add(ctx, runID, next+int64(i), sm.CaseID, sm.CaseIndex, sm.Repeat, sm.Output, sm.FinishReason,
 				finite(sm.LatencyMS), sm.PromptTokens, sm.CompletionTokens, sm.Model, sm.Fingerprint,
 				sm.ErrorClass, sm.ErrorText, sm.Attempts, sm.Pass, finite(sm.Score),
-				sm.JudgeModel, sm.JudgeFingerprint, sm.JudgePromptTokens, sm.JudgeCompletionTokens, finite(sm.JudgeCostUSD), sm.Turns)
+				sm.JudgeModel, sm.JudgeFingerprint, sm.JudgePromptTokens, sm.JudgeCompletionTokens, finite(sm.JudgeCostUSD), sm.Turns,
+				compactPasses(sm.Results))
 			if err != nil {
 				return err
 			}
@@ -115,6 +119,9 @@ func (s *Store) addSamples(ctx context.Context, runID int64, samples []Sample, s
 		defer ri.close()
 		for i, sm := range samples {
 			for j, r := range sm.Results {
+				if compactable(r) {
+					continue
+				}
 				if err := ri.add(ctx, runID, next+int64(i), j, r.Type, r.Pass, finite(r.Score), finite(r.Weight), r.Reason, r.Turn); err != nil {
 					return err
 				}
@@ -229,7 +236,7 @@ func (s *Store) samples(ctx context.Context, runID int64) ([]Sample, error) {
 
 	rows, err := tx.QueryContext(ctx, `SELECT seq, case_id, case_index, repeat_index, output, finish_reason,
 		latency_ms, prompt_tokens, completion_tokens, model, fingerprint, error_class, error_text, attempts, pass, score,
-		judge_model, judge_fingerprint, judge_prompt_tokens, judge_completion_tokens, judge_cost_usd, turns
+		judge_model, judge_fingerprint, judge_prompt_tokens, judge_completion_tokens, judge_cost_usd, turns, passed
 		FROM samples WHERE run_id = ? ORDER BY case_index, repeat_index, seq`, runID)
 	if err != nil {
 		return nil, err
@@ -238,18 +245,25 @@ func (s *Store) samples(ctx context.Context, runID int64) ([]Sample, error) {
 	var (
 		out   []Sample
 		bySeq = map[int64]int{}
+		// results holds each sample's results, compact and rows, with
+		// their indexes, until they are put in order.
+		results = map[int64][]indexedResult{}
 	)
 	for rows.Next() {
 		var (
 			sm                        Sample
 			seq                       int64
 			latency, score, judgeCost sql.NullFloat64
+			passed                    string
 		)
 		if err := rows.Scan(&seq, &sm.CaseID, &sm.CaseIndex, &sm.Repeat, &sm.Output, &sm.FinishReason,
 			&latency, &sm.PromptTokens, &sm.CompletionTokens, &sm.Model, &sm.Fingerprint, &sm.ErrorClass, &sm.ErrorText,
 			&sm.Attempts, &sm.Pass, &score,
-			&sm.JudgeModel, &sm.JudgeFingerprint, &sm.JudgePromptTokens, &sm.JudgeCompletionTokens, &judgeCost, &sm.Turns); err != nil {
+			&sm.JudgeModel, &sm.JudgeFingerprint, &sm.JudgePromptTokens, &sm.JudgeCompletionTokens, &judgeCost, &sm.Turns, &passed); err != nil {
 			return nil, err
+		}
+		if results[seq], err = expandPasses(passed); err != nil {
+			return nil, fmt.Errorf("sample %d of run %d: %w", seq, runID, err)
 		}
 		sm.RunID, sm.LatencyMS, sm.Score, sm.JudgeCostUSD = runID, latency.Float64, score.Float64, judgeCost.Float64
 		bySeq[seq] = len(out)
@@ -262,7 +276,7 @@ func (s *Store) samples(ctx context.Context, runID int64) ([]Sample, error) {
 		return nil, err
 	}
 
-	rrows, err := tx.QueryContext(ctx, `SELECT seq, assertion_type, pass, score, weight, reason, turn
+	rrows, err := tx.QueryContext(ctx, `SELECT seq, result_index, assertion_type, pass, score, weight, reason, turn
 		FROM assertion_results WHERE run_id = ? ORDER BY seq, result_index`, runID)
 	if err != nil {
 		return nil, fmt.Errorf("assertion results: %w", err)
@@ -272,20 +286,92 @@ func (s *Store) samples(ctx context.Context, runID int64) ([]Sample, error) {
 		var (
 			r             AssertionResult
 			seq           int64
+			index         int
 			score, weight sql.NullFloat64
 		)
-		if err := rrows.Scan(&seq, &r.Type, &r.Pass, &score, &weight, &r.Reason, &r.Turn); err != nil {
+		if err := rrows.Scan(&seq, &index, &r.Type, &r.Pass, &score, &weight, &r.Reason, &r.Turn); err != nil {
 			return nil, fmt.Errorf("assertion results: %w", err)
 		}
 		r.Score, r.Weight = score.Float64, weight.Float64
-		i, ok := bySeq[seq]
-		if !ok {
+		if _, ok := bySeq[seq]; !ok {
 			return nil, fmt.Errorf("assertion result of missing sample %d", seq)
 		}
-		out[i].Results = append(out[i].Results, r)
+		results[seq] = append(results[seq], indexedResult{index, r})
 	}
 	if err := rrows.Err(); err != nil {
 		return nil, fmt.Errorf("assertion results: %w", err)
+	}
+	for seq, rs := range results {
+		if len(rs) == 0 {
+			continue
+		}
+		slices.SortFunc(rs, func(a, b indexedResult) int { return a.index - b.index })
+		sm := &out[bySeq[seq]]
+		sm.Results = make([]AssertionResult, len(rs))
+		for i, r := range rs {
+			sm.Results[i] = r.AssertionResult
+		}
+	}
+	return out, nil
+}
+
+// indexedResult is an assertion result with its place among its sample's.
+type indexedResult struct {
+	index int
+	AssertionResult
+}
+
+// compactable reports whether r is kept in its sample's compact text
+// rather than as a row: a pass with no reason, finite numbers and a type
+// that needs no quoting.
+func compactable(r AssertionResult) bool {
+	return r.Pass && r.Reason == "" && r.Type != "" && !strings.ContainsAny(r.Type, " \n\t") &&
+		finite(r.Score).Valid && finite(r.Weight).Valid
+}
+
+// compactPasses is the compact text of results' compactable ones: a line
+// "index type score weight turn" each.
+func compactPasses(results []AssertionResult) string {
+	var b []byte
+	for i, r := range results {
+		if !compactable(r) {
+			continue
+		}
+		if len(b) > 0 {
+			b = append(b, '\n')
+		}
+		b = strconv.AppendInt(b, int64(i), 10)
+		b = append(b, ' ')
+		b = append(b, r.Type...)
+		b = append(b, ' ')
+		b = strconv.AppendFloat(b, r.Score, 'g', -1, 64)
+		b = append(b, ' ')
+		b = strconv.AppendFloat(b, r.Weight, 'g', -1, 64)
+		b = append(b, ' ')
+		b = strconv.AppendInt(b, int64(r.Turn), 10)
+	}
+	return string(b)
+}
+
+// expandPasses reads compactPasses' text back.
+func expandPasses(text string) ([]indexedResult, error) {
+	if text == "" {
+		return nil, nil
+	}
+	var out []indexedResult
+	for line := range strings.SplitSeq(text, "\n") {
+		f := strings.Fields(line)
+		if len(f) != 5 {
+			return nil, fmt.Errorf("compact assertion result %q: want 5 fields", line)
+		}
+		index, err1 := strconv.Atoi(f[0])
+		score, err2 := strconv.ParseFloat(f[2], 64)
+		weight, err3 := strconv.ParseFloat(f[3], 64)
+		turn, err4 := strconv.Atoi(f[4])
+		if err := errors.Join(err1, err2, err3, err4); err != nil {
+			return nil, fmt.Errorf("compact assertion result %q: %w", line, err)
+		}
+		out = append(out, indexedResult{index, AssertionResult{Type: f[1], Pass: true, Score: score, Weight: weight, Turn: turn}})
 	}
 	return out, nil
 }

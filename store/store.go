@@ -61,7 +61,12 @@ type Store struct {
 // Pragmas every connection gets. busy_timeout comes first (the driver
 // orders it so) so that the others wait for a lock instead of failing.
 var (
-	writerPragmas = []string{"busy_timeout(10000)", "foreign_keys(1)", "journal_mode(WAL)", "synchronous(NORMAL)"}
+	// auto_vacuum comes before journal_mode: a new file takes it when it is
+	// created (a file created before keeps its mode: see ReclaimSpace).
+	writerPragmas = []string{"busy_timeout(10000)", "foreign_keys(1)", "auto_vacuum(INCREMENTAL)", "journal_mode(WAL)", "synchronous(NORMAL)",
+		// After a checkpoint, a WAL grown past this (by a long reader or a
+		// burst of writes) is cut back to it.
+		"journal_size_limit(67108864)"}
 	readerPragmas = []string{"busy_timeout(10000)", "foreign_keys(1)", "query_only(1)"}
 )
 
