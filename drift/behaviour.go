@@ -16,11 +16,12 @@ import (
 //
 //   - cases: per case, the block's passes against the reference's,
 //     conditional on the case's total (hypergeometric, as CMH's strata), as
-//     z_i² summed over cases: Q = Σ z_i². Under "no change" E[z_i²] = 1 and
-//     Var[z_i²] = γ₂ + 2 (γ₂ the hypergeometric excess kurtosis), exactly;
-//     Q is referred to a scaled χ² with those two moments (Satterthwaite,
-//     Wilson–Hilferty). Each case is compared with itself, so moves up and
-//     down add instead of cancelling, and case difficulty does not enter.
+//     z_i² summed over cases: Q = Σ z_i². Under "no change" E[z_i²] = 1,
+//     and the variance and third moment of each z_i² come exactly from
+//     its hypergeometric law; Q is referred to the shifted, scaled χ² with
+//     those three moments (Pearson type III, Wilson–Hilferty). Each case is
+//     compared with itself, so moves up and down add instead of
+//     cancelling, and case difficulty does not enter.
 //   - answer length: per case, the mean log(1 + characters), block minus
 //     reference, paired t over cases (two-sided);
 //   - distinct-answer share: per case, the chance that two answers are the
@@ -401,7 +402,7 @@ func (b *BehaviourState) look(cfg Config) *BehaviourStatus {
 // casesSignal is the per-case test of "the cases moved".
 func casesSignal(b *BehaviourState, binary bool, st *BehaviourStatus) SignalResult {
 	res := SignalResult{Name: SignalCases, P: 1}
-	var q, eq, vq, before, after float64
+	var q, eq, vq, tq, before, after float64
 	var moves []CaseMove
 	paired := 0
 	for i, id := range b.Cases {
@@ -419,13 +420,14 @@ func casesSignal(b *BehaviourState, binary bool, st *BehaviourStatus) SignalResu
 			continue
 		}
 		x := int(math.Round(cp))
-		z2, g2, ok := hyperTerm(x, cn, int(math.Round(rp))+x, rn+cn)
+		z2, v2, t2, ok := hyperTerm(x, cn, int(math.Round(rp))+x, rn+cn)
 		if !ok {
 			continue
 		}
 		q += z2
 		eq++
-		vq += g2 + 2
+		vq += v2
+		tq += t2
 		res.N++
 	}
 	if paired > 0 {
@@ -458,59 +460,58 @@ func casesSignal(b *BehaviourState, binary bool, st *BehaviourStatus) SignalResu
 		return res
 	}
 	res.Stat = q
-	res.P = scaledChi2SF(q, eq, vq)
+	res.P = pearson3SF(q, eq, vq, tq)
 	return res
 }
 
 // hyperTerm is one case's z² under the hypergeometric law of its block
 // passes x among k block samples, given m passes among n samples in all,
-// with the law's excess kurtosis; ok is false when the case carries no
-// information (all passed or all failed).
-func hyperTerm(x, k, m, n int) (z2, g2 float64, ok bool) {
+// with the variance and third central moment of z² under that law
+// (E[z²] = 1), by enumerating the law's support (at most k + 1 values);
+// ok is false when the case carries no information (all passed or all
+// failed).
+func hyperTerm(x, k, m, n int) (z2, v2, t2 float64, ok bool) {
 	if m <= 0 || m >= n || k <= 0 || k >= n {
-		return 0, 0, false
+		return 0, 0, 0, false
 	}
 	N, K, r := float64(n), float64(m), float64(k)
 	mean := r * K / N
 	v := r * K * (N - K) * (N - r) / (N * N * (N - 1))
 	if v <= 0 {
-		return 0, 0, false
+		return 0, 0, 0, false
 	}
 	z2 = (float64(x) - mean) * (float64(x) - mean) / v
-	if n > 3 {
-		num := (N-1)*N*N*(N*(N+1)-6*K*(N-K)-6*r*(N-r)) + 6*r*K*(N-K)*(N-r)*(5*N-6)
-		den := r * K * (N - K) * (N - r) * (N - 2) * (N - 3)
-		g2 = num / den
-	} else {
-		g2 = hyperKurtosis(k, m, n)
-	}
-	return z2, g2, true
-}
-
-// hyperKurtosis is the excess kurtosis of the hypergeometric law by
-// enumeration (for populations too small for the closed form).
-func hyperKurtosis(k, m, n int) float64 {
+	// P(lo), then the ratio P(y+1)/P(y) = (m−y)(k−y)/((y+1)(n−m−k+y+1)).
 	lo, hi := max(0, k-(n-m)), min(k, m)
-	var m2, m4 float64
-	mean := float64(k) * float64(m) / float64(n)
-	for x := lo; x <= hi; x++ {
-		p := math.Exp(logChoose(m, x) + logChoose(n-m, k-x) - logChoose(n, k))
-		d := float64(x) - mean
-		m2 += p * d * d
-		m4 += p * d * d * d * d
+	p := math.Exp(logChoose(m, lo) + logChoose(n-m, k-lo) - logChoose(n, k))
+	for y := lo; y <= hi; y++ {
+		d := (float64(y)-mean)*(float64(y)-mean)/v - 1
+		v2 += p * d * d
+		t2 += p * d * d * d
+		p *= float64(m-y) * float64(k-y) / (float64(y+1) * float64(n-m-k+y+1))
 	}
-	if m2 <= 0 {
-		return 0
-	}
-	return m4/(m2*m2) - 3
+	return z2, v2, t2, true
 }
 
-// scaledChi2SF is P(Q > q) for Q with mean e and variance v, referred to
-// c·χ²_ν with the same two moments (Wilson–Hilferty for the χ²).
-func scaledChi2SF(q, e, v float64) float64 {
-	c := v / (2 * e)
-	nu := 2 * e * e / v
-	x := q / c
+// pearson3SF is P(Q > q) for Q with mean e, variance v and third central
+// moment t, referred to the shifted, scaled χ² with those three moments
+// (Pearson type III: Q ≈ a + b·χ²_ν, ν = 8/skew²), the χ² tail by
+// Wilson–Hilferty. Matching the skewness matters: Q sums skewed terms, and
+// the notices are judged far in its tail (1/(5·ARL0)).
+func pearson3SF(q, e, v, t float64) float64 {
+	if v <= 0 {
+		return 1
+	}
+	skew := t / math.Pow(v, 1.5)
+	if skew <= 1e-9 {
+		return NormalSF((q - e) / math.Sqrt(v))
+	}
+	nu := 8 / (skew * skew)
+	b := math.Sqrt(v / (2 * nu))
+	x := (q - e + b*nu) / b
+	if x <= 0 {
+		return 1
+	}
 	h := 2 / (9 * nu)
 	z := (math.Cbrt(x/nu) - (1 - h)) / math.Sqrt(h)
 	return NormalSF(z)

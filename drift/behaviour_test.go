@@ -146,3 +146,50 @@ func TestBehaviourShapes(t *testing.T) {
 		})
 	}
 }
+
+// TestCasesSignalCalibrated: under "no change" the cases signal's p-value
+// falls below α about α of the time, far into the tail, for a suite of 200
+// cases with difficulties spread from 0.3 to 0.9 and a block of 6 runs
+// against 20 (the null law is simulated directly, 40 000 looks).
+func TestCasesSignalCalibrated(t *testing.T) {
+	if testing.Short() {
+		t.Skip("40 000 simulated looks")
+	}
+	rng := rand.New(rand.NewPCG(11, 12))
+	const looks, n, refRuns, blockRuns = 40000, 200, 20, 6
+	ps := make([]float64, n)
+	for i := range ps {
+		ps[i] = 0.3 + 0.6*rng.Float64()
+	}
+	binom := func(k int, p float64) int {
+		c := 0
+		for range k {
+			if rng.Float64() < p {
+				c++
+			}
+		}
+		return c
+	}
+	counts := map[float64]int{1e-2: 0, 1e-3: 0}
+	for range looks {
+		b := &BehaviourState{Cases: make([]string, n)}
+		b.Ref.N, b.Ref.Pass = make([]int, n), make([]float64, n)
+		b.Block.N, b.Block.Pass = make([]int, n), make([]float64, n)
+		for i, p := range ps {
+			b.Ref.N[i], b.Ref.Pass[i] = refRuns, float64(binom(refRuns, p))
+			b.Block.N[i], b.Block.Pass[i] = blockRuns, float64(binom(blockRuns, p))
+		}
+		res := casesSignal(b, true, &BehaviourStatus{})
+		for a := range counts {
+			if res.P < a {
+				counts[a]++
+			}
+		}
+	}
+	for a, c := range counts {
+		want := a * looks
+		if sd := math.Sqrt(want); math.Abs(float64(c)-want) > 4*sd+2 {
+			t.Errorf("P(p < %g) = %d of %d looks, want about %.0f", a, c, looks, want)
+		}
+	}
+}
