@@ -320,3 +320,23 @@ func readmeCommand(t *testing.T, line, simAddr string, local func(string) string
 		}
 	}
 }
+
+// TestREADMESaysFirstBuildIsSlow: the first `go run` compiles evald and
+// its dependencies for a minute or two with nothing printed; the README
+// says so right after the command, so a new user does not think it hung.
+func TestREADMESaysFirstBuildIsSlow(t *testing.T) {
+	blocks := codeBlocks(t, "README.md", "sh")
+	if len(blocks) == 0 || !strings.Contains(blocks[0], "go run ./cmd/evald demo") {
+		t.Fatalf("README.md's first command is not the demo: %q", blocks)
+	}
+	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	after := text[strings.Index(text, blocks[0])+len(blocks[0]):]
+	para := after[:strings.Index(after, "\n\n## ")]
+	if !strings.Contains(para, "minute or two") || !strings.Contains(para, "compiles") {
+		t.Errorf("README.md does not say, after the demo command, that the first go run compiles for a minute or two:\n%s", para)
+	}
+}
