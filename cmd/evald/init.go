@@ -117,7 +117,9 @@ func cmdInit(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	fmt.Fprintf(stdout, "wrote %s, %s, %s and %s in %s\n", initFiles[0].name, initFiles[1].name, initFiles[2].name, initFiles[3].name, dir)
 	fmt.Fprintf(stdout, "recorded the first sign-off of suite support by %s in %s (commit it with the suite)\n", signer, governance.RecordFile)
-	fmt.Fprintf(stdout, "next:\n  evald sim &                          # the simulated endpoint the config points at\n  evald run --config %s    # exit 0: every case passes\n", cfg)
+	run := "evald run --config " + cfg
+	w := max(len(run), len("evald sim &")) + 2
+	fmt.Fprintf(stdout, "next:\n  %-*s# the simulated endpoint the config points at\n  %-*s# exit 0: every case passes\n", w, "evald sim &", w, run)
 	return nil
 }
 

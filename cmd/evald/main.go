@@ -10,8 +10,10 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"strings"
 	"syscall"
 
+	"github.com/evald/evald/internal/strictyaml"
 	"github.com/evald/evald/store"
 )
 
@@ -124,7 +126,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	c, ok := lookup(args[0])
 	if !ok {
-		fmt.Fprintf(stderr, "evald: unknown command %q\n\n", args[0])
+		var names []string
+		for _, c := range commands() {
+			names = append(names, c.name)
+		}
+		hint := strictyaml.Suggest(args[0], names)
+		if !strings.HasPrefix(hint, " (did you mean") {
+			hint = ""
+		}
+		fmt.Fprintf(stderr, "evald: unknown command %q%s\n\n", args[0], hint)
 		printUsage(stderr)
 		return exitUsage
 	}

@@ -25,6 +25,7 @@ func TestUnknownNamesEveryCommand(t *testing.T) {
 		{[]string{"regrade", "--config", cfg, "--run", "1", "fqa"}, `(did you mean faq?)`},
 		{[]string{"run", "--config", cfg, "--frmat", "json"}, "evald run: unknown flag --frmat (did you mean --format?)"},
 		{[]string{"history", "--config", cfg, "--jsn"}, "evald history: unknown flag --jsn (did you mean --json?)"},
+		{[]string{"rn", "faq"}, `evald: unknown command "rn" (did you mean run?)`},
 		{[]string{"silence", "--config", cfg, "--target", "prod", "--by", "a", "--reason", "b", "--for", "40d", "faq"}, "at most 720h (30 days)"},
 		{[]string{"silence", "--config", cfg, "--target", "prod", "--by", "a", "--reason", "b", "--for", "forever", "faq"}, "want a duration like 90s, 30m, 12h or 7d"},
 	} {
