@@ -109,6 +109,8 @@ func statusOf(latest, last *store.Run, silence *store.Silence, fail *daemon.Star
 					who = "judge"
 				}
 				add("info", "⇄", who+" "+drift.Words(v.Kind), v.Message)
+			case drift.KindBehaviourChanged:
+				add("info", "⇅", drift.Words(v.Kind), v.Message)
 			case drift.KindWarmingUp:
 				add("info", "◔", drift.Words(v.Kind), v.Message)
 			case drift.KindNewSegment:

@@ -356,15 +356,16 @@ func toChangeRow(c governance.Change) changeRow {
 // verdictChips are the drift verdicts' badges; their text is drift.Words,
 // the one vocabulary of docs/drift.md.
 var verdictChips = map[string]chip{
-	drift.KindRegressed:       {Class: "bad", Icon: "▼"},
-	drift.KindProviderChanged: {Class: "bad", Icon: "▼"},
-	drift.KindScorerChanged:   {Class: "warn", Icon: "⚖"},
-	drift.KindOK:              {Class: "ok", Icon: "✓"},
-	drift.KindRecovered:       {Class: "ok", Icon: "↑"},
-	drift.KindIdentityChanged: {Class: "info", Icon: "⇄"},
-	drift.KindWarmingUp:       {Class: "info", Icon: "◔"},
-	drift.KindNewSegment:      {Class: "info", Icon: "★"},
-	drift.KindSkipped:         {Class: "mute", Icon: "-"},
+	drift.KindRegressed:        {Class: "bad", Icon: "▼"},
+	drift.KindProviderChanged:  {Class: "bad", Icon: "▼"},
+	drift.KindScorerChanged:    {Class: "warn", Icon: "⚖"},
+	drift.KindOK:               {Class: "ok", Icon: "✓"},
+	drift.KindRecovered:        {Class: "ok", Icon: "↑"},
+	drift.KindIdentityChanged:  {Class: "info", Icon: "⇄"},
+	drift.KindBehaviourChanged: {Class: "info", Icon: "⇅"},
+	drift.KindWarmingUp:        {Class: "info", Icon: "◔"},
+	drift.KindNewSegment:       {Class: "info", Icon: "★"},
+	drift.KindSkipped:          {Class: "mute", Icon: "-"},
 }
 
 func verdictChip(kind string) chip {
