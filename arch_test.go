@@ -89,6 +89,9 @@ func TestImportFences(t *testing.T) {
 		"runner":     {module + "/store", module + "/daemon", module + "/server", module + "/alerts", module + "/drift", "database/sql"},
 		"alerts":     {module + "/store", module + "/daemon", module + "/server", module + "/runner", "database/sql"},
 		"daemon":     {module + "/server", "database/sql", "net/http/httptest"},
+		// telemetry exports what a run did; it stores, pages and decides
+		// nothing.
+		"telemetry": {module + "/store", module + "/daemon", module + "/server", module + "/alerts", module + "/drift", "database/sql"},
 		// server reads the store and asks the daemon; it never runs SQL,
 		// calls a model, pages anyone or schedules anything itself.
 		"server": {"database/sql", "modernc.org/sqlite", module + "/alerts", module + "/sim",

@@ -17,6 +17,8 @@ type Config struct {
 	Alerts Alerts
 	// Governance holds the rules of the audit chain and of sign-offs.
 	Governance Governance
+	// Telemetry configures the export of runs as OpenTelemetry traces.
+	Telemetry Telemetry
 	// EnvLines is the line of each field that names an environment
 	// variable, by field path ("targets[0].api_key_env"), for the problems
 	// of unset variables (see EnvRefs). Configs built by hand leave it nil
@@ -171,6 +173,24 @@ var PagerDutySeverities = []string{"critical", "error", "warning", "info"}
 // package's Kinds; a test keeps the two lists equal).
 var AlertKinds = []string{"regression", "scorer_changed", "threshold_failure", "could_not_measure", "identity_changed", "behaviour_changed",
 	"threshold_change_pending", "budget_exhausted", "config_reload_failed", "judge_calibration_failed", "audit_appended", "missed_run"}
+
+// Telemetry configures OpenTelemetry export.
+type Telemetry struct {
+	OTLP *OTLP // nil: no export
+}
+
+// OTLP exports a span per run, with a child per sample, to an
+// OpenTelemetry collector over OTLP/HTTP (protobuf). Export is fail-open:
+// runs never wait on or fail because of the collector.
+type OTLP struct {
+	// Endpoint is the collector's base URL ("http://127.0.0.1:4318"); a
+	// URL without a path gets the traces path /v1/traces.
+	Endpoint string
+	// HeadersEnv names the variable holding headers for every export
+	// ("key=value,key2=value2", as OTEL_EXPORTER_OTLP_HEADERS; often an API
+	// key), "" none.
+	HeadersEnv string
+}
 
 // Governance configures the governance records.
 type Governance struct {

@@ -55,6 +55,9 @@ func (c *Config) EnvRefs() []EnvRef {
 	if h := c.Alerts.Heartbeat; h != nil {
 		add("alerts.heartbeat.url_env", h.URLEnv, "")
 	}
+	if o := c.Telemetry.OTLP; o != nil {
+		add("telemetry.otlp.headers_env", o.HeadersEnv, "")
+	}
 	add("governance.audit_key_env", c.Governance.AuditKeyEnv, "")
 	slices.SortStableFunc(out, func(a, b EnvRef) int { return a.Line - b.Line })
 	return out

@@ -108,7 +108,7 @@ func (osFiles) loadSuite(name string, max int64) (*evals.Suite, error) {
 }
 
 var (
-	topKeys     = []string{"storage", "server", "targets", "judge", "suites", "alerts", "governance"}
+	topKeys     = []string{"storage", "server", "targets", "judge", "suites", "alerts", "governance", "telemetry"}
 	targetKeys  = []string{"name", "base_url", "api_key_env", "model", "embedding_model", "params", "concurrency", "rps", "timeout", "retries", "price", "max_response_bytes", "max_usage_tokens", "follow_redirects"}
 	paramKeys   = []string{"temperature", "top_p", "max_tokens", "seed", "response_format", "tools"}
 	suiteRefKey = []string{"file", "targets", "schedule", "budget_usd_per_day", "max_file_bytes"}
@@ -182,6 +182,9 @@ func parseConfig(src source, name string, p *evals.Problems) *Config {
 	}
 	if n := f["alerts"]; n != nil && !strictyaml.IsNull(n) {
 		cfg.Alerts = d.alerts(n)
+	}
+	if n := f["telemetry"]; n != nil && !strictyaml.IsNull(n) {
+		cfg.Telemetry = d.telemetry(n)
 	}
 	if n := f["governance"]; n != nil && !strictyaml.IsNull(n) {
 		cfg.Governance = d.governance(n)
@@ -717,6 +720,31 @@ func (d *decoder) pagerDuty(n *yaml.Node) *PagerDutyAlerts {
 		}
 	}
 	return p
+}
+
+func (d *decoder) telemetry(n *yaml.Node) Telemetry {
+	var t Telemetry
+	f, ok := d.Fields(n, "telemetry", "a mapping", "otlp")
+	if !ok {
+		return t
+	}
+	v := f["otlp"]
+	if v == nil || strictyaml.IsNull(v) {
+		return t
+	}
+	of, ok := d.Fields(v, "telemetry.otlp", "a mapping", "endpoint", "headers_env")
+	if !ok {
+		return t
+	}
+	o := &OTLP{}
+	if e, en, ok := d.required(of, v, "telemetry.otlp", "endpoint"); ok && d.httpURL(en, "telemetry.otlp.endpoint", e) {
+		o.Endpoint = e
+	}
+	if x := of["headers_env"]; x != nil {
+		o.HeadersEnv = d.env(x, "telemetry.otlp.headers_env")
+	}
+	t.OTLP = o
+	return t
 }
 
 // readErr shortens a read error: the path is printed already.

@@ -19,6 +19,7 @@ import (
 	"github.com/evald/evald/governance"
 	"github.com/evald/evald/runner"
 	"github.com/evald/evald/store"
+	"github.com/evald/evald/telemetry"
 )
 
 // Options wire a Daemon.
@@ -74,6 +75,9 @@ type Options struct {
 	// With it, New and Reload refuse a configuration whose scheduled runs
 	// or sinks need a variable that Getenv leaves empty.
 	Alerts bool
+	// TelemetryClient is the HTTP client of the OTLP export (default: the
+	// exporter's own).
+	TelemetryClient *http.Client
 	// MissedCheck is how often the missed-run watch checks every
 	// scheduled pair (default DefaultMissedCheck).
 	MissedCheck time.Duration
@@ -98,6 +102,8 @@ type Daemon struct {
 
 	metrics  *metrics
 	alerting *alerting // nil when alerts are off
+	// telemetry exports runs (nil without telemetry.otlp).
+	telemetry *telemetry.Exporter
 
 	mu        sync.Mutex
 	project   *configs.Project
@@ -229,6 +235,7 @@ func New(opts Options) (*Daemon, error) {
 		}
 		d.alerting = a
 	}
+	d.telemetry = d.newTelemetry(opts.Project.Config)
 	d.metrics.reloadOK.Set(1)
 	d.metrics.dbCheckOK.Set(1)
 	d.metrics.reloadTime.Set(float64(opts.Now().Unix()))

@@ -115,7 +115,7 @@ type harness struct {
 	provs map[string]*fakeProvider
 }
 
-func newHarness(t *testing.T, proj *configs.Project, mk func(target string) *fakeProvider, mod func(*Options)) *harness {
+func newHarness(t testing.TB, proj *configs.Project, mk func(target string) *fakeProvider, mod func(*Options)) *harness {
 	t.Helper()
 	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "evald.db"))
 	if err != nil {

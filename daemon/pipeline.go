@@ -16,6 +16,7 @@ import (
 	"github.com/evald/evald/runner"
 	"github.com/evald/evald/scoring"
 	"github.com/evald/evald/store"
+	"github.com/evald/evald/telemetry"
 )
 
 // Triggers say who started a run.
@@ -133,8 +134,10 @@ func (d *Daemon) Evaluate(ctx context.Context, req Request) (*Result, error) {
 	if err := d.startRun(ctx, ev); err != nil {
 		return nil, err
 	}
+	ev.span = d.startSpan(ev)
 	sum, tally, err := d.executeRun(ctx, ev)
 	if err != nil {
+		ev.span.End(string(store.StatusErrored), nil, nil, err.Error(), d.opts.Now())
 		return nil, d.closeErrored(ctx, ev.run, err)
 	}
 	c := classify(classifyInput{
@@ -144,8 +147,10 @@ func (d *Daemon) Evaluate(ctx context.Context, req Request) (*Result, error) {
 	})
 	res, err := d.record(ctx, ev, sum, tally.scores, tally.shapes, c)
 	if err != nil {
+		ev.span.End(string(store.StatusErrored), nil, nil, err.Error(), d.opts.Now())
 		return nil, d.closeErrored(ctx, ev.run, err)
 	}
+	ev.span.End(string(res.Run.Status), res.Run.PassRate, res.Run.MeanScore, res.Run.ErrorText, res.Run.FinishedAt)
 	d.report(ev, res)
 	res.Calibration = d.calibrateAfter(ctx, req, res.Run, ev.suite, ev.judge, sum)
 	if d.opts.OnRun != nil {
@@ -165,6 +170,8 @@ type evaluation struct {
 	// run is the stored run, from startRun on; record completes it.
 	run store.Run
 	log *slog.Logger
+	// span exports the run (nil without telemetry.otlp).
+	span *telemetry.RunSpan
 }
 
 // prepare resolves the request's names, provider and judge, and records
@@ -261,7 +268,7 @@ func (d *Daemon) startRun(ctx context.Context, ev *evaluation) error {
 // when ctx is done.
 func (d *Daemon) executeRun(ctx context.Context, ev *evaluation) (_ runner.Summary, _ *sampleWriter, err error) {
 	defer recovered(&err)
-	w := &sampleWriter{d: d, target: ev.target.Name, runID: ev.run.ID, cases: make([]CaseFailure, len(ev.suite.Cases)), scores: caseScores{}, shapes: caseShapes{}}
+	w := &sampleWriter{d: d, target: ev.target.Name, runID: ev.run.ID, cases: make([]CaseFailure, len(ev.suite.Cases)), scores: caseScores{}, shapes: caseShapes{}, span: ev.span}
 	rt := runner.Target{
 		Name:     ev.target.Name,
 		Provider: ev.prov,
@@ -429,6 +436,7 @@ type sampleWriter struct {
 	buf     []store.Sample
 	err     error
 	cases   []CaseFailure
+	span    *telemetry.RunSpan
 }
 
 func (w *sampleWriter) add(s runner.Sample, more bool) {
@@ -453,6 +461,7 @@ func (w *sampleWriter) add(s runner.Sample, more bool) {
 		}
 	}
 	w.d.metrics.observeSample(w.target, s)
+	w.span.Sample(s, w.d.opts.Now())
 	w.scores.add(s)
 	w.shapes.add(s)
 	w.buf = append(w.buf, toStore(s))

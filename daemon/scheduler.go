@@ -261,6 +261,7 @@ func (d *Daemon) Stop(ctx context.Context) error {
 				d.log.Warn("alerts left in the outbox for the next start", "err", err)
 			}
 		}
+		d.stopTelemetry(ctx)
 		d.cancelBg()
 		bgDone := make(chan struct{})
 		go func() {
