@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/evald/evald/configs"
@@ -175,5 +176,51 @@ func TestDemoAgentSuitePagesOnTheUpdate(t *testing.T) {
 	changed := regexp.MustCompile(`called (lookup|cancel|refund)_order\(order_id=[A-K][0-9]\) where it called (lookup|cancel|refund)_order\(order_id=[A-K][0-9]\)`)
 	if !changed.Match(page) {
 		t.Errorf("the regressed run's page names no changed tool call:\n%s", page)
+	}
+}
+
+// TestRunAgentCache: an agent suite's candidate run re-run with --cache
+// sends nothing: its conversations are answered from the cache, tool calls
+// and all, with the same verdicts.
+func TestRunAgentCache(t *testing.T) {
+	var requests atomic.Int64
+	inner := agentEndpoint(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		resp, err := http.Post(inner+"/chat/completions", "application/json", r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		w.WriteHeader(resp.StatusCode)
+		io.Copy(w, resp.Body)
+	}))
+	t.Cleanup(srv.Close)
+	cfg := agentProject(t, srv.URL+"/v1")
+	dir := t.TempDir()
+	args := []string{"run", "--config", cfg, "--baseline", "none", "--cache", dir, "--format", "json", "agent"}
+	code, first, errOut := evald(t, args...)
+	if code != exitFailed {
+		t.Fatalf("first run = exit %d: %s", code, errOut)
+	}
+	sent := requests.Load()
+	if sent == 0 {
+		t.Fatal("the first run sent no request")
+	}
+	code, second, errOut := evald(t, args...)
+	if now := requests.Load(); code != exitFailed || now != sent {
+		t.Errorf("cached re-run = exit %d, %d more requests (%s); want %d and none", code, now-sent, errOut, exitFailed)
+	}
+	reasons := func(out string) string {
+		var rep struct {
+			FailedCases []struct{ Reasons []string } `json:"failed_cases"`
+		}
+		json.Unmarshal([]byte(out), &rep)
+		b, _ := json.Marshal(rep.FailedCases)
+		return string(b)
+	}
+	if a, b := reasons(first), reasons(second); a != b || !strings.Contains(a, "turn 2") {
+		t.Errorf("failed cases first %s, cached %s; want the same, naming turn 2", a, b)
 	}
 }

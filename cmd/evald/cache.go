@@ -219,3 +219,47 @@ func (p *cachedProvider) Complete(ctx context.Context, msgs []evals.Message) (ru
 	}
 	return r, nil
 }
+
+var _ runner.ToolProvider = (*cachedProvider)(nil)
+
+// CompleteChat answers an agent suite's request (a conversation with tool
+// calls and the suite's tools) from the cache like Complete: the key is
+// the whole request, so the n-th identical conversation gets the n-th
+// stored answer. A provider that cannot carry conversations fails as it
+// would uncached.
+func (p *cachedProvider) CompleteChat(ctx context.Context, req runner.ChatRequest) (runner.Response, error) {
+	tp, ok := p.next.(runner.ToolProvider)
+	if !ok {
+		return runner.Response{}, &runner.CallError{Class: runner.ClassClient, Err: errors.New("the target's provider cannot send tool calls or conversations")}
+	}
+	b, err := json.Marshal(struct {
+		TargetVersion string             `json:"target_version"`
+		Chat          runner.ChatRequest `json:"chat"`
+	}{p.version, req})
+	if err != nil {
+		return tp.CompleteChat(ctx, req)
+	}
+	h := sha256.Sum256(b)
+	p.c.mu.Lock()
+	n := p.c.seen[string(h[:])]
+	p.c.seen[string(h[:])] = n + 1
+	p.c.mu.Unlock()
+	key := occurrenceKey(h, n)
+	if r, ok := p.c.get(key); ok {
+		p.c.hits.Add(1)
+		p.c.mu.Lock()
+		p.c.byVersion[p.version]++
+		p.c.mu.Unlock()
+		return r, nil
+	}
+	p.c.misses.Add(1)
+	r, err := tp.CompleteChat(ctx, req)
+	if err != nil {
+		return r, err
+	}
+	if werr := p.c.put(key, r); werr != nil {
+		werr = fmt.Errorf("write to the response cache %s: %w", p.c.dir, werr)
+		p.c.writeErr.CompareAndSwap(nil, &werr)
+	}
+	return r, nil
+}
