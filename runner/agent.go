@@ -42,6 +42,11 @@ type ChatMessage struct {
 	ToolCallID string
 }
 
+// maxCallsPerReply bounds the tool calls evald answers in one reply: a
+// reply with more fails its turn, so that a runaway model cannot grow the
+// conversation (and the stored trajectory) without bound.
+const maxCallsPerReply = 64
+
 // agentic reports whether a case goes through the tool loop: its suite
 // declares tools or tool results, or the case is a conversation.
 func agentic(s *evals.Suite, c *evals.Case) bool {
@@ -100,6 +105,11 @@ func executeAgent(ctx context.Context, suite *evals.Suite, caseIndex, repeat int
 			}
 			if len(resp.ToolCalls) == 0 {
 				rec.Output = resp.Text
+				break
+			}
+			if n := len(resp.ToolCalls); n > maxCallsPerReply {
+				rec.Output = resp.Text
+				rec.Failure = fmt.Sprintf("answered with %d tool calls in one reply; evald answers at most %d", n, maxCallsPerReply)
 				break
 			}
 			if step == suite.ToolSteps() {

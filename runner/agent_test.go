@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -328,5 +329,24 @@ func TestRegradeAgentTurns(t *testing.T) {
 	res, _ = Regrade(context.Background(), judgeOf(t, js.URL, nil), suite.Cases, []StoredOutput{{CaseIndex: 0, Text: samples[0].Text}}, fast)
 	if res.Samples[0].Pass {
 		t.Errorf("regrade without the stored turns passed")
+	}
+}
+
+// TestAgentTooManyCallsFailTheTurn: a reply with more tool calls than evald
+// answers fails the turn instead of growing the conversation.
+func TestAgentTooManyCallsFailTheTurn(t *testing.T) {
+	suite := parseAgent(t, agentYAML)
+	var calls [][3]string
+	for i := range maxCallsPerReply + 1 {
+		calls = append(calls, [3]string{fmt.Sprintf("c%d", i), "lookup_order", `{"order_id":"A1"}`})
+	}
+	srv, requests := agentServer(t, func(wireReq) string { return toolCallsReply(calls...) })
+	_, samples := collect(t, context.Background(), suite, target(t, srv.URL, nil), fast)
+	s := samples[0]
+	if s.Pass || s.ErrClass != "" || !strings.Contains(s.Turns[0].Failure, "65 tool calls in one reply") || len(s.Turns[0].Calls) != 0 {
+		t.Errorf("sample pass %v err %q turn 1 %+v; want a failed turn with no call answered", s.Pass, s.ErrClass, s.Turns[0].Failure)
+	}
+	if got, want := len(requests()), 2; got != want {
+		t.Errorf("requests = %d, want %d (one per turn)", got, want)
 	}
 }
