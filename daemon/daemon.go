@@ -122,6 +122,9 @@ type Daemon struct {
 	// watchFrom is when the missed-run watch began to watch each
 	// scheduled pair: Start, or the reload that added it.
 	watchFrom map[runKey]time.Time
+	// pairLocks holds a *sync.Mutex per runKey: a production run's verdict
+	// and the missed-run watch's decision on its pair do not interleave.
+	pairLocks sync.Map
 	// lastWatch is when the missed-run watch last checked (Start, before
 	// its first check): see schedulerHealth.
 	lastWatch time.Time

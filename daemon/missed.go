@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -81,21 +82,37 @@ func (d *Daemon) checkMissed(ctx context.Context) (overdue int) {
 		if ctx.Err() != nil {
 			return overdue
 		}
-		ev, err := d.missed(ctx, p, proj.Config.Alerts.MissedAfter, now)
-		if err != nil {
-			overdue++
-			d.log.Error("check for missed runs", "suite", p.k.suite, "target", p.k.target, "err", err)
-			continue
-		}
-		if ev != nil {
+		if d.checkPair(ctx, p, proj.Config.Alerts.MissedAfter, now) {
 			overdue++
 		}
-		d.raise(ctx, p.k.suite, p.k.target, alerts.KindMissedRun, ev, "the pair is within alerts.missed_after again")
 	}
 	d.mu.Lock()
 	d.lastWatch = d.opts.Now()
 	d.mu.Unlock()
 	return overdue
+}
+
+// checkPair decides the pair's missed_run and reports whether it is
+// overdue (or could not be checked). It holds the pair's lock, as a
+// production run does while it records its verdict and alerts, so that a
+// run completing meanwhile is either seen or resolves what this opens.
+func (d *Daemon) checkPair(ctx context.Context, p watchedPair, missedAfter time.Duration, now time.Time) bool {
+	defer d.lockPair(p.k)()
+	ev, err := d.missed(ctx, p, missedAfter, now)
+	if err != nil {
+		d.log.Error("check for missed runs", "suite", p.k.suite, "target", p.k.target, "err", err)
+		return true
+	}
+	d.raise(ctx, p.k.suite, p.k.target, alerts.KindMissedRun, ev, "the pair is within alerts.missed_after again")
+	return ev != nil
+}
+
+// lockPair locks k's pair lock and returns its unlock.
+func (d *Daemon) lockPair(k runKey) func() {
+	m, _ := d.pairLocks.LoadOrStore(k, &sync.Mutex{})
+	mu := m.(*sync.Mutex)
+	mu.Lock()
+	return mu.Unlock
 }
 
 // missed returns the pair's missed_run event at now, or nil when its last

@@ -323,7 +323,10 @@ func (d *Daemon) record(ctx context.Context, ev *evaluation, sum runner.Summary,
 		return res, nil
 	}
 	// Every production run is fed to the detector (errored and interrupted
-	// runs are skipped by it and leave its statistic alone).
+	// runs are skipped by it and leave its statistic alone). The missed-run
+	// watch waits while the pair's verdict and alerts are written, so that
+	// it never reopens what this run resolves.
+	defer d.lockPair(runKey{run.Suite, run.Target})()
 	st, verdict, err := d.detect(wctx, *run, ev.suite, sum, scores, shapes)
 	if err != nil {
 		return nil, err
