@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/evald/evald/daemon"
@@ -172,7 +173,7 @@ func (s *Server) pageSuite(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		p.Cost = fmtUSD(cost)
-		det, ok, err := s.opts.Daemon.Detectability(ctx, suite, target)
+		det, ok, err := s.detectability(ctx, suite, target, latest, now)
 		if err != nil {
 			s.pageError(w, r, err)
 			return
@@ -783,3 +784,49 @@ func legend() []legendItem {
 
 // powerText is the detector's reach in one line (drift.Detectability.Summary).
 func powerText(d drift.Detectability) string { return d.Summary() }
+
+// detectCache keeps each pair's detectability (drift.Assess costs tens of
+// milliseconds) until the pair records a new run or the minute turns, so a
+// reloaded configuration shows within a minute.
+type detectCache struct {
+	mu sync.Mutex
+	m  map[[2]string]detectEntry
+}
+
+type detectKey struct {
+	newestID     int64
+	newestStatus store.Status
+	minute       time.Time
+}
+
+type detectEntry struct {
+	key detectKey
+	det drift.Detectability
+	ok  bool
+}
+
+// detectability is the daemon's Detectability of the pair, cached.
+func (s *Server) detectability(ctx context.Context, suite, target string, latest *store.Run, now time.Time) (drift.Detectability, bool, error) {
+	key := detectKey{minute: now.Truncate(time.Minute)}
+	if latest != nil {
+		key.newestID, key.newestStatus = latest.ID, latest.Status
+	}
+	c := &s.detects
+	c.mu.Lock()
+	e, ok := c.m[[2]string{suite, target}]
+	c.mu.Unlock()
+	if ok && e.key == key {
+		return e.det, e.ok, nil
+	}
+	det, found, err := s.opts.Daemon.Detectability(ctx, suite, target)
+	if err != nil {
+		return det, found, err
+	}
+	c.mu.Lock()
+	if c.m == nil {
+		c.m = map[[2]string]detectEntry{}
+	}
+	c.m[[2]string{suite, target}] = detectEntry{key: key, det: det, ok: found}
+	c.mu.Unlock()
+	return det, found, nil
+}

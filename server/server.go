@@ -78,6 +78,8 @@ type Server struct {
 	done chan error
 	// trends caches the overview's sparkline points.
 	trends trendCache
+	// detects caches the suite pages' detectability.
+	detects detectCache
 }
 
 // New binds the listener and builds the routes; Start serves.

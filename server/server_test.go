@@ -31,9 +31,14 @@ type fakeDaemon struct {
 	dbProblem string
 	// detect is the Detectability of every pair (nil: not configured).
 	detect *drift.Detectability
+	// detectCalls counts the calls of Detectability.
+	detectCalls int
 }
 
 func (f *fakeDaemon) Detectability(context.Context, string, string) (drift.Detectability, bool, error) {
+	f.mu.Lock()
+	f.detectCalls++
+	f.mu.Unlock()
 	if f.detect == nil {
 		return drift.Detectability{}, false, nil
 	}
@@ -407,5 +412,40 @@ func TestPrunedRunPage(t *testing.T) {
 	code, body = get(t, s, "/api/runs/1")
 	if code != 200 || !strings.Contains(body, `"samples_pruned_at":"`) {
 		t.Errorf("GET /api/runs/1 of a pruned run = %d %s, want samples_pruned_at", code, body)
+	}
+}
+
+// TestDetectabilityCached: the suite page asks the daemon for the pair's
+// detectability once a minute, and again at once after a new run.
+func TestDetectabilityCached(t *testing.T) {
+	ctx := context.Background()
+	det := drift.Assess(drift.Config{Binary: true, ARL0: 8760}, 200, 1, nil)
+	d := &fakeDaemon{detect: &det}
+	s, st := newServer(t, d)
+	var mu sync.Mutex
+	now := time.Date(2026, 1, 1, 12, 0, 10, 0, time.UTC)
+	s.opts.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	calls := func() int { d.mu.Lock(); defer d.mu.Unlock(); return d.detectCalls }
+	for range 3 {
+		if code, _ := get(t, s, "/suites/faq/prod"); code != 200 {
+			t.Fatalf("suite page = %d", code)
+		}
+	}
+	if got := calls(); got != 1 {
+		t.Errorf("three suite page loads in a minute asked for the detectability %d times, want 1", got)
+	}
+	mu.Lock()
+	now = now.Add(time.Minute)
+	mu.Unlock()
+	get(t, s, "/suites/faq/prod")
+	if got := calls(); got != 2 {
+		t.Errorf("after the minute turned: %d calls, want 2", got)
+	}
+	if _, err := st.CreateRun(ctx, store.Run{Suite: "faq", Target: "prod", Trigger: "schedule"}); err != nil {
+		t.Fatal(err)
+	}
+	get(t, s, "/suites/faq/prod")
+	if got := calls(); got != 3 {
+		t.Errorf("after a new run: %d calls, want 3", got)
 	}
 }
