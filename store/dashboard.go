@@ -220,7 +220,9 @@ func (s *Store) RunPoints(ctx context.Context, suite, target string, since time.
 	for i := range vals {
 		ptrs[i] = &vals[i]
 	}
-	wrap := func(err error) error { return fmt.Errorf("run points of suite %s on target %s: %w", suite, target, err) }
+	wrap := func(err error) error {
+		return fmt.Errorf("run points of suite %s on target %s: %w", suite, target, err)
+	}
 	for rows.Next() {
 		// Scanning into interfaces skips database/sql's conversions, which
 		// cost more than the query on a year of runs (as in trend).
