@@ -70,9 +70,33 @@ type Target struct {
 	// FollowRedirects lets requests follow an endpoint's redirects; the
 	// key is never sent on to another scheme, host or port.
 	FollowRedirects bool
+	// Provider is the target's API (platform): "" for ProviderOpenAI (any
+	// OpenAI-compatible endpoint, the default) or ProviderAzure (Azure
+	// OpenAI: the key goes in the api-key header, requests to
+	// BASE/openai/deployments/DEPLOYMENT/...?api-version=APIVERSION). It
+	// is part of the target's version.
+	Provider string
+	// Deployment is an Azure target's deployment (default: Model).
+	Deployment string
+	// APIVersion is an Azure target's api-version (default
+	// DefaultAzureAPIVersion).
+	APIVersion string
 	// Line is where the target is defined in the config, for error messages.
 	Line int
 }
+
+// Target providers.
+const (
+	ProviderOpenAI = "openai"
+	ProviderAzure  = "azure"
+)
+
+// Providers lists the values targets[].provider takes.
+var Providers = []string{ProviderOpenAI, ProviderAzure}
+
+// DefaultAzureAPIVersion is the Azure OpenAI api-version sent when a
+// target sets none.
+const DefaultAzureAPIVersion = "2024-10-21"
 
 // Params are the sampling parameters sent with every request.
 type Params struct {

@@ -109,7 +109,7 @@ func (osFiles) loadSuite(name string, max int64) (*evals.Suite, error) {
 
 var (
 	topKeys     = []string{"storage", "server", "targets", "judge", "suites", "alerts", "governance", "telemetry"}
-	targetKeys  = []string{"name", "base_url", "api_key_env", "model", "embedding_model", "params", "concurrency", "rps", "timeout", "retries", "price", "max_response_bytes", "max_usage_tokens", "follow_redirects"}
+	targetKeys  = []string{"name", "base_url", "api_key_env", "model", "embedding_model", "params", "concurrency", "rps", "timeout", "retries", "price", "max_response_bytes", "max_usage_tokens", "follow_redirects", "provider", "deployment", "api_version"}
 	paramKeys   = []string{"temperature", "top_p", "max_tokens", "seed", "response_format", "tools"}
 	suiteRefKey = []string{"file", "targets", "schedule", "budget_usd_per_day", "max_file_bytes"}
 	targetName  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
@@ -353,6 +353,43 @@ func (d *decoder) target(n *yaml.Node, field string) (Target, bool) {
 	if v := f["follow_redirects"]; v != nil {
 		if b, ok := d.Bool(v, strictyaml.Key(field, "follow_redirects")); ok {
 			t.FollowRedirects = b
+		}
+	}
+	if v := f["provider"]; v != nil && !strictyaml.IsNull(v) {
+		if p, ok := d.Str(v, strictyaml.Key(field, "provider")); ok {
+			if slices.Contains(Providers, p) {
+				t.Provider = p
+				if p == ProviderOpenAI {
+					t.Provider = "" // the default, spelled out
+				}
+			} else {
+				d.FailGot(v, strictyaml.Key(field, "provider"), ErrInvalid, "must be one of %s", strings.Join(Providers, ", "))
+			}
+		}
+	}
+	for _, k := range []string{"deployment", "api_version"} {
+		v := f[k]
+		if v == nil || strictyaml.IsNull(v) {
+			continue
+		}
+		if t.Provider != ProviderAzure {
+			d.Fail(v, strictyaml.Key(field, k), ErrInvalid, "goes with provider: azure")
+			continue
+		}
+		if s, ok := d.NonEmpty(v, strictyaml.Key(field, k)); ok {
+			if k == "deployment" {
+				t.Deployment = s
+			} else {
+				t.APIVersion = s
+			}
+		}
+	}
+	if t.Provider == ProviderAzure {
+		if t.Deployment == "" {
+			t.Deployment = t.Model
+		}
+		if t.APIVersion == "" {
+			t.APIVersion = DefaultAzureAPIVersion
 		}
 	}
 	if v := f["price"]; v != nil && !strictyaml.IsNull(v) {

@@ -451,3 +451,25 @@ func TestRetainSamples(t *testing.T) {
 		}
 	}
 }
+
+// The platform is part of a target's identity: the same model on Azure is
+// another target version, and the versions of OpenAI targets stay as they
+// were.
+func TestTargetVersionHasPlatform(t *testing.T) {
+	oa := Target{Name: "t", BaseURL: "https://x.example/v1", Model: "gpt-4o-mini"}
+	spelled := oa
+	spelled.Provider = ""
+	az := oa
+	az.Provider, az.Deployment, az.APIVersion = ProviderAzure, "gpt-4o-mini", DefaultAzureAPIVersion
+	az2 := az
+	az2.APIVersion = "2025-01-01-preview"
+	if oa.Version() != spelled.Version() {
+		t.Error("provider openai spelled out changed the version")
+	}
+	if oa.Version() == az.Version() {
+		t.Error("the same model on Azure has the OpenAI target's version")
+	}
+	if az.Version() == az2.Version() {
+		t.Error("another api-version has the same target version")
+	}
+}

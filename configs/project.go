@@ -181,6 +181,11 @@ func (t Target) Version() string {
 	if t.EmbeddingModel != "" {
 		v["embedding_model"] = t.EmbeddingModel
 	}
+	// The platform is part of the identity: the same model on Azure is
+	// another target version. OpenAI-compatible targets keep theirs.
+	if t.Provider != "" && t.Provider != ProviderOpenAI {
+		v["provider"], v["deployment"], v["api_version"] = t.Provider, t.Deployment, t.APIVersion
+	}
 	b, err := evals.CanonicalJSON(v)
 	if err != nil {
 		// Only a hand-built Target with an unencodable value gets here;

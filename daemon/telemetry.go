@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"cmp"
 	"context"
 	"time"
 
@@ -47,7 +48,7 @@ func (d *Daemon) startSpan(ev *evaluation) *telemetry.RunSpan {
 	return d.telemetry.StartRun(telemetry.Run{
 		ID: ev.run.ID, Suite: ev.run.Suite, Target: ev.run.Target, Trigger: ev.run.Trigger,
 		SuiteVersion: ev.run.SuiteVersion, PromptVersion: ev.run.PromptVersion, TargetVersion: ev.run.TargetVersion,
-		Platform: "openai", Model: ev.target.Model, Cases: len(ev.suite.Cases), Repeats: ev.suite.Repeats,
+		Platform: cmp.Or(ev.target.Provider, configs.ProviderOpenAI), Model: ev.target.Model, Cases: len(ev.suite.Cases), Repeats: ev.suite.Repeats,
 		Start: ev.run.StartedAt,
 	})
 }

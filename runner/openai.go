@@ -44,8 +44,7 @@ var _ Provider = (*OpenAI)(nil)
 // (empty for local endpoints); it is sent as a bearer token and never appears
 // in errors. hc may be nil for a default client.
 func NewOpenAI(t configs.Target, apiKey string, hc *http.Client) (*OpenAI, error) {
-	cfg := openai.DefaultConfig(apiKey)
-	cfg.BaseURL = strings.TrimRight(t.BaseURL, "/")
+	cfg := clientConfig(t, apiKey)
 	var base http.RoundTripper
 	if hc != nil && hc.Transport != nil {
 		base = hc.Transport
