@@ -386,8 +386,8 @@ func Update(cfg Config, st State, in RunInput) (State, Verdict) {
 		// more look per run, at the same α_1): two runs of a large change
 		// against a one-run reference share its error once, where the
 		// CUSUM's guard takes z_g·SE_base off each (bench/drift S9, N = 24,
-		// d = 40 pp, t0 = 2: paged within 2 runs 0.62 → 0.69; docs/drift.md
-		// "As built" (6)).
+		// d = 40 pp: paged within 2 runs 0.62 → 0.72 at t0 = 2, 0.93 →
+		// 0.985 at t0 = 5; docs/drift.md "As built" (6)).
 		if alarmKind == "" && st.Excursion != nil && st.Excursion.Runs >= 2 {
 			xs := pairedStats(st.Ref.scores(), st.Excursion.scores(), cfg.Binary, v.Phi, nil, false)
 			if se := math.Hypot(xs.SECur, xs.SEBase); xs.N > 0 && se > 0 {
