@@ -61,3 +61,11 @@ func (d *Daemon) stopTelemetry(ctx context.Context) {
 		d.log.Warn("telemetry: spans left unsent at stop", "err", err)
 	}
 }
+
+// FlushTelemetry sends the spans still queued and stops the export, for
+// 5 s at most: a one-shot command (`evald run`) calls it before it exits,
+// as Stop does for a serving daemon. It never fails the command.
+func (d *Daemon) FlushTelemetry(ctx context.Context) error {
+	d.stopTelemetry(ctx)
+	return nil
+}

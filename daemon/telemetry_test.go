@@ -37,8 +37,9 @@ func TestTelemetryExportsRuns(t *testing.T) {
 		}
 		ids = append(ids, res.Run.ID)
 	}
-	if err := h.d.Stop(ctx); err != nil { // sends what is queued
-		t.Fatalf("Stop: %v", err)
+	// As `evald run` does before it exits (Stop does the same for serve).
+	if err := h.d.FlushTelemetry(ctx); err != nil {
+		t.Fatalf("FlushTelemetry: %v", err)
 	}
 	runs := map[string]string{} // span id -> run id
 	var samples, events int

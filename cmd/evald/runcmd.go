@@ -147,6 +147,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (err e
 			}
 			return p, nil
 		}})
+	if err == nil {
+		closers.add("send telemetry", d.FlushTelemetry)
+	}
 	if err != nil {
 		return err
 	}
