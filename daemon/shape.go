@@ -18,7 +18,10 @@ func (c caseShapes) add(s runner.Sample) {
 		return
 	}
 	c[s.CaseID] = append(c[s.CaseID], drift.SampleShape{
-		PromptTokens: s.PromptTokens,
+		// The first request's count: the only request of a conversation
+		// that is identical every run (the sum over the tool loop varies
+		// with the model's sampled answers and is cost, not identity).
+		PromptTokens: s.FirstPromptTokens,
 		Chars:        utf8.RuneCountInString(s.Text),
 		Answer:       answerHash(s.Text),
 		Refusal:      isRefusal(s.Text, s.FinishReason),

@@ -98,6 +98,9 @@ func executeAgent(ctx context.Context, suite *evals.Suite, caseIndex, repeat int
 				return s
 			}
 			s.Model, s.Fingerprint, s.FinishReason = resp.Model, resp.Fingerprint, resp.FinishReason
+			if ti == 0 && step == 0 {
+				s.FirstPromptTokens = resp.PromptTokens
+			}
 			s.PromptTokens += resp.PromptTokens
 			s.CompletionTokens += resp.CompletionTokens
 			if err != nil { // refused by policy: the model's behaviour, scored

@@ -26,6 +26,7 @@ func execute(ctx context.Context, suite *evals.Suite, caseIndex, repeat int, t T
 		s.Latency = latency
 		if err == nil || classOf(err) == ClassRefused {
 			s.Response = resp
+			s.FirstPromptTokens = resp.PromptTokens
 			if err != nil {
 				s.ErrClass, s.ErrText = ClassRefused, err.Error()
 			}

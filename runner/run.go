@@ -71,6 +71,12 @@ type Sample struct {
 	Response
 	Latency  time.Duration // of the last attempt
 	Attempts int
+	// FirstPromptTokens is the prompt tokens reported for the case's first
+	// request, the one request that is byte-identical every run (later
+	// requests of a conversation carry the model's own sampled answers).
+	// The usage signature reads it; PromptTokens, the sum over every
+	// request, is what the sample cost.
+	FirstPromptTokens int
 	// ErrClass is "" for a usable answer; otherwise one of the Class*
 	// constants. A sample for which Missing(ErrClass) holds is not scored.
 	ErrClass string
