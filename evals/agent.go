@@ -289,6 +289,22 @@ func (r *resolver) checkToolNames(ra rawAssert, a scoring.Assertion) bool {
 // tools, their results and max_tool_steps. Suites without tools, results
 // or turns leave it out, so their versions stay as they were.
 func agentJSON(s *Suite) map[string]any {
+	return map[string]any{"tools": s.ToolsJSON(), "tool_results": s.ToolResultsJSON(), "max_tool_steps": s.ToolSteps()}
+}
+
+// ToolsJSON is the suite's tool definitions as plain JSON values (an empty
+// list when it declares none).
+func (s *Suite) ToolsJSON() []any {
+	if s.Tools == nil {
+		return []any{}
+	}
+	return s.Tools
+}
+
+// ToolResultsJSON is the suite's tool_results as plain JSON values: by
+// tool name, the entries in file order, each with its result and, when
+// set, its when.
+func (s *Suite) ToolResultsJSON() map[string]any {
 	results := map[string]any{}
 	names := make([]string, 0, len(s.ToolResults))
 	for k := range s.ToolResults {
@@ -306,11 +322,7 @@ func agentJSON(s *Suite) map[string]any {
 		}
 		results[k] = list
 	}
-	tools := s.Tools
-	if tools == nil {
-		tools = []any{}
-	}
-	return map[string]any{"tools": tools, "tool_results": results, "max_tool_steps": s.ToolSteps()}
+	return results
 }
 
 // ToolSteps is the number of tool round trips a turn may take.
@@ -321,8 +333,8 @@ func (s *Suite) ToolSteps() int {
 	return DefaultMaxToolSteps
 }
 
-// isAgent reports whether the suite uses any of the agent settings.
-func (s *Suite) isAgent() bool {
+// IsAgent reports whether the suite uses any of the agent settings.
+func (s *Suite) IsAgent() bool {
 	if len(s.Tools) > 0 || s.ToolResults != nil || s.MaxToolSteps != 0 {
 		return true
 	}

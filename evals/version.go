@@ -194,7 +194,7 @@ func suiteVersion(pv string, repeats int, cases []Case) (string, error) {
 // (tools, tool_results, max_tool_steps) when the suite has any.
 func (s *Suite) version() (string, error) {
 	var agent map[string]any
-	if s.isAgent() {
+	if s.IsAgent() {
 		agent = agentJSON(s)
 	}
 	return suiteVersionAgent(s.PromptVersion, s.Repeats, s.Cases, agent)

@@ -49,7 +49,7 @@ func TestSuiteVersionStreamsTheCanonicalForm(t *testing.T) {
 			t.Fatal(err)
 		}
 		var agent map[string]any
-		if s.isAgent() {
+		if s.IsAgent() {
 			agent = agentJSON(s)
 		}
 		if got, want := s.Version, whole(s.PromptVersion, s.Repeats, s.Cases, agent); got != want {

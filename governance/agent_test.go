@@ -51,3 +51,45 @@ func TestAgentGoverned(t *testing.T) {
 		t.Errorf("moving an assertion to another turn left the governed set unchanged")
 	}
 }
+
+// TestAgentToolsGoverned: an agent suite's tool schemas, tool results and
+// max_tool_steps decide its verdicts, so they are in the governed set:
+// changing a schema or a fixture needs a sign-off either way, more round
+// trips loosen, fewer tighten; a suite that is no agent keeps its hash.
+func TestAgentToolsGoverned(t *testing.T) {
+	tooled := func(required []any, status string, steps int) *evals.Suite {
+		s := agentSuite("cancel_order", "Cancel it.")
+		s.Tools = []any{map[string]any{"type": "function", "function": map[string]any{
+			"name": "lookup_order", "parameters": map[string]any{"type": "object", "required": required}}}}
+		s.ToolResults = map[string][]evals.ToolResult{"lookup_order": {{Result: map[string]any{"status": status}}}}
+		s.MaxToolSteps = steps
+		return s
+	}
+	signed := FromSuite(tooled([]any{"order_id"}, "shipped", 3), nil)
+	if signed.Tools == "" || signed.ToolResults == "" || signed.MaxToolSteps != 3 {
+		t.Fatalf("agent suite's set: tools %q, tool_results %q, max_tool_steps %d", signed.Tools, signed.ToolResults, signed.MaxToolSteps)
+	}
+	for _, tc := range []struct {
+		name      string
+		file      *evals.Suite
+		key       string
+		direction Direction
+		signoff   bool
+	}{
+		{"a schema loosened", tooled([]any{}, "shipped", 3), KeyTools, Changed, true},
+		{"a schema tightened", tooled([]any{"order_id", "reason"}, "shipped", 3), KeyTools, Changed, true},
+		{"a fixture edited", tooled([]any{"order_id"}, "in transit", 3), KeyToolResults, Changed, true},
+		{"more round trips", tooled([]any{"order_id"}, "shipped", 50), KeyMaxToolSteps, Loosened, true},
+		{"fewer round trips", tooled([]any{"order_id"}, "shipped", 2), KeyMaxToolSteps, Tightened, false},
+		{"the default written out", tooled([]any{"order_id"}, "shipped", evals.DefaultMaxToolSteps), KeyMaxToolSteps, Loosened, true},
+	} {
+		changes := Diff(signed, FromSuite(tc.file, nil))
+		if len(changes) != 1 || changes[0].Key != tc.key || changes[0].Direction != tc.direction || changes[0].NeedsSignoff != tc.signoff {
+			t.Errorf("%s: Diff = %+v, want one %s change %s, needs sign-off %v", tc.name, changes, tc.key, tc.direction, tc.signoff)
+		}
+	}
+	plain := faqSuite()
+	if set := FromSuite(plain, nil); set.Tools != "" || set.ToolResults != "" || set.MaxToolSteps != 0 || strings.Contains(string(set.Canonical()), "tool") {
+		t.Errorf("a suite without tools or turns gained agent fields: %s", set.Canonical())
+	}
+}

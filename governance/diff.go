@@ -43,10 +43,15 @@ const (
 	KeyMinEffect = "drift.min_effect"
 	KeyRepeats   = "repeats"
 	KeyJudge     = "judge"
+	// An agent suite's tool definitions, tool results and round trips.
+	KeyTools        = "tools"
+	KeyToolResults  = "tool_results"
+	KeyMaxToolSteps = "max_tool_steps"
 )
 
 // Diff lists what file changes relative to signed: the suite-level values
-// first (pass_rate, mean_score, drift.min_effect, repeats, judge), then the
+// first (pass_rate, mean_score, drift.min_effect, repeats, judge, an agent
+// suite's tools, tool_results and max_tool_steps), then the
 // cases in id order, each case's own changes together. Two equal sets have
 // no changes. How each kind of change is classified (docs/formats.md,
 // "Governed thresholds", has the table):
@@ -56,6 +61,8 @@ const (
 //   - drift.min_effect: lowered tightens (a smaller drop pages); raised
 //     loosens; added or removed changes (the default is not ours to know).
 //   - repeats, the judge's target or model: changed.
+//   - an agent suite's tools (their JSON Schemas) or tool_results: changed;
+//     max_tool_steps lowered tightens, raised loosens.
 //   - a case removed: removed; its vars changed: changed.
 //   - a case added: the pass rate and mean score are means over cases, so
 //     a case that always passes lifts them as surely as deleting a failing
@@ -106,6 +113,7 @@ func Diff(signed, file Set) []Change {
 	case o != nil && n == nil:
 		out = append(out, Change{Key: KeyJudge, OldText: o.String(), Direction: Removed}.classify())
 	}
+	out = append(out, agentChanges(signed, file)...)
 	rateBar := file.PassRate != nil || file.MeanScore != nil
 	i, j := 0, 0
 	for i < len(signed.Cases) || j < len(file.Cases) {
@@ -123,6 +131,40 @@ func Diff(signed, file Set) []Change {
 			i++
 			j++
 		}
+	}
+	return out
+}
+
+// agentChanges compares an agent suite's tools, tool results and
+// max_tool_steps. A schema or a fixture changed either way can turn
+// failing samples into passing ones (is-valid-openai-tools-call has no
+// value but the schemas; a tool's answer decides what the model says), so
+// both need a sign-off; fewer round trips tighten (a looping agent fails
+// sooner), more loosen.
+func agentChanges(signed, file Set) []Change {
+	var out []Change
+	if signed.Tools != file.Tools {
+		out = append(out, Change{Key: KeyTools, OldText: hashText(signed.Tools), NewText: hashText(file.Tools), Direction: Changed}.classify())
+	}
+	if signed.ToolResults != file.ToolResults {
+		out = append(out, Change{Key: KeyToolResults, OldText: hashText(signed.ToolResults), NewText: hashText(file.ToolResults), Direction: Changed}.classify())
+	}
+	if o, n := signed.MaxToolSteps, file.MaxToolSteps; o != n {
+		of, nf := float64(o), float64(n)
+		c := Change{Key: KeyMaxToolSteps, Old: &of, New: &nf, Direction: Changed}
+		switch {
+		case o == 0 || n == 0: // became or stopped being an agent suite
+			c.Old, c.New = nil, nil
+			if o != 0 {
+				c.Old = &of
+			}
+			if n != 0 {
+				c.New = &nf
+			}
+		default:
+			c.Direction = direction(ceiling, of, nf)
+		}
+		out = append(out, c.classify())
 	}
 	return out
 }

@@ -32,6 +32,17 @@ type Set struct {
 	// Judge is who grades the model-graded assertions (nil when the suite
 	// has none).
 	Judge *JudgeRef `json:"judge,omitempty"`
+	// Tools is the sha256 of the canonical JSON of an agent suite's tool
+	// definitions: their parameter schemas are the value of
+	// is-valid-openai-tools-call and shape every call ("": not an agent
+	// suite, so other suites keep their hashes).
+	Tools string `json:"tools,omitempty"`
+	// ToolResults is the sha256 of an agent suite's tool_results, the
+	// cases' fixtures as vars are ("": not an agent suite).
+	ToolResults string `json:"tool_results,omitempty"`
+	// MaxToolSteps is an agent suite's tool round trips per turn, the
+	// default written out (0: not an agent suite).
+	MaxToolSteps int `json:"max_tool_steps,omitempty"`
 	// Cases are the suite's cases, defaultTest's assertions included in
 	// each.
 	Cases []CaseBar `json:"cases"`
@@ -98,6 +109,11 @@ func FromSuite(s *evals.Suite, judge *JudgeRef) Set {
 	if judge != nil && s.NeedsJudge() {
 		j := *judge
 		set.Judge = &j
+	}
+	if s.IsAgent() {
+		set.Tools = jsonHash(s.ToolsJSON())
+		set.ToolResults = jsonHash(s.ToolResultsJSON())
+		set.MaxToolSteps = s.ToolSteps()
 	}
 	prompts := map[string]string{} // by type: the suite's judge_prompts are one set
 	for _, c := range s.Cases {
@@ -169,7 +185,12 @@ func varsHash(vars map[string]any) string {
 	if vars == nil {
 		vars = map[string]any{}
 	}
-	b, err := evals.CanonicalJSON(vars)
+	return jsonHash(vars)
+}
+
+// jsonHash is the hex sha256 of the canonical JSON of a plain JSON value.
+func jsonHash(v any) string {
+	b, err := evals.CanonicalJSON(v)
 	if err != nil {
 		b = []byte(err.Error())
 	}
