@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -325,11 +326,11 @@ func sameName(a, b string) bool {
 }
 
 // enforce returns the suite as the signed-off set says it must be run,
-// where the files still allow it: the signed pass bars, repeats and
-// drift.min_effect replace the files'; the cases run are the signed-off
+// where the files still allow it: the signed pass bars, repeats,
+// drift.min_effect and max_tool_steps replace the files'; the cases run are the signed-off
 // cases the files still hold (a case the files added is not run), each
 // with its signed-off assertions. What cannot be restored (a deleted
-// case, changed vars, another judge) runs as the files say; the run is
+// case, changed vars, tools or tool results, another judge) runs as the files say; the run is
 // marked pending sign-off either way. With no signed set the suite runs as
 // written. The suite's versions stay the files'.
 func enforce(suite *evals.Suite, signed *governance.Set) (*evals.Suite, error) {
@@ -342,17 +343,20 @@ func enforce(suite *evals.Suite, signed *governance.Set) (*evals.Suite, error) {
 	if signed.Repeats >= 1 {
 		s.Repeats = signed.Repeats
 	}
+	if signed.MaxToolSteps >= 1 {
+		s.MaxToolSteps = signed.MaxToolSteps
+	}
 	s.Cases = nil
 	for _, c := range suite.Cases {
 		sc := signed.Case(c.ID)
 		if sc == nil {
 			continue
 		}
-		asserts, err := compileSigned(c, sc.Asserts)
+		asserts, turns, err := compileSigned(suite, c, sc.Asserts)
 		if err != nil {
 			return nil, fmt.Errorf("case %s with its signed-off assertions: %w", c.ID, err)
 		}
-		c.Asserts = asserts
+		c.Asserts, c.Turns = asserts, turns
 		s.Cases = append(s.Cases, c)
 	}
 	if len(s.Cases) == 0 {
@@ -364,8 +368,15 @@ func enforce(suite *evals.Suite, signed *governance.Set) (*evals.Suite, error) {
 }
 
 // compileSigned compiles a case's signed-off assertions, with the judge
-// prompts the suite's files give its graded types.
-func compileSigned(c evals.Case, bars []governance.AssertBar) ([]scoring.Assertion, error) {
+// prompts the suite's files give its graded types and the suite's tools
+// (the value of is-valid-openai-tools-call), and returns them grouped by
+// the turn each checks, with the case's turns pointing at them. A
+// conversation plays the files' turns: a signed assertion of a turn the
+// files no longer have cannot be checked and is left out (the turns'
+// change is pending like any other); one signed when the case had one
+// turn checks the last turn, as it checked the final answer before. In a
+// one-turn case every signed assertion checks the answer.
+func compileSigned(suite *evals.Suite, c evals.Case, bars []governance.AssertBar) ([]scoring.Assertion, []evals.Turn, error) {
 	var prompts *scoring.JudgePrompts
 	for _, a := range c.Asserts {
 		if p := a.Spec().JudgePrompts; p != nil {
@@ -373,21 +384,41 @@ func compileSigned(c evals.Case, bars []governance.AssertBar) ([]scoring.Asserti
 			break
 		}
 	}
+	var turns []evals.Turn
+	if c.Turns != nil {
+		n := len(c.Turns)
+		byTurn := make([][]governance.AssertBar, n)
+		for _, b := range bars {
+			switch {
+			case b.Turn == 0:
+				byTurn[n-1] = append(byTurn[n-1], b)
+			case b.Turn <= n:
+				byTurn[b.Turn-1] = append(byTurn[b.Turn-1], b)
+			}
+		}
+		bars = bars[:0:0]
+		turns = slices.Clone(c.Turns)
+		for k := range turns {
+			turns[k].First = len(bars)
+			bars = append(bars, byTurn[k]...)
+			turns[k].End = len(bars)
+		}
+	}
 	out := make([]scoring.Assertion, 0, len(bars))
 	for _, b := range bars {
 		var v any
 		if len(b.Value) > 0 {
 			if err := json.Unmarshal(b.Value, &v); err != nil {
-				return nil, fmt.Errorf("%s: value: %w", b.Type, err)
+				return nil, nil, fmt.Errorf("%s: value: %w", b.Type, err)
 			}
 		}
-		a, err := scoring.Compile(scoring.Spec{Type: b.Type, Value: v, Threshold: b.Threshold, Weight: b.Weight, JudgePrompts: prompts})
+		a, err := scoring.Compile(scoring.Spec{Type: b.Type, Value: v, Threshold: b.Threshold, Weight: b.Weight, JudgePrompts: prompts, Tools: suite.Tools})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		out = append(out, a)
 	}
-	return out, nil
+	return out, turns, nil
 }
 
 // Silence mutes the pages of suite on target for d; runs and verdicts go
