@@ -47,6 +47,12 @@ type ChatMessage struct {
 // conversation (and the stored trajectory) without bound.
 const maxCallsPerReply = 64
 
+// maxCallsPerTurn bounds the tool calls of one turn over its round trips:
+// beyond it the turn fails, so that max_tool_steps (up to 100) times
+// maxCallsPerReply cannot grow one sample's conversation and stored
+// trajectory to thousands of calls.
+const maxCallsPerTurn = 128
+
 // agentic reports whether a case goes through the tool loop: its suite
 // declares tools or tool results, or the case is a conversation.
 func agentic(s *evals.Suite, c *evals.Case) bool {
@@ -115,13 +121,19 @@ func executeAgent(ctx context.Context, suite *evals.Suite, caseIndex, repeat int
 				rec.Failure = fmt.Sprintf("answered with %d tool calls in one reply; evald answers at most %d", n, maxCallsPerReply)
 				break
 			}
+			if n := len(rec.Calls) + len(resp.ToolCalls); n > maxCallsPerTurn {
+				rec.Output = resp.Text
+				rec.Failure = fmt.Sprintf("made %d tool calls in one turn; evald answers at most %d", n, maxCallsPerTurn)
+				break
+			}
 			if step == suite.ToolSteps() {
 				rec.Output = resp.Text
 				rec.Failure = fmt.Sprintf("still calling tools after %d tool round trips (max_tool_steps)", suite.ToolSteps())
 				break
 			}
-			msgs = append(msgs, ChatMessage{Role: "assistant", Content: resp.Text, ToolCalls: resp.ToolCalls})
-			for _, tc := range resp.ToolCalls {
+			calls := withIDs(resp.ToolCalls, ti, step)
+			msgs = append(msgs, ChatMessage{Role: "assistant", Content: resp.Text, ToolCalls: calls})
+			for _, tc := range calls {
 				call := answer(suite, declared, tc)
 				rec.Calls = append(rec.Calls, call)
 				body, err := json.Marshal(call.Result)
@@ -131,7 +143,15 @@ func executeAgent(ctx context.Context, suite *evals.Suite, caseIndex, repeat int
 				msgs = append(msgs, ChatMessage{Role: "tool", Content: string(body), ToolCallID: tc.ID})
 			}
 		}
-		msgs = append(msgs, ChatMessage{Role: "assistant", Content: rec.Output})
+		if rec.Output != "" {
+			msgs = append(msgs, ChatMessage{Role: "assistant", Content: rec.Output})
+		}
+		// An empty answer (a turn cut off still calling tools, or a
+		// model that said nothing) is left out of the conversation: an
+		// assistant message needs content or tool calls, and the calls
+		// beyond the bound were never answered. The next user message
+		// then follows the turn's last tool results, which the API
+		// accepts.
 		s.Turns = append(s.Turns, rec)
 		s.Latency += latency
 		latencies = append(latencies, latency)
@@ -192,6 +212,28 @@ func scoreTurns(ctx context.Context, s *Sample, c *evals.Case, latencies []time.
 	if graded {
 		finishGrading(ctx, s, jc)
 	}
+}
+
+// withIDs gives every tool call of a reply an id: some servers (llama.cpp
+// and Ollama builds) send none, and a tool message must name the call it
+// answers. A synthesized id depends only on where the call stands (turn,
+// round trip, position), so the same conversation sends the same ids every
+// run.
+func withIDs(calls []ToolCallRequest, turn, step int) []ToolCallRequest {
+	var out []ToolCallRequest
+	for i, tc := range calls {
+		if tc.ID != "" {
+			continue
+		}
+		if out == nil {
+			out = slices.Clone(calls)
+		}
+		out[i].ID = fmt.Sprintf("call_%d_%d_%d", turn+1, step+1, i+1)
+	}
+	if out == nil {
+		return calls
+	}
+	return out
 }
 
 func turnPrefix(c *evals.Case, ti int) string {

@@ -350,3 +350,106 @@ func TestAgentTooManyCallsFailTheTurn(t *testing.T) {
 		t.Errorf("requests = %d, want %d (one per turn)", got, want)
 	}
 }
+
+// strictly refuses a request OpenAI would refuse: an assistant message with
+// neither content nor tool calls, or a tool message that names no call.
+func strictly(inner func(wireReq) string) func(wireReq) string {
+	return func(req wireReq) string {
+		for _, m := range req.Messages {
+			if m.Role == "assistant" && m.Content == "" && len(m.ToolCalls) == 0 {
+				return "HTTP400"
+			}
+			if m.Role == "tool" && m.ToolCallID == "" {
+				return "HTTP400"
+			}
+		}
+		return inner(req)
+	}
+}
+
+// TestAgentLoopingTurnThenNextTurn: a turn cut off by max_tool_steps
+// fails the sample, and the next turn still sends a request the API
+// accepts (no empty assistant message), so a looping agent is a failed
+// sample, not an errored one that would leave the pass rate.
+func TestAgentLoopingTurnThenNextTurn(t *testing.T) {
+	suite := parseAgent(t, agentYAML)
+	srv, requests := agentServer(t, strictly(func(req wireReq) string {
+		if strings.Contains(req.Messages[len(req.Messages)-1].Content, "Cancel") {
+			return completion("I cannot cancel orders.", "gpt-test", "fp", "stop")
+		}
+		return toolCallsReply([3]string{"c", "lookup_order", `{"order_id":"A1"}`})
+	}))
+	_, samples := collect(t, context.Background(), suite, target(t, srv.URL, nil), fast)
+	s := samples[0]
+	if s.ErrClass != "" || s.Pass || len(s.Turns) != 2 {
+		t.Fatalf("sample err %s %q, pass %v, %d turns; want a failed sample with both turns played", s.ErrClass, s.ErrText, s.Pass, len(s.Turns))
+	}
+	if !strings.Contains(s.Turns[0].Failure, "max_tool_steps") || s.Turns[1].Output != "I cannot cancel orders." {
+		t.Errorf("turns %+v", s.Turns)
+	}
+	reqs := requests()
+	last := reqs[len(reqs)-1].Messages
+	if m := last[len(last)-2]; m.Role != "tool" {
+		t.Errorf("turn 2's user message follows %s %q, want turn 1's last tool result", m.Role, m.Content)
+	}
+}
+
+// TestAgentToolCallsWithoutIDs: a server that sends tool calls without ids
+// gets each answered under a synthesized id, the same one in the
+// assistant's call and in the tool message, and the same every run.
+func TestAgentToolCallsWithoutIDs(t *testing.T) {
+	suite := parseAgent(t, agentYAML)
+	reply := strictly(func(req wireReq) string {
+		last := req.Messages[len(req.Messages)-1]
+		switch {
+		case last.Role == "tool":
+			return completion("Your order: "+last.Content, "gpt-test", "fp", "stop")
+		case strings.Contains(last.Content, "Cancel"):
+			return completion("I cannot cancel orders.", "gpt-test", "fp", "stop")
+		}
+		return toolCallsReply([3]string{"", "lookup_order", `{"order_id":"A1"}`}, [3]string{"", "lookup_order", `{"order_id":"B2"}`})
+	})
+	var ids [2][]string
+	for run := range ids {
+		srv, requests := agentServer(t, reply)
+		_, samples := collect(t, context.Background(), suite, target(t, srv.URL, nil), fast)
+		if s := samples[0]; s.ErrClass != "" || !strings.HasPrefix(s.Turns[0].Output, "Your order: ") {
+			t.Fatalf("run %d: sample err %s %q, turn 1 %q", run, s.ErrClass, s.ErrText, s.Turns[0].Output)
+		}
+		for _, req := range requests() {
+			for _, m := range req.Messages {
+				for _, tc := range m.ToolCalls {
+					ids[run] = append(ids[run], "call "+tc.ID)
+				}
+				if m.Role == "tool" {
+					ids[run] = append(ids[run], "answer "+m.ToolCallID)
+				}
+			}
+		}
+	}
+	want := "call call_1_1_1,call call_1_1_2,answer call_1_1_1,answer call_1_1_2"
+	if got := strings.Join(ids[0], ","); !strings.HasPrefix(got, want) || got != strings.Join(ids[1], ",") {
+		t.Errorf("ids sent %s then %s, want both to start %s", got, strings.Join(ids[1], ","), want)
+	}
+}
+
+// TestAgentTooManyCallsInATurn: replies within the per-reply bound that
+// add up past the per-turn bound fail the turn before it is answered.
+func TestAgentTooManyCallsInATurn(t *testing.T) {
+	suite := parseAgent(t, strings.Replace(agentYAML, "max_tool_steps: 2", "max_tool_steps: 10", 1))
+	var calls [][3]string
+	for i := range maxCallsPerReply {
+		calls = append(calls, [3]string{fmt.Sprintf("c%d", i), "lookup_order", `{"order_id":"A1"}`})
+	}
+	srv, _ := agentServer(t, strictly(func(req wireReq) string {
+		if strings.Contains(req.Messages[len(req.Messages)-1].Content, "Cancel") {
+			return completion("I cannot cancel orders.", "gpt-test", "fp", "stop")
+		}
+		return toolCallsReply(calls...)
+	}))
+	_, samples := collect(t, context.Background(), suite, target(t, srv.URL, nil), fast)
+	s := samples[0]
+	if s.Pass || s.ErrClass != "" || !strings.Contains(s.Turns[0].Failure, "192 tool calls in one turn") || len(s.Turns[0].Calls) != maxCallsPerTurn {
+		t.Errorf("sample pass %v err %s %q, turn 1 failure %q with %d calls; want a failed turn after %d calls", s.Pass, s.ErrClass, s.ErrText, s.Turns[0].Failure, len(s.Turns[0].Calls), maxCallsPerTurn)
+	}
+}
