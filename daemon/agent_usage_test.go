@@ -29,13 +29,17 @@ import (
 // (prompt_tokens = characters / 4) and template every run, but its final
 // answers vary in length, so the later requests of a conversation (which
 // carry those answers) differ from run to run. Once broken is set, half of
-// its answers say it cannot find the order.
-func samplingAgentServer(t *testing.T, broken *atomic.Bool) *httptest.Server {
+// its answers say it cannot find the order. requests, when not nil,
+// counts the requests.
+func samplingAgentServer(t *testing.T, broken *atomic.Bool, requests *atomic.Int64) *httptest.Server {
 	t.Helper()
 	var mu sync.Mutex
 	rng := rand.New(rand.NewSource(1))
 	words := strings.Fields("Thanks for waiting, it is on its way today and should arrive soon.")
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if requests != nil {
+			requests.Add(1)
+		}
 		var req struct {
 			Messages []struct {
 				Role      string `json:"role"`
@@ -88,7 +92,7 @@ func samplingAgentServer(t *testing.T, broken *atomic.Bool) *httptest.Server {
 // instead of hiding behind an identity change every run.
 func TestAgentUsageSignatureReadsFirstRequest(t *testing.T) {
 	var broken atomic.Bool
-	srv := samplingAgentServer(t, &broken)
+	srv := samplingAgentServer(t, &broken, nil)
 	dir := t.TempDir()
 	var b strings.Builder
 	b.WriteString(`name: agent

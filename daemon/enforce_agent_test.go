@@ -72,7 +72,7 @@ func loadAgentVersion(t *testing.T, passRate, turn2 string) *evals.Suite {
 func evaluateEnforced(t *testing.T, signed, files *evals.Suite) *Result {
 	t.Helper()
 	var broken atomic.Bool
-	srv := samplingAgentServer(t, &broken)
+	srv := samplingAgentServer(t, &broken, nil)
 	ctx := context.Background()
 	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "evald.db"))
 	if err != nil {

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"unicode/utf8"
@@ -68,6 +69,15 @@ type Estimate struct {
 	MaxCostUSD float64 `json:"max_cost_usd"`
 	// PerCase lists each case's prompt tokens per request, per arm.
 	PerCase []CaseEstimate `json:"per_case"`
+	// LowerBound is set when a case goes through the tool loop (an agent
+	// suite): Requests counts one request per turn, each with the suite's
+	// tools and the turns' user messages so far, but neither the tool
+	// round trips nor the earlier answers and tool results a conversation
+	// re-sends, which only the run knows. MaxRequests is then the most
+	// the run can send (every turn taking max_tool_steps round trips), and
+	// MaxCostUSD is 0: no bound on tokens can be given.
+	LowerBound  bool `json:"lower_bound,omitempty"`
+	MaxRequests int  `json:"max_requests,omitempty"`
 	// Judge is the grading of the model-graded assertions, on the judge
 	// target and at its price, not counted in the fields above (nil: the
 	// suite has none). TotalUSD adds it up.
@@ -112,6 +122,16 @@ func (d *Daemon) Estimate(ctx context.Context, g GateRequest, candidate bool) (E
 	for i, s := range arms {
 		for _, c := range s.Cases {
 			tok := EstimateTokens(c.Messages)
+			if agentCase(s, &c) {
+				turns, total := agentTokens(s, &c)
+				e.LowerBound = true
+				e.MaxRequests += e.Repeats * turns * (s.ToolSteps() + 1)
+				e.PerCase = append(e.PerCase, CaseEstimate{ID: c.ID, Arm: names[i], Requests: e.Repeats * turns, PromptTokens: total / turns})
+				e.Requests += e.Repeats * turns
+				e.PromptTokens += int64(total * e.Repeats)
+				continue
+			}
+			e.MaxRequests += e.Repeats
 			e.PerCase = append(e.PerCase, CaseEstimate{ID: c.ID, Arm: names[i], Requests: e.Repeats, PromptTokens: tok})
 			e.Requests += e.Repeats
 			sent := e.Repeats
@@ -142,7 +162,10 @@ func (d *Daemon) Estimate(ctx context.Context, g GateRequest, candidate bool) (E
 	e.CompletionTokens = int64(e.Requests-e.CachedRequests) * int64(e.CompletionPerRequest)
 	in, out := target.Price.InputPerMTok/1e6, target.Price.OutputPerMTok/1e6
 	e.CostUSD = float64(e.PromptTokens)*in + float64(e.CompletionTokens)*out
-	if mt := target.Params.MaxTokens; mt != nil && *mt > 0 {
+	if !e.LowerBound {
+		e.MaxRequests = 0
+	}
+	if mt := target.Params.MaxTokens; mt != nil && *mt > 0 && !e.LowerBound {
 		e.MaxCostUSD = float64(e.PromptTokens)*in + float64(e.Requests-e.CachedRequests)*float64(*mt)*out
 	}
 	jt, graded, err := d.judgeTargetOf(suite, suite.NeedsJudge())
@@ -158,4 +181,32 @@ func (d *Daemon) Estimate(ctx context.Context, g GateRequest, candidate bool) (E
 		}
 	}
 	return e, nil
+}
+
+// agentCase reports whether a case goes through the tool loop, as the
+// runner decides it.
+func agentCase(s *evals.Suite, c *evals.Case) bool {
+	return c.Turns != nil || s.Tools != nil || s.ToolResults != nil
+}
+
+// agentTokens counts an agent case's turns and the prompt tokens of one
+// request per turn: the case's messages, the suite's tools (as JSON) and
+// the turns' user messages so far.
+func agentTokens(s *evals.Suite, c *evals.Case) (turns, total int) {
+	tools := 0
+	if s.Tools != nil {
+		if b, err := json.Marshal(s.Tools); err == nil {
+			tools = (utf8.RuneCount(b) + CharsPerToken - 1) / CharsPerToken
+		}
+	}
+	base := EstimateTokens(c.Messages) + tools
+	if c.Turns == nil {
+		return 1, base
+	}
+	users := 0
+	for _, t := range c.Turns {
+		users += EstimateTokens([]evals.Message{{Role: "user", Content: t.User}})
+		total += base + users
+	}
+	return max(len(c.Turns), 1), max(total, base)
 }

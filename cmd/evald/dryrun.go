@@ -56,6 +56,10 @@ func writeDryRun(w io.Writer, format string, plans []jobPlan, total, budget floa
 			fmt.Fprintf(w, " (at most $%.4f with every answer at max_tokens)", e.MaxCostUSD)
 		}
 		fmt.Fprintln(w)
+		if e.LowerBound {
+			fmt.Fprintf(w, "  agent suite    a lower bound: one request per turn with the tools and the turns' messages; the tool round trips\n"+
+				"                 and the answers and tool results each request re-sends are not counted (up to %d requests with max_tool_steps)\n", e.MaxRequests)
+		}
 		if j := e.Judge; j != nil {
 			judgeRequests += j.Requests
 			embeddings := ""
