@@ -48,6 +48,9 @@ func writeDryRun(w io.Writer, format string, plans []jobPlan, total, budget floa
 		if e.CachedRequests > 0 {
 			arms += fmt.Sprintf("; %d answered from the response cache, free", e.CachedRequests)
 		}
+		if e.LowerBound {
+			arms = ", one a turn" + arms
+		}
 		fmt.Fprintf(w, "  requests       %d (%s × %s%s)\n", e.Requests, plural.N(e.Cases, "case"), plural.N(e.Repeats, "repeat"), arms)
 		fmt.Fprintf(w, "  prompt tokens  ~%d (about %d characters a token, %d a message)\n", e.PromptTokens, daemon.CharsPerToken, daemon.TokensPerMessage)
 		fmt.Fprintf(w, "  answer tokens  ~%d (%d a request: %s)\n", e.CompletionTokens, e.CompletionPerRequest, completionSource(e))
