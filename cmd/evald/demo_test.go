@@ -35,7 +35,7 @@ func demoOutput(t *testing.T, stop func(line string) bool, args ...string) ([]st
 	var lines []string
 	stopped := false
 	sc := bufio.NewScanner(pr)
-	deadline := time.AfterFunc(60*time.Second, cancel)
+	deadline := time.AfterFunc(3*time.Minute, cancel)
 	defer deadline.Stop()
 	for sc.Scan() {
 		lines = append(lines, sc.Text())
