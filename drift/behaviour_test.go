@@ -61,9 +61,11 @@ func (s *shapeSim) next() RunInput {
 	return in
 }
 
-// TestBehaviourQuietWithoutChange: hundreds of runs with no change raise
-// no behaviour notice.
+// TestBehaviourQuietWithoutChange: 1 200 runs with no change raise at
+// most one behaviour notice (the budget, one per 8 760 runs, expects 0.14;
+// two or more would happen by chance with probability under 1 %).
 func TestBehaviourQuietWithoutChange(t *testing.T) {
+	var notices []string
 	for seed := uint64(1); seed <= 3; seed++ {
 		sim := newShapeSim(seed, 48, 2)
 		var st State
@@ -71,9 +73,12 @@ func TestBehaviourQuietWithoutChange(t *testing.T) {
 			var v Verdict
 			st, v = Update(binCfg, st, sim.next())
 			if v.Kind == KindBehaviourChanged || (v.Behaviour != nil && v.Behaviour.Changed) {
-				t.Fatalf("seed %d run %d: behaviour changed without a change: %s", seed, v.RunID, v.Message)
+				notices = append(notices, fmt.Sprintf("seed %d run %d: %s", seed, v.RunID, v.Message))
 			}
 		}
+	}
+	if len(notices) > 1 {
+		t.Errorf("%d behaviour notices in 1 200 runs without a change, want at most 1:\n%s", len(notices), strings.Join(notices, "\n"))
 	}
 }
 
