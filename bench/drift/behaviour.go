@@ -211,13 +211,24 @@ func (b *bench) bar11() {
 		totalNotices += notices
 		totalRuns += runs
 		rate := float64(notices) / float64(runs) * 8760
-		b.add(Row{Bar: 11, Scenario: "S0", Cell: cellName(sc), Metric: fmt.Sprintf("behaviour notices per 8 760 runs (%d runs, R=%d; P(any in %d runs) = %s)", runs, r, sc.T, f3(float64(anyN)/float64(r))),
-			Observed: f3(rate), Theory: "≤ 1 (Bonferroni)", Target: "≤ 1.000", Pass: rate <= 1})
+		target, pass := "≤ 1.000", rate <= 1
+		if !b.plan.Full {
+			// A few thousand runs expect well under one notice at the
+			// budget: the CI subset only fails a count the budget makes
+			// unlikely (Poisson, 1 %).
+			target, pass = "count not above the budget's (Poisson p > 0.01)", poissonAtLeast(notices, float64(runs)/8760) > 0.01
+		}
+		b.add(Row{Bar: 11, Scenario: "S0", Cell: cellName(sc), Metric: fmt.Sprintf("behaviour notices per 8 760 runs (%d notices in %d runs, R=%d; P(any in %d runs) = %s)", notices, runs, r, sc.T, f3(float64(anyN)/float64(r))),
+			Observed: f3(rate), Theory: "≤ 1 (Bonferroni)", Target: target, Pass: pass})
 		b.logf("S0+shapes %s: notices=%d runs=%d", cellName(sc), notices, runs)
 	}
 	rate := float64(totalNotices) / float64(totalRuns) * 8760
-	b.add(Row{Bar: 11, Scenario: "S0", Cell: "all S0 cells pooled", Metric: "behaviour notices per 8 760 runs",
-		Observed: f3(rate), Target: "≤ 1.000", Pass: rate <= 1})
+	target, pass := "≤ 1.000", rate <= 1
+	if !b.plan.Full {
+		target, pass = "count not above the budget's (Poisson p > 0.01)", poissonAtLeast(totalNotices, float64(totalRuns)/8760) > 0.01
+	}
+	b.add(Row{Bar: 11, Scenario: "S0", Cell: "all S0 cells pooled", Metric: fmt.Sprintf("behaviour notices per 8 760 runs (%d in %d runs)", totalNotices, totalRuns),
+		Observed: f3(rate), Target: target, Pass: pass})
 	b.add(Row{Bar: 11, Scenario: "S0", Cell: "all S0 cells pooled", Metric: "notices naming each signal (false)",
 		Observed: signalCounts(signals), Target: "—", Pass: true, Info: true})
 
@@ -278,4 +289,17 @@ func signalCounts(m map[string]int) string {
 		parts = append(parts, fmt.Sprintf("%s %d", s, m[s]))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// poissonAtLeast is P(X ≥ k) for X ~ Poisson(lambda).
+func poissonAtLeast(k int, lambda float64) float64 {
+	if k <= 0 {
+		return 1
+	}
+	p, term := 0.0, math.Exp(-lambda)
+	for i := range k {
+		p += term
+		term *= lambda / float64(i+1)
+	}
+	return math.Max(0, 1-p)
 }
