@@ -484,8 +484,8 @@ const (
 // session 5 it never joined, which kept the low tail of the noise out of
 // the reference, biased it upwards and φ̂ downwards (bench/drift, S0 N = 50
 // p = 0.7 ρ = 0: false alarms 0.100 → 0.080 and pages per 8 760 runs 2.85
-// → 2.41 with it waiting; S7 σ_run = 0.5: false alarms 0.27 → 0.12, mean
-// φ̂ 1.90 → 2.19, with the excursion test below; R = 100).
+// → 2.41 with it waiting, R = 100; S7 σ_run = 0.5, R = 400: false alarms
+// 0.287 → 0.155, mean φ̂ 1.89 → 2.20, with the excursion test below).
 //
 // Two departures from the letter of §6, measured in bench/drift: dropping
 // the held runs for good keeps every low run out of the reference and
