@@ -55,7 +55,9 @@ tests:
 thresholds:
   pass_rate: 0.9
 drift:
-  min_effect: 0.05
+  # Three cases can only see large drops. Lower this as you add cases:
+  # evald validate prints the smallest drop the suite can catch.
+  min_effect: 0.2
 `},
 	{"prompts/support-system.txt", `You answer customer questions in one sentence.
 refund return window days => You have 30 days to return an item.

@@ -27,6 +27,11 @@ func TestInit(t *testing.T) {
 	if len(lines) != 1 || !strings.Contains(lines[0], `"suite":"support"`) || !strings.Contains(lines[0], `"by":"dana"`) {
 		t.Errorf("record = %q, want the first sign-off of support by dana", lines)
 	}
+	// The starter suite asks only for what its three cases can see, so the
+	// first validate a new user runs carries no warning.
+	if code, out, errOut := evald(t, "validate", "--config", cfg); code != exitOK || strings.Contains(out+errOut, "warning") {
+		t.Errorf("validate of the new project = exit %d: %s %s", code, out, errOut)
+	}
 	// Pointed at a simulator (the config names evald sim's default
 	// address), the suite runs and passes.
 	edit(t, cfg, "http://127.0.0.1:8090/v1", simServer(t, sim.Options{WrongRate: -1}))
