@@ -136,10 +136,13 @@ type Alerts struct {
 	// Heartbeat pings a dead-man's switch while the scheduler is healthy.
 	Heartbeat *Heartbeat
 	Renotify  time.Duration
-	// MissedAfter is how long a scheduled (suite, target) may go without a
-	// completed run before a missed_run incident opens; 0 means each pair's
-	// default: twice its schedule's interval plus its usual run duration.
+	// MissedAfter is the grace after each scheduled firing: a missed_run
+	// incident opens when the firing's run has not completed this long
+	// after it; 0 means each pair's default: the interval from the firing
+	// to the schedule's next one plus its usual run duration.
 	MissedAfter time.Duration
+	// MissedAfterLine is the line of missed_after in the file (0: unset).
+	MissedAfterLine int
 }
 
 // SlackAlerts is either an incoming webhook or a bot token and channel.

@@ -710,7 +710,7 @@ func (d *decoder) alerts(n *yaml.Node) Alerts {
 	}
 	if v := f["missed_after"]; v != nil && !strictyaml.IsNull(v) {
 		if r, ok := d.duration(v, "alerts.missed_after"); ok {
-			a.MissedAfter = r
+			a.MissedAfter, a.MissedAfterLine = r, d.Line(strictyaml.Deref(v))
 		}
 	}
 	return a

@@ -120,8 +120,9 @@ type Daemon struct {
 	cron    *cron.Cron
 	entries map[runKey]cron.EntryID
 	// watchFrom is when the missed-run watch began to watch each
-	// scheduled pair: Start, or the reload that added it.
-	watchFrom map[runKey]time.Time
+	// scheduled pair, and on which schedule: Start, or the reload that
+	// added the pair or changed its schedule.
+	watchFrom map[runKey]watchStart
 	// pairLocks holds a *sync.Mutex per runKey: a production run's verdict
 	// and the missed-run watch's decision on its pair do not interleave.
 	pairLocks sync.Map
@@ -211,7 +212,7 @@ func New(opts Options) (*Daemon, error) {
 		metrics:     newMetrics(opts.Registry),
 		running:     map[runKey]bool{},
 		startFails:  map[runKey]StartFailure{},
-		watchFrom:   map[runKey]time.Time{},
+		watchFrom:   map[runKey]watchStart{},
 		pendingSeen: map[string]bool{},
 	}
 	d.chain, d.chainErr = AuditChain(opts.Project.Config, opts.Getenv)

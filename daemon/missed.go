@@ -40,17 +40,24 @@ func (d *Daemon) watchMissed(ctx context.Context) {
 
 // watchedPair is a scheduled pair as checkMissed sees it.
 type watchedPair struct {
-	k        runKey
-	interval time.Duration
-	from     time.Time // when the daemon began to watch it
-	running  bool
-	fail     *StartFailure
+	k       runKey
+	sched   cron.Schedule
+	from    time.Time // when the daemon began to watch it on this schedule
+	running bool
+	fail    *StartFailure
+}
+
+// watchStart is when the watch began to watch a pair, and on which
+// schedule: a reload that changes the schedule starts the watch afresh.
+type watchStart struct {
+	at       time.Time
+	schedule string
 }
 
 // checkMissed opens a missed_run incident for every scheduled pair whose
-// last completed run (or, without one since, the start of the watch) is
-// older than its missed_after, and resolves one whose pair is within it
-// again. It returns how many pairs are overdue (a pair it could not check
+// run due at a scheduled firing has not completed within its grace (see
+// missed), resolves one whose pair is within it again, and resolves the
+// missed_run of a pair no longer scheduled. It returns how many pairs are overdue (a pair it could not check
 // counts as overdue: the heartbeat must not vouch for it).
 func (d *Daemon) checkMissed(ctx context.Context) (overdue int) {
 	if d.alerting == nil {
@@ -60,6 +67,7 @@ func (d *Daemon) checkMissed(ctx context.Context) (overdue int) {
 	d.mu.Lock()
 	proj := d.project
 	var pairs []watchedPair
+	scheduled := map[runKey]bool{}
 	for i, ref := range proj.Config.Suites {
 		if ref.Schedule == "" {
 			continue
@@ -70,7 +78,8 @@ func (d *Daemon) checkMissed(ctx context.Context) (overdue int) {
 		}
 		for _, target := range ref.Targets {
 			k := runKey{proj.Suites[i].Name, target}
-			p := watchedPair{k: k, interval: interval(sched, now), from: d.watchFrom[k], running: d.running[k]}
+			scheduled[k] = true
+			p := watchedPair{k: k, sched: sched, from: d.watchFrom[k].at, running: d.running[k]}
 			if f, ok := d.startFails[k]; ok {
 				p.fail = &f
 			}
@@ -85,6 +94,10 @@ func (d *Daemon) checkMissed(ctx context.Context) (overdue int) {
 		if d.checkPair(ctx, p, proj.Config.Alerts.MissedAfter, now) {
 			overdue++
 		}
+	}
+	if err := d.resolveUnscheduled(ctx, scheduled); err != nil {
+		overdue++
+		d.log.Error("resolve missed runs of pairs no longer scheduled", "err", err)
 	}
 	d.mu.Lock()
 	d.lastWatch = d.opts.Now()
@@ -103,7 +116,7 @@ func (d *Daemon) checkPair(ctx context.Context, p watchedPair, missedAfter time.
 		d.log.Error("check for missed runs", "suite", p.k.suite, "target", p.k.target, "err", err)
 		return true
 	}
-	d.raise(ctx, p.k.suite, p.k.target, alerts.KindMissedRun, ev, "the pair is within alerts.missed_after again")
+	d.raise(ctx, p.k.suite, p.k.target, alerts.KindMissedRun, ev, "the pair's due run is within its grace again")
 	return ev != nil
 }
 
@@ -115,9 +128,34 @@ func (d *Daemon) lockPair(k runKey) func() {
 	return mu.Unlock
 }
 
-// missed returns the pair's missed_run event at now, or nil when its last
-// completed run is recent enough (or it skips runs on purpose: its daily
-// budget is spent).
+// resolveUnscheduled resolves every open missed_run incident whose pair
+// is not in scheduled: a reload unscheduled it or removed its suite or
+// target, so no run is due any more and nothing else would resolve it.
+func (d *Daemon) resolveUnscheduled(ctx context.Context, scheduled map[runKey]bool) error {
+	open, err := d.store.Incidents(ctx, true, maxOpenIncidents)
+	if err != nil {
+		return err
+	}
+	for _, in := range open {
+		if in.Kind != string(alerts.KindMissedRun) || scheduled[runKey{in.Suite, in.Target}] {
+			continue
+		}
+		d.raise(ctx, in.Suite, in.Target, alerts.KindMissedRun, nil, "the pair is no longer scheduled")
+	}
+	return nil
+}
+
+// missed returns the pair's missed_run event at now, or nil when no run is
+// overdue (or it skips runs on purpose: its daily budget is spent).
+//
+// The run that is due is the one of the first scheduled firing after the
+// pair's last completed run (or, without one since, after the watch began:
+// the daemon's start, or the reload that added the pair or changed its
+// schedule). It is overdue when it has not completed by that firing plus
+// a grace: alerts.missed_after, or by default the interval from that firing
+// to the following one, plus the usual run duration and the scheduler's
+// jitter. The deadline follows the schedule's own firings, so a business
+// hours or weekdays-only cron is not overdue at night or at the weekend.
 func (d *Daemon) missed(ctx context.Context, p watchedPair, missedAfter time.Duration, now time.Time) (*alerts.Event, error) {
 	done, err := d.store.LastCompleted(ctx, p.k.suite, p.k.target, usualRuns)
 	if err != nil {
@@ -127,11 +165,25 @@ func (d *Daemon) missed(ctx context.Context, p watchedPair, missedAfter time.Dur
 	if len(done) > 0 && !done[0].FinishedAt.Before(since) {
 		since, what = done[0].FinishedAt, fmt.Sprintf("run %d completed", done[0].ID)
 	}
-	limit := missedAfter
-	if limit <= 0 {
-		limit = 2*p.interval + usualDuration(done)
+	if since.IsZero() {
+		return nil, nil
 	}
-	if since.IsZero() || now.Sub(since) < limit {
+	firing := p.sched.Next(since)
+	if firing.IsZero() {
+		return nil, nil // the schedule never fires again
+	}
+	grace, rule := missedAfter, "alerts.missed_after "+roundDur(missedAfter).String()
+	if grace <= 0 {
+		next := p.sched.Next(firing)
+		if next.IsZero() {
+			return nil, nil
+		}
+		usual := usualDuration(done)
+		grace = next.Sub(firing) + usual + d.opts.Jitter
+		rule = fmt.Sprintf("grace %s: the interval to the next firing plus the usual run duration %s", roundDur(grace), roundDur(usual))
+	}
+	due := firing.Add(grace)
+	if now.Before(due) {
 		return nil, nil
 	}
 	if budget, err := d.openIncident(ctx, p.k.suite, p.k.target, alerts.KindBudgetExhausted); err != nil {
@@ -147,8 +199,9 @@ func (d *Daemon) missed(ctx context.Context, p watchedPair, missedAfter time.Dur
 	}
 	ev := &alerts.Event{
 		Kind: alerts.KindMissedRun, Suite: p.k.suite, Target: p.k.target, At: now,
-		Summary: fmt.Sprintf("no run has completed for %s, since %s at %s (alerts.missed_after %s); %s",
-			roundDur(now.Sub(since)), what, since.UTC().Format("2006-01-02 15:04 UTC"), roundDur(limit), missedCause(p, last, since)),
+		Summary: fmt.Sprintf("no run has completed for %s, since %s at %s; the run scheduled for %s was due by %s (%s); %s",
+			roundDur(now.Sub(since)), what, since.UTC().Format("2006-01-02 15:04 UTC"),
+			firing.UTC().Format("2006-01-02 15:04 UTC"), due.UTC().Format("2006-01-02 15:04 UTC"), rule, missedCause(p, last, since)),
 	}
 	if len(last) > 0 {
 		ev.RunID, ev.RunURL = last[0].ID, d.alerting.runURL(last[0].ID)

@@ -35,8 +35,9 @@ func (p *hangProvider) Complete(ctx context.Context, _ []evals.Message) (runner.
 
 // recSink records "kind:action" of every notice it is sent.
 type recSink struct {
-	mu  sync.Mutex
-	got []string
+	mu    sync.Mutex
+	got   []string
+	notes []string // the note of every notice that has one
 }
 
 func (s *recSink) Name() string { return "rec" }
@@ -49,6 +50,9 @@ func (s *recSink) Send(_ context.Context, d alerts.Delivery) (alerts.Receipt, er
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.got = append(s.got, string(n.Incident.Kind)+":"+string(n.Action))
+	if n.Note != "" {
+		s.notes = append(s.notes, n.Note)
+	}
 	return alerts.Receipt{}, nil
 }
 
@@ -155,7 +159,7 @@ func TestMissedRunOpensAndResolves(t *testing.T) {
 			t.Errorf("missed_run still open after a run completed: %+v", in)
 		}
 		if got, want := rec.of(alerts.KindMissedRun), []string{"missed_run:open", "missed_run:resolve"}; !slices.Equal(got, want) {
-			t.Errorf("notices = %v, want %v", got, want)
+			t.Errorf("notices = %v, want %v; notes %q", got, want, rec.notes)
 		}
 		if err := d.Stop(ctx); err != nil {
 			t.Fatalf("Stop: %v", err)

@@ -65,6 +65,17 @@ func (d *Daemon) Reload(ctx context.Context, proj *configs.Project) error {
 		d.cron.Stop()
 		d.cron, d.entries = c, entries
 		c.Start()
+		if d.alerting != nil {
+			// A pair this reload unscheduled (or whose suite or target
+			// it removed) has no run due any more: its missed_run ends.
+			scheduled := map[runKey]bool{}
+			for k := range entries {
+				scheduled[k] = true
+			}
+			if err := d.resolveUnscheduled(ctx, scheduled); err != nil {
+				d.log.Error("resolve missed runs of pairs no longer scheduled", "err", err)
+			}
+		}
 	}
 	if sinks != nil && d.alerting != nil {
 		d.alerting.apply(*sinks)

@@ -22,8 +22,8 @@ var ErrStopped = errors.New("daemon is stopping")
 
 // Start marks runs a crash left behind as interrupted, schedules every
 // (suite, target) pair of the config on its cron spec, and starts one run at
-// once for each pair whose last run is older than its interval (no catch-up
-// storm: one run, then the schedule).
+// once for each pair whose schedule fired since its last run started (no
+// catch-up storm: one run, then the schedule).
 func (d *Daemon) Start(ctx context.Context) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -75,6 +75,7 @@ func (d *Daemon) scheduleLocked(ctx context.Context, c *cron.Cron) ([]runKey, ma
 	entries := map[runKey]cron.EntryID{}
 	d.scheduleHeartbeat(c)
 	now := d.opts.Now()
+	watch := map[runKey]watchStart{}
 	for i, ref := range d.project.Config.Suites {
 		if ref.Schedule == "" {
 			continue
@@ -87,18 +88,25 @@ func (d *Daemon) scheduleLocked(ctx context.Context, c *cron.Cron) ([]runKey, ma
 		for _, target := range ref.Targets {
 			k := runKey{suite.Name, target}
 			entries[k] = c.Schedule(sched, cron.FuncJob(func() { d.tick(k) }))
-			if _, ok := d.watchFrom[k]; !ok {
-				d.watchFrom[k] = now
+			// A pair keeps its watch across a reload only on the same
+			// schedule: a new or changed one is measured from now, not
+			// from a last run the old schedule spaced.
+			if w, ok := d.watchFrom[k]; ok && w.schedule == ref.Schedule {
+				watch[k] = w
+			} else {
+				watch[k] = watchStart{at: now, schedule: ref.Schedule}
 			}
 			last, ok, err := d.lastStart(ctx, k)
 			if err != nil {
 				return nil, nil, err
 			}
-			if !ok || now.Sub(last) >= interval(sched, now) {
+			// Due when a firing passed since the last run started.
+			if !ok || !sched.Next(last).After(now) {
 				due = append(due, k)
 			}
 		}
 	}
+	d.watchFrom = watch
 	return due, entries, nil
 }
 

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/robfig/cron/v3"
+
 	"github.com/evald/evald/configs"
 	"github.com/evald/evald/daemon"
 	"github.com/evald/evald/drift"
@@ -37,6 +39,9 @@ func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	for _, n := range toolOverrides(proj) {
 		fmt.Fprintln(stderr, n)
+	}
+	for _, w := range missedAfterWarnings(proj, time.Now()) {
+		fmt.Fprintln(stderr, w)
 	}
 	cases := 0
 	for _, s := range proj.Suites {
@@ -88,6 +93,57 @@ func toolOverrides(proj *configs.Project) []string {
 		}
 	}
 	return out
+}
+
+// missedAfterWarnings warns, once per suite, when the global
+// alerts.missed_after is shorter than the suite's schedule interval (the
+// shortest gap between its firings over the next week): the value is the
+// grace after every firing of every pair, so such a suite's runs must all
+// complete within it, while its default grace would be an interval.
+func missedAfterWarnings(proj *configs.Project, now time.Time) []string {
+	after := proj.Config.Alerts.MissedAfter
+	if after <= 0 {
+		return nil
+	}
+	file := proj.Config.File
+	if file == "" {
+		file = "evald.yaml"
+	}
+	var out []string
+	for i, ref := range proj.Config.Suites {
+		if ref.Schedule == "" {
+			continue
+		}
+		sched, err := cron.ParseStandard(ref.Schedule)
+		if err != nil {
+			continue // loading refused it already
+		}
+		gap := shortestGap(sched, now.UTC(), 7*24*time.Hour)
+		if gap <= 0 || after >= gap {
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s:%d: alerts.missed_after: warning: %s is shorter than suite %s's schedule interval (%s, %q): missed_run pages whenever one of its runs takes longer than %s after its firing; leave missed_after unset for a grace of the interval plus the usual run duration per pair",
+			file, proj.Config.Alerts.MissedAfterLine, after, proj.Suites[i].Name, gap, ref.Schedule, after))
+	}
+	return out
+}
+
+// shortestGap is the shortest time between two firings of s in the span
+// after now (at most 10 000 firings looked at; 0: fewer than two).
+func shortestGap(s cron.Schedule, now time.Time, span time.Duration) time.Duration {
+	var gap time.Duration
+	prev := s.Next(now)
+	for n := 0; n < 10000 && !prev.IsZero() && prev.Sub(now) <= span; n++ {
+		next := s.Next(prev)
+		if next.IsZero() {
+			break
+		}
+		if d := next.Sub(prev); gap == 0 || d < gap {
+			gap = d
+		}
+		prev = next
+	}
+	return gap
 }
 
 // unsignedSuites is validate --signed's check: for every suite whose files

@@ -94,6 +94,27 @@ func TestValidateSaysSuiteToolsWin(t *testing.T) {
 	}
 }
 
+// A global alerts.missed_after shorter than a suite's schedule interval
+// makes every run of that suite that takes longer page: validate warns,
+// naming the file, line and field; one at least the interval says nothing.
+func TestValidateWarnsMissedAfterShorterThanSchedule(t *testing.T) {
+	cfg := project(t, "http://127.0.0.1:1/v1", "0.9")
+	edit(t, cfg, "    targets: [prod]\n", "    targets: [prod]\n    schedule: \"@daily\"\n")
+	appendTo(t, cfg, "alerts:\n  missed_after: 1m\n")
+	code, _, errOut := evald(t, "validate", "--config", cfg)
+	if code != exitOK {
+		t.Fatalf("validate = exit %d, stderr %q; want 0: a warning", code, errOut)
+	}
+	want := cfg + `:16: alerts.missed_after: warning: 1m0s is shorter than suite faq's schedule interval (24h0m0s, "@daily")`
+	if !strings.Contains(errOut, want) {
+		t.Errorf("validate stderr = %q, want it to hold %q", errOut, want)
+	}
+	edit(t, cfg, "missed_after: 1m", "missed_after: 25h")
+	if code, _, errOut := evald(t, "validate", "--config", cfg); code != exitOK || strings.Contains(errOut, "missed_after") {
+		t.Errorf("missed_after 25h on @daily: exit %d, stderr %q; want 0 and no warning", code, errOut)
+	}
+}
+
 // TestValidateCSVIds: a CSV without __id has cases named by file and line,
 // which validate says and the JSON report shows; with __id, its ids.
 func TestValidateCSVIds(t *testing.T) {
