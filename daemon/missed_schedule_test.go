@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -162,13 +163,12 @@ func TestMissedRunMissedAfterCountsFromTheFiring(t *testing.T) {
 	})
 }
 
-// slowProvider answers "yes" after d (read under the synctest bubble's
-// clock); d is changed only between runs.
-type slowProvider struct{ d time.Duration }
+// slowProvider answers "yes" after d (on the synctest bubble's clock).
+type slowProvider struct{ d atomic.Int64 }
 
 func (p *slowProvider) Complete(ctx context.Context, _ []evals.Message) (runner.Response, error) {
 	select {
-	case <-time.After(p.d):
+	case <-time.After(time.Duration(p.d.Load())):
 	case <-ctx.Done():
 		return runner.Response{}, ctx.Err()
 	}
@@ -187,7 +187,7 @@ func TestMissedRunAfterReloadToTighterSchedule(t *testing.T) {
 		synctest.Wait()
 		time.Sleep(20 * time.Hour)
 		synctest.Wait()
-		prov.d = 3 * time.Minute // the catch-up run takes a few minutes
+		prov.d.Store(int64(3 * time.Minute)) // the catch-up run takes a few minutes
 		p2 := testProject(proj.Suites, []string{"prod"}, "@every 5m")
 		p2.Record = proj.Record
 		if err := d.Reload(context.Background(), p2); err != nil {
@@ -198,7 +198,7 @@ func TestMissedRunAfterReloadToTighterSchedule(t *testing.T) {
 		if in, ok := openMissed(t, st); ok {
 			t.Fatalf("2 minutes after the reload, its catch-up run in flight: missed_run open: %s", in.Data)
 		}
-		prov.d = time.Hour // now every run hangs until the suite's 30m timeout
+		prov.d.Store(int64(time.Hour)) // now every run hangs until the suite's 30m timeout
 		time.Sleep(2 * time.Hour)
 		synctest.Wait()
 		if _, ok := openMissed(t, st); !ok {
