@@ -157,8 +157,17 @@ func TestGreedyDecodingOpensBehaviourChanged(t *testing.T) {
 			b := a.FirstEvent.Behaviour
 			sum := a.FirstEvent.Summary
 			named := strings.Contains(sum, "cases moved both ways") || strings.Contains(sum, "distinct-answer share")
-			if len(b.Up) == 0 || len(b.Down) == 0 || !named || !strings.Contains(sum, "up most: ") || !strings.Contains(sum, "down most: ") {
-				t.Errorf("behaviour incident %q: up %v, down %v; want the cases that moved each way", a.FirstEvent.Summary, b.Up, b.Down)
+			if !named {
+				t.Errorf("behaviour incident %q names neither the cases nor the distinct-answer share", sum)
+			}
+			// The cases that moved most are listed only as the evidence of
+			// the cases signal; without it, the notice says they did not.
+			if strings.Contains(sum, "cases moved both ways") {
+				if len(b.Up) == 0 || len(b.Down) == 0 || !strings.Contains(sum, "up most: ") || !strings.Contains(sum, "down most: ") {
+					t.Errorf("behaviour incident %q: up %v, down %v; want the cases that moved each way", sum, b.Up, b.Down)
+				}
+			} else if len(b.Up)+len(b.Down) > 0 || strings.Contains(sum, "most: ") || !strings.Contains(sum, "the cases did not move") {
+				t.Errorf("behaviour incident %q: up %v, down %v; the cases signal did not move, want no case listed", sum, b.Up, b.Down)
 			}
 			t.Logf("run %d: %s", i, a.FirstEvent.Summary)
 			return

@@ -407,6 +407,12 @@ func (b *BehaviourState) look(cfg Config) *BehaviourStatus {
 			moved = append(moved, s.Name)
 		}
 	}
+	// The cases that moved most are evidence only when the cases signal
+	// moved: otherwise they are the noise of a block against its
+	// reference, and a notice for latency alone must not list them.
+	if !slices.Contains(moved, SignalCases) {
+		st.Up, st.Down = nil, nil
+	}
 	if len(moved) > 0 {
 		st.Changed = true
 		st.Message = behaviourMessage(st, moved, cfg.Binary)
@@ -605,8 +611,9 @@ func meanSD(xs []float64) (mean, sd float64) {
 	return mean, math.Sqrt(ss / float64(len(xs)-1))
 }
 
-// behaviourMessage names every signal that moved and the cases that moved
-// most each way.
+// behaviourMessage names every signal that moved and, when the cases
+// signal is one of them, the cases that moved most each way; when it is
+// not, it says the cases did not move.
 func behaviourMessage(st *BehaviourStatus, moved []string, binary bool) string {
 	metric := "mean score"
 	if binary {
@@ -630,8 +637,12 @@ func behaviourMessage(st *BehaviourStatus, moved []string, binary bool) string {
 			parts = append(parts, fmt.Sprintf("latency %.0f → %.0f ms (p = %.2g)", s.Before, s.After, s.P))
 		}
 	}
-	msg := fmt.Sprintf("%s; %s %s over %s from run %d against %s from run %d",
-		strings.Join(parts, "; "), metric, pp(st.Delta), runsText(st.Runs), st.FromRun, runsText(st.RefRuns), st.RefFrom)
+	cases := ""
+	if !slices.Contains(moved, SignalCases) {
+		cases = "the cases did not move: "
+	}
+	msg := fmt.Sprintf("%s; %s%s %s over %s from run %d against %s from run %d",
+		strings.Join(parts, "; "), cases, metric, pp(st.Delta), runsText(st.Runs), st.FromRun, runsText(st.RefRuns), st.RefFrom)
 	if len(st.Up) > 0 {
 		msg += "; up most: " + movesText(st.Up)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -150,6 +151,48 @@ func TestBehaviourShapes(t *testing.T) {
 			t.Errorf("no behaviour_changed verdict naming %q", tc.want)
 		})
 	}
+}
+
+// A provider that only gets slower (its load; same answers, same pass
+// outcomes) raises a latency notice that says the cases did not move and
+// lists no case as moved: the up/down lists are the cases signal's
+// evidence, noise when it did not move.
+func TestBehaviourLatencyAloneListsNoCases(t *testing.T) {
+	sim := newShapeSim(5, 48, 2)
+	var st State
+	for run := 1; run <= 50; run++ {
+		if run == 31 {
+			sim.slower = 3
+		}
+		var v Verdict
+		st, v = Update(binCfg, st, sim.next())
+		if v.Kind != KindBehaviourChanged {
+			continue
+		}
+		bs := v.Behaviour
+		var names []string
+		for _, s := range bs.Signals {
+			if s.Moved {
+				names = append(names, s.Name)
+			}
+		}
+		if !slices.Equal(names, []string{SignalLatency}) {
+			t.Fatalf("run %d: signals moved %v, want latency alone: %s", run, names, v.Message)
+		}
+		if len(bs.Up) > 0 || len(bs.Down) > 0 {
+			t.Errorf("up %v, down %v listed for a latency-only notice", bs.Up, bs.Down)
+		}
+		for _, bad := range []string{"up most", "down most", "cases moved"} {
+			if strings.Contains(v.Message, bad) {
+				t.Errorf("message %q claims %q", v.Message, bad)
+			}
+		}
+		if !strings.Contains(v.Message, "latency ") || !strings.Contains(v.Message, "the cases did not move: pass rate") {
+			t.Errorf("message %q, want the latency and that the cases did not move", v.Message)
+		}
+		return
+	}
+	t.Fatal("no behaviour_changed verdict for a 3x latency")
 }
 
 // TestCasesSignalCalibrated: under "no change" the cases signal's p-value
