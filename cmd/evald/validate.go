@@ -24,8 +24,14 @@ func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	var pf projectFlags
 	pf.register(fs)
 	signed := fs.Bool("signed", false, "exit 3 when a suite has no sign-off or its files wait for one, printing the diff and the signoff command (a check of the record with no run and no endpoint)")
-	if _, err := parseArgs(fs, args); err != nil {
+	pos, err := parseArgs(fs, args)
+	if err != nil {
 		return err
+	}
+	if len(pos) > 0 {
+		// A file named here would look checked while the project is what
+		// is validated: refuse it, as every command refuses stray words.
+		return usageErr("takes no arguments (got %q): it validates the whole project, every suite and dataset the config names; name another config with --config FILE", pos)
 	}
 	proj, err := pf.load()
 	if err != nil {

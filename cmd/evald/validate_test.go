@@ -115,6 +115,20 @@ func TestValidateWarnsMissedAfterShorterThanSchedule(t *testing.T) {
 	}
 }
 
+// validate checks the whole project: a suite file named after it would
+// look checked, so it is refused with exit 2 and no "ok", as every command
+// refuses stray arguments.
+func TestValidateRefusesArguments(t *testing.T) {
+	cfg := project(t, "http://127.0.0.1:1/v1", "0.9")
+	code, out, errOut := evald(t, "validate", "--config", cfg, "suites/faq.yaml")
+	if code != exitUsage || strings.Contains(out, ": ok") || !strings.Contains(errOut, `takes no arguments (got ["suites/faq.yaml"]): it validates the whole project`) {
+		t.Errorf("validate FILE = exit %d, stdout %q, stderr %q; want %d and the reason", code, out, errOut, exitUsage)
+	}
+	if code, out, _ := evald(t, "validate", "--config", cfg); code != exitOK || !strings.Contains(out, ": ok") {
+		t.Errorf("validate = exit %d, stdout %q; want 0 and ok", code, out)
+	}
+}
+
 // TestValidateCSVIds: a CSV without __id has cases named by file and line,
 // which validate says and the JSON report shows; with __id, its ids.
 func TestValidateCSVIds(t *testing.T) {
