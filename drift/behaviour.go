@@ -244,23 +244,35 @@ func atOr[T any](xs []T, i int) T {
 // gave 6 false notices in 48 000 runs at N = 50, and counting the first
 // four distinct answers per case biased it with the number of answers.)
 func distinctSignal(b *BehaviourState) SignalResult {
-	res := SignalResult{Name: SignalDistinct, P: 1}
+	// Shown as the share of pairs whose answers differ.
+	return stratifiedShare(b, SignalDistinct, func(p *ShapePool) ([]int, []int) { return p.Pairs, p.Same }, true)
+}
+
+// stratifiedShare tests a share counted per case (hits of total) between
+// the block and the reference, cases as strata: CMH, or its exact mid-p
+// when the variance is under 25. complement shows 1 − share instead.
+func stratifiedShare(b *BehaviourState, name string, counts func(*ShapePool) (total, hits []int), complement bool) SignalResult {
+	res := SignalResult{Name: name, P: 1}
+	curTotal, curHits := counts(&b.Block)
+	refTotal, refHits := counts(&b.Ref)
 	var strata []Stratum
-	var nb, na, sb, sa int
+	var nb, na, hb, ha int
 	for i := range b.Cases {
-		cn, rn := atOr(b.Block.Pairs, i), atOr(b.Ref.Pairs, i)
+		cn, rn := atOr(curTotal, i), atOr(refTotal, i)
 		if cn == 0 || rn == 0 {
 			continue
 		}
-		cs, rs := atOr(b.Block.Same, i), atOr(b.Ref.Same, i)
-		strata = append(strata, Stratum{CurPass: cs, CurFail: cn - cs, RefPass: rs, RefFail: rn - rs})
-		na, nb, sa, sb = na+cn, nb+rn, sa+cs, sb+rs
+		ch, rh := atOr(curHits, i), atOr(refHits, i)
+		strata = append(strata, Stratum{CurPass: ch, CurFail: cn - ch, RefPass: rh, RefFail: rn - rh})
+		na, nb, ha, hb = na+cn, nb+rn, ha+ch, hb+rh
 	}
 	if len(strata) == 0 {
 		return res
 	}
-	// Shown as the share of pairs whose answers differ.
-	res.Before, res.After, res.N = 1-float64(sb)/float64(nb), 1-float64(sa)/float64(na), len(strata)
+	res.Before, res.After, res.N = float64(hb)/float64(nb), float64(ha)/float64(na), len(strata)
+	if complement {
+		res.Before, res.After = 1-res.Before, 1-res.After
+	}
 	c := CMH(strata)
 	if c.V <= 0 {
 		return res
@@ -284,31 +296,7 @@ func (p *ShapePool) meanLogLen(i int) (float64, bool) {
 // strata (CMH, exact mid-p when its variance is under 25): refusals are
 // rare, and a paired t on per-case shares is far from its law in the tail.
 func refusalSignal(b *BehaviourState) SignalResult {
-	res := SignalResult{Name: SignalRefusal, P: 1}
-	var strata []Stratum
-	var nb, na, rb, ra int
-	for i := range b.Cases {
-		cn, rn := atOr(b.Block.Shaped, i), atOr(b.Ref.Shaped, i)
-		if cn == 0 || rn == 0 {
-			continue
-		}
-		cr, rr := atOr(b.Block.Refusals, i), atOr(b.Ref.Refusals, i)
-		strata = append(strata, Stratum{CurPass: cr, CurFail: cn - cr, RefPass: rr, RefFail: rn - rr})
-		na, nb, ra, rb = na+cn, nb+rn, ra+cr, rb+rr
-	}
-	if len(strata) == 0 {
-		return res
-	}
-	res.Before, res.After, res.N = float64(rb)/float64(nb), float64(ra)/float64(na), len(strata)
-	c := CMH(strata)
-	if c.V <= 0 {
-		return res
-	}
-	res.Stat, res.P = c.Z, c.PTwoSided
-	if c.V < 25 {
-		_, res.P = CMHExact(strata)
-	}
-	return res
+	return stratifiedShare(b, SignalRefusal, func(p *ShapePool) ([]int, []int) { return p.Shaped, p.Refusals }, false)
 }
 
 // BehaviourStatus is the behaviour monitor's verdict on one run.
