@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -209,17 +208,10 @@ func (s *PagerDuty) Send(ctx context.Context, d Delivery) (Receipt, error) {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "evald-alerts/1")
-	client := *httpClient(s.Client)
-	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	resp, err := client.Do(req)
+	resp, raw, err := postOnce(s.Client, req, s.Name(), s.secrets(), 4096)
 	if err != nil {
-		se := &SendError{Sink: s.Name(), Err: scrub(err, s.secrets()...)}
-		classifyTransport(se, err)
-		return Receipt{}, se
+		return Receipt{}, err
 	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		// Accepted: the dedup key makes a repeat harmless, so a body
 		// that does not decode is not worth a retry.

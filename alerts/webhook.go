@@ -136,17 +136,10 @@ func (s *Webhook) Send(ctx context.Context, d Delivery) (Receipt, error) {
 	if s.Secret != "" {
 		req.Header.Set(HeaderSignature, Sign([]byte(s.Secret.Reveal()), ts, body))
 	}
-	client := *httpClient(s.Client)
-	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	resp, err := client.Do(req)
+	resp, snippet, err := postOnce(s.Client, req, s.Name(), s.secrets(), 512)
 	if err != nil {
-		se := &SendError{Sink: s.Name(), Err: scrub(err, s.secrets()...)}
-		classifyTransport(se, err)
-		return Receipt{}, se
+		return Receipt{}, err
 	}
-	defer resp.Body.Close()
-	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return Receipt{Sink: s.Name()}, nil
 	}
@@ -164,4 +157,23 @@ func (s *Webhook) Send(ctx context.Context, d Delivery) (Receipt, error) {
 
 func (s *Webhook) secrets() []string {
 	return append(urlSecrets(s.URL.Reveal()), s.Secret.Reveal())
+}
+
+// postOnce sends req without following redirects and returns the response
+// with at most keep bytes of its body, the rest drained (bounded) and the
+// body closed. A transport failure comes back as a classified SendError
+// with the sink's secrets scrubbed from it.
+func postOnce(c *http.Client, req *http.Request, sink string, secrets []string, keep int64) (*http.Response, []byte, error) {
+	client := *httpClient(c)
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := client.Do(req)
+	if err != nil {
+		se := &SendError{Sink: sink, Err: scrub(err, secrets...)}
+		classifyTransport(se, err)
+		return nil, nil, se
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, keep))
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+	return resp, body, nil
 }
