@@ -119,6 +119,12 @@ func (o *OpenAI) Complete(ctx context.Context, messages []evals.Message) (Respon
 	for i, m := range messages {
 		req.Messages[i] = openai.ChatCompletionMessage{Role: m.Role, Content: m.Content}
 	}
+	return o.send(ctx, req)
+}
+
+// send makes one chat request and decodes the answer from the raw body
+// (bounded), mapping failures and a content-filtered answer to CallErrors.
+func (o *OpenAI) send(ctx context.Context, req openai.ChatCompletionRequest) (Response, error) {
 	hdr := &captured{keep: true}
 	if _, err := o.client.CreateChatCompletion(context.WithValue(ctx, captureKey{}, hdr), req); err != nil {
 		return Response{}, classify(ctx, err, hdr.retryAfter, o.apiKey)

@@ -2,9 +2,7 @@ package runner
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/http"
 
 	openai "github.com/sashabaranov/go-openai"
 )
@@ -33,16 +31,5 @@ func (o *OpenAI) CompleteChat(ctx context.Context, req ChatRequest) (Response, e
 		}
 		r.Messages[i] = cm
 	}
-	hdr := &captured{keep: true}
-	if _, err := o.client.CreateChatCompletion(context.WithValue(ctx, captureKey{}, hdr), r); err != nil {
-		return Response{}, classify(ctx, err, hdr.retryAfter, o.apiKey)
-	}
-	out, err := decodeChat(hdr.body, o.maxTokens)
-	if err != nil {
-		return out, classify(ctx, err, 0, o.apiKey)
-	}
-	if out.FinishReason == string(openai.FinishReasonContentFilter) {
-		return out, &CallError{Class: ClassRefused, Status: http.StatusOK, Err: errors.New("answer withheld by the content filter")}
-	}
-	return out, nil
+	return o.send(ctx, r)
 }
