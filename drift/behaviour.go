@@ -566,6 +566,13 @@ func pairedSignal(name string, b *BehaviourState, val func(*ShapePool, int) (flo
 // reference runs': t = (mean_block − mean_ref)/(sd_ref·√(1/n_ref + 1/n_block))
 // on n_ref − 1 df, two-sided. The spread comes from the reference runs
 // alone: a block of two runs cannot estimate its own.
+// LatencyMinRatio is the smallest change of the typical latency (the
+// geometric mean, either way) the latency signal reports, however small
+// its p: a reference of steady runs makes a few milliseconds significant,
+// and a provider's load moves latency by that much without any change of
+// model.
+const LatencyMinRatio = 1.25
+
 func latencySignal(ref, cur []float64) SignalResult {
 	res := SignalResult{Name: SignalLatency, P: 1}
 	if len(ref) < 3 || len(cur) < 1 {
@@ -580,6 +587,9 @@ func latencySignal(ref, cur []float64) SignalResult {
 	}
 	t := (mc - mr) / se
 	res.Stat, res.N = t, len(cur)
+	if math.Abs(mc-mr) < math.Log(LatencyMinRatio) {
+		return res
+	}
 	res.P = 2 * StudentTCDF(-math.Abs(t), float64(len(ref)-1))
 	return res
 }

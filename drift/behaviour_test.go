@@ -241,3 +241,22 @@ func TestCasesSignalCalibrated(t *testing.T) {
 		}
 	}
 }
+
+// TestLatencySignalFloor: a steady reference makes a small slowdown highly
+// significant; below LatencyMinRatio it is not reported, above it is.
+func TestLatencySignalFloor(t *testing.T) {
+	ref := make([]float64, 20)
+	for i := range ref {
+		ref[i] = math.Log(12 + 0.01*float64(i%3))
+	}
+	for _, tc := range []struct {
+		ms    float64
+		moved bool
+	}{{13, false}, {14.5, false}, {15.5, true}, {9, true}, {10, false}} {
+		cur := []float64{math.Log(tc.ms), math.Log(tc.ms), math.Log(tc.ms)}
+		r := latencySignal(ref, cur)
+		if got := r.P < 1e-6; got != tc.moved {
+			t.Errorf("12 ms → %.1f ms: p = %.3g, moved %v, want %v", tc.ms, r.P, got, tc.moved)
+		}
+	}
+}
