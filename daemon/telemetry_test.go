@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -57,6 +58,15 @@ func TestTelemetryExportsRuns(t *testing.T) {
 	}
 	if len(runs) != 3 {
 		t.Fatalf("run spans = %d, want 3 (one per run); got %d spans", len(runs), len(spans))
+	}
+	spanRuns := map[string]bool{}
+	for _, id := range runs {
+		spanRuns[id] = true
+	}
+	for _, id := range ids {
+		if !spanRuns["int_value:"+strconv.FormatInt(id, 10)] {
+			t.Errorf("no run span carries evald.run.id %d (spans carry %v)", id, spanRuns)
+		}
 	}
 	for _, s := range spans {
 		if strings.HasPrefix(s.GetName(), "evald.run ") {

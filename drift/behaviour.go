@@ -562,10 +562,6 @@ func pairedSignal(name string, b *BehaviourState, val func(*ShapePool, int) (flo
 	return res
 }
 
-// latencySignal compares the block's runs' mean log latencies with the
-// reference runs': t = (mean_block − mean_ref)/(sd_ref·√(1/n_ref + 1/n_block))
-// on n_ref − 1 df, two-sided. The spread comes from the reference runs
-// alone: a block of two runs cannot estimate its own.
 // LatencyMinRatio is the smallest change of the typical latency (the
 // geometric mean, either way) the latency signal reports, however small
 // its p: a reference of steady runs makes a few milliseconds significant,
@@ -573,6 +569,10 @@ func pairedSignal(name string, b *BehaviourState, val func(*ShapePool, int) (flo
 // model.
 const LatencyMinRatio = 1.25
 
+// latencySignal compares the block's runs' mean log latencies with the
+// reference runs': t = (mean_block − mean_ref)/(sd_ref·√(1/n_ref + 1/n_block))
+// on n_ref − 1 df, two-sided. The spread comes from the reference runs
+// alone: a block of two runs cannot estimate its own.
 func latencySignal(ref, cur []float64) SignalResult {
 	res := SignalResult{Name: SignalLatency, P: 1}
 	if len(ref) < 3 || len(cur) < 1 {

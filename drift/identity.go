@@ -179,10 +179,10 @@ func (b Baseline) describe(last *IdentityChange) string {
 	if last != nil {
 		what = fmt.Sprintf("the identity adopted at run %d", last.Run)
 	}
-	switch {
-	case b.From == 0:
+	switch b.From {
+	case 0:
 		return what
-	case b.From == b.To:
+	case b.To:
 		return fmt.Sprintf("run %d (%s)", b.From, what)
 	}
 	return fmt.Sprintf("runs %d–%d (%s)", b.From, b.To, what)

@@ -1,7 +1,6 @@
 package evals
 
 import (
-	"fmt"
 	"slices"
 	"sort"
 	"strings"
@@ -345,5 +344,3 @@ func (s *Suite) IsAgent() bool {
 	}
 	return false
 }
-
-func turnField(i int) string { return fmt.Sprintf("turn %d", i+1) }

@@ -321,7 +321,7 @@ type promptLoc struct {
 
 // lineOf is the line where {{name}} first appears in the text.
 func (at promptLoc) lineOf(name string) int {
-	if at.content == "" || !(at.block || at.text) {
+	if at.content == "" || (!at.block && !at.text) {
 		return at.line
 	}
 	for _, m := range templateExpr.FindAllStringIndex(at.content, -1) {

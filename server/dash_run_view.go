@@ -512,14 +512,9 @@ func groupCases(samples []store.Sample) []*caseSamples {
 // evidence counts pass -> fail flips.
 func (c *caseSamples) passing() bool { return c.tally.Passing() }
 
-// side shows one case of one run in the diff: the first sample that tells
-// its outcome (a failing one when it fails).
-func (c *caseSamples) side() sideView {
-	sv, _ := c.sideAndSample()
-	return sv
-}
-
-// sideAndSample is side with the sample it shows (nil when none).
+// sideAndSample shows one case of one run in the diff: the first sample
+// that tells its outcome (a failing one when it fails), with that sample
+// (nil when none).
 func (c *caseSamples) sideAndSample() (sideView, *store.Sample) {
 	sv := sideView{Passed: c.passed, Total: c.valid}
 	if c.valid == 0 {

@@ -99,13 +99,7 @@ func (s *Store) ReclaimSpace(ctx context.Context, pages int) (free int64, err er
 		return 0, fmt.Errorf("reclaim space: %w", err)
 	}
 	if mode == 2 {
-		rows, err := s.w.QueryContext(ctx, fmt.Sprintf(`PRAGMA incremental_vacuum(%d)`, max(pages, 1)))
-		if err != nil {
-			return 0, fmt.Errorf("reclaim space: %w", err)
-		}
-		for rows.Next() {
-		}
-		if err := rows.Close(); err != nil {
+		if err := s.incrementalVacuum(ctx, pages); err != nil {
 			return 0, fmt.Errorf("reclaim space: %w", err)
 		}
 	}
@@ -113,4 +107,17 @@ func (s *Store) ReclaimSpace(ctx context.Context, pages int) (free int64, err er
 		return 0, fmt.Errorf("reclaim space: %w", err)
 	}
 	return free, nil
+}
+
+// incrementalVacuum frees up to pages pages; the pragma does its work as
+// its rows are stepped through.
+func (s *Store) incrementalVacuum(ctx context.Context, pages int) error {
+	rows, err := s.w.QueryContext(ctx, fmt.Sprintf(`PRAGMA incremental_vacuum(%d)`, max(pages, 1)))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+	}
+	return rows.Err()
 }

@@ -134,8 +134,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	switch ev.EventAction {
 	case "trigger":
-		switch p := ev.Payload; {
-		case p == nil:
+		switch p := ev.Payload; p {
+		case nil:
 			problems = append(problems, "'payload' is missing or blank")
 		default:
 			if p.Summary == "" || len([]rune(p.Summary)) > 1024 {
