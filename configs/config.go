@@ -73,8 +73,9 @@ type Target struct {
 	// Provider is the target's API (platform): "" for ProviderOpenAI (any
 	// OpenAI-compatible endpoint, the default) or ProviderAzure (Azure
 	// OpenAI: the key goes in the api-key header, requests to
-	// BASE/openai/deployments/DEPLOYMENT/...?api-version=APIVERSION). It
-	// is part of the target's version.
+	// BASE/openai/deployments/DEPLOYMENT/...?api-version=APIVERSION) or
+	// ProviderAnthropic (Anthropic's Messages API). It is part of the
+	// target's version.
 	Provider string
 	// Deployment is an Azure target's deployment (default: Model).
 	Deployment string
@@ -89,10 +90,21 @@ type Target struct {
 const (
 	ProviderOpenAI = "openai"
 	ProviderAzure  = "azure"
+	// ProviderAnthropic is Anthropic's Messages API (requests to
+	// BASE/v1/messages through Anthropic's Go SDK).
+	ProviderAnthropic = "anthropic"
 )
 
 // Providers lists the values targets[].provider takes.
-var Providers = []string{ProviderOpenAI, ProviderAzure}
+var Providers = []string{ProviderOpenAI, ProviderAzure, ProviderAnthropic}
+
+// DefaultAnthropicBaseURL is an Anthropic target's base_url when it sets
+// none.
+const DefaultAnthropicBaseURL = "https://api.anthropic.com"
+
+// DefaultAnthropicMaxTokens is the max_tokens sent to Anthropic's Messages
+// API, which requires one, when the target's params set none.
+const DefaultAnthropicMaxTokens = 1024
 
 // DefaultAzureAPIVersion is the Azure OpenAI api-version sent when a
 // target sets none.

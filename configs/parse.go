@@ -384,6 +384,21 @@ func (d *decoder) target(n *yaml.Node, field string) (Target, bool) {
 			}
 		}
 	}
+	if pn := f["params"]; t.Provider == ProviderAnthropic && pn != nil && pn.Kind == yaml.MappingNode {
+		// Anthropic's Messages API has no seed, response_format or
+		// OpenAI-style tools, and takes temperature in [0,1].
+		pf := strictyaml.Key(field, "params")
+		for i := 0; i+1 < len(pn.Content); i += 2 {
+			k, v := pn.Content[i].Value, pn.Content[i+1]
+			switch {
+			case strictyaml.IsNull(v):
+			case k == "seed" || k == "response_format" || k == "tools":
+				d.Fail(v, strictyaml.Key(pf, k), ErrInvalid, "is not supported with provider: anthropic")
+			case k == "temperature" && t.Params.Temperature != nil && *t.Params.Temperature > 1:
+				d.FailGot(v, strictyaml.Key(pf, k), ErrInvalid, "must be in [0,1] with provider: anthropic")
+			}
+		}
+	}
 	if t.Provider == ProviderAzure {
 		if t.Deployment == "" {
 			t.Deployment = t.Model

@@ -472,4 +472,9 @@ func TestTargetVersionHasPlatform(t *testing.T) {
 	if az.Version() == az2.Version() {
 		t.Error("another api-version has the same target version")
 	}
+	an := oa
+	an.Provider = ProviderAnthropic
+	if an.Version() == oa.Version() || an.Version() == az.Version() {
+		t.Error("the same model name on Anthropic has another platform's target version")
+	}
 }

@@ -186,7 +186,7 @@ func New(opts Options) (*Daemon, error) {
 	if opts.NewProvider == nil {
 		hc := opts.HTTPClient
 		opts.NewProvider = func(t configs.Target, key string) (runner.Provider, error) {
-			return runner.NewOpenAI(t, key, hc)
+			return runner.New(t, key, hc)
 		}
 	}
 	if opts.Grace <= 0 {

@@ -112,7 +112,8 @@ func redirectPolicy(follow bool) func(*http.Request, []*http.Request) error {
 		}
 		if origin(req.URL) != origin(via[0].URL) {
 			req.Header.Del("Authorization")
-			req.Header.Del("Api-Key") // Azure's header
+			req.Header.Del("Api-Key")   // Azure's header
+			req.Header.Del("X-Api-Key") // Anthropic's
 		}
 		return nil
 	}

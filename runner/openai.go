@@ -45,25 +45,7 @@ var _ Provider = (*OpenAI)(nil)
 // in errors. hc may be nil for a default client.
 func NewOpenAI(t configs.Target, apiKey string, hc *http.Client) (*OpenAI, error) {
 	cfg := clientConfig(t, apiKey)
-	var base http.RoundTripper
-	if hc != nil && hc.Transport != nil {
-		base = hc.Transport
-	} else {
-		// The default keeps 2 idle connections per host: with more requests
-		// in flight, every answer would close a connection and the next
-		// request would dial again.
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		tr.MaxIdleConnsPerHost = max(t.Concurrency, 2)
-		base = tr
-	}
-	limit := t.MaxResponseBytes
-	if limit <= 0 {
-		limit = configs.DefaultMaxResponseBytes
-	}
-	client := &http.Client{Transport: &headerCapture{next: base, limit: limit}, CheckRedirect: redirectPolicy(t.FollowRedirects)}
-	if hc != nil {
-		client.Jar = hc.Jar
-	}
+	client := boundedClient(t, hc)
 	cfg.HTTPClient = client
 
 	req := openai.ChatCompletionRequest{Model: t.Model}
@@ -231,8 +213,10 @@ func short(s string) string {
 // go-openai then does not see.
 type captured struct {
 	retryAfter time.Duration
-	keep       bool
-	body       []byte
+	// requestID is the endpoint's request-id header (Anthropic's).
+	requestID string
+	keep      bool
+	body      []byte
 }
 
 type captureKey struct{}
@@ -252,14 +236,15 @@ func (h *headerCapture) RoundTrip(r *http.Request) (*http.Response, error) {
 	c, _ := r.Context().Value(captureKey{}).(*captured)
 	if c != nil {
 		c.retryAfter = parseRetryAfter(resp.Header, time.Now())
+		c.requestID = short(resp.Header.Get("Request-Id"))
 	}
 	switch {
 	case resp.StatusCode/100 != 2:
 		// An error page is read for its message only.
 		resp.Body = &boundedBody{rc: resp.Body, limit: min(h.limit, errorBodyLimit), cut: true}
 	case c != nil && c.keep:
-		// The answer is read here, once, and decoded by decodeChat;
-		// go-openai is handed an empty object so that it does not
+		// The answer is read here, once, and decoded by decodeChat (or
+		// decodeMessage); the SDK is handed an empty object so that it does not
 		// buffer a second copy.
 		body, rerr := readBounded(resp.Body, h.limit, resp.ContentLength)
 		resp.Body.Close()
@@ -268,6 +253,9 @@ func (h *headerCapture) RoundTrip(r *http.Request) (*http.Response, error) {
 		}
 		c.body = body
 		resp.Body, resp.ContentLength = io.NopCloser(strings.NewReader("{}")), 2
+		// The SDK the "{}" is handed to need not judge the endpoint's
+		// content type: the real body is judged where it is decoded.
+		resp.Header.Set("Content-Type", "application/json")
 	default:
 		resp.Body = &boundedBody{rc: resp.Body, limit: h.limit}
 	}

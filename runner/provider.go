@@ -24,6 +24,9 @@ type Response struct {
 	Fingerprint      string // system_fingerprint, when the endpoint sends one
 	PromptTokens     int
 	CompletionTokens int
+	// RequestID is the endpoint's request-id header, when it sends one
+	// (Anthropic does): what its support asks for about one answer.
+	RequestID string
 	// ToolCalls are the tool calls the model answered with (nil for a
 	// plain answer).
 	ToolCalls []ToolCallRequest

@@ -135,7 +135,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (err e
 	d, err := daemon.New(daemon.Options{Project: proj, Store: st, Logger: newLogger(stderr, slogWarn),
 		NewProvider: func(t configs.Target, key string) (runner.Provider, error) {
 			var p runner.Provider
-			p, err := runner.NewOpenAI(t, key, nil)
+			p, err := runner.New(t, key, nil)
 			if err != nil {
 				return nil, err
 			}
