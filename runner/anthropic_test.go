@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -213,7 +214,8 @@ func TestAnthropicOverloaded(t *testing.T) {
 		t.Errorf("sample = %s %d after %d attempts: %q, want server_error 529 (overloaded) after 4", s.ErrClass, s.ErrStatus, s.Attempts, s.ErrText)
 	}
 	_, err := tg.Provider.Complete(context.Background(), testSuite(1, 1).Cases[0].Messages)
-	if ce, ok := err.(*CallError); !ok || ce.Reason != ReasonOverloaded || !ce.Retryable() {
+	var ce *CallError
+	if !errors.As(err, &ce) || ce.Reason != ReasonOverloaded || !ce.Retryable() {
 		t.Errorf("error = %#v, want a retryable CallError with reason overloaded", err)
 	}
 }
@@ -234,8 +236,8 @@ func TestAnthropicBoundary(t *testing.T) {
 			srv := fakeAnthropic(t, "k", func(_ int, w http.ResponseWriter, _ anthropicReq) { io.WriteString(w, c.body) })
 			tg := anthropicTarget(t, srv.URL, "k", func(ct *configs.Target) { ct.MaxResponseBytes = 2048 })
 			_, err := tg.Provider.Complete(context.Background(), testSuite(1, 1).Cases[0].Messages)
-			ce, ok := err.(*CallError)
-			if !ok || ce.Class != ClassBadReply || !strings.Contains(ce.Error(), c.want) {
+			var ce *CallError
+			if !errors.As(err, &ce) || ce.Class != ClassBadReply || !strings.Contains(ce.Error(), c.want) {
 				t.Errorf("error = %v, want a bad_response naming %q", err, c.want)
 			}
 		})
