@@ -191,24 +191,61 @@ func (s *Server) pageSuite(w http.ResponseWriter, r *http.Request) {
 		p.Latest = runHref(last.ID)
 	}
 
-	pts, err := s.opts.Store.RunPoints(ctx, suite, target, since)
+	// Up to maxRunPoints runs are drawn one by one from their points; past
+	// that SQL sums them into buckets and only the runs where something
+	// changed are read, so the page costs the same at any length of history.
+	n, first, err := s.opts.Store.RunSpan(ctx, suite, target, since)
 	if err != nil {
 		s.pageError(w, r, err)
 		return
 	}
-	verdicts := pointVerdicts(pts)
-	events, err := s.suiteEvents(ctx, suite, target, since, now, pts, verdicts)
+	var (
+		pts      []store.RunPoint
+		verdicts []*pointVerdict
+		changes  []runChange
+	)
+	if n <= maxRunPoints {
+		if pts, err = s.opts.Store.RunPoints(ctx, suite, target, since); err != nil {
+			s.pageError(w, r, err)
+			return
+		}
+		verdicts = pointVerdicts(pts)
+		changes = pointChanges(pts, verdicts)
+		n = len(pts)
+		if n > 0 {
+			first = pts[0].StartedAt
+		}
+	} else {
+		cs, err := s.opts.Store.RunChanges(ctx, suite, target, since)
+		if err != nil {
+			s.pageError(w, r, err)
+			return
+		}
+		changes = storeChanges(cs)
+	}
+	events, err := s.suiteEvents(ctx, suite, target, since, now, changes)
 	if err != nil {
 		s.pageError(w, r, err)
 		return
 	}
-	if len(pts) > 0 {
-		p.HasPoints, p.Points = true, len(pts)
-		t0 := pts[0].StartedAt
+	if n > 0 {
+		p.HasPoints, p.Points = true, n
+		t0 := first
 		if len(events) > 0 && events[0].at.Before(t0) {
 			t0 = events[0].at
 		}
-		ser := buildSeries(pts, verdicts, t0, now)
+		var ser *series
+		if pts != nil {
+			ser = buildSeries(pts, verdicts, t0, now)
+		} else {
+			width := bucketWidth(t0, now)
+			bs, err := s.opts.Store.RunBuckets(ctx, suite, target, since, t0, width)
+			if err != nil {
+				s.pageError(w, r, err)
+				return
+			}
+			ser = bucketSeries(bs, width)
+		}
 		if ser.bucket > 0 {
 			p.Grouping = "each point is " + fmtSpan(ser.bucket) + " of runs: their mean, with whiskers from the lowest to the highest run"
 		}
@@ -303,25 +340,63 @@ func toRunRow(run store.Run, now time.Time) runRow {
 	return row
 }
 
+// runChange is a run the events look at, with the versions of the run
+// before it in the range (first: there is none) and its decoded verdict.
+type runChange struct {
+	store.RunPoint
+	first                             bool
+	prevSuite, prevPrompt, prevTarget string
+	verdict                           *pointVerdict
+}
+
+// pointChanges is every run of pts as a runChange.
+func pointChanges(pts []store.RunPoint, verdicts []*pointVerdict) []runChange {
+	out := make([]runChange, len(pts))
+	for i, pt := range pts {
+		out[i] = runChange{RunPoint: pt, first: i == 0, verdict: verdicts[i]}
+		if i > 0 {
+			prev := pts[i-1]
+			out[i].prevSuite, out[i].prevPrompt, out[i].prevTarget = prev.SuiteVersion, prev.PromptVersion, prev.TargetVersion
+		}
+	}
+	return out
+}
+
+// storeChanges decodes the verdicts of the runs where something changed.
+func storeChanges(cs []store.RunChange) []runChange {
+	out := make([]runChange, len(cs))
+	for i, c := range cs {
+		out[i] = runChange{RunPoint: c.RunPoint, first: c.First,
+			prevSuite: c.PrevSuiteVersion, prevPrompt: c.PrevPromptVersion, prevTarget: c.PrevTargetVersion}
+		if c.VerdictDetail != "" {
+			var v pointVerdict
+			if json.Unmarshal([]byte(c.VerdictDetail), &v) == nil {
+				out[i].verdict = &v
+			}
+		}
+	}
+	return out
+}
+
 // suiteEvents gathers what changed for the pair since since, oldest first:
 // from the runs (our versions, provider identity, incidents, recoveries),
 // the sign-offs of the suite and the audit log (accepts, silences).
-func (s *Server) suiteEvents(ctx context.Context, suite, target string, since, now time.Time, pts []store.RunPoint, verdicts []*pointVerdict) ([]event, error) {
+func (s *Server) suiteEvents(ctx context.Context, suite, target string, since, now time.Time, changes []runChange) ([]event, error) {
 	var out []event
-	for i, pt := range pts {
-		if i > 0 {
-			prev := pts[i-1]
+	for _, c := range changes {
+		pt := c.RunPoint
+		if !c.first {
 			switch {
-			case pt.PromptVersion != prev.PromptVersion:
-				out = append(out, event{pt.StartedAt, "version", "prompt changed: version " + shortHash(prev.PromptVersion) + " → " + shortHash(pt.PromptVersion), pt.ID})
-			case pt.SuiteVersion != prev.SuiteVersion:
-				out = append(out, event{pt.StartedAt, "version", "suite changed (cases, scorers or repeats): version " + shortHash(prev.SuiteVersion) + " → " + shortHash(pt.SuiteVersion), pt.ID})
+			case pt.PromptVersion != c.prevPrompt:
+				out = append(out, event{pt.StartedAt, "version", "prompt changed: version " + shortHash(c.prevPrompt) + " → " + shortHash(pt.PromptVersion), pt.ID})
+			case pt.SuiteVersion != c.prevSuite:
+				out = append(out, event{pt.StartedAt, "version", "suite changed (cases, scorers or repeats): version " + shortHash(c.prevSuite) + " → " + shortHash(pt.SuiteVersion), pt.ID})
 			}
-			if pt.TargetVersion != prev.TargetVersion {
-				out = append(out, event{pt.StartedAt, "version", "target changed (endpoint, model or parameters): version " + shortHash(prev.TargetVersion) + " → " + shortHash(pt.TargetVersion), pt.ID})
+			if pt.TargetVersion != c.prevTarget {
+				out = append(out, event{pt.StartedAt, "version", "target changed (endpoint, model or parameters): version " + shortHash(c.prevTarget) + " → " + shortHash(pt.TargetVersion), pt.ID})
 			}
 		}
-		v := verdicts[i]
+		v := c.verdict
 		if v == nil {
 			continue
 		}
@@ -436,10 +511,45 @@ func pointVerdicts(pts []store.RunPoint) []*pointVerdict {
 	return out
 }
 
+// bucketWidth is the width of the chart's time buckets over [t0, t1].
+func bucketWidth(t0, t1 time.Time) time.Duration {
+	return max(time.Second, t1.Sub(t0)/bucketPoints)
+}
+
+// bucketSeries is the chart series of buckets summed by the store, the
+// same as buildSeries computes from the buckets' runs.
+func bucketSeries(bs []store.RunBucket, width time.Duration) *series {
+	ser := &series{bucket: width}
+	nan := math.NaN()
+	for _, b := range bs {
+		ser.at = append(ser.at, mid(b.From, b.To))
+		ser.from, ser.to = append(ser.from, b.From), append(ser.to, b.To)
+		ser.runs, ser.measured = append(ser.runs, b.Runs), append(ser.measured, b.Measured)
+		ser.lastID, ser.statuses = append(ser.lastID, b.LastID), append(ser.statuses, b.Statuses)
+		ser.cusum, ser.h = append(ser.cusum, b.S), append(ser.h, b.H)
+		if b.Measured == 0 {
+			ser.pass, ser.passLo, ser.passHi = append(ser.pass, nan), append(ser.passLo, nan), append(ser.passHi, nan)
+			ser.passMin, ser.pMax = append(ser.passMin, nan), append(ser.pMax, nan)
+			ser.score, ser.scoreLo, ser.scoreHi = append(ser.score, nan), append(ser.scoreLo, nan), append(ser.scoreHi, nan)
+			ser.sMin, ser.sMax = append(ser.sMin, nan), append(ser.sMax, nan)
+			continue
+		}
+		n := float64(b.Measured)
+		mp, ms, mc := b.SumPass/n, b.SumScore/n, b.SumCases/n
+		lo, hi := wilson(mp, mc)
+		slo, shi := scoreBounds(ms, mc)
+		ser.pass, ser.passLo, ser.passHi = append(ser.pass, mp), append(ser.passLo, lo), append(ser.passHi, hi)
+		ser.passMin, ser.pMax = append(ser.passMin, b.MinPass), append(ser.pMax, b.MaxPass)
+		ser.score, ser.scoreLo, ser.scoreHi = append(ser.score, ms), append(ser.scoreLo, slo), append(ser.scoreHi, shi)
+		ser.sMin, ser.sMax = append(ser.sMin, b.MinScore), append(ser.sMax, b.MaxScore)
+	}
+	return ser
+}
+
 func buildSeries(pts []store.RunPoint, verdicts []*pointVerdict, t0, t1 time.Time) *series {
 	ser := &series{}
 	if len(pts) > maxRunPoints {
-		ser.bucket = max(time.Second, t1.Sub(t0)/bucketPoints)
+		ser.bucket = bucketWidth(t0, t1)
 	}
 	nan := math.NaN()
 	type acc struct {
@@ -490,7 +600,7 @@ func buildSeries(pts []store.RunPoint, verdicts []*pointVerdict, t0, t1 time.Tim
 		i := len(ser.at) - 1
 		ser.to[i] = pt.StartedAt
 		ser.runs[i]++
-		ser.lastID[i] = pt.ID
+		ser.lastID[i] = max(ser.lastID[i], pt.ID)
 		ser.statuses[i][pt.Status]++
 		if pt.PassRate != nil && pt.MeanScore != nil {
 			ser.measured[i]++
@@ -505,7 +615,9 @@ func buildSeries(pts []store.RunPoint, verdicts []*pointVerdict, t0, t1 time.Tim
 			if math.IsNaN(ser.cusum[i]) || v.S > ser.cusum[i] {
 				ser.cusum[i] = v.S
 			}
-			ser.h[i] = v.H
+			if math.IsNaN(ser.h[i]) || v.H > ser.h[i] {
+				ser.h[i] = v.H // a bucket's highest threshold
+			}
 		}
 	}
 	finish()

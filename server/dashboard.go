@@ -41,6 +41,9 @@ var staticFiles embed.FS
 type dashboardStore interface {
 	Trend(ctx context.Context, suite, target string, since time.Time, maxPoints int) ([]store.TrendPoint, error)
 	RunPoints(ctx context.Context, suite, target string, since time.Time) ([]store.RunPoint, error)
+	RunSpan(ctx context.Context, suite, target string, since time.Time) (int, time.Time, error)
+	RunBuckets(ctx context.Context, suite, target string, since, t0 time.Time, width time.Duration) ([]store.RunBucket, error)
+	RunChanges(ctx context.Context, suite, target string, since time.Time) ([]store.RunChange, error)
 	PreviousRun(ctx context.Context, r store.Run, beforeID int64, statuses ...store.Status) (store.Run, error)
 	CostSince(ctx context.Context, suite string, since time.Time) (float64, error)
 	Silences(ctx context.Context, activeAt time.Time) ([]store.Silence, error)
