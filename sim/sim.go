@@ -220,7 +220,8 @@ func (s *Server) Close() {
 }
 
 // ServeHTTP routes the OpenAI endpoints, with or without the /v1 prefix:
-// POST chat/completions, POST embeddings, GET models and GET models/{id}.
+// POST chat/completions, POST embeddings, GET models and GET models/{id};
+// and Anthropic's POST messages (messages.go).
 // Authorization is neither required nor checked.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := path.Clean("/" + r.URL.Path)
@@ -231,6 +232,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case p == "/chat/completions":
 		if allow(w, r, http.MethodPost) {
 			s.chat(w, r)
+		}
+	case p == "/messages":
+		if allow(w, r, http.MethodPost) {
+			s.messages(w, r)
 		}
 	case p == "/embeddings":
 		if allow(w, r, http.MethodPost) {
@@ -246,7 +251,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	default:
 		writeError(w, http.StatusNotFound, errInvalidRequest, "unknown_url",
-			"unknown URL "+r.Method+" "+r.URL.Path+" (the simulator serves /v1/chat/completions, /v1/embeddings and /v1/models)")
+			"unknown URL "+r.Method+" "+r.URL.Path+" (the simulator serves /v1/chat/completions, /v1/messages, /v1/embeddings and /v1/models)")
 	}
 }
 
