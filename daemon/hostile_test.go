@@ -78,6 +78,10 @@ func TestServeSaysWhyAgainstHostileEndpoints(t *testing.T) {
 				t.Errorf("%s: tokens %d, cost %g: a provider made them negative", name, res.Run.PromptTokens, res.Run.CostUSD)
 			}
 		}
+		// OnRun fires inside the run, before its pair is released: wait
+		// for the launched runs to end, so the next round's triggers do
+		// not find them in flight.
+		d.runs.Wait()
 	}
 	if err := d.Stop(ctx); err != nil {
 		t.Fatal(err)
