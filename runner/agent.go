@@ -274,11 +274,19 @@ func answer(suite *evals.Suite, declared []string, tc ToolCallRequest) scoring.T
 // callRetrying sends one request of the conversation, retrying as the
 // target allows (as execute does for a plain case); s counts the attempts.
 func callRetrying(ctx context.Context, tp ToolProvider, req ChatRequest, t Target, opts Options, s *Sample) (Response, time.Duration, error) {
+	return retrying(ctx, t, opts, &s.Attempts, func() (Response, time.Duration, error) { return attemptChat(ctx, tp, req, t) })
+}
+
+// retrying makes call, and again after a retryable error, up to t.Retries
+// more times, waiting its backoff or a Retry-After that fits the run. A
+// refusal is an answer and returns at once; attempts counts every try, and
+// the latency returned is the last try's.
+func retrying(ctx context.Context, t Target, opts Options, attempts *int, call func() (Response, time.Duration, error)) (Response, time.Duration, error) {
 	var lastErr error
 	var latency time.Duration
 	for attempt := 0; attempt <= t.Retries; attempt++ {
-		s.Attempts++
-		resp, lat, err := attemptChat(ctx, tp, req, t)
+		*attempts++
+		resp, lat, err := call()
 		latency = lat
 		if err == nil || classOf(err) == ClassRefused {
 			return resp, latency, err

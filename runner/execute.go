@@ -19,39 +19,24 @@ func execute(ctx context.Context, suite *evals.Suite, caseIndex, repeat int, t T
 		return executeAgent(ctx, suite, caseIndex, repeat, t, opts)
 	}
 	s := Sample{CaseIndex: caseIndex, CaseID: c.ID, Repeat: repeat}
-	var lastErr error
-	for attempt := 0; attempt <= t.Retries; attempt++ {
-		s.Attempts = attempt + 1
-		resp, latency, err := attemptOnce(ctx, c.Messages, t)
-		s.Latency = latency
-		if err == nil || classOf(err) == ClassRefused {
-			s.Response = resp
-			s.FirstPromptTokens = resp.PromptTokens
-			if err != nil {
-				s.ErrClass, s.ErrText = ClassRefused, err.Error()
-			}
-			score(ctx, &s, c, t, opts)
-			return s
+	resp, latency, err := retrying(ctx, t, opts, &s.Attempts, func() (Response, time.Duration, error) { return attemptOnce(ctx, c.Messages, t) })
+	s.Latency = latency
+	if err == nil || classOf(err) == ClassRefused {
+		s.Response = resp
+		s.FirstPromptTokens = resp.PromptTokens
+		if err != nil {
+			s.ErrClass, s.ErrText = ClassRefused, err.Error()
 		}
-		lastErr = err
-		var ce *CallError
-		if ctx.Err() != nil || !errors.As(err, &ce) || !ce.Retryable() || attempt == t.Retries {
-			break
-		}
-		if lastErr = tooLong(ctx, ce, opts); lastErr != err { //nolint:errorlint // identity: did tooLong keep err as it was?
-			break
-		}
-		if wait(ctx, retryDelay(attempt, ce.RetryAfter, opts)) != nil {
-			break
-		}
+		score(ctx, &s, c, t, opts)
+		return s
 	}
 	if ctx.Err() != nil {
 		s.ErrClass, s.ErrText = ClassCanceled, "run stopped"
 		return s
 	}
-	s.ErrClass, s.ErrText = classOf(lastErr), lastErr.Error()
+	s.ErrClass, s.ErrText = classOf(err), err.Error()
 	var ce *CallError
-	if errors.As(lastErr, &ce) {
+	if errors.As(err, &ce) {
 		s.ErrStatus = ce.Status
 	}
 	return s
